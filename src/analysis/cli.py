@@ -1,0 +1,160 @@
+"""Command line: ``python -m analysis <command>``.
+
+Commands
+--------
+build      the whole corpus (manifest) → ``data/processed/`` tables + run report
+extract    one document from any path → JSON Lines on stdout
+evaluate   measured quality: theme classifier (leave-one-document-out), targets, units
+review     export low-confidence theme codes to Excel / import a coder's sheet as overrides
+export     comparison tables → CSV, Excel, Markdown, LaTeX under ``exports/``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from analysis import config
+from analysis.errors import AnalysisError, InputError
+
+log = logging.getLogger("analysis")
+
+
+def _parse_meta(pairs: Sequence[str]) -> dict[str, object]:
+    meta: dict[str, object] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SystemExit(f"--meta expects key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        meta[key.strip()] = int(value) if key.strip() in ("period_start", "period_end") and value.isdigit() else value
+    return meta
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from analysis.build import build_corpus
+
+    result = build_corpus(
+        Path(args.manifest) if args.manifest else None,
+        Path(args.raw_dir) if args.raw_dir else None,
+        Path(args.out) if args.out else None,
+        jobs=args.jobs,
+        progress=not args.no_progress,
+    )
+    documents = result.tables["documents"]
+    summary_columns = ["doc_id", "doc_type", "n_tasks", "n_framing", "n_measures", "n_repairs", "n_problems"]
+    if len(documents):
+        print(documents[summary_columns].to_string(index=False))
+    problems = result.tables["problems"]
+    print(f"\n{len(documents)} document(s) built, {len(result.failed)} failed, "
+          f"{int((problems['severity'] == 'warning').sum())} warning(s); "
+          f"run report: {Path(args.out or config.PROCESSED_DIR) / 'run_report.md'}")
+    for _, row in problems[problems["severity"] == "error"].iterrows():
+        print(f"ERROR {row['file'] or row['doc_id']}: {row['problem']}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from analysis.build import annotate_document, code_themes
+    from analysis.pipeline import parse_document
+    from analysis.units import AgencyNormaliser
+
+    meta = _parse_meta(args.meta or [])
+    doc_id = str(meta.pop("doc_id", "") or args.doc_id or "") or None
+    try:
+        doc = parse_document(Path(args.path), doc_id, meta)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    annotate_document(doc, AgencyNormaliser())
+    if not args.no_themes:
+        for row in code_themes([doc]):
+            unit = next(u for u in doc.tasks if u.task_id == row["task_id"])
+            unit.extra.update({k: v for k, v in row.items() if k != "task_id"})
+    out = sys.stdout
+    out.write(json.dumps(doc.document_record(), ensure_ascii=False, default=str) + "\n")
+    for unit in doc.units:
+        out.write(json.dumps(unit.to_record(), ensure_ascii=False, default=str) + "\n")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from analysis.evaluate import evaluate_all
+
+    print(evaluate_all(processed_dir=Path(args.processed) if args.processed else None))
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from analysis import review
+
+    if args.action == "export":
+        path = review.export_from_processed(Path(args.out) if args.out else None, threshold=args.threshold)
+        print(f"review sheet written: {path}")
+        return 0
+    if not args.file:
+        raise SystemExit("review import needs FILE")
+    overrides = review.import_from_file(Path(args.file))
+    print(f"{len(overrides)} override(s) stored; rerun `make build` to apply them everywhere")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from analysis.comparisons import export_comparison_tables
+
+    written = export_comparison_tables(out_dir=Path(args.out) if args.out else None)
+    for path in written:
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    build = sub.add_parser("build", help="build the whole corpus from the manifest")
+    build.add_argument("--manifest", help=f"manifest CSV (default {config.MANIFEST_PATH})")
+    build.add_argument("--raw-dir", help=f"folder of the raw documents (default {config.RAW_DIR})")
+    build.add_argument("--out", help=f"output folder (default {config.PROCESSED_DIR})")
+    build.add_argument("--jobs", type=int, default=1, help="worker processes (same output as 1)")
+    build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.set_defaults(func=cmd_build)
+
+    extract = sub.add_parser("extract", help="one document from any path → JSON Lines on stdout")
+    extract.add_argument("path")
+    extract.add_argument("--doc-id", help="document id (default: the file name stem)")
+    extract.add_argument("--meta", nargs="*", metavar="KEY=VALUE", help="metadata, e.g. jurisdiction=天门市")
+    extract.add_argument("--no-themes", action="store_true", help="skip theme coding")
+    extract.set_defaults(func=cmd_extract)
+
+    evaluate = sub.add_parser("evaluate", help="measured quality of themes, targets and units")
+    evaluate.add_argument("--processed", help="processed tables folder")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    review = sub.add_parser("review", help="human review of low-confidence theme codes")
+    review.add_argument("action", choices=["export", "import"])
+    review.add_argument("file", nargs="?", help="the filled sheet (import)")
+    review.add_argument("--out", help="sheet path (export)")
+    review.add_argument("--threshold", type=float, default=0.6, help="confidence below which tasks are exported")
+    review.set_defaults(func=cmd_review)
+
+    export = sub.add_parser("export", help="comparison tables → CSV, Excel, Markdown, LaTeX")
+    export.add_argument("--out", help=f"output folder (default {config.EXPORTS_DIR})")
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except AnalysisError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,37 @@
+"""Every path the project reads or writes, in one place.
+
+The repository root is found from this file (the package is installed in
+editable mode by `make all`).  Set ``ANALYSIS_ROOT`` to point the pipeline at
+another checkout or data folder, e.g. in tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_root() -> Path:
+    """The repository root (``$ANALYSIS_ROOT`` if set)."""
+    override = os.environ.get("ANALYSIS_ROOT")
+    if override:
+        return Path(override).resolve()
+    return PACKAGE_DIR.parents[1]
+
+
+ROOT = project_root()
+DATA_DIR = ROOT / "data"
+RAW_DIR = DATA_DIR / "raw"
+MANIFEST_PATH = RAW_DIR / "manifest.csv"
+PROCESSED_DIR = DATA_DIR / "processed"
+CACHE_DIR = DATA_DIR / "cache"
+ANNOTATIONS_DIR = DATA_DIR / "annotations"
+FIGURES_DIR = ROOT / "figures"
+EXPORTS_DIR = ROOT / "exports"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+
+# Reference knowledge (codebook, agency aliases, reform crosswalk, domain
+# dictionary, ...) is data shipped with the package, validated on load.
+REFERENCE_DIR = PACKAGE_DIR / "reference"

@@ -1,0 +1,256 @@
+"""Tables stage: parsed documents → DataFrames with a fixed, documented schema.
+
+The schema of every table is the data dictionary
+(``reference/data_dictionary.csv``: table, column, dtype, description).
+:func:`conform` orders and types the columns and fails loudly on a column the
+dictionary does not know or one it misses, so the library, the exports and
+the notebooks always see the same names.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Iterable
+
+import pandas as pd
+
+from analysis.errors import AnalysisError
+from analysis.models import KIND_TASK, ParsedDocument
+from analysis.reference import TableSchema, read_csv_strict, reference_path
+from analysis.structure import heading_parents
+
+DICTIONARY_SCHEMA = TableSchema(
+    required=("table", "column", "dtype", "description"),
+    unique=(("table", "column"),),
+    allowed={"dtype": frozenset({"string", "Int64", "float64", "boolean", "object"})},
+)
+LIST_SEPARATOR = " | "
+
+
+class SchemaError(AnalysisError):
+    """A table does not match the data dictionary."""
+
+
+@functools.lru_cache(maxsize=1)
+def data_dictionary() -> pd.DataFrame:
+    """The data dictionary (validated)."""
+    return read_csv_strict(reference_path("data_dictionary.csv"), DICTIONARY_SCHEMA)
+
+
+def table_columns(table: str) -> dict[str, str]:
+    """Column → dtype of a table, in dictionary order."""
+    rows = data_dictionary()[data_dictionary()["table"] == table]
+    if rows.empty:
+        raise SchemaError(f"table {table!r} is not in the data dictionary")
+    return dict(zip(rows["column"], rows["dtype"]))
+
+
+def conform(frame: pd.DataFrame, table: str, *, allow_missing: Iterable[str] = ()) -> pd.DataFrame:
+    """Order and type ``frame``'s columns as the dictionary says; raise on mismatch.
+
+    ``allow_missing`` names columns that a stage has not filled yet (they are
+    added empty), e.g. theme columns before the classifier has run.
+    """
+    columns = table_columns(table)
+    extra = [c for c in frame.columns if c not in columns]
+    if extra:
+        raise SchemaError(f"{table}: column(s) not in the data dictionary: {', '.join(extra)}")
+    missing = [c for c in columns if c not in frame.columns]
+    not_allowed = [c for c in missing if c not in set(allow_missing)]
+    if not_allowed:
+        raise SchemaError(f"{table}: missing column(s): {', '.join(not_allowed)}")
+    frame = frame.copy()
+    for column in missing:
+        frame[column] = pd.NA
+    out = pd.DataFrame(index=frame.index)
+    for column, dtype in columns.items():
+        out[column] = _cast(frame[column], dtype, table, column)
+    return out.reset_index(drop=True)
+
+
+def _cast(series: pd.Series, dtype: str, table: str, column: str) -> pd.Series:
+    try:
+        if dtype == "string":
+            return series.astype("string")
+        if dtype == "Int64":
+            return pd.to_numeric(series, errors="raise").astype("Int64")
+        if dtype == "float64":
+            return pd.to_numeric(series, errors="raise").astype("float64")
+        if dtype == "boolean":
+            return series.astype("boolean")
+        return series
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"{table}.{column}: values do not fit {dtype}: {exc}") from exc
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """A typed table with no rows."""
+    return conform(pd.DataFrame(columns=list(table_columns(table))), table)
+
+
+def document_rows(doc: ParsedDocument) -> dict[str, Any]:
+    """One `documents` row."""
+    metadata = dict(doc.metadata)
+    issued = metadata.get("issued") or ""
+    year = int(issued[:4]) if len(issued) >= 4 and issued[:4].isdigit() else metadata.get("period_start")
+    tasks = doc.tasks
+    row = {
+        "doc_id": doc.doc_id,
+        **{k: metadata.get(k) for k in (
+            "title", "issuer", "doc_number", "issued", "published", "period_start", "period_end",
+            "doc_type", "jurisdiction", "jurisdiction_en", "province", "admin_level",
+            "source_format", "n_simplified_chars", "n_furniture_blocks")},
+        "issued_year": year,
+        "source_path": doc.source_path,
+        "encoding": doc.encoding,
+        "n_tasks": len(tasks),
+        "n_framing": len(doc.units) - len(tasks),
+        "n_measures": sum(len(t.measures) for t in tasks),
+        "n_sections": len(doc.headings),
+        "max_depth": max((h.level for h in doc.headings), default=None),
+        "n_repairs": len(doc.repairs),
+        "n_problems": len(doc.problems),
+    }
+    return row
+
+
+def section_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+    """`sections` rows: every numbered (or recovered) heading."""
+    parents = heading_parents(doc.headings)
+    paths: list[str] = []
+    rows = []
+    for heading, parent in zip(doc.headings, parents):
+        parent_path = paths[parent] if parent is not None else ""
+        path = f"{parent_path}/{heading.number_key}" if parent_path else heading.number_key
+        paths.append(path)
+        raw = doc.aligned.original_span(*heading.span) if doc.aligned else (None, None)
+        rows.append(
+            {
+                "doc_id": doc.doc_id,
+                "section_path": path,
+                "level": heading.level,
+                "number": heading.number,
+                "number_inferred": heading.inferred,
+                "title": heading.title,
+                "parent_path": parent_path,
+                "span_start": heading.span[0],
+                "span_end": heading.span[1],
+                "raw_span_start": raw[0],
+                "raw_span_end": raw[1],
+            }
+        )
+    return rows
+
+
+THEME_COLUMNS = (
+    "theme", "theme_label_zh", "theme_label_en", "subtheme", "subtheme_label_zh", "subtheme_label_en",
+    "theme_confidence", "theme_source", "theme_evidence",
+)
+
+
+def task_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+    """`tasks` rows (tasks and framing units); theme columns from ``extra`` if set."""
+    rows = []
+    for unit in doc.units:
+        row = {
+            "doc_id": unit.doc_id,
+            "task_id": unit.task_id,
+            "kind": unit.kind,
+            "seq": unit.seq,
+            "number": unit.number,
+            "path": unit.path,
+            "level": unit.level,
+            "headings": " > ".join(unit.headings),
+            "section_title": unit.headings[-1] if unit.headings else "",
+            "title": unit.title,
+            "text": unit.text,
+            "span_start": unit.span[0],
+            "span_end": unit.span[1],
+            "raw_span_start": unit.raw_span[0],
+            "raw_span_end": unit.raw_span[1],
+            "n_measures": len(unit.measures),
+            "flags": ";".join(unit.flags),
+        }
+        for column in THEME_COLUMNS:
+            if column in unit.extra:
+                row[column] = unit.extra[column]
+        rows.append(row)
+    return rows
+
+
+def measure_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+    """`measures` rows."""
+    return [
+        {
+            "doc_id": doc.doc_id,
+            "task_id": unit.task_id,
+            "measure_index": measure.index,
+            "text": measure.text,
+            "span_start": measure.span[0],
+            "span_end": measure.span[1],
+            "raw_span_start": measure.raw_span[0],
+            "raw_span_end": measure.raw_span[1],
+            "units_raw": LIST_SEPARATOR.join(measure.units_raw),
+        }
+        for unit in doc.units
+        if unit.kind == KIND_TASK
+        for measure in unit.measures
+    ]
+
+
+def repair_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+    """`repairs` rows."""
+    return [
+        {
+            "doc_id": doc.doc_id,
+            "kind": r.kind,
+            "before": r.before,
+            "after": r.after,
+            "raw_span_start": r.raw_span[0],
+            "raw_span_end": r.raw_span[1],
+            "reason": r.reason,
+        }
+        for r in doc.repairs
+    ]
+
+
+def frame(rows: list[dict[str, Any]], table: str, **kwargs: Any) -> pd.DataFrame:
+    """Rows → a conformed table (an empty typed table when there are no rows)."""
+    if not rows:
+        return empty_table(table)
+    return conform(pd.DataFrame(rows), table, **kwargs)
+
+
+UNIT_FIELDS = ("raw", "name", "canonical", "successor", "category", "role", "generic", "match")
+TARGET_FIELDS = (
+    "text", "type", "value", "value_max", "unit", "comparator", "period", "period_years",
+    "deadline_date", "deadline_recurring", "metric",
+)
+
+
+def unit_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+    """`units` rows: one per (task, measure, unit), in written order."""
+    rows = []
+    for unit in doc.tasks:
+        for order, mention in enumerate(unit.extra.get("units", [])):
+            rows.append(
+                {"doc_id": doc.doc_id, "task_id": unit.task_id, "measure_index": mention.get("measure_index"),
+                 "unit_order": order, **{k: mention.get(k) for k in UNIT_FIELDS}}
+            )
+    return rows
+
+
+def target_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+    """`targets` rows: one per quantified commitment, spans in both texts."""
+    rows = []
+    for unit in doc.tasks:
+        for index, target in enumerate(unit.extra.get("targets", [])):
+            start, end = target["span"]
+            raw = doc.aligned.original_span(start, end) if doc.aligned else (None, None)
+            rows.append(
+                {"doc_id": doc.doc_id, "task_id": unit.task_id, "path": unit.path,
+                 "measure_index": target.get("measure_index"), "target_index": index,
+                 "span_start": start, "span_end": end, "raw_span_start": raw[0], "raw_span_end": raw[1],
+                 **{k: target.get(k) for k in TARGET_FIELDS}}
+            )
+    return rows

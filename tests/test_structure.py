@@ -1,0 +1,143 @@
+"""Structure stage on texts written for the tests (numbering habits, damage)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.structure import (
+    chinese_numeral_value,
+    content_end,
+    heading_parents,
+    parse_structure,
+    to_chinese_numeral,
+)
+
+
+def keys(text: str) -> list[tuple[int, str]]:
+    return [(h.level, h.number_key) for h in parse_structure(text)]
+
+
+def test_chinese_numerals_round_trip():
+    for value in [1, 2, 9, 10, 11, 19, 20, 21, 35, 99, 100, 105, 120]:
+        assert chinese_numeral_value(to_chinese_numeral(value)) == value
+    assert chinese_numeral_value("十二") == 12
+    assert chinese_numeral_value("二十") == 20
+    assert chinese_numeral_value("甲") is None
+
+
+def test_all_five_levels_and_their_variants():
+    text = (
+        "一、主要任务\n"
+        "(一)深化改革\n"
+        "1、推进审批改革。全面清理审批事项。\n"
+        "(1)清理中介服务。\n"
+        "①公布清单。\n"
+        "②动态调整。\n"
+        "(2)规范收费。\n"
+        "2.加强监管。完善监管制度。\n"
+        "二、保障措施\n"
+        "(一)加强领导\n"
+        "1.落实责任。明确分工。\n"
+    )
+    assert keys(text) == [
+        (1, "一"), (2, "(一)"), (3, "1"), (4, "(1)"), (5, "①"), (5, "②"), (4, "(2)"), (3, "2"),
+        (1, "二"), (2, "(一)"), (3, "1"),
+    ]
+
+
+def test_fullwidth_parentheses_and_indentation():
+    text = "一、总体要求\n    （一）指导思想\n  深入贯彻落实。\n二、重点任务\n\t（一）强化执法\n   1．规范执法。严格程序。\n"
+    assert keys(text) == [(1, "一"), (2, "(一)"), (1, "二"), (2, "(一)"), (3, "1")]
+
+
+def test_heading_with_text_on_the_same_line_gets_a_title():
+    text = "二、基本原则\n(一)坚持党的领导。各单位要加强对法治建设的领导。\n(二)坚持以人民为中心。坚持法治为了人民。\n"
+    headings = parse_structure(text)
+    assert [h.title for h in headings] == ["基本原则", "坚持党的领导", "坚持以人民为中心"]
+
+
+def test_items_that_begin_mid_line_continue_the_sequence():
+    text = "一、任务\n1.健全制度。建立清单。2.规范执法。推行公示制度。3.强化监督。\n"
+    assert keys(text) == [(1, "一"), (3, "1"), (3, "2"), (3, "3")]
+
+
+def test_mid_line_number_that_breaks_the_sequence_is_text():
+    text = "一、任务\n1.健全制度。全年完成5.项目清理。\n2.规范执法。\n"
+    assert keys(text) == [(1, "一"), (3, "1"), (3, "2")]
+
+
+def test_numbers_that_are_not_headings():
+    text = "一、目标\n1.控制排放。PM2.5浓度下降。\n2.5倍的增长不是条目。\n2020年完成。\n2.完成清理。\n"
+    assert keys(text) == [(1, "一"), (3, "1"), (3, "2")]
+    assert parse_structure(text)[-1].title == "完成清理"
+
+
+def test_numbering_that_runs_across_sections():
+    text = "一、甲\n1.第一项。\n2.第二项。\n二、乙\n3.第三项。\n4.第四项。\n"
+    headings = parse_structure(text)
+    parents = heading_parents(headings)
+    assert [(h.number_key, headings[p].number_key if p is not None else None) for h, p in zip(headings, parents)] == [
+        ("一", None), ("1", "一"), ("2", "一"), ("二", None), ("3", "二"), ("4", "二"),
+    ]
+
+
+def test_lost_subsection_number_is_recovered_from_the_heading_line():
+    text = (
+        "二、重点工作\n(一)规范执法\n1.推行公示。\n2.全过程记录。\n"
+        "(二)加强复议\n3.提高效率。\n"
+        "发挥法律顾问作用\n4.积极应诉。\n5.聘请顾问。\n"
+        "(四)加强研究\n6.开展课题。\n"
+    )
+    headings = parse_structure(text)
+    inferred = [h for h in headings if h.inferred]
+    assert len(inferred) == 1
+    lost = inferred[0]
+    assert (lost.level, lost.number_key, lost.number, lost.title) == (2, "(三)", "", "发挥法律顾问作用")
+    parents = heading_parents(headings)
+    children = [headings[i].number_key for i, p in enumerate(parents) if p is not None and headings[p] is lost]
+    assert children == ["4", "5"]
+
+
+def test_item_spans_end_at_the_next_item_and_before_the_signature():
+    text = "一、任务\n1.第一项。内容。\n2.第二项。内容。\n\n某某市人民政府办公室\n2019年3月5日\n(此件公开发布)\n"
+    headings = parse_structure(text)
+    last = headings[-1]
+    assert text[last.span[0]:last.span[1]] == "2.第二项。内容。"
+    assert text[headings[1].span[0]:headings[1].span[1]] == "1.第一项。内容。"
+
+
+def test_content_end_keeps_body_lines_that_merely_mention_bodies():
+    text = "1.第一项。\n由市司法局负责,按期完成。\n"
+    assert content_end(text, 0) == len(text)
+
+
+def test_articles_and_parts():
+    text = "第一部分 总则\n第一条 为规范执法,制定本细则。\n第二条 本细则适用于全市。\n第二部分 任务\n第三条 严格执法。\n"
+    assert keys(text) == [(0, "第一部分"), (3, "第一条"), (3, "第二条"), (0, "第二部分"), (3, "第三条")]
+
+
+def test_document_without_numbering_has_no_headings():
+    assert parse_structure("关于做好法治政府建设工作的通知\n各单位要认真落实。\n") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("一二三十、()（）1234567890.。;①② \n\t甲乙丙丁法治政府第条部分责任单位:")), max_size=300))
+def test_structure_never_crashes_and_spans_are_sane(text):
+    headings = parse_structure(text)
+    previous = -1
+    for heading in headings:
+        start, end = heading.span
+        assert 0 <= start <= end <= len(text)
+        assert start >= previous
+        previous = start
+        assert heading.number_span[0] == start
+        assert start <= heading.body_start <= max(end, heading.body_start)
+    assert len(heading_parents(headings)) == len(headings)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400))
+def test_structure_never_crashes_on_arbitrary_unicode(text):
+    for heading in parse_structure(text):
+        assert 0 <= heading.span[0] <= heading.span[1] <= len(text)
