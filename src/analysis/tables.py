@@ -224,7 +224,7 @@ def frame(rows: list[dict[str, Any]], table: str, **kwargs: Any) -> pd.DataFrame
 UNIT_FIELDS = ("raw", "name", "canonical", "successor", "category", "role", "generic", "match")
 TARGET_FIELDS = (
     "text", "type", "value", "value_max", "unit", "comparator", "period", "period_years",
-    "deadline_date", "deadline_recurring", "metric",
+    "deadline_date", "deadline_recurring", "deadline_month", "deadline_day", "metric",
 )
 
 
@@ -244,13 +244,31 @@ def target_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
     """`targets` rows: one per quantified commitment, spans in both texts."""
     rows = []
     for unit in doc.tasks:
-        for index, target in enumerate(unit.extra.get("targets", [])):
-            start, end = target["span"]
+        for target in unit.extra.get("targets", []):
+            start, end = target["span_start"], target["span_end"]
             raw = doc.aligned.original_span(start, end) if doc.aligned else (None, None)
             rows.append(
                 {"doc_id": doc.doc_id, "task_id": unit.task_id, "path": unit.path,
-                 "measure_index": target.get("measure_index"), "target_index": index,
+                 "measure_index": target.get("measure_index"), "target_index": target["target_index"],
                  "span_start": start, "span_end": end, "raw_span_start": raw[0], "raw_span_end": raw[1],
                  **{k: target.get(k) for k in TARGET_FIELDS}}
             )
     return rows
+
+
+def document_tables(doc: ParsedDocument) -> dict[str, list[dict[str, Any]]]:
+    """Every table's rows for one document (the unit of caching and parallel work)."""
+    return {
+        "documents": [document_rows(doc)],
+        "sections": section_rows(doc),
+        "tasks": task_rows(doc),
+        "measures": measure_rows(doc),
+        "units": unit_rows(doc),
+        "targets": target_rows(doc),
+        "repairs": repair_rows(doc),
+        "problems": [
+            {"doc_id": doc.doc_id, "file": doc.source_path, "stage": p.get("stage", ""),
+             "severity": p.get("severity", "warning"), "problem": p.get("problem", "")}
+            for p in doc.problems
+        ],
+    }

@@ -1,0 +1,584 @@
+"""Targets stage: finding, typing and normalising quantified commitments.
+
+Sentences are written for these tests (other places, metrics and numbers than
+the seed documents); the last test checks the extractor against the
+hand-coded gold file over the seed texts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.errors import ReferenceDataError
+from analysis.models import Measure, TaskUnit
+from analysis.reference import reference_path
+from analysis.targets import (
+    Target,
+    chinese_number,
+    evaluate_targets,
+    find_targets,
+    load_vocabulary,
+    target_metrics,
+    task_targets,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "targets"
+
+
+def only(text: str, **kwargs) -> Target:
+    """The single target in ``text`` (fails if there are 0 or several)."""
+    found = find_targets(text, **kwargs)
+    assert len(found) == 1, [t.text for t in found]
+    return found[0]
+
+
+def assert_round_trip(text: str, targets: list[Target]) -> None:
+    for t in targets:
+        assert text[t.start:t.end] == t.text
+
+
+# --------------------------------------------------------------------------
+# rates and shares
+
+
+@pytest.mark.parametrize(
+    "sentence, metric_core, value, comparator",
+    [
+        ("全面落实行政复议决定,行政复议纠错率达到95%。", "纠错率", 95.0, "at_least"),
+        ("政府信息依申请公开答复率实现100%。", "答复率", 100.0, "exactly"),
+        ("行政执法案卷合格率不低于95％。", "合格率", 95.0, "at_least"),  # full-width %
+        ("群众满意度测评优良率保持85%以上。", "优良率", 85.0, "at_least"),
+        ("执法证件持证率达98%。", "持证率", 98.0, "exactly"),
+        ("行政诉讼败诉率控制在5%以下。", "败诉率", 5.0, "at_most"),
+        ("政务服务事项网上可办率达到百分之九十。", "可办率", 90.0, "at_least"),
+    ],
+)
+def test_rates(sentence, metric_core, value, comparator):
+    t = only(sentence)
+    assert (t.type, t.value, t.unit, t.comparator) == ("rate", value, "%", comparator)
+    assert metric_core in t.metric and t.metric in sentence
+    assert t.text.startswith(t.metric)
+    assert_round_trip(sentence, [t])
+
+
+def test_rate_range():
+    sentence = "基层调解组织覆盖率保持在80%-90%之间。"
+    t = only(sentence)
+    assert (t.type, t.value, t.value_max, t.comparator) == ("rate", 80.0, 90.0, "range")
+    t2 = only("考核优秀比例控制在15至20%。")
+    assert (t2.value, t2.value_max, t2.comparator) == (15.0, 20.0, "range")
+
+
+def test_shares_from_suffix_and_from_total():
+    t = only("依法行政考核在绩效考核中所占分值比重不低于8%。")
+    assert (t.type, t.value, t.comparator) == ("share", 8.0, "at_least")
+    s = "公职律师人数不少于本系统法律工作人员总数3%。"
+    t = only(s)
+    assert (t.type, t.value, t.comparator) == ("share", 3.0, "at_least")
+    assert t.text.startswith("不少于") and t.text.endswith("3%")
+
+
+def test_metrics_listed_with_one_shared_value():
+    s = "做好备案工作,报送率、报送及时率均达到98%。"
+    found = find_targets(s)
+    assert [(t.metric, t.value, t.type) for t in found] == [
+        ("报送率", 98.0, "rate"),
+        ("报送及时率", 98.0, "rate"),
+    ]
+    assert_round_trip(s, found)
+
+
+# --------------------------------------------------------------------------
+# thresholds, counts, durations
+
+
+def test_distributive_thresholds_one_per_metric():
+    s = "2022年全县PM10、臭氧浓度分别控制在70、160微克/立方米以内,优良天数达到300天以上。"
+    found = find_targets(s)
+    assert [(t.metric, t.value, t.unit, t.comparator, t.type) for t in found] == [
+        ("PM10", 70.0, "微克/立方米", "at_most", "threshold"),
+        ("臭氧浓度", 160.0, "微克/立方米", "at_most", "threshold"),
+        ("优良天数", 300.0, "天", "at_least", "threshold"),
+    ]
+    assert_round_trip(s, found)
+
+
+@pytest.mark.parametrize(
+    "sentence, value, unit",
+    [
+        ("年内制定8件政府规章,清理规范性文件。", 8.0, "件"),
+        ("新建三个公共法律服务工作站。", 3.0, "个"),
+        ("梳理公布十项便民措施。", 10.0, "项"),
+        ("每个乡镇至少配备2名专职法制员。", 2.0, "名"),
+        ("培育两家法治示范企业。", 2.0, "家"),
+    ],
+)
+def test_counts(sentence, value, unit):
+    t = only(sentence)
+    assert (t.type, t.value, t.unit) == ("count", value, unit)
+    assert_round_trip(sentence, [t])
+
+
+def test_lone_chinese_one_needs_a_cue():
+    assert find_targets("建立统一部署机制,形成一批研究成果,一起推进。") == []
+    t = only("每个县区只设一个综合执法队伍。")
+    assert (t.type, t.value, t.comparator) == ("count", 1.0, "exactly")
+
+
+@pytest.mark.parametrize(
+    "sentence, value, unit, comparator",
+    [
+        ("政府规章有效期一般不超过3年。", 3.0, "年", "at_most"),
+        ("行政许可事项在15个工作日内办结。", 15.0, "个工作日", "at_most"),
+        ("全面建设24小时自助政务服务区。", 24.0, "小时", "exactly"),
+        ("临时性文件有效期为两年。", 2.0, "年", "exactly"),
+    ],
+)
+def test_durations(sentence, value, unit, comparator):
+    t = only(sentence)
+    assert (t.type, t.value, t.unit, t.comparator) == ("duration", value, unit, comparator)
+
+
+# --------------------------------------------------------------------------
+# frequencies
+
+
+@pytest.mark.parametrize(
+    "sentence, value, unit, comparator, period, years",
+    [
+        ("县政府常务会议每季度学法一次。", 1.0, "次", "exactly", "quarter", 0.25),
+        ("每年至少召开两次法治工作专题会议。", 2.0, "次", "at_least", "year", 1.0),
+        ("每两年开展一次规章清理。", 1.0, "次", "exactly", "two_years", 2.0),
+        ("每3年组织一轮执法人员轮训。", 1.0, "轮", "exactly", "three_years", 3.0),
+        ("每半年通报一次行政应诉情况。", 1.0, "次", "exactly", "half_year", 0.5),
+        ("每半通报一次行政应诉情况。", 1.0, "次", "exactly", "half_year", 0.5),  # 年 lost in capture
+        ("每月不少于4次开展巡查。", 4.0, "次", "at_least", "month", 0.083333),
+        ("各单位每年举办法治讲座三期以上。", 3.0, "期", "at_least", "year", 1.0),
+    ],
+)
+def test_frequencies(sentence, value, unit, comparator, period, years):
+    t = only(sentence)
+    assert (t.type, t.value, t.unit, t.comparator, t.period) == ("frequency", value, unit, comparator, period)
+    assert t.period_years == pytest.approx(years)
+    assert t.text.startswith("每")
+    assert_round_trip(sentence, [t])
+
+
+def test_periodic_words_without_a_number_are_not_targets():
+    assert find_targets("定期开展执法检查,每年组织执法人员培训,年度考核结果向社会公开。") == []
+
+
+# --------------------------------------------------------------------------
+# deadlines
+
+
+def test_deadline_with_explicit_year():
+    t = only("2019年底前完成证明事项清理。")
+    assert (t.type, t.deadline_date, t.comparator, t.deadline_recurring) == ("deadline", "2019-12-31", "at_most", False)
+    t = only("力争到2025年基本建成法治政府。")
+    assert t.deadline_date == "2025-12-31"
+    t = only("2021年6月底前出台实施办法。")
+    assert t.deadline_date == "2021-06-30"
+    t = only("2024年上半年完成评估。")
+    assert t.deadline_date == "2024-06-30"
+
+
+def test_deadline_year_from_document_year_or_none():
+    with_year = only("9月底前完成自查。", document_year=2019)
+    assert with_year.deadline_date == "2019-09-30"
+    without_year = only("9月底前完成自查。")
+    assert (without_year.type, without_year.deadline_date) == ("deadline", None)
+    assert only("2月底前上报。", document_year=2024).deadline_date == "2024-02-29"  # leap year
+    assert only("年底前完成清理。", document_year=2022).deadline_date == "2022-12-31"
+
+
+def test_recurring_deadline():
+    t = only("各部门每年1月15日前报送上年度工作总结。", document_year=2019)
+    assert (t.deadline_recurring, t.deadline_date, t.deadline_month, t.deadline_day) == (True, None, 1, 15)
+    t = only("每年4月底前报告法治政府建设情况。")
+    assert (t.deadline_recurring, t.deadline_month, t.deadline_day) == (True, 4, None)
+
+
+def test_schedule_dates_in_parentheses_and_ranges():
+    s = "(一)宣传发动(3月)。(二)自查整改(4月1日-6月30日)。(三)总结(11月-1月)。"
+    found = find_targets(s, document_year=2022)
+    assert [(t.text, t.comparator, t.deadline_date) for t in found] == [
+        ("3月", "exactly", "2022-03-31"),
+        ("4月1日-6月30日", "range", "2022-06-30"),
+        ("11月-1月", "range", "2023-01-31"),
+    ]
+
+
+# --------------------------------------------------------------------------
+# non-targets
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "根据《某省法治政府建设规划(2021—2025年)》要求。",  # plan period in a title
+        "印发《关于2019年行政执法监督工作的通知》(某政发〔2019〕12号)。",  # document number, law title
+        "深入贯彻党的二十大和二十届二中全会精神。",  # meeting names
+        "省委第十三届七次全体会议精神。",
+        "统筹推进“五位一体”总体布局,协调推进“四个全面”战略布局。",
+        "全面推行“双随机、一公开”监管和“最多跑一次”改革。",
+        "建立行政执法“三项制度”,落实“三统一”要求。",
+        "严格执行收支两条线管理。",
+        "2023年法治政府建设的总体思路是稳中求进。",  # year as context
+        "落实2024年区政府重大行政决策事项目录。",
+        "某市人民政府办公室 2022年3月15日印发",  # signature date
+        "区县两级政务服务中心全面运行,推进县镇村三级联动。",
+        "空气质量持续改善,群众满意度不断提升。",
+        "各街道要定期开展督查。",
+    ],
+)
+def test_non_targets(sentence):
+    assert find_targets(sentence, document_year=2022) == []
+
+
+def test_numbers_inside_metric_names_are_not_values():
+    t = only("PM2.5年均浓度降至35微克/立方米。")
+    assert (t.value, t.type, t.comparator, t.unit) == (35.0, "threshold", "at_most", "微克/立方米")
+
+
+# --------------------------------------------------------------------------
+# conversions and spans
+
+
+@pytest.mark.parametrize(
+    "token, value",
+    [("两", 2.0), ("二", 2.0), ("十", 10.0), ("十五", 15.0), ("一百", 100.0), ("百", 100.0), ("3", 3.0), ("2.5", 2.5), ("１２", 12.0)],
+)
+def test_chinese_number(token, value):
+    assert chinese_number(token) == value
+
+
+def test_chinese_number_rejects_words():
+    with pytest.raises(ValueError):
+        chinese_number("若干")
+
+
+def test_spans_round_trip_in_a_mixed_paragraph():
+    text = (
+        "   3.强化执法监督。每年至少组织２次执法检查,重大执法决定法制审核率达到100％;"
+        "2020年底前完成清理,选取20项事项试点。"
+    )
+    found = find_targets(text, document_year=2020)
+    assert [t.type for t in found] == ["frequency", "rate", "deadline", "count"]
+    assert_round_trip(text, found)
+
+
+# --------------------------------------------------------------------------
+# reference table
+
+
+def _copy_patterns(tmp_path: Path) -> Path:
+    path = tmp_path / "target_patterns.csv"
+    shutil.copy(reference_path("target_patterns.csv"), path)
+    return path
+
+
+def _append(path: Path, row: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(row + "\n")
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("comparator_before,不止,more_than,,", "not one of"),
+        ("period,每旬度,ten_days,abc,", "positive number of years"),
+        ("unit,斤,weight,,", "not one of"),
+        ("metric_suffix,指数,index,,", "not one of"),
+        ("non_target_regex,[未闭合,,,", "does not compile"),
+        ("slogan,三严三实,,,", "category"),
+        ("comparator_before,至少,at_least,,", "duplicate"),
+        ("deadline_year_part,年初,01,,", "MM-DD"),
+    ],
+)
+def test_reference_table_validation(tmp_path, row, message):
+    path = _copy_patterns(tmp_path)
+    _append(path, row)
+    with pytest.raises(ReferenceDataError) as excinfo:
+        load_vocabulary(str(path))
+    assert str(path) in str(excinfo.value)
+    assert message in str(excinfo.value)
+
+
+def test_reference_table_drives_matching(tmp_path):
+    path = _copy_patterns(tmp_path)
+    _append(path, "unit,个站点,count,,test unit")
+    _append(path, "non_target_term,三张清单,,,test slogan")
+    found = find_targets("建成12个站点,公布三张清单。", patterns_path=path)
+    assert [(t.value, t.unit) for t in found] == [(12.0, "个站点")]
+
+
+def test_missing_reference_file_names_the_path(tmp_path):
+    with pytest.raises(ReferenceDataError, match="file not found"):
+        load_vocabulary(str(tmp_path / "nope.csv"))
+
+
+# --------------------------------------------------------------------------
+# task_targets
+
+
+def test_task_targets_shift_spans_and_find_measures():
+    doc = "XXXX2.加强培训。每年举办两期培训班。审核率达到100%。"
+    task_text = "加强培训。每年举办两期培训班。审核率达到100%。"
+    offset = doc.index(task_text)
+    first = doc.index("每年")
+    second = doc.index("审核率")
+    task = TaskUnit(
+        doc_id="d", task_id="d-T001", kind="task", seq=1, number="2.", path="一/2", level=3,
+        headings=[], title="加强培训", text=task_text, span=(offset, len(doc)), raw_span=(offset, len(doc)),
+        measures=[
+            Measure(0, "每年举办两期培训班。", (first, second), (first, second)),
+            Measure(1, "审核率达到100%。", (second, len(doc)), (second, len(doc))),
+        ],
+    )
+    rows = task_targets(task, document_year=2020)
+    assert [(r["measure_index"], r["target_index"], r["type"]) for r in rows] == [(0, 0, "frequency"), (1, 1, "rate")]
+    for row in rows:
+        assert doc[row["span_start"]:row["span_end"]] == row["text"]
+        assert row["doc_id"] == "d" and row["task_id"] == "d-T001" and row["path"] == "一/2"
+
+
+# --------------------------------------------------------------------------
+# target_metrics
+
+
+def _tiny_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    tasks = pd.DataFrame(
+        {
+            "doc_id": ["a", "a", "a", "a", "a", "b", "b"],
+            "task_id": ["a-T001", "a-T002", "a-T003", "a-T004", "a-F01", "b-T001", "b-T002"],
+            "kind": ["task", "task", "task", "task", "framing", "task", "task"],
+            "path": ["一/1", "一/2", "二/1", "二/2", "一", "一", "二"],
+            "theme": ["law", "law", "review", "review", None, "law", "review"],
+        }
+    )
+    targets = pd.DataFrame(
+        {
+            "doc_id": ["a", "a", "a", "a", "b"],
+            "task_id": ["a-T001", "a-T001", "a-T003", "a-T004", "b-T002"],
+            "type": ["rate", "frequency", "rate", "deadline", "share"],
+            "value": [100.0, 2.0, 95.0, None, 100.0],
+            "deadline_date": [None, None, None, "2020-12-31", None],
+            "deadline_recurring": [False, False, False, False, False],
+        }
+    )
+    return targets, tasks
+
+
+def test_target_metrics_by_document():
+    targets, tasks = _tiny_tables()
+    result = target_metrics(targets, tasks).set_index("doc_id")
+    # doc a: 4 tasks (framing excluded), tasks T001/T003/T004 have targets, 4 targets
+    assert result.loc["a", "n_tasks"] == 4
+    assert result.loc["a", "n_tasks_with_target"] == 3
+    assert result.loc["a", "target_task_share"] == pytest.approx(0.75)
+    assert result.loc["a", "n_targets"] == 4
+    assert result.loc["a", "targets_per_task"] == pytest.approx(1.0)
+    assert (result.loc["a", "n_rate"], result.loc["a", "n_frequency"], result.loc["a", "n_deadline"]) == (2, 1, 1)
+    assert result.loc["a", "n_count"] == 0
+    assert result.loc["a", "share_100_pct"] == pytest.approx(50.0)  # 100 and 95: one of two, in percent
+    assert result.loc["a", "n_deadline_resolved"] == 1
+    # doc b: 2 tasks, one with one share target at 100
+    assert result.loc["b", "target_task_share"] == pytest.approx(0.5)
+    assert result.loc["b", "share_100_pct"] == pytest.approx(100.0)
+
+
+def test_target_metrics_by_theme():
+    targets, tasks = _tiny_tables()
+    result = target_metrics(targets, tasks, group_by=["doc_id", "theme"]).set_index(["doc_id", "theme"])
+    assert result.loc[("a", "law"), "n_tasks"] == 2
+    assert result.loc[("a", "law"), "n_targets"] == 2
+    assert result.loc[("a", "review"), "n_tasks_with_target"] == 2
+    assert math.isnan(result.loc[("b", "law"), "share_100_pct"])  # no rate/share targets
+    assert result.loc[("b", "law"), "n_targets"] == 0
+
+
+def test_target_metrics_rejects_orphan_targets_and_unknown_types():
+    targets, tasks = _tiny_tables()
+    orphan = pd.concat([targets, pd.DataFrame({"doc_id": ["c"], "task_id": ["c-T001"], "type": ["rate"], "value": [1.0]})])
+    with pytest.raises(ValueError, match="not in the tasks table"):
+        target_metrics(orphan, tasks)
+    bad = targets.assign(type=["rate", "frequency", "rate", "deadline", "ratio"])
+    with pytest.raises(ValueError, match="unknown type"):
+        target_metrics(bad, tasks)
+
+
+# --------------------------------------------------------------------------
+# evaluate_targets
+
+
+def test_evaluate_targets_on_a_tiny_example():
+    gold = pd.DataFrame(
+        {
+            "doc_id": ["a", "a", "a", "b"],
+            "path": ["一/1", "一/1", "一/2", "一"],
+            "text": ["审核率达到100%", "每年两次", "2020年底", "5个"],
+            "type": ["rate", "frequency", "deadline", "count"],
+        }
+    )
+    predicted = pd.DataFrame(
+        {
+            "doc_id": ["a", "a", "a", "b"],
+            "path": ["一/1", "一/1", "一/2", "二"],
+            "text": ["100%", "每年两次以上", "2020年底", "5个"],
+            "type": ["rate", "frequency", "duration", "count"],
+        }
+    )
+    result = evaluate_targets(predicted, gold)
+    # matches: 100% in 审核率达到100%; 每年两次 in 每年两次以上; 2020年底 (type differs);
+    # 5个 is in another path -> unmatched on both sides
+    assert result["presence"]["tp"] == 3
+    assert result["presence"]["precision"] == pytest.approx(3 / 4)
+    assert result["presence"]["recall"] == pytest.approx(3 / 4)
+    assert result["type"]["tp"] == 2
+    assert result["type"]["precision"] == pytest.approx(2 / 4)
+    assert result["type"]["f1"] == pytest.approx(0.5)
+    assert list(result["unmatched_gold"]["text"]) == ["5个"]
+
+
+def test_evaluate_targets_by_span_when_both_have_spans():
+    gold = pd.DataFrame({"doc_id": ["a"], "path": ["1"], "text": ["x"], "type": ["rate"], "span_start": [10], "span_end": [15]})
+    hit = pd.DataFrame({"doc_id": ["a"], "path": ["1"], "text": ["y"], "type": ["rate"], "span_start": [14], "span_end": [20]})
+    miss = hit.assign(span_start=[15])
+    assert evaluate_targets(hit, gold)["presence"]["tp"] == 1
+    assert evaluate_targets(miss, gold)["presence"]["tp"] == 0
+
+
+# --------------------------------------------------------------------------
+# a whole (made-up) plan, variants and damage
+
+
+def test_fixture_plan_targets():
+    text = (FIXTURES / "county_plan_2023.txt").read_text(encoding="utf-8")
+    found = find_targets(text, document_year=2023)
+    assert_round_trip(text, found)
+    got = [(t.type, t.value, t.unit, t.comparator, t.period, t.deadline_date, t.deadline_recurring) for t in found]
+    assert got == [
+        ("deadline", None, None, "at_most", None, "2025-12-31", False),  # 到2025年 (framing; still found in text)
+        ("rate", 98.0, "%", "at_least", None, None, False),  # full-width digits and %
+        ("deadline", None, None, "at_most", None, "2023-06-30", False),  # 6月底前 + document year
+        ("rate", 20.0, "%", "at_least", None, None, False),  # 抽查比例不低于20%
+        ("rate", 100.0, "%", "at_least", None, None, False),  # 备案审查率 (shared value)
+        ("rate", 100.0, "%", "at_least", None, None, False),  # 纠错率均达到100%
+        ("frequency", 1.0, "次", "exactly", "half_year", None, False),
+        ("frequency", 1.0, "次", "exactly", "two_years", None, False),  # 每两年进行一次
+        ("share", 3.0, "%", "at_least", None, None, False),
+        ("frequency", 4.0, "次", "at_least", "year", None, False),
+        ("duration", 16.0, "学时", "at_least", None, None, False),
+        ("rate", 95.0, "%", "at_least", None, None, False),
+        ("deadline", None, None, "at_most", None, None, True),  # 每年11月底前
+        ("frequency", 1.0, "次", "exactly", "quarter", None, False),
+        ("deadline", None, None, "at_most", None, "2023-09-30", False),  # 第三季度前
+    ]
+    # the signature date, 二十大, “一网通办”, “双随机、一公开” are not targets
+    assert not any("3月8日" in t.text or "二十" in t.text for t in found)
+
+
+def test_traditional_comparators_are_listed():
+    t = only("執法證件持證率不低於95%。")
+    assert (t.type, t.value, t.comparator) == ("rate", 95.0, "at_least")
+    t = only("複議案件審理期限不超過60日。")
+    assert (t.type, t.value, t.unit, t.comparator) == ("duration", 60.0, "日", "at_most")
+
+
+def test_line_breaks_and_damaged_dates_do_not_make_targets():
+    assert find_targets("某某县人民政府办公室\n201769   \n\n天门市") == []
+    assert find_targets("本办法于2020年12月3日经县政府常务会议通过,自2021年1月1日起施行。") == []
+
+
+def test_lone_wei_is_no_comparator_without_a_metric():
+    t = only("县财政为12家企业发放补贴。")
+    assert (t.text, t.comparator, t.type) == ("12家", "exactly", "count")
+    assert find_targets("把法治建设作为一项重要任务。") == []
+
+
+def test_deadline_part_means_by():
+    t = only("于2024年6月底完成清理。")
+    assert (t.comparator, t.deadline_date) == ("at_most", "2024-06-30")
+
+
+# --------------------------------------------------------------------------
+# regression against the hand-coded gold over the seed texts
+
+_ITEM = re.compile(r"^\s*(?:(?P<l1>[一二三四五六七八九十]+)、|\((?P<l2>[一二三四五六七八九十]+)\)|(?P<l3>\d+)\s*[.、](?!\d))")
+_FRAMING = re.compile(r"指导思想|基本原则|总体要求|总体目标|工作目标|创建目标")
+_CN = "一二三四五六七八九十"
+
+
+def seed_tasks(text: str) -> dict[str, str]:
+    """Task path -> task text, by a simple line scan of a seed file.
+
+    A leaf numbered item is a task unless it or a parent has a framing title;
+    a heading-only line takes the next paragraph as its text; a short
+    unnumbered line between items is a sub-heading whose number was lost.
+    """
+    items: list[dict] = []
+    parts: dict[int, str] = {}
+    titles: dict[int, str] = {}
+    lines = [line.strip() for line in text.splitlines()]
+    for i, line in enumerate(lines):
+        m = _ITEM.match(line)
+        if not m:
+            following = next((x for x in lines[i + 1:] if x), "")
+            next_item = _ITEM.match(following)
+            lost_heading = 0 < len(line) <= 20 and "。" not in line and next_item and next_item["l3"]
+            if items and items[-1]["level"] == 3 and 2 in parts and lost_heading:
+                number = parts[2].strip("()")
+                parts[2] = f"({_CN[_CN.index(number) + 1]})"
+                titles[2] = line
+            continue
+        level = 1 if m["l1"] else 2 if m["l2"] else 3
+        key = m["l1"] or (f"({m['l2']})" if m["l2"] else m["l3"])
+        parts = {k: v for k, v in parts.items() if k < level}
+        titles = {k: v for k, v in titles.items() if k < level}
+        parts[level], titles[level] = key, line[m.end():]
+        body = line[m.end():]
+        if "。" not in body:
+            following = next((x for x in lines[i + 1:] if x), "")
+            if not _ITEM.match(following):
+                body += following
+        items.append({"level": level, "path": "/".join(parts[k] for k in sorted(parts)), "body": body,
+                      "framing": any(_FRAMING.search(t) for t in titles.values())})
+    tasks = {}
+    for item, nxt in zip(items, items[1:] + [None]):
+        if nxt is not None and nxt["level"] > item["level"]:
+            continue
+        if not item["framing"]:
+            tasks[item["path"]] = item["body"]
+    return tasks
+
+
+def test_seed_gold_precision_and_recall():
+    gold = pd.read_csv(config.ANNOTATIONS_DIR / "targets_gold.csv", dtype={"path": str})
+    manifest = pd.read_csv(config.MANIFEST_PATH, dtype=str)
+    rows = []
+    for doc in manifest.itertuples():
+        year = int(doc.issued[:4])
+        text = (config.RAW_DIR / doc.file).read_text(encoding="utf-8")
+        tasks = seed_tasks(text)
+        missing = set(gold.loc[gold["doc_id"] == doc.doc_id, "path"]) - set(tasks)
+        assert not missing, f"{doc.doc_id}: gold paths not found by the simple scan: {missing}"
+        for path, body in tasks.items():
+            for t in find_targets(body, document_year=year):
+                rows.append({"doc_id": doc.doc_id, "path": path, "text": t.text, "type": t.type})
+    result = evaluate_targets(pd.DataFrame(rows), gold)
+    report = (
+        f"presence {result['presence']}, type {result['type']}\n"
+        f"unmatched predicted:\n{result['unmatched_predicted']}\nunmatched gold:\n{result['unmatched_gold']}"
+    )
+    assert result["presence"]["precision"] >= 0.9, report
+    assert result["presence"]["recall"] >= 0.9, report
+    assert result["type"]["precision"] >= 0.9, report
+    assert result["type"]["recall"] >= 0.9, report
