@@ -1,0 +1,214 @@
+"""Clean stage: furniture removal that spares the body, whitespace normalisation, spans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis import config
+from analysis.clean import clean, load_furniture_patterns
+from analysis.errors import ReferenceDataError
+from analysis.read import read_document, to_simplified
+from analysis.text import AlignedText
+
+FIXTURES = Path(__file__).parent / "fixtures" / "text"
+
+
+def run_clean(text: str) -> tuple[AlignedText, list[dict]]:
+    return clean(AlignedText.identity(text))
+
+
+def assert_origin_consistent(aligned: AlignedText) -> None:
+    assert len(aligned.origin_start) == len(aligned.text) == len(aligned.origin_end)
+    starts = list(aligned.origin_start)
+    assert starts == sorted(starts)
+    for start, end in zip(aligned.origin_start, aligned.origin_end):
+        assert 0 <= start <= end <= aligned.original_length
+
+
+# --------------------------------------------------------------------------- web capture
+
+
+@pytest.fixture(scope="module")
+def web_capture() -> tuple[str, AlignedText, list[dict]]:
+    original = (FIXTURES / "yichang_2019_web_capture.txt").read_text(encoding="utf-8")
+    cleaned, removed = run_clean(original)
+    return original, cleaned, removed
+
+
+def test_web_furniture_removed(web_capture):
+    _, cleaned, _ = web_capture
+    for furniture in (
+        "网站首页", "设为首页", "您的位置", "发布日期", "浏览次数", "字体", "打印本页", "关闭窗口",
+        "相关链接", "关于做好2019年普法工作的通知", "网站地图", "ICP", "技术支持", "0717-1234567",
+    ):
+        assert furniture not in cleaned.text, furniture
+
+
+def test_web_body_kept(web_capture):
+    _, cleaned, _ = web_capture
+    lines = cleaned.text.split("\n")
+    assert lines[0] == "宜昌市人民政府办公室关于印发宜昌市2019年法治政府建设工作要点的通知"
+    assert "各县市区人民政府,宜昌高新区管委会,市政府各部门:" in lines
+    assert "宜昌市人民政府办公室" in lines and "2019年3月10日" in lines
+    # a body line that mentions an address is not furniture
+    assert "(二)完善便民服务。市民可到市民服务中心(地址:沿江大道1号)办理公证事项。(责任单位:市司法局)" in lines
+    assert lines[-1] == "1.全面推行行政执法公示制度,执法决定公开率达到100%。(责任单位:市直各执法部门)"
+
+
+def test_removed_blocks_point_into_original(web_capture):
+    original, _, removed = web_capture
+    kinds = [block["kind"] for block in removed]
+    assert "footer" in kinds and "breadcrumb" in kinds and "print_close" in kinds
+    for block in removed:
+        a, b = block["raw_span"]
+        assert 0 <= a < b <= len(original)
+    footer = [b for b in removed if b["kind"] == "footer"][-1]
+    a, b = footer["raw_span"]
+    assert "鄂ICP备05001234号" in original[a:b]
+
+
+def test_cleaned_body_maps_back_to_original(web_capture):
+    original, cleaned, _ = web_capture
+    start = cleaned.text.index("(一)落实第一责任人职责")
+    a, b = cleaned.original_span(start, start + len("(一)落实第一责任人职责"))
+    assert original[a:b] == "（一）落实第一责任人职责"
+    assert_origin_consistent(cleaned)
+
+
+# --------------------------------------------------------------------------- furniture rules
+
+
+def test_edge_patterns_need_support():
+    # a contact-like line and a bulleted line at the end, with no page furniture around them
+    text = "一、工作任务\n加强执法监督。\n联系地址:市司法局三楼 电话:1234567\n· 市司法局牵头"
+    cleaned, removed = run_clean(text)
+    assert cleaned.text == text
+    assert removed == []
+
+
+def test_contact_line_inside_body_survives_even_with_footer_below():
+    text = (
+        "一、受理渠道\n投诉地址:市政务服务中心 电话:12345\n二、工作要求\n按时办结。\n"
+        "版权所有:某市人民政府 浙ICP备11111111号"
+    )
+    cleaned, _ = run_clean(text)
+    assert "投诉地址:市政务服务中心 电话:12345" in cleaned.text
+    assert "ICP" not in cleaned.text
+
+
+def test_print_close_with_lost_brackets_and_share_lines():
+    text = "三、保障措施\n加强宣传。\n某市司法局\n2021年3月1日\n打印】 【关闭\n分享\n返回列表"
+    cleaned, removed = run_clean(text)
+    assert cleaned.text == "三、保障措施\n加强宣传。\n某市司法局\n2021年3月1日"
+    assert [b["kind"] for b in removed] == ["print_close"]
+
+
+def test_link_list_under_more_heading_in_the_middle():
+    text = "正文第一段。\n通知公告 更多>>\n· 关于开展普法的通知\n· 关于...\n正文第二段。"
+    cleaned, _ = run_clean(text)
+    assert cleaned.text == "正文第一段。\n正文第二段。"
+
+
+def test_stray_file_name_at_end():
+    text = "四、组织实施\n各单位抓好落实。\n某省司法厅关于印发法治建设工作要点的通知.pdf"
+    cleaned, removed = run_clean(text)
+    assert cleaned.text == "四、组织实施\n各单位抓好落实。"
+    assert removed[0]["kind"] == "file_name"
+
+
+def test_view_counter_needs_its_shape():
+    text = "发布时间:2022-01-05 09:30\n全年政府网站访问量达到120万人次。\n浏览量:88"
+    cleaned, _ = run_clean(text)
+    assert cleaned.text == "全年政府网站访问量达到120万人次。"
+
+
+def test_word_font_in_body_survives():
+    text = "规范公文格式,统一使用仿宋字体。\n公文标题使用小标宋字体"
+    assert run_clean(text)[0].text == text
+
+
+# --------------------------------------------------------------------------- whitespace
+
+
+def test_whitespace_and_fullwidth_normalised():
+    text = "　　（一）加强领导：各单位，要落实；\u00a0责任。  \n\n\n\n\t二、要求\u3000\u3000明确 \t 分工  \n"
+    cleaned, removed = run_clean(text)
+    assert cleaned.text == "(一)加强领导:各单位,要落实; 责任。\n\n二、要求 明确 分工"
+    assert removed == []
+    assert_origin_consistent(cleaned)
+
+
+def test_zero_width_characters_dropped():
+    cleaned, _ = run_clean("法治\u200b政府\ufeff建设")
+    assert cleaned.text == "法治政府建设"
+    a, b = cleaned.original_span(2, 4)
+    assert "法治\u200b政府\ufeff建设"[a:b] == "政府"
+
+
+def test_traditional_capture_through_simplify_and_clean():
+    original = "設為首頁 加入收藏\n法治政府建設實施方案\n責任單位：市司法局\n【打印】【關閉】"
+    simplified, _ = to_simplified(AlignedText.identity(original))
+    cleaned, _ = clean(simplified)
+    assert cleaned.text == "法治政府建设实施方案\n责任单位:市司法局"
+    start = cleaned.text.index("责任单位")
+    a, b = cleaned.original_span(start, start + 4)
+    assert original[a:b] == "責任單位"
+
+
+# --------------------------------------------------------------------------- reference table
+
+
+def test_shipped_patterns_load():
+    patterns = load_furniture_patterns()
+    assert {p.position for p in patterns} == {"anywhere", "edge"}
+
+
+@pytest.mark.parametrize(
+    "row, problem",
+    [
+        ("bad,nav,anywhere,yes,(unclosed,x", "does not compile"),
+        ("bad,nav,somewhere,yes,abc,x", "position"),
+    ],
+)
+def test_invalid_pattern_table(tmp_path, row, problem):
+    path = tmp_path / "furniture_patterns.csv"
+    path.write_text("pattern_id,kind,position,standalone,regex,note\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match=problem):
+        load_furniture_patterns(path)
+
+
+# --------------------------------------------------------------------------- properties
+
+_ALPHABET = list("法治政府建设打印关闭分享更多>>·地址电话:ICP备号浏览量 \t\n\u3000\u00a0（）：，1234567890.pdf【】|首页")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_ALPHABET), max_size=120))
+def test_clean_never_breaks_the_origin_map(text):
+    cleaned, removed = run_clean(text)
+    assert_origin_consistent(cleaned)
+    assert "\u3000" not in cleaned.text and "\u00a0" not in cleaned.text
+    for block in removed:
+        a, b = block["raw_span"]
+        assert 0 <= a <= b <= len(text)
+
+
+# --------------------------------------------------------------------------- seed regression
+
+
+TIANMEN = config.RAW_DIR / "tianmen_2017_implementation_plan.txt"
+
+
+@pytest.mark.skipif(not TIANMEN.exists(), reason="seed corpus not present")
+def test_seed_tianmen_furniture_gone_body_kept():
+    simplified, _ = to_simplified(AlignedText.identity(read_document(TIANMEN).text))
+    cleaned, _ = clean(simplified)
+    for furniture in ("设为首页", "当前位置", "发布时间", "字体显示", "更多>>", "ICP", "版权声明", "技术支持", "打印"):
+        assert furniture not in cleaned.text
+    assert "1.深化行政审批制度改革。" in cleaned.text
+    assert "36.加强政府法制机构建设。" in cleaned.text
+    assert "各乡镇(场、街道)" in cleaned.text

@@ -1,0 +1,218 @@
+"""Metadata stage on invented documents, and merging with the manifest."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from analysis import config
+from analysis.clean import clean
+from analysis.errors import ReferenceDataError
+from analysis.metadata import (
+    classify_doc_type,
+    extract_metadata,
+    extract_period,
+    load_doc_types,
+    merge_metadata,
+    place_units,
+)
+from analysis.read import read_document, to_simplified
+from analysis.repair import repair
+from analysis.text import AlignedText
+
+YICHANG_NOTICE = """宜昌市人民政府办公室关于印发《宜昌市法治政府建设实施方案(2021—2025年)》的通知
+宜府办发〔2021〕15号
+各县市区人民政府,市政府各部门:
+现将《宜昌市法治政府建设实施方案(2021—2025年)》印发给你们,请认真贯彻执行。
+宜昌市人民政府办公室
+2021年4月2日
+宜昌市法治政府建设实施方案
+(2021—2025年)
+为贯彻落实《湖北省法治政府建设实施方案(2021—2025年)》(鄂发〔2021〕20号),制定本方案。
+一、总体要求
+(一)指导思想。
+"""
+
+YUELU_REPORT = """长沙市岳麓区2019年法治政府建设工作报告
+2019年,在区委的坚强领导下,我区法治政府建设取得新成效。
+一、主要工作
+(一)依法全面履行政府职能。全年取消行政审批事项12项。
+二、存在的问题
+三、2020年工作安排
+长沙市岳麓区人民政府
+2020年1月15日
+"""
+
+
+def test_notice_with_quoted_plan():
+    meta = extract_metadata(YICHANG_NOTICE)
+    assert meta == {
+        "title": "宜昌市法治政府建设实施方案(2021—2025年)",
+        "issuer": "宜昌市人民政府办公室",
+        "doc_number": "宜府办发〔2021〕15号",  # the cited 鄂发〔2021〕20号 is another document's
+        "issued": "2021-04-02",
+        "period_start": 2021,
+        "period_end": 2025,
+        "doc_type": "实施方案",
+        "jurisdiction": "宜昌市",
+    }
+
+
+def test_work_report_of_a_district():
+    meta = extract_metadata(YUELU_REPORT)
+    assert meta["title"] == "长沙市岳麓区2019年法治政府建设工作报告"
+    assert meta["doc_type"] == "工作报告"
+    assert (meta["period_start"], meta["period_end"]) == (2019, 2019)
+    assert meta["issuer"] == "长沙市岳麓区人民政府"
+    assert meta["issued"] == "2020-01-15"
+    assert meta["jurisdiction"] == "长沙市岳麓区"
+    assert meta["doc_number"] is None
+
+
+def test_notice_without_quotes_and_two_issuers():
+    text = (
+        "中共嘉兴市委办公室 嘉兴市人民政府办公室关于印发2022年嘉兴市法治政府建设工作要点的通知\n"
+        "各县(市、区)党委和人民政府:\n经同意,现印发给你们。\n"
+        "中共嘉兴市委办公室 嘉兴市人民政府办公室\n2022年3月8日\n"
+    )
+    meta = extract_metadata(text)
+    assert meta["title"] == "2022年嘉兴市法治政府建设工作要点"
+    assert meta["issuer"] == "中共嘉兴市委办公室;嘉兴市人民政府办公室"
+    assert meta["doc_type"] == "工作要点"
+    assert meta["jurisdiction"] == "嘉兴市"
+    assert (meta["period_start"], meta["period_end"], meta["issued"]) == (2022, 2022, "2022-03-08")
+
+
+def test_title_wrapped_over_two_lines_and_issue_line():
+    text = (
+        "关于印发《某县法治政府建设\n示范创建活动实施方案》的通知\n"
+        "各乡镇人民政府:\n(2021年6月30日印发)\n"
+    )
+    meta = extract_metadata(text)
+    assert meta["title"] == "某县法治政府建设示范创建活动实施方案"
+    assert meta["doc_type"] == "创建方案"
+    assert meta["issued"] == "2021-06-30"
+    assert meta["issuer"] is None
+    assert meta["jurisdiction"] == "某县"
+
+
+def test_title_from_forwarding_sentence_and_office_in_title():
+    text = (
+        "局属各单位:\n现将《许昌市司法局2023年法治机关建设工作计划》印发你们,请遵照执行。\n"
+        "2023年2月20日\n一、目标\n"
+    )
+    meta = extract_metadata(text)
+    assert meta["title"] == "许昌市司法局2023年法治机关建设工作计划"
+    assert meta["issuer"] == "许昌市司法局"
+    assert meta["issued"] == "2023-02-20"
+    assert meta["doc_type"] == "工作计划"
+
+
+def test_range_of_a_cited_plan_bounds_the_period():
+    title = "贯彻落实《浙江省法治政府建设规划(2021-2025年)》实施细则"
+    assert extract_period(title, issued_year=2022) == (2022, 2025)
+    assert extract_period(title) == (None, 2025)
+    assert classify_doc_type(title) == "实施细则"
+
+
+@pytest.mark.parametrize(
+    "title, expected",
+    [
+        ("某市法治政府建设情况报告", "情况报告"),
+        ("关于2020年法治政府建设工作情况的报告", "情况报告"),
+        ("某市创建全国法治政府建设示范市实施方案", "创建方案"),
+        ("某市法治政府建设实施方案(2016—2020年)", "实施方案"),
+        ("关于加快建设法治政府的实施意见", "实施意见"),
+        ("某区2021年依法行政工作要点", "工作要点"),
+        ("某区法治宣传教育第八个五年规划", "规划"),
+        ("某市法治政府建设的通知", None),
+    ],
+)
+def test_doc_type_rules(title, expected):
+    assert classify_doc_type(title) == expected
+
+
+def test_place_units():
+    assert place_units("阜城市高新区管委会办公室") == ["阜城市", "高新区"]
+    assert place_units("中共某省委办公厅") == ["某省"]
+    assert place_units("市委办公室、市政府办公室") == []
+    assert place_units("全市法治政府建设") == []
+
+
+@pytest.mark.parametrize(
+    "first_line, title, doc_type, period, issuer",
+    [
+        ("2023年青山县法治政府建设工作要点", "2023年青山县法治政府建设工作要点", "工作要点", (2023, 2023), None),
+        (
+            "青山县人民政府关于2020年法治政府建设情况的报告",
+            "青山县人民政府关于2020年法治政府建设情况的报告",
+            "情况报告",
+            (2020, 2020),
+            "青山县人民政府",
+        ),
+    ],
+)
+def test_standalone_title_line(first_line, title, doc_type, period, issuer):
+    text = f"{first_line}\n1.加强组织领导。\n(一)落实责任。\n"
+    meta = extract_metadata(text)
+    assert meta["title"] == title
+    assert meta["doc_type"] == doc_type
+    assert (meta["period_start"], meta["period_end"]) == period
+    assert meta["issuer"] == issuer
+    assert meta["jurisdiction"] == "青山县"
+
+
+def test_doc_types_table_validated(tmp_path):
+    path = tmp_path / "doc_types.csv"
+    path.write_text("doc_type,precedence,pattern,note\n方案,10,方案$,x\n计划,10,计划$,y\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match="precedence"):
+        load_doc_types(path)
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def test_manifest_wins_and_disagreements_are_normalised():
+    manifest = {
+        "doc_id": "yichang_2021",
+        "title_zh": "宜昌市法治政府建设实施方案(2021-2025年)",  # hyphen instead of dash: same title
+        "issuer_zh": "宜昌市人民政府办公室",
+        "doc_number": "宜府办发[2021]15号",  # other bracket style: same number
+        "issued": "2021/4/2",  # other date format: same date
+        "period_start": "2021",
+        "period_end": "2025",
+        "doc_type": "工作方案",  # a real disagreement
+        "jurisdiction_zh": "",
+    }
+    extracted = extract_metadata(YICHANG_NOTICE)
+    merged, disagreements = merge_metadata(manifest, extracted)
+    assert disagreements == [{"field": "doc_type", "manifest": "工作方案", "extracted": "实施方案"}]
+    assert merged["doc_type"] == "工作方案"
+    assert merged["title_zh"] == manifest["title_zh"]
+    assert merged["issued"] == "2021-04-02"
+    assert merged["period_start"] == 2021 and merged["period_end"] == 2025
+    assert merged["jurisdiction_zh"] == "宜昌市"  # empty in the manifest: filled from the text
+    assert merged["doc_id"] == "yichang_2021"
+
+
+def test_merge_adds_missing_fields_and_compares_places():
+    manifest = {"jurisdiction_zh": "岳麓区(长沙市)", "issued": "2020-01-16"}
+    merged, disagreements = merge_metadata(manifest, extract_metadata(YUELU_REPORT))
+    assert merged["title"] == "长沙市岳麓区2019年法治政府建设工作报告"
+    assert disagreements == [{"field": "issued", "manifest": "2020-01-16", "extracted": "2020-01-15"}]
+
+
+# --------------------------------------------------------------------------- seed regression
+
+
+@pytest.mark.skipif(not config.MANIFEST_PATH.exists(), reason="seed corpus not present")
+def test_seed_metadata_agrees_with_manifest():
+    with open(config.MANIFEST_PATH, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        text = read_document(config.RAW_DIR / row["file"]).text
+        simplified, _ = to_simplified(AlignedText.identity(text))
+        repaired, _ = repair(clean(simplified)[0])
+        _, disagreements = merge_metadata(row, extract_metadata(repaired.text))
+        assert disagreements == [], row["doc_id"]

@@ -1,0 +1,300 @@
+"""Read stage: encodings, formats, bad input, traditional -> simplified."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis import read as read_module
+from analysis.errors import InputError
+from analysis.read import DecodedText, decode_bytes, plausibility, read_document, to_simplified
+from analysis.text import AlignedText
+
+FIXTURES = Path(__file__).parent / "fixtures" / "text"
+
+SIMPLIFIED_NOTICE = (
+    "宜昌市人民政府办公室关于印发2019年法治政府建设工作要点的通知\n"
+    "各县市区人民政府，市政府各部门：\n"
+    "一、深化行政审批制度改革，全面推行“一网通办”。（责任单位：市政务服务局）\n"
+)
+TRADITIONAL_NOTICE = (
+    "臺中市政府法治政府建設實施方案\n"
+    "一、健全依法決策機制，嚴格執行重大行政決策程序。\n"
+    "責任單位：市司法局、市政府法制辦公室\n"
+)
+# Short texts are where statistical detectors go wrong; strict decoding plus plausibility must not.
+SHORT_SIMPLIFIED = ["责任单位:市司法局", "法治政府建设", "牵头单位：市编办", "二〇二〇年工作计划"]
+SHORT_TRADITIONAL = ["責任單位：市司法局", "法治政府建設", "實施方案", "臺北市政府"]
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def test_utf8_without_bom(tmp_path):
+    result = read_document(write(tmp_path, "a.txt", SIMPLIFIED_NOTICE.encode("utf-8")))
+    assert result == DecodedText(SIMPLIFIED_NOTICE, "utf-8", "txt")
+
+
+def test_utf8_bom_is_removed(tmp_path):
+    result = read_document(write(tmp_path, "a.txt", b"\xef\xbb\xbf" + SIMPLIFIED_NOTICE.encode("utf-8")))
+    assert result.text == SIMPLIFIED_NOTICE
+    assert not result.text.startswith("\ufeff")
+    assert result.encoding == "utf-8-sig"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_bom(tmp_path, codec):
+    bom = "\ufeff".encode(codec)
+    result = read_document(write(tmp_path, "a.txt", bom + TRADITIONAL_NOTICE.encode(codec)))
+    assert result.text == TRADITIONAL_NOTICE
+    assert result.encoding == "utf-16"
+
+
+def test_gb18030_document(tmp_path):
+    result = read_document(write(tmp_path, "a.txt", SIMPLIFIED_NOTICE.encode("gb18030")))
+    assert result.text == SIMPLIFIED_NOTICE
+    assert result.encoding == "gb18030"
+
+
+def test_big5_document(tmp_path):
+    result = read_document(write(tmp_path, "a.txt", TRADITIONAL_NOTICE.encode("big5")))
+    assert result.text == TRADITIONAL_NOTICE
+    assert result.encoding == "big5"
+
+
+@pytest.mark.parametrize("sentence", SHORT_SIMPLIFIED)
+def test_short_gbk_text_is_not_mistaken_for_big5(sentence):
+    assert decode_bytes(sentence.encode("gbk"), "short.txt").text == sentence
+
+
+@pytest.mark.parametrize("sentence", SHORT_TRADITIONAL)
+def test_short_big5_text_is_not_mistaken_for_gbk(sentence):
+    result = decode_bytes(sentence.encode("big5"), "short.txt")
+    assert result.text == sentence
+    assert result.encoding == "big5"
+
+
+def test_plausibility_prefers_the_right_decoding():
+    data = TRADITIONAL_NOTICE.encode("big5")
+    assert plausibility(data.decode("big5")) > plausibility(data.decode("gb18030", errors="replace"))
+
+
+def test_newlines_are_normalised(tmp_path):
+    result = read_document(write(tmp_path, "a.txt", "第一行\r\n第二行\r第三行\n".encode("gb18030")))
+    assert result.text == "第一行\n第二行\n第三行\n"
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("data", [b"", b"   \r\n\t  ", b"\x00\x00"])
+def test_empty_file_is_an_input_error(tmp_path, data):
+    path = write(tmp_path, "empty.txt", data)
+    with pytest.raises(InputError, match="empty") as info:
+        read_document(path)
+    assert info.value.path == str(path)
+
+
+def test_nul_bytes_mean_binary(tmp_path):
+    path = write(tmp_path, "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(InputError, match="binary") as info:
+        read_document(path)
+    assert str(path) in str(info.value)
+
+
+def test_control_characters_mean_binary(tmp_path):
+    path = write(tmp_path, "a.txt", bytes([1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16]) * 20 + "法治".encode("utf-8"))
+    with pytest.raises(InputError, match="binary"):
+        read_document(path)
+
+
+def test_undecodable_bytes(tmp_path):
+    with pytest.raises(InputError):
+        read_document(write(tmp_path, "a.txt", b"\x80\xff\x80\xff\x81\x30\xff" * 30))
+
+
+def test_file_over_size_limit(tmp_path):
+    path = write(tmp_path, "big.txt", SIMPLIFIED_NOTICE.encode("utf-8"))
+    with pytest.raises(InputError, match="limit"):
+        read_document(path, max_bytes=20)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        read_document(tmp_path / "nothing.txt")
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def test_html_page_main_text():
+    result = read_document(FIXTURES / "shaoxing_2020_page.html")
+    assert result.source_format == "html"
+    lines = result.text.split("\n")
+    # inline <span> stays inside its paragraph; <br> and blocks become line breaks
+    assert "为深入推进依法行政，结合我市实际，制定本计划。" in lines
+    assert "一、依法全面履行政府职能" in lines
+    assert "1.深化“最多跑一次”改革。" in lines
+    # table row cells stay on one line
+    assert any("清理规范性文件" in line and "市司法局" in line for line in lines)
+    for dropped in ("color: red", "var counter", "政务公开", "门户网站", "热点新闻", "ICP"):
+        assert dropped not in result.text
+
+
+def test_html_saved_as_txt_is_sniffed(tmp_path):
+    page = "<html><body><div>嘉兴市司法局</div><p>法治政府建设年度报告</p><script>x()</script></body></html>"
+    result = read_document(write(tmp_path, "page.txt", page.encode("gb18030")))
+    assert result.source_format == "html"
+    assert result.encoding == "gb18030"
+    assert result.text.split("\n") == ["嘉兴市司法局", "法治政府建设年度报告"]
+
+
+def test_html_declared_big5_charset(tmp_path):
+    page = '<html><head><meta charset="big5"></head><body><p>法治政府建設實施方案</p></body></html>'
+    result = read_document(write(tmp_path, "page.htm", page.encode("big5")))
+    assert result.text == "法治政府建設實施方案"
+
+
+# --------------------------------------------------------------------------- docx / pdf
+
+
+def test_docx_paragraphs_and_table(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("嘉兴市2021年法治政府建设工作要点")
+    document.add_paragraph("一、推进依法行政")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text = "任务"
+    table.cell(0, 1).text = "责任单位"
+    table.cell(1, 0).text = "清理规范性文件"
+    table.cell(1, 1).text = "市司法局"
+    document.add_paragraph("嘉兴市人民政府办公室")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    result = read_document(write(tmp_path, "plan.docx", buffer.getvalue()))
+    assert result.source_format == "docx"
+    assert result.encoding == "utf-8"
+    lines = result.text.split("\n")
+    assert lines[0] == "嘉兴市2021年法治政府建设工作要点"
+    assert lines.index("清理规范性文件\t市司法局") < lines.index("嘉兴市人民政府办公室")
+
+
+def test_corrupt_docx(tmp_path):
+    with pytest.raises(InputError, match="docx"):
+        read_document(write(tmp_path, "broken.docx", b"PK\x03\x04 not really a zip file"))
+
+
+def _pdf_bytes(draw) -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    draw(page)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def test_pdf_with_text_layer(tmp_path):
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+
+    def draw(page):
+        page.setFont("STSong-Light", 12)
+        page.drawString(72, 700, "湖州市2022年法治政府建设工作计划")
+        page.drawString(72, 680, "一、加强组织领导。责任单位：市司法局")
+
+    result = read_document(write(tmp_path, "plan.pdf", _pdf_bytes(draw)))
+    assert result.source_format == "pdf"
+    assert "湖州市2022年法治政府建设工作计划" in result.text
+    assert "责任单位" in result.text
+
+
+def test_scanned_pdf_without_text_layer(tmp_path):
+    path = write(tmp_path, "scan.pdf", _pdf_bytes(lambda page: page.rect(50, 50, 400, 600, fill=1)))
+    with pytest.raises(InputError, match="text layer") as info:
+        read_document(path)
+    assert info.value.path == str(path)
+
+
+def test_corrupt_pdf(tmp_path):
+    with pytest.raises(InputError, match="PDF"):
+        read_document(write(tmp_path, "broken.pdf", b"%PDF-1.4\n garbage without objects"))
+
+
+# --------------------------------------------------------------------------- traditional -> simplified
+
+
+def test_to_simplified_keeps_spans():
+    original = "法治政府建設實施方案\n責任單位：市司法局"
+    aligned, changed = to_simplified(AlignedText.identity(original))
+    assert aligned.text == "法治政府建设实施方案\n责任单位：市司法局"
+    assert changed == 4  # 設 實 責 單
+    assert len(aligned.text) == len(original)
+    start = aligned.text.index("责任单位")
+    a, b = aligned.original_span(start, start + 4)
+    assert original[a:b] == "責任單位"
+
+
+def test_to_simplified_leaves_simplified_text_alone():
+    aligned = AlignedText.identity(SIMPLIFIED_NOTICE)
+    result, changed = to_simplified(aligned)
+    assert changed == 0
+    assert result.text == SIMPLIFIED_NOTICE
+
+
+def test_to_simplified_uses_phrases_for_context():
+    # 乾 is simplified to 干 in 乾燥 but kept in the name 乾隆
+    result, _ = to_simplified(AlignedText.identity("乾隆年間的乾燥氣候"))
+    assert result.text == "乾隆年间的干燥气候"
+
+
+def test_to_simplified_falls_back_per_character(monkeypatch):
+    class LengthChangingConverter:
+        """Converts a whole run into a longer string, single characters normally."""
+
+        def convert(self, text: str) -> str:
+            if len(text) > 1:
+                return text + "X"
+            return {"門": "门", "戶": "户"}.get(text, text)
+
+    monkeypatch.setattr(read_module, "_t2s", lambda: LengthChangingConverter())
+    result, changed = to_simplified(AlignedText.identity("門戶網站"))
+    assert result.text == "门户網站"
+    assert changed == 2
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(data=st.binary(max_size=400), suffix=st.sampled_from([".txt", ".html", ".pdf", ".docx", ""]))
+def test_decode_bytes_raises_only_input_error(data, suffix):
+    try:
+        result = decode_bytes(data, f"random{suffix}")
+    except InputError:
+        return
+    assert isinstance(result.text, str) and result.text.strip()
+    assert "\r" not in result.text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from("法治政府建設實施方案責任單位市司法局，。\n 1(一)"), max_size=60))
+def test_to_simplified_is_one_to_one(text):
+    result, changed = to_simplified(AlignedText.identity(text))
+    assert len(result.text) == len(text)
+    assert changed == sum(1 for a, b in zip(text, result.text) if a != b)
+    assert list(result.origin_start) == list(range(len(text)))
