@@ -1,0 +1,500 @@
+"""Tests for the units stage (analysis.units) on hand-written inputs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.errors import ReferenceDataError
+from analysis.models import Measure, TaskUnit
+from analysis.units import (
+    AgencyNormaliser,
+    UnitMention,
+    agency_pairs,
+    duty_metrics,
+    find_inline_assignments,
+    parse_assignment,
+    split_units,
+    task_units,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "units"
+RAW_DIR = Path(__file__).resolve().parents[1] / "data" / "raw"
+
+
+@pytest.fixture(scope="module")
+def normaliser() -> AgencyNormaliser:
+    return AgencyNormaliser()
+
+
+def names(mentions: list[UnitMention]) -> list[str]:
+    return [m.raw for m in mentions]
+
+
+def roles(mentions: list[UnitMention]) -> list[str]:
+    return [m.role for m in mentions]
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+@pytest.mark.parametrize(
+    "clause, expected",
+    [
+        ("责任单位:县财政局、县审计局", ["县财政局", "县审计局"]),
+        ("责任单位:县财政局,县审计局", ["县财政局", "县审计局"]),
+        ("责任单位：县财政局，县审计局", ["县财政局", "县审计局"]),  # full-width punctuation
+        ("责任单位:县财政局;县审计局", ["县财政局", "县审计局"]),
+        ("责任单位:县财政局和县审计局", ["县财政局", "县审计局"]),
+        ("责任单位:县财政局及县审计局", ["县财政局", "县审计局"]),
+        ("责任单位:县财政局与县审计局", ["县财政局", "县审计局"]),
+        ("责任单位:县财政局以及县审计局", ["县财政局", "县审计局"]),
+        ("责任单位:县财政局 县审计局", ["县财政局", "县审计局"]),
+        ("责任单位:县财政局等", ["县财政局"]),
+    ],
+)
+def test_every_separator_splits(clause: str, expected: list[str]) -> None:
+    assert names(parse_assignment(clause)) == expected
+
+
+def test_and_inside_agency_names_is_not_a_separator() -> None:
+    clause = "配合单位:县发展和改革局、县人力资源和社会保障局、县文化和旅游局与县住房和城乡建设局"
+    assert names(parse_assignment(clause)) == [
+        "县发展和改革局", "县人力资源和社会保障局", "县文化和旅游局", "县住房和城乡建设局"]
+
+
+def test_written_order_is_kept() -> None:
+    clause = "牵头单位:区审计局、区财政局、区司法局、区信访局"
+    assert names(parse_assignment(clause)) == ["区审计局", "区财政局", "区司法局", "区信访局"]
+
+
+def test_nested_parentheses_do_not_split() -> None:
+    clause = "责任单位:区委党校(区行政学校(分校))、各镇(街道、开发区)人民政府"
+    assert names(parse_assignment(clause)) == ["区委党校(区行政学校(分校))", "各镇(街道、开发区)人民政府"]
+
+
+def test_clause_wrapped_in_brackets_and_trailing_punctuation() -> None:
+    assert names(parse_assignment("(牵头单位:州司法局)。")) == ["州司法局"]
+    assert names(parse_assignment("【责任单位：州审计局】")) == ["州审计局"]
+
+
+def test_x_and_related_departments_gives_agency_plus_generic(normaliser: AgencyNormaliser) -> None:
+    mentions = parse_assignment("牵头单位:县卫健局及相关部门")
+    assert names(mentions) == ["县卫健局", "相关部门"]
+    assert roles(mentions) == ["lead", "lead"]
+    first, second = (normaliser.normalise(m.raw) for m in mentions)
+    assert (first["canonical"], first["generic"]) == ("卫生健康委员会", False)
+    assert (second["generic"], second["match"], second["category"]) == (True, "generic", "generic")
+
+
+def test_x_etc_departments() -> None:
+    assert names(parse_assignment("责任单位:县公安局等有关部门")) == ["县公安局", "有关部门"]
+
+
+def test_split_units_helper() -> None:
+    assert split_units("盟司法局、盟财政局和盟审计局") == ["盟司法局", "盟财政局", "盟审计局"]
+
+
+# --------------------------------------------------------------------------- roles
+
+
+@pytest.mark.parametrize(
+    "label, role",
+    [
+        ("牵头单位", "lead"), ("牵头部门", "lead"), ("牵头", "lead"),
+        ("责任单位", "responsible"), ("责任部门", "responsible"), ("主办", "responsible"), ("主责", "responsible"),
+        ("配合单位", "support"), ("协办", "support"), ("参与", "support"), ("配合", "support"),
+        ("牽頭單位", "lead"), ("責任單位", "responsible"),  # traditional characters
+    ],
+)
+def test_role_from_label(label: str, role: str) -> None:
+    assert parse_assignment(f"{label}:县民政局") == [UnitMention("县民政局", role)]
+
+
+def test_several_labels_in_one_clause() -> None:
+    mentions = parse_assignment("主办:区司法局;协办:区财政局、区人社局")
+    assert mentions == [UnitMention("区司法局", "responsible"), UnitMention("区财政局", "support"),
+                        UnitMention("区人社局", "support")]
+
+
+def test_deadline_and_person_labels_are_not_units() -> None:
+    mentions = parse_assignment("牵头单位:区审计局;配合单位:区财政局;完成时限:2021年6月底;责任领导:王某某")
+    assert mentions == [UnitMention("区审计局", "lead"), UnitMention("区财政局", "support")]
+
+
+def test_first_listed_is_lead_note() -> None:
+    mentions = parse_assignment("责任单位:县应急局、县公安局、县消防救援大队,排在第一位的为牵头单位")
+    assert names(mentions) == ["县应急局", "县公安局", "县消防救援大队"]
+    assert roles(mentions) == ["lead", "responsible", "responsible"]
+
+
+def test_label_without_colon_in_damaged_text() -> None:
+    assert parse_assignment("牵头单位县统计局") == [UnitMention("县统计局", "lead")]
+
+
+def test_clause_without_label_uses_verbs() -> None:
+    mentions = parse_assignment("县司法局、县财政局牵头,各乡镇人民政府按职责分工负责")
+    assert mentions == [UnitMention("县司法局", "lead"), UnitMention("县财政局", "lead"),
+                        UnitMention("各乡镇人民政府", "responsible")]
+
+
+def test_clause_without_label_or_verb_defaults_to_responsible() -> None:
+    assert roles(parse_assignment("县司法局、县财政局")) == ["responsible", "responsible"]
+
+
+def test_unknown_label_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="analysis.units"):
+        mentions = parse_assignment("督办单位:县政府督查室")
+    assert mentions == [UnitMention("县政府督查室", "responsible")]
+    assert "督办单位" in caplog.text
+
+
+# --------------------------------------------------------------------------- inline
+
+
+def test_inline_you_x_lead_y_support() -> None:
+    mentions = find_inline_assignments("建立重大决策合法性审查机制,由区司法局牵头,区直各部门配合。")
+    assert mentions == [UnitMention("区司法局", "lead"), UnitMention("区直各部门", "support")]
+
+
+def test_inline_lead_then_responsible_by_duty() -> None:
+    mentions = find_inline_assignments("州政府办公室牵头,各有关部门按职责分工负责。")
+    assert mentions == [UnitMention("州政府办公室", "lead"), UnitMention("各有关部门", "responsible")]
+
+
+def test_inline_huitong() -> None:
+    mentions = find_inline_assignments("局法规科会同人事科、办公室制定年度学法计划。")
+    assert mentions == [UnitMention("局法规科", "lead"), UnitMention("人事科", "support"),
+                        UnitMention("办公室", "support")]
+
+
+def test_inline_ignores_people_and_prepositions() -> None:
+    assert find_inline_assignments("各单位主要负责人要履行第一责任人职责,对本级人民政府负责。") == []
+    assert find_inline_assignments("实行行政执法责任制,明确执法人员责任。") == []
+
+
+def test_inline_skips_labelled_clause_inside_sentence() -> None:
+    assert find_inline_assignments("加强审计监督(牵头单位:县审计局)。") == []
+
+
+# --------------------------------------------------------------------------- normalising
+
+
+@pytest.mark.parametrize(
+    "raw, name, canonical, category",
+    [
+        ("宜昌市司法局", "司法局", "司法局", "legal_affairs_justice"),
+        ("某某县人社局", "人社局", "人力资源和社会保障局", "human_resources"),
+        ("浙江省市场监管局", "市场监管局", "市场监督管理局", "market_regulation"),
+        ("榆林市横山区发展和改革局", "发展和改革局", "发展和改革委员会", "development_reform"),
+        ("中共某某县委组织部", "组织部", "党委组织部", "organisation_staffing"),
+        ("某某市委办公室", "市委办公室", "党委办公室", "general_office"),
+        ("市市场监管局", "市场监管局", "市场监督管理局", "market_regulation"),
+        ("市场监督管理局", "市场监督管理局", "市场监督管理局", "market_regulation"),
+        ("县政府国资委", "国资委", "国有资产监督管理委员会", "finance"),
+        ("省司法厅", "司法厅", "司法局", "legal_affairs_justice"),
+        ("司法部", "司法部", "司法局", "legal_affairs_justice"),
+        ("区委依法治区办", "依法治区办", "全面依法治理委员会办公室", "legal_affairs_justice"),
+        ("委政策法规处", "政策法规处", "政策法规机构", "internal_office"),
+    ],
+)
+def test_prefix_stripping_and_aliases(normaliser, raw, name, canonical, category) -> None:
+    result = normaliser.normalise(raw)
+    assert (result["name"], result["canonical"], result["category"]) == (name, canonical, category)
+    assert result["raw"] == raw
+    assert result["generic"] is False
+
+
+def test_match_kinds(normaliser: AgencyNormaliser) -> None:
+    assert normaliser.normalise("县司法局")["match"] == "exact"
+    assert normaliser.normalise("县人社局")["match"] == "alias"
+    assert normaliser.normalise("某某市某某区人民法院第三人民法庭")["match"] == "pattern"
+    assert normaliser.normalise("各有关部门")["match"] == "generic"
+
+
+def test_jurisdiction_prefix_without_level_suffix(normaliser: AgencyNormaliser) -> None:
+    result = normaliser.normalise("桃源镇人民政府", jurisdiction="桃源镇")
+    assert result["canonical"] == "人民政府"
+    assert normaliser.normalise("甘肃工信委")["canonical"] == "工业和信息化委员会"
+
+
+def test_traditional_characters(normaliser: AgencyNormaliser) -> None:
+    result = normaliser.normalise("臺中縣環境保護局")
+    assert result["canonical"] == "环境保护局"
+    assert result["raw"] == "臺中縣環境保護局"
+
+
+def test_parenthetical_second_name(normaliser: AgencyNormaliser) -> None:
+    assert normaliser.normalise("县司法局(县委依法治县办)")["canonical"] == "司法局"
+    assert normaliser.normalise("区委党校(区行政学校)")["canonical"] == "党校(行政学院)"
+
+
+@pytest.mark.parametrize(
+    "raw, label",
+    [
+        ("各有关部门", "有关部门(泛指)"),
+        ("区直有关部门单位", "有关部门(泛指)"),
+        ("县直各部门", "本级各部门(泛指)"),
+        ("县政府各部门(单位)", "本级各部门(泛指)"),
+        ("各县(市、区)人民政府", "下级政府(泛指)"),
+        ("乡镇人民政府", "下级政府(泛指)"),
+        ("各意见建议承办单位", "承办单位(泛指)"),
+        ("区直各执法部门单位", "执法部门(泛指)"),
+        ("局属各单位", "内设机构和直属单位(泛指)"),
+        ("各县区司法局", "下级政府及其部门(泛指)"),
+    ],
+)
+def test_generic_units(normaliser, raw, label) -> None:
+    result = normaliser.normalise(raw)
+    assert (result["generic"], result["canonical"], result["successor"], result["category"]) == (
+        True, label, label, "generic")
+
+
+def test_reform_crosswalk(normaliser: AgencyNormaliser) -> None:
+    before = normaliser.normalise("某某市政府法制办")  # as named in a 2017 plan
+    after = normaliser.normalise("某某市司法局")  # as named in a 2020 plan
+    assert before["canonical"] == "政府法制办公室" and after["canonical"] == "司法局"
+    assert before["successor"] == after["successor"] == "司法局"
+    assert normaliser.normalise("县工商局")["successor"] == "市场监督管理局"
+    assert normaliser.normalise("县安监局")["successor"] == "应急管理局"
+    assert normaliser.normalise("县物价局")["successor"] == "发展和改革委员会"  # the primary row
+    assert normaliser.normalise("县纪委监察局")["successor"] == "纪委监委"
+    # a chain: 卫生局 (2013) -> 卫计委 (2018) -> 卫生健康委员会
+    assert normaliser.normalise("县卫生局")["successor"] == "卫生健康委员会"
+    assert normaliser.normalise("县财政局")["successor"] == "财政局"
+
+
+def test_unmatched_is_kept_and_reported(normaliser_fresh: AgencyNormaliser) -> None:
+    result = normaliser_fresh.normalise("某某县星河湾水库管理站")
+    assert result["match"] == "unmatched"
+    assert result["category"] == "unclassified"
+    assert result["name"] == "星河湾水库管理站"
+    assert result["canonical"] == "星河湾水库管理站"
+    normaliser_fresh.normalise("某某县星河湾水库管理站")
+    report = normaliser_fresh.unmatched_report()
+    assert report.to_dict("records") == [{"name": "星河湾水库管理站", "n": 2}]
+
+
+@pytest.fixture
+def normaliser_fresh() -> AgencyNormaliser:
+    return AgencyNormaliser()
+
+
+def test_unused_aliases_are_warned(normaliser_fresh: AgencyNormaliser, caplog) -> None:
+    normaliser_fresh.normalise("县司法局")
+    with caplog.at_level(logging.WARNING):
+        unused = normaliser_fresh.unused_aliases()
+    assert "司法局" not in unused and "司法厅" in unused
+    assert normaliser_fresh.used_aliases_["司法局"] == 1
+    assert "never used" in caplog.text
+
+
+# --------------------------------------------------------------------------- reference validation
+
+
+@pytest.fixture
+def reference_copy(tmp_path: Path) -> Path:
+    for name in ("agencies.csv", "agency_categories.csv", "reform_crosswalk.csv", "generic_units.csv",
+                 "unit_roles.csv", "place_names.csv"):
+        shutil.copy(config.REFERENCE_DIR / name, tmp_path / name)
+    return tmp_path
+
+
+def _append(path: Path, line: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
+def test_reference_copy_loads(reference_copy: Path) -> None:
+    assert AgencyNormaliser(reference_copy).normalise("县司法局")["canonical"] == "司法局"
+
+
+def test_duplicate_alias_raises(reference_copy: Path) -> None:
+    _append(reference_copy / "agencies.csv", "司法局,政府法制办公室,legal_affairs_justice,exact,")
+    with pytest.raises(ReferenceDataError, match=r"agencies\.csv.*duplicate alias '司法局'"):
+        AgencyNormaliser(reference_copy)
+
+
+def test_unknown_category_raises(reference_copy: Path) -> None:
+    _append(reference_copy / "agencies.csv", "水土保持局,水土保持局,soil_conservation,exact,")
+    with pytest.raises(ReferenceDataError, match="soil_conservation"):
+        AgencyNormaliser(reference_copy)
+
+
+def test_crosswalk_target_must_be_canonical(reference_copy: Path) -> None:
+    _append(reference_copy / "reform_crosswalk.csv", "环境保护局,环境部,no,test,2018,,test source")
+    with pytest.raises(ReferenceDataError, match="环境部"):
+        AgencyNormaliser(reference_copy)
+
+
+def test_crosswalk_needs_one_primary(reference_copy: Path) -> None:
+    _append(reference_copy / "reform_crosswalk.csv", "环境保护局,应急管理局,yes,test,2018,,test source")
+    with pytest.raises(ReferenceDataError, match="exactly one primary"):
+        AgencyNormaliser(reference_copy)
+
+
+def test_bad_regex_raises(reference_copy: Path) -> None:
+    _append(reference_copy / "generic_units.csv", "各(有关部门,坏的模式,")
+    with pytest.raises(ReferenceDataError, match="generic_units.csv.*regular expression"):
+        AgencyNormaliser(reference_copy)
+
+
+def test_missing_table_raises(reference_copy: Path) -> None:
+    (reference_copy / "place_names.csv").unlink()
+    with pytest.raises(ReferenceDataError, match="place_names.csv: file not found"):
+        AgencyNormaliser(reference_copy)
+
+
+# --------------------------------------------------------------------------- task_units
+
+
+def _task(measures: list[tuple[str, list[str]]], task_id: str = "d1-T001") -> TaskUnit:
+    return TaskUnit(
+        doc_id="d1", task_id=task_id, kind="task", seq=1, number="1.", path="一/1", level=3, headings=[],
+        title="", text="".join(t for t, _ in measures), span=(0, 1), raw_span=(0, 1),
+        measures=[Measure(i, text, (0, len(text)), (0, len(text)), clauses)
+                  for i, (text, clauses) in enumerate(measures)],
+    )
+
+
+def test_task_units_rows(normaliser: AgencyNormaliser) -> None:
+    task = _task([
+        ("清理规范性文件(牵头单位:县司法局、县政府办)。", ["牵头单位:县司法局、县政府办"]),
+        ("由县审计局牵头,县财政局配合,开展专项审计。", []),
+        ("加强培训。", []),
+    ])
+    rows = task_units(task, normaliser, jurisdiction="某某县")
+    assert [(r["measure_index"], r["canonical"], r["role"], r["source"]) for r in rows] == [
+        (0, "司法局", "lead", "clause"),
+        (0, "政府办公室", "lead", "clause"),
+        (1, "审计局", "lead", "inline"),
+        (1, "财政局", "support", "inline"),
+    ]
+    assert [r["unit_order"] for r in rows] == [0, 1, 2, 3]
+    assert {"raw", "name", "successor", "category", "generic", "match"} <= set(rows[0])
+
+
+def test_task_without_units_gives_no_rows(normaliser: AgencyNormaliser) -> None:
+    assert task_units(_task([("加强法治宣传教育。", [])]), normaliser, jurisdiction=None) == []
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _units_frame(rows: list[tuple]) -> pd.DataFrame:
+    columns = ["doc_id", "task_id", "measure_index", "unit_order", "canonical", "role", "generic", "match"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+@pytest.fixture
+def small_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    # Doc A: 4 tasks (+1 framing). T1: 司法局 (lead) + 财政局; T2: 司法局 + generic;
+    # T3: 审计局 + an unmatched name; T4: nothing.  Framing F1 names 纪委监委 (ignored).
+    units = _units_frame([
+        ("A", "A-T001", 0, 0, "司法局", "lead", False, "exact"),
+        ("A", "A-T001", 0, 1, "财政局", "support", False, "exact"),
+        ("A", "A-T002", 0, 0, "司法局", "responsible", False, "alias"),
+        ("A", "A-T002", 1, 1, "有关部门(泛指)", "responsible", True, "generic"),
+        ("A", "A-T003", 0, 0, "审计局", "lead", False, "exact"),
+        ("A", "A-T003", 0, 1, "水库管理站", "support", False, "unmatched"),
+        ("A", "A-F01", 0, 0, "纪委监委", "lead", False, "alias"),
+    ])
+    tasks = pd.DataFrame(
+        [("A", f"A-T00{i}", "task") for i in range(1, 5)] + [("A", "A-F01", "framing")]
+        + [("B", "B-T001", "task"), ("B", "B-T002", "task")],
+        columns=["doc_id", "task_id", "kind"],
+    )
+    documents = pd.DataFrame({"doc_id": ["A", "B"], "jurisdiction_zh": ["甲市", "乙县"]})
+    return units, tasks, documents
+
+
+def test_duty_metrics_by_hand(small_tables) -> None:
+    units, tasks, documents = small_tables
+    metrics = duty_metrics(units, tasks, documents).set_index("doc_id")
+    a = metrics.loc["A"]
+    assert a["n_tasks"] == 4
+    assert a["n_tasks_assigned"] == 3
+    assert a["assigned_task_share"] == pytest.approx(0.75)
+    assert a["assignment_status"] == "assigned"
+    # agencies: 司法局 (2 tasks), 财政局 (1), 审计局 (1), 水库管理站 (1, unmatched but named)
+    assert a["n_agencies"] == 4
+    assert a["tasks_per_agency"] == pytest.approx(5 / 4)
+    assert a["lead_agency"] == "司法局"
+    assert a["lead_agency_share"] == pytest.approx(2 / 3)
+    # HHI: shares 2/5, 1/5, 1/5, 1/5 -> 4/25 + 3 * 1/25 = 7/25
+    assert a["hhi"] == pytest.approx(0.28)
+    assert a["n_generic_mentions"] == 1
+    assert a["n_unmatched"] == 1
+
+
+def test_document_without_units_is_not_assigned(small_tables) -> None:
+    units, tasks, documents = small_tables
+    b = duty_metrics(units, tasks, documents).set_index("doc_id").loc["B"]
+    assert b["assignment_status"] == "not assigned"
+    assert (b["n_tasks"], b["n_tasks_assigned"], b["n_agencies"]) == (2, 0, 0)
+    assert b["assigned_task_share"] == 0
+    assert pd.isna(b["hhi"]) and pd.isna(b["lead_agency"])
+
+
+def test_duty_metrics_with_empty_units_table(small_tables) -> None:
+    _, tasks, documents = small_tables
+    metrics = duty_metrics(pd.DataFrame(), tasks, documents)
+    assert list(metrics["assignment_status"]) == ["not assigned", "not assigned"]
+
+
+def test_agency_pairs(small_tables) -> None:
+    units, _, _ = small_tables
+    extra = _units_frame([
+        ("A", "A-T004", 0, 0, "财政局", "lead", False, "exact"),
+        ("A", "A-T004", 0, 1, "司法局", "support", False, "exact"),
+    ])
+    pairs = agency_pairs(pd.concat([units, extra], ignore_index=True))
+    assert list(pairs.columns) == ["doc_id", "agency_a", "agency_b", "n_shared_tasks"]
+    # T1 and T4 share 司法局+财政局; T3 has 审计局+水库管理站; T2's generic unit and the framing unit F01
+    # are no agencies/tasks to pair (F01 has one agency only).
+    assert pairs.to_dict("records") == [
+        {"doc_id": "A", "agency_a": "司法局", "agency_b": "财政局", "n_shared_tasks": 2},
+        {"doc_id": "A", "agency_a": "审计局", "agency_b": "水库管理站", "n_shared_tasks": 1},
+    ]
+    assert all(pairs["agency_a"] < pairs["agency_b"])
+
+
+# --------------------------------------------------------------------------- corpus checks
+
+SEED_CLAUSE = re.compile(r"[(（]\s*((?:牵头|责任|配合|协办)(?:单位|部门)\s*[:：][^()（）]*)[)）]")
+
+
+def test_every_named_agency_in_the_seed_clauses_is_matched(normaliser: AgencyNormaliser) -> None:
+    files = sorted(RAW_DIR.glob("*.txt"))
+    if not files:
+        pytest.skip("seed documents not present in data/raw")
+    results = []
+    for path in files:
+        for clause in SEED_CLAUSE.findall(path.read_text(encoding="utf-8")):
+            for mention in parse_assignment(clause):
+                results.append((path.name, mention.raw, normaliser.normalise(mention.raw)))
+    assert len(results) > 50  # the clause regex found the assignments
+    unmatched = [(f, raw) for f, raw, r in results if r["match"] == "unmatched"]
+    rate = 1 - len(unmatched) / len(results)
+    logging.getLogger(__name__).info("seed clauses: %d units, match rate %.3f", len(results), rate)
+    assert unmatched == []
+
+
+def _heldout() -> list[tuple[str, str]]:
+    lines = (FIXTURES / "heldout_units.txt").read_text(encoding="utf-8").splitlines()
+    return [tuple(line.split("\t")) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_heldout_unit_names_match(normaliser: AgencyNormaliser) -> None:
+    cases = _heldout()
+    assert len(cases) >= 60
+    wrong = [(raw, want, normaliser.normalise(raw)["canonical"]) for raw, want in cases
+             if normaliser.normalise(raw)["canonical"] != want or normaliser.normalise(raw)["match"] == "unmatched"]
+    rate = 1 - len(wrong) / len(cases)
+    assert rate >= 0.95, wrong
