@@ -1,0 +1,109 @@
+"""Theme coding for a build: fit the classifier once, code tasks part by part.
+
+The classifier learns from the gold annotations (``data/annotations``), whose
+rows point at seed tasks by ``doc_id`` + ``path``.  Their texts come from
+parsing those documents afresh from ``data/raw`` through the manifest — never
+from a previous build's output — so a build does not depend on an older one
+and ``extract`` of a single file is coded by the same model as the corpus.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+from analysis.manifest import load_manifest
+from analysis.models import KIND_TASK
+from analysis.pipeline import parse_document
+from analysis.themes import (
+    GOLD_PATH,
+    PREDICTION_COLUMNS,
+    Codebook,
+    ThemeClassifier,
+    apply_overrides,
+    load_gold,
+    tasks_frame,
+)
+
+log = logging.getLogger(__name__)
+
+
+def gold_tasks(gold: pd.DataFrame, manifest_path: Path | None = None, raw_dir: Path | None = None) -> pd.DataFrame:
+    """Classifier input for the documents the gold annotations refer to."""
+    entries, _ = load_manifest(manifest_path or config.MANIFEST_PATH, raw_dir or config.RAW_DIR)
+    wanted = set(gold["doc_id"])
+    found = [e for e in entries if e.doc_id in wanted]
+    missing = wanted - {e.doc_id for e in found}
+    if missing:
+        log.warning("gold annotations name documents not in the manifest (not used for training): %s",
+                    ", ".join(sorted(missing)))
+    return tasks_frame(parse_document(e.path, e.doc_id, e.metadata) for e in found)
+
+
+def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
+    """The `tasks` table (headings joined by ' > ') → the classifier's input frame."""
+    frame = tasks[["doc_id", "task_id", "kind", "path", "title", "text"]].copy()
+    frame["headings"] = [
+        [h for h in str(value).split(" > ") if h] if isinstance(value, str) else list(value or [])
+        for value in tasks["headings"]
+    ]
+    return frame.astype({c: object for c in ("doc_id", "task_id", "kind", "path", "title", "text")})
+
+
+@dataclass
+class ThemeCoder:
+    """A fitted classifier plus the coders' overrides, applied to any tasks table."""
+
+    classifier: ThemeClassifier
+    codebook: Codebook
+    overrides: pd.DataFrame | None
+
+    @classmethod
+    def from_project(
+        cls,
+        *,
+        gold_path: Path | None = None,
+        manifest_path: Path | None = None,
+        raw_dir: Path | None = None,
+        overrides_path: Path | None = None,
+    ) -> "ThemeCoder":
+        """Fit on the project's gold annotations (cached per process for the default paths)."""
+        if gold_path is manifest_path is raw_dir is overrides_path is None:
+            return _default_coder()
+        return _fit(gold_path, manifest_path, raw_dir, overrides_path)
+
+    def code(self, tasks: pd.DataFrame) -> pd.DataFrame:
+        """Theme columns (``task_id`` + theme fields) for the tasks (framing units are not coded)."""
+        real = tasks[tasks["kind"] == KIND_TASK]
+        if real.empty:
+            return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
+        predictions = self.classifier.predict(as_classifier_input(real))
+        if self.overrides is not None and len(self.overrides):
+            predictions = apply_overrides(predictions, self.overrides, self.codebook)
+        return predictions[list(PREDICTION_COLUMNS)]
+
+
+def _fit(gold_path: Path | None, manifest_path: Path | None, raw_dir: Path | None,
+         overrides_path: Path | None) -> ThemeCoder:
+    from analysis.review import load_overrides
+
+    codebook = Codebook.load()
+    gold_file = Path(gold_path or GOLD_PATH)
+    gold = load_gold(gold_file, codebook) if gold_file.is_file() else None
+    if gold is None:
+        log.warning("%s not found: theme classifier trained on the codebook only", gold_file)
+        training = tasks_frame([])
+    else:
+        training = gold_tasks(gold, manifest_path, raw_dir)
+    classifier = ThemeClassifier(codebook).fit(training, gold)
+    return ThemeCoder(classifier, codebook, load_overrides(overrides_path))
+
+
+@functools.lru_cache(maxsize=1)
+def _default_coder() -> ThemeCoder:
+    return _fit(None, None, None, None)

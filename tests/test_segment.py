@@ -1,0 +1,134 @@
+"""Segmentation: domain terms stay whole, punctuation goes, rjieba gives the same tokens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jieba
+import pytest
+
+from analysis.config import RAW_DIR
+from analysis.errors import ReferenceDataError
+from analysis.segment import (
+    STOPWORDS,
+    get_tokenizer,
+    load_domain_dictionary,
+    tokenize,
+    tokenize_for_search,
+    tokenize_with_rjieba,
+)
+
+# Sentences written for the genre: numbering variants, full-width characters,
+# quotes around reform slogans, dates, percentages, damaged text.
+SENTENCES = [
+    "全面推行行政执法三项制度，落实执法全过程记录和重大执法决定法制审核。",
+    "（一）深入推进“放管服”改革，全面推开“证照分离”，实现“一网通办”。",
+    "1.严格落实重大行政决策程序，健全合法性审查机制。",
+    "推行“双随机一公开”监管，完善行刑衔接机制。",
+    "加强规范性文件备案审查，开展公平竞争审查。",
+    "落实行政机关负责人出庭应诉制度，出庭应诉率达到100%。",
+    "各级党政主要负责人履行推进法治建设第一责任人职责。",
+    "建立权力清单、责任清单、负面清单动态调整机制。",
+    "到2020年底，PM2.5浓度下降5.5%，优良天数比例达到80%以上。",
+    "２０２１年１２月３１日前完成ＡＰＰ上线，开通１２３４５热线。",
+    "实施《法治政府建设实施纲要（2021-2025年）》，编制2015-2020年规划。",
+    "充分发挥政府法律顾问和公职律师作用。",
+    "政务公开工作要点：依申请公开答复率达95%。",
+    "行政复议委员会审议疑难复杂案件，推进行政复议体制改革。",
+    "②完善行政裁量权基准制度；③推行柔性执法。",
+    "电话：0728-5222442，网址 http://www.example.gov.cn/zwgk/index.html",
+    "市司法局、市政府办公室(牵头单位)负责",
+    "深化“互联网+政务服务”和“互联网+监管”。",
+    "学法用法制度化，落实领导干部学法和年终述法。",
+    "以案释法，落实“谁执法谁普法”普法责任制。",
+    "疫情防控期间依法做好应急处置。",
+    "法治政府建设年度报告于每年3月1日前向社会公开。",
+    "\u3000\u3000加强行政应诉工作\xa0\xa0（责任单位：各县区政府）",
+    "依法行政能力不断提高，法治政府基本建成",
+]
+
+
+def test_domain_terms_stay_whole() -> None:
+    tokens = tokenize(SENTENCES[0])
+    assert "行政执法三项制度" in tokens and "执法全过程记录" in tokens and "重大执法决定法制审核" in tokens
+    assert {"放管服", "证照分离", "一网通办"} <= set(tokenize(SENTENCES[1]))
+    assert {"重大行政决策", "合法性审查"} <= set(tokenize(SENTENCES[2]))
+    assert {"双随机一公开", "行刑衔接"} <= set(tokenize(SENTENCES[3]))
+    assert {"规范性文件", "备案审查", "公平竞争审查"} <= set(tokenize(SENTENCES[4]))
+    assert "第一责任人" in tokenize("落实第一责任人职责") and "法治建设第一责任人" in tokenize(SENTENCES[6])
+
+
+def test_every_dictionary_term_is_one_token_in_context() -> None:
+    split = [e.word for e in load_domain_dictionary()
+             if e.word.lower() not in tokenize(f"要求{e.word}落实")]
+    assert split == []
+
+
+def test_plain_jieba_would_split_them() -> None:
+    """The dictionary matters: jieba's own dictionary breaks these terms."""
+    plain = jieba.Tokenizer()
+    assert "行政执法三项制度" not in plain.lcut(SENTENCES[0])
+    assert "双随机一公开" not in plain.lcut(SENTENCES[3])
+
+
+def test_punctuation_and_whitespace_dropped_numbers_kept() -> None:
+    tokens = tokenize(SENTENCES[8])
+    assert "2020" in tokens and "80%" in tokens and "5.5%" in tokens and "pm2.5" in tokens
+    assert not any(t in tokens for t in ("，", "。", "%", " ", ".", "“"))
+    assert tokenize("（）　、；：“”……") == []
+    assert tokenize("（一）") == ["一"]
+    # full-width digits and letters are normalised
+    assert "2021" in tokenize(SENTENCES[9]) and "app" in tokenize(SENTENCES[9])
+    assert "行政应诉" in tokenize(SENTENCES[22])
+
+
+def test_search_mode_adds_inner_words() -> None:
+    tokens = tokenize_for_search("全面推行行政执法三项制度")
+    # jieba's search mode adds the known 2- and 3-character words inside long words
+    assert "行政执法三项制度" in tokens and {"行政", "执法", "三项", "制度"} <= set(tokens)
+
+
+def test_stopwords_are_function_words_not_topics() -> None:
+    assert {"的", "和", "与", "等", "进一步"} <= STOPWORDS
+    assert not STOPWORDS & {"复议", "执法", "决策", "监督", "培训", "考核", "加强", "完善", "法治"}
+
+
+def test_tokenizer_is_private_and_cached() -> None:
+    assert get_tokenizer() is get_tokenizer()
+    assert get_tokenizer() is not jieba.dt
+    tokenize("全面推行行政执法三项制度")
+    assert "行政执法三项制度" not in jieba.dt.FREQ  # the global tokenizer is untouched
+
+
+def test_bad_dictionary_line_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "dict.txt"
+    path.write_text("# comment\n法治政府 3000 nz\n依法行政 nz 3000\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match=r"dict.txt: line 3: expected 'word freq tag'"):
+        load_domain_dictionary(path)
+    path.write_text("法治政府 3000 nz\n法治政府 10 n\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match="line 2: '法治政府' already listed on line 1"):
+        load_domain_dictionary(path)
+
+
+def test_custom_dictionary(tmp_path: Path) -> None:
+    path = tmp_path / "dict.txt"
+    path.write_text("三张清单 5000 nz\n", encoding="utf-8")
+    assert "三张清单" in tokenize("建立三张清单制度", path)
+
+
+def _corpus() -> list[str]:
+    sentences = list(SENTENCES)
+    for file in sorted(RAW_DIR.glob("*.txt")):  # the project's own captures, if present
+        for line in file.read_text(encoding="utf-8", errors="replace").splitlines():
+            sentences += [s for s in line.replace("；", "。").split("。") if s.strip()]
+    return sentences
+
+
+def test_rjieba_gives_identical_tokens() -> None:
+    pytest.importorskip("rjieba")
+    corpus = _corpus()
+    different = [s for s in corpus if tokenize_with_rjieba(s) != tokenize(s)]
+    assert different == []
+    assert "行政执法三项制度" in tokenize_with_rjieba(SENTENCES[0])
+    # the one bridged difference: jieba-rs keeps "2015-2020" whole
+    assert tokenize_with_rjieba("2015-2020年") == tokenize("2015-2020年") == ["2015", "2020", "年"]
