@@ -1,8 +1,11 @@
-"""Build the corpus: manifest → parsed documents → coded tasks → tables + run report.
+"""Build the corpus: manifest → per-document rows → coded tasks → tables + run report.
 
-I/O lives at the two edges: :func:`build_corpus` reads the manifest and the
-files, and writes the tables and the report.  In between, every document goes
-through the same pure functions (:func:`process_entry`), one process or many.
+I/O lives at the two edges: :func:`build_corpus` reads the manifest and
+writes the tables and the report.  In between, every document goes through
+the same pure function (:func:`process_entry`), which returns the rows of
+every table for that document — small, picklable bundles that one process,
+a process pool or a Dask cluster can produce alike.  Themes are coded after,
+over the whole `tasks` table, because the classifier is trained once per run.
 A document that fails is reported and left out; the others still go through.
 """
 
@@ -10,37 +13,49 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from analysis import config, tables
 from analysis.errors import InputError
 from analysis.manifest import ManifestEntry, load_manifest
 from analysis.models import KIND_TASK, ParsedDocument
 from analysis.pipeline import parse_document
-from analysis.store import write_table, write_text_atomic
+from analysis.store import PartitionedWriter, read_table
 
 log = logging.getLogger(__name__)
 
 TABLE_NAMES = ("documents", "sections", "tasks", "measures", "units", "targets", "repairs", "problems")
+DocumentRows = dict[str, list[dict[str, Any]]]
 
 
 @dataclass
 class BuildResult:
-    """What a build produced: the tables and the problems found."""
+    """What a build wrote: where the tables are, its summary, the documents that failed."""
 
-    tables: dict[str, pd.DataFrame]
-    problems: list[dict[str, Any]] = field(default_factory=list)
+    out_dir: Path
+    summary: dict[str, Any]
     failed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Read one of the tables this build wrote."""
+        return read_table(name, self.out_dir)
+
+
+def document_year(metadata: dict[str, Any]) -> int | None:
+    """The year a document speaks from: issue year, else the plan's first year."""
+    issued = str(metadata.get("issued") or "")
+    if len(issued) >= 4 and issued[:4].isdigit():
+        return int(issued[:4])
+    start = metadata.get("period_start")
+    return int(start) if start else None
 
 
 def annotate_document(doc: ParsedDocument, normaliser: Any) -> ParsedDocument:
@@ -49,89 +64,77 @@ def annotate_document(doc: ParsedDocument, normaliser: Any) -> ParsedDocument:
     from analysis.units import task_units
 
     jurisdiction = doc.metadata.get("jurisdiction")
-    year = _document_year(doc)
+    year = document_year(doc.metadata)
     for unit in doc.units:
-        if unit.kind != KIND_TASK:
-            continue
-        unit.extra["units"] = task_units(unit, normaliser, jurisdiction=jurisdiction)
-        unit.extra["targets"] = task_targets(unit, document_year=year)
+        if unit.kind == KIND_TASK:
+            unit.extra["units"] = task_units(unit, normaliser, jurisdiction=jurisdiction)
+            unit.extra["targets"] = task_targets(unit, document_year=year)
     return doc
 
 
-def _document_year(doc: ParsedDocument) -> int | None:
-    issued = doc.metadata.get("issued") or ""
-    if len(issued) >= 4 and issued[:4].isdigit():
-        return int(issued[:4])
-    start = doc.metadata.get("period_start")
-    return int(start) if start else None
+_NORMALISER: list[Any] = []
 
 
-def process_entry(entry: ManifestEntry) -> tuple[ParsedDocument | None, dict[str, Any] | None]:
-    """Parse and annotate one manifest entry; an input error becomes a problem row."""
+def default_normaliser() -> Any:
+    """One agency normaliser per process (its reference tables load once)."""
     from analysis.units import AgencyNormaliser
 
+    if not _NORMALISER:
+        _NORMALISER.append(AgencyNormaliser())
+    return _NORMALISER[0]
+
+
+def problem_row(doc_id: str, file: str, stage: str, severity: str, problem: str) -> dict[str, Any]:
+    return {"doc_id": doc_id, "file": file, "stage": stage, "severity": severity, "problem": problem}
+
+
+def process_entry(entry: ManifestEntry) -> tuple[str, DocumentRows | None, dict[str, Any] | None]:
+    """Parse and annotate one document: ``(doc_id, rows, None)`` or ``(doc_id, None, problem)``."""
     try:
         doc = parse_document(entry.path, entry.doc_id, entry.metadata)
     except InputError as error:
-        return None, {"doc_id": entry.doc_id, "file": str(entry.path), "stage": "read",
-                      "severity": "error", "problem": error.problem}
-    annotate_document(doc, _normaliser(AgencyNormaliser))
-    return doc, None
+        return entry.doc_id, None, problem_row(entry.doc_id, str(entry.path), "read", "error", error.problem)
+    annotate_document(doc, default_normaliser())
+    return entry.doc_id, tables.document_tables(doc), None
 
 
-_NORMALISER_CACHE: dict[str, Any] = {}
+def process_entries(entries: list[ManifestEntry], *, jobs: int = 1, progress: bool = True) -> Iterable[tuple]:
+    """``process_entry`` over all entries, in manifest order, in ``jobs`` processes."""
+    from analysis.engine import map_ordered
+
+    yield from map_ordered(process_entry, entries, jobs=jobs, progress=progress, desc="documents")
 
 
-def _normaliser(factory: Any) -> Any:
-    """One agency normaliser per process (reference tables load once)."""
-    if "normaliser" not in _NORMALISER_CACHE:
-        _NORMALISER_CACHE["normaliser"] = factory()
-    return _NORMALISER_CACHE["normaliser"]
+def theme_coder() -> Any:
+    """A fitted theme coder: classifier trained on the gold annotations, overrides applied."""
+    from analysis.coding import ThemeCoder
+
+    return ThemeCoder.from_project()
 
 
-def parse_entries(entries: list[ManifestEntry], jobs: int = 1, progress: bool = True) -> Iterable[tuple]:
-    """Process entries in manifest order, in ``jobs`` processes."""
-    bar = tqdm(total=len(entries), desc="documents", unit="doc", disable=not progress)
-    if jobs <= 1:
-        for entry in entries:
-            yield entry, *process_entry(entry)
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for entry, result in zip(entries, pool.map(process_entry, entries, chunksize=4)):
-                yield entry, *result
-                bar.update()
-    bar.close()
+def with_themes(tasks: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+    """The tasks table with its theme columns filled from ``themes`` (by task_id)."""
+    base = tasks.drop(columns=[c for c in tables.THEME_COLUMNS if c in tasks.columns])
+    if themes.empty:
+        return tables.conform(base, "tasks", allow_missing=tables.THEME_COLUMNS)
+    merged = base.merge(themes[["task_id", *tables.THEME_COLUMNS]], on="task_id", how="left", validate="one_to_one")
+    return tables.conform(merged, "tasks")
 
 
-def code_themes(docs: list[ParsedDocument]) -> list[dict[str, Any]]:
-    """Train the theme classifier on the gold annotations and code every task."""
-    from analysis.themes import code_tasks
-
-    return code_tasks(docs)
-
-
-def assemble_tables(docs: list[ParsedDocument], problems: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
-    """All tables of a build, conformed to the data dictionary."""
-    files = {d.doc_id: d.source_path for d in docs}
-    all_problems = list(problems) + [
-        {**p, "file": files.get(p.get("doc_id", ""), "")} for d in docs for p in d.problems
-    ]
-    documents = [tables.document_rows(d) for d in docs]
+def assemble(bundles: Iterable[DocumentRows], problems: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
+    """Per-document rows → conformed tables (themes not yet coded)."""
+    collected: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_NAMES}
+    collected["problems"].extend(problems)
+    for bundle in bundles:
+        for name in TABLE_NAMES:
+            collected[name].extend(bundle.get(name, []))
     return {
-        "documents": tables.frame(documents, "documents"),
-        "sections": tables.frame([r for d in docs for r in tables.section_rows(d)], "sections"),
-        "tasks": tables.frame([r for d in docs for r in tables.task_rows(d)], "tasks",
-                              allow_missing=tables.THEME_COLUMNS),
-        "measures": tables.frame([r for d in docs for r in tables.measure_rows(d)], "measures"),
-        "units": tables.frame([r for d in docs for r in tables.unit_rows(d)], "units"),
-        "targets": tables.frame([r for d in docs for r in tables.target_rows(d)], "targets"),
-        "repairs": tables.frame([r for d in docs for r in tables.repair_rows(d)], "repairs"),
-        "problems": tables.frame(
-            [{k: p.get(k, "") for k in ("doc_id", "file", "stage", "severity", "problem")} for p in all_problems],
-            "problems",
-        ),
+        name: tables.frame(rows, name, **({"allow_missing": tables.THEME_COLUMNS} if name == "tasks" else {}))
+        for name, rows in collected.items()
     }
+
+
+CHUNK_DOCUMENTS = 500  # documents per written part: bounds memory at any corpus size
 
 
 def build_corpus(
@@ -141,77 +144,95 @@ def build_corpus(
     *,
     jobs: int = 1,
     progress: bool = True,
+    chunk_documents: int = CHUNK_DOCUMENTS,
 ) -> BuildResult:
-    """Build every document of the manifest and write the tables and run report."""
+    """Build every document of the manifest; write the tables and the run report.
+
+    Documents stream through in manifest order and are written in parts of
+    ``chunk_documents``; themes are coded part by part after the classifier
+    is fitted once.  Nothing in ``out_dir`` changes until the whole build has
+    succeeded.
+    """
     manifest_path = manifest_path or config.MANIFEST_PATH
     raw_dir = raw_dir or config.RAW_DIR
     out_dir = out_dir or config.PROCESSED_DIR
     entries, manifest_problems = load_manifest(manifest_path, raw_dir)
-    problems: list[dict[str, Any]] = [p.to_dict() for p in manifest_problems]
-    for problem in problems:
-        log.error("%s: %s", problem["file"] or manifest_path, problem["problem"])
-    docs: list[ParsedDocument] = []
+    problems = [{k: p.to_dict()[k] for k in ("doc_id", "file", "stage", "severity", "problem")}
+                for p in manifest_problems]
     failed = [p["doc_id"] for p in problems]
-    for entry, doc, problem in parse_entries(entries, jobs=jobs, progress=progress):
-        if problem:
-            log.error("%s: %s", problem["file"], problem["problem"])
-            problems.append(problem)
-            failed.append(entry.doc_id)
-        else:
-            docs.append(doc)
-    theme_rows = code_themes(docs)
-    by_task = {row["task_id"]: row for row in theme_rows}
-    for doc in docs:
-        for unit in doc.tasks:
-            unit.extra.update({k: v for k, v in by_task.get(unit.task_id, {}).items() if k != "task_id"})
-    result = BuildResult(assemble_tables(docs, problems), problems, failed)
-    write_outputs(result, out_dir)
-    return result
+    writer = PartitionedWriter(out_dir)
+    try:
+        chunk: list[DocumentRows] = []
+        for doc_id, rows, problem in process_entries(entries, jobs=jobs, progress=progress):
+            if problem:
+                log.error("%s: %s", problem["file"], problem["problem"])
+                problems.append(problem)
+                failed.append(doc_id)
+                continue
+            chunk.append(rows)
+            if len(chunk) >= chunk_documents:
+                _write_chunk(writer, chunk)
+                chunk = []
+        if chunk or not writer.parts("documents"):
+            _write_chunk(writer, chunk)
+        writer.write("problems", tables.frame(problems, "problems"))
+        coder = theme_coder()
+        writer.rewrite("tasks", lambda part: with_themes(part, coder.code(part)))
+        summary = run_summary(writer, failed)
+        writer.commit({"run_report.md": run_report(writer, summary),
+                       "run_report.json": json.dumps(summary, ensure_ascii=False, indent=2, default=str)})
+    except BaseException:
+        writer.abort()
+        raise
+    return BuildResult(out_dir, summary, failed)
 
 
-def write_outputs(result: BuildResult, out_dir: Path) -> list[Path]:
-    """Write every table (Parquet + CSV) and the run report, each atomically."""
-    written: list[Path] = []
-    for name in TABLE_NAMES:
-        written += write_table(result.tables[name], name, out_dir)
-    report = run_report(result)
-    write_text_atomic(out_dir / "run_report.md", report)
-    write_text_atomic(out_dir / "run_report.json", json.dumps(run_summary(result), ensure_ascii=False, indent=2))
-    return written + [out_dir / "run_report.md", out_dir / "run_report.json"]
+def _write_chunk(writer: PartitionedWriter, chunk: list[DocumentRows]) -> None:
+    for name, frame in assemble(chunk, []).items():
+        writer.write(name, frame)
 
 
-def run_summary(result: BuildResult) -> dict[str, Any]:
-    """Machine-readable summary of a build."""
-    documents = result.tables["documents"]
-    problems = result.tables["problems"]
-    units = result.tables["units"]
+def run_summary(writer: PartitionedWriter, failed: list[str]) -> dict[str, Any]:
+    """Machine-readable summary of a build (from the staged tables)."""
+    documents = writer.read("documents")
+    problems = writer.read("problems")
+    match = pd.concat([pd.read_parquet(p, columns=["match"]) for p in writer.parts("units")], ignore_index=True)
+    per_document = documents[["doc_id", "n_tasks", "n_framing", "n_measures", "n_repairs", "n_problems"]]
     return {
         "n_documents": int(len(documents)),
-        "n_failed": len(result.failed),
-        "failed": result.failed,
+        "n_failed": len(failed),
+        "failed": failed,
         "n_tasks": int(documents["n_tasks"].sum()) if len(documents) else 0,
         "n_errors": int((problems["severity"] == "error").sum()),
         "n_warnings": int((problems["severity"] == "warning").sum()),
-        "n_unmatched_units": int((units["match"] == "unmatched").sum()) if len(units) else 0,
-        "per_document": documents[["doc_id", "n_tasks", "n_framing", "n_measures", "n_repairs", "n_problems"]]
-        .astype(object).to_dict(orient="records"),
+        "n_unit_mentions": int(len(match)),
+        "n_unmatched_units": int((match["match"] == "unmatched").sum()),
+        "per_document": per_document.astype(object).where(per_document.notna(), None).to_dict(orient="records"),
     }
 
 
-def run_report(result: BuildResult) -> str:
-    """Human-readable run report: per-document summary and every problem."""
-    summary = run_summary(result)
-    lines = ["# Run report", "", f"Documents built: {summary['n_documents']}; failed: {summary['n_failed']}; "
-             f"tasks: {summary['n_tasks']}; errors: {summary['n_errors']}; warnings: {summary['n_warnings']}.", ""]
-    documents = result.tables["documents"]
-    if len(documents):
-        lines += ["## Documents", "", documents[["doc_id", "jurisdiction", "doc_type", "n_tasks", "n_framing",
-                                                "n_measures", "n_repairs", "n_problems"]].to_markdown(index=False), ""]
-    units = result.tables["units"]
-    unmatched = units[units["match"] == "unmatched"] if len(units) else units
-    lines += ["## Unmatched unit names", ""]
+def run_report(writer: PartitionedWriter, summary: dict[str, Any]) -> str:
+    """Human-readable run report: per-document summary, unmatched units, every problem."""
+    documents, problems = writer.read("documents"), writer.read("problems")
+    unmatched = pd.concat(
+        [pd.read_parquet(p, columns=["doc_id", "task_id", "raw", "match"]) for p in writer.parts("units")],
+        ignore_index=True,
+    )
+    unmatched = unmatched[unmatched["match"] == "unmatched"]
+    lines = [
+        "# Run report",
+        "",
+        f"Documents built: {summary['n_documents']}; failed: {summary['n_failed']}; tasks: {summary['n_tasks']}; "
+        f"errors: {summary['n_errors']}; warnings: {summary['n_warnings']}; "
+        f"unit mentions: {summary['n_unit_mentions']} ({summary['n_unmatched_units']} unmatched).",
+        "",
+        "## Documents",
+        "",
+    ]
+    columns = ["doc_id", "jurisdiction", "doc_type", "n_tasks", "n_framing", "n_measures", "n_repairs", "n_problems"]
+    lines += [documents[columns].to_markdown(index=False) if len(documents) else "None.", ""]
+    lines += ["## Unmatched unit names (kept as written)", ""]
     lines += [unmatched[["doc_id", "task_id", "raw"]].to_markdown(index=False) if len(unmatched) else "None.", ""]
-    problems = result.tables["problems"]
     lines += ["## Problems", ""]
     lines += [problems.to_markdown(index=False) if len(problems) else "None.", ""]
     return "\n".join(lines)

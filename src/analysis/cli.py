@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -44,23 +45,23 @@ def cmd_build(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         progress=not args.no_progress,
     )
-    documents = result.tables["documents"]
+    documents = result.table("documents")
     summary_columns = ["doc_id", "doc_type", "n_tasks", "n_framing", "n_measures", "n_repairs", "n_problems"]
     if len(documents):
         print(documents[summary_columns].to_string(index=False))
-    problems = result.tables["problems"]
+    problems = result.table("problems")
     print(f"\n{len(documents)} document(s) built, {len(result.failed)} failed, "
-          f"{int((problems['severity'] == 'warning').sum())} warning(s); "
-          f"run report: {Path(args.out or config.PROCESSED_DIR) / 'run_report.md'}")
+          f"{result.summary['n_warnings']} warning(s), {result.summary['n_unmatched_units']} unmatched unit name(s); "
+          f"run report: {result.out_dir / 'run_report.md'}")
     for _, row in problems[problems["severity"] == "error"].iterrows():
         print(f"ERROR {row['file'] or row['doc_id']}: {row['problem']}", file=sys.stderr)
     return 0 if result.ok else 1
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from analysis.build import annotate_document, code_themes
+    from analysis import tables
+    from analysis.build import annotate_document, default_normaliser, theme_coder
     from analysis.pipeline import parse_document
-    from analysis.units import AgencyNormaliser
 
     meta = _parse_meta(args.meta or [])
     doc_id = str(meta.pop("doc_id", "") or args.doc_id or "") or None
@@ -69,16 +70,28 @@ def cmd_extract(args: argparse.Namespace) -> int:
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    annotate_document(doc, AgencyNormaliser())
-    if not args.no_themes:
-        for row in code_themes([doc]):
-            unit = next(u for u in doc.tasks if u.task_id == row["task_id"])
-            unit.extra.update({k: v for k, v in row.items() if k != "task_id"})
+    annotate_document(doc, default_normaliser())
+    if not args.no_themes and doc.tasks:
+        tasks = tables.frame(tables.task_rows(doc), "tasks", allow_missing=tables.THEME_COLUMNS)
+        themes = theme_coder().code(tasks).set_index("task_id")
+        for unit in doc.tasks:
+            if unit.task_id in themes.index:
+                row = themes.loc[unit.task_id]
+                unit.extra.update({c: _plain(row[c]) for c in tables.THEME_COLUMNS})
     out = sys.stdout
     out.write(json.dumps(doc.document_record(), ensure_ascii=False, default=str) + "\n")
     for unit in doc.units:
         out.write(json.dumps(unit.to_record(), ensure_ascii=False, default=str) + "\n")
     return 0
+
+
+def _plain(value: object) -> object:
+    """pandas scalars (NA, numpy numbers) → JSON-friendly Python values."""
+    import pandas as pd
+
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -121,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--manifest", help=f"manifest CSV (default {config.MANIFEST_PATH})")
     build.add_argument("--raw-dir", help=f"folder of the raw documents (default {config.RAW_DIR})")
     build.add_argument("--out", help=f"output folder (default {config.PROCESSED_DIR})")
-    build.add_argument("--jobs", type=int, default=1, help="worker processes (same output as 1)")
+    build.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="worker processes (default: all cores; output identical to --jobs 1)")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
     build.set_defaults(func=cmd_build)
 

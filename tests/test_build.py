@@ -1,0 +1,204 @@
+"""Corpus build and CLI on corpora written for the tests, good and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import build as build_module
+from analysis.build import build_corpus
+from analysis.cli import main
+from analysis.errors import ManifestError
+
+COUNTY_PLAN = """关于印发《青山县2019年法治政府建设工作要点》的通知
+青政办发〔2019〕5号
+各乡镇人民政府,县直各部门:
+现将《青山县2019年法治政府建设工作要点》印发给你们,请认真贯彻执行。
+青山县人民政府办公室
+2019年3月8日
+青山县2019年法治政府建设工作要点
+一、总体要求
+以习近平新时代中国特色社会主义思想为指导,全面推进依法行政。
+二、重点任务
+(一)依法全面履行政府职能
+1.深化“放管服”改革。全面清理行政审批事项(牵头单位:县行政审批局)。推行“双随机、一公开”监管(牵头单位:县市场监管局)。
+2.加强规范性文件管理。规范性文件合法性审核率达到100%(牵头单位:县司法局)。
+(二)加强组织领导
+3.落实第一责任人职责。每年至少听取一次法治政府建设工作汇报。
+责任单位:县政府办公室
+"""
+
+CITY_PLAN_TRADITIONAL = """白河市2021年法治政府建設工作計劃
+一、健全依法決策機制
+1.嚴格執行重大行政決策程序,落實公眾參與、專家論證、風險評估。(責任單位:市司法局,市直有關部門)
+2.推行法律顧問制度,2021年底前實現黨政機關法律顧問全覆蓋。(責任單位:市司法局)
+二、加強行政執法
+3.全面推行行政執法三項制度,每年組織開展一次執法案卷評查。(責任單位:市司法局)
+"""
+
+
+def write_corpus(raw: Path, rows: list[dict], files: dict[str, bytes]) -> Path:
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (raw / name).write_bytes(data)
+    manifest = raw / "manifest.csv"
+    pd.DataFrame(rows).to_csv(manifest, index=False)
+    return manifest
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> tuple[Path, Path]:
+    raw = tmp_path / "raw"
+    (tmp_path / "outside.txt").write_text(COUNTY_PLAN, encoding="utf-8")
+    manifest = write_corpus(
+        raw,
+        [
+            {"doc_id": "qingshan_2019", "file": "qingshan.txt", "jurisdiction": "青山县", "admin_level": "county"},
+            {"doc_id": "baihe_2021", "file": "baihe_big5.txt", "jurisdiction": "白河市", "admin_level": "prefecture"},
+            {"doc_id": "empty_doc", "file": "empty.txt"},
+            {"doc_id": "binary_doc", "file": "blob.txt"},
+            {"doc_id": "missing_doc", "file": "nowhere.txt"},
+            {"doc_id": "escapee", "file": "../outside.txt"},
+            {"doc_id": "qingshan_2019", "file": "qingshan_copy.txt"},
+        ],
+        {
+            "qingshan.txt": COUNTY_PLAN.encode("gb18030"),
+            "qingshan_copy.txt": COUNTY_PLAN.encode("utf-8"),
+            "baihe_big5.txt": CITY_PLAN_TRADITIONAL.encode("big5"),
+            "empty.txt": b"",
+            "blob.txt": bytes(range(256)) * 8,
+        },
+    )
+    return manifest, raw
+
+
+def test_bad_inputs_are_reported_and_the_rest_is_built(corpus, tmp_path):
+    manifest, raw = corpus
+    out = tmp_path / "processed"
+    result = build_corpus(manifest, raw, out, jobs=1, progress=False)
+    assert not result.ok
+    assert sorted(result.failed) == sorted(
+        ["empty_doc", "binary_doc", "missing_doc", "escapee", "qingshan_2019", "qingshan_2019"]
+    )
+    problems = result.table("problems")
+    errors = problems[problems["severity"] == "error"]
+    messages = " ".join(errors["problem"])
+    assert "duplicate doc_id 'qingshan_2019'" in messages
+    assert "outside" in messages and "not found" in messages
+    assert set(errors["doc_id"]) >= {"empty_doc", "binary_doc", "missing_doc", "escapee"}
+    assert all(errors["problem"].str.len() > 0)
+    documents = result.table("documents")
+    assert list(documents["doc_id"]) == ["baihe_2021"]
+    tasks = result.table("tasks")
+    assert (tasks["kind"] == "task").sum() == 3
+    # The Big5 traditional-character plan was decoded and simplified for analysis.
+    assert tasks.loc[tasks["kind"] == "task", "text"].str.contains("严格执行重大行政决策程序").any()
+    report = (out / "run_report.md").read_text(encoding="utf-8")
+    assert "duplicate doc_id" in report and "empty_doc" in report
+    assert not list(out.glob(".staging-*"))
+
+
+def test_good_corpus_builds_all_tables(tmp_path):
+    raw = tmp_path / "raw"
+    manifest = write_corpus(
+        raw,
+        [{"doc_id": "qingshan_2019", "file": "qingshan.txt", "jurisdiction": "青山县", "issued": "2019-03-08"}],
+        {"qingshan.txt": COUNTY_PLAN.encode("utf-8")},
+    )
+    out = tmp_path / "processed"
+    result = build_corpus(manifest, raw, out, jobs=1, progress=False)
+    assert result.ok
+    for name in build_module.TABLE_NAMES:
+        assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
+    assert (out / "tasks.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    tasks = result.table("tasks")
+    real = tasks[tasks["kind"] == "task"]
+    assert list(real["path"]) == ["二/(一)/1", "二/(一)/2", "二/(二)/3"]
+    assert real["theme"].notna().all()
+    measures = result.table("measures")
+    last = measures[measures["task_id"] == real["task_id"].iloc[-1]]
+    assert list(last["units_raw"]) == ["责任单位:县政府办公室"]
+    documents = result.table("documents")
+    assert documents.loc[0, "doc_number"] == "青政办发〔2019〕5号"
+    assert documents.loc[0, "issued_year"] == 2019
+
+
+def test_parallel_build_writes_the_same_tables(corpus, tmp_path):
+    manifest, raw = corpus
+    one = build_corpus(manifest, raw, tmp_path / "one", jobs=1, progress=False)
+    two = build_corpus(manifest, raw, tmp_path / "two", jobs=2, progress=False)
+    for name in ("documents", "tasks", "measures", "units", "targets"):
+        left = one.table(name).drop(columns=["source_path"], errors="ignore")
+        right = two.table(name).drop(columns=["source_path"], errors="ignore")
+        pd.testing.assert_frame_equal(left, right)
+
+
+def test_failed_build_leaves_previous_tables_untouched(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    manifest = write_corpus(raw, [{"doc_id": "q", "file": "q.txt"}], {"q.txt": COUNTY_PLAN.encode("utf-8")})
+    out = tmp_path / "processed"
+    build_corpus(manifest, raw, out, jobs=1, progress=False)
+    before = (out / "tasks.csv").read_bytes()
+
+    def broken_coder():
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(build_module, "theme_coder", broken_coder)
+    with pytest.raises(RuntimeError):
+        build_corpus(manifest, raw, out, jobs=1, progress=False)
+    assert (out / "tasks.csv").read_bytes() == before
+    assert not list(out.glob(".staging-*"))
+
+
+def test_malformed_manifest_is_an_error_naming_the_file(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    bad = raw / "manifest.csv"
+    bad.write_text("name,path\nx,y.txt\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="manifest.csv.*doc_id"):
+        build_corpus(bad, raw, tmp_path / "out", progress=False)
+    assert main(["build", "--manifest", str(bad), "--raw-dir", str(raw), "--out", str(tmp_path / "out")]) == 2
+
+
+def test_cli_build_exits_non_zero_when_a_document_fails(corpus, tmp_path, capsys):
+    manifest, raw = corpus
+    code = main(["build", "--manifest", str(manifest), "--raw-dir", str(raw), "--out", str(tmp_path / "o"),
+                 "--jobs", "1", "--no-progress"])
+    assert code == 1
+    assert "empty.txt" in capsys.readouterr().err
+
+
+def test_extract_writes_json_lines(tmp_path):
+    path = tmp_path / "some_plan.txt"
+    path.write_text(COUNTY_PLAN, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "analysis", "extract", str(path), "--meta", "jurisdiction=青山县"],
+        capture_output=True, text=True, check=True,
+    )
+    records = [json.loads(line) for line in run.stdout.splitlines()]
+    document, units = records[0], records[1:]
+    assert document["record"] == "document" and document["doc_id"] == "some_plan"
+    for key in ("title", "issuer", "doc_number", "issued", "period_start", "period_end", "doc_type", "jurisdiction",
+                "repairs"):
+        assert key in document
+    assert document["jurisdiction"] == "青山县"
+    assert [u["kind"] for u in units] == ["framing", "task", "task", "task"]
+    task = units[1]
+    for key in ("doc_id", "task_id", "kind", "number", "path", "headings", "title", "text", "span", "raw_span",
+                "measures", "units", "targets", "theme", "theme_label_zh", "subtheme", "theme_confidence"):
+        assert key in task
+    assert task["measures"][0]["units_raw"] == ["牵头单位:县行政审批局"]
+    assert {"text", "span", "units_raw"} <= set(task["measures"][0])
+
+
+def test_extract_reports_unreadable_file(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    run = subprocess.run([sys.executable, "-m", "analysis", "extract", str(path)], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert "empty.txt" in run.stderr
