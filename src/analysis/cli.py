@@ -7,6 +7,7 @@ extract    one document from any path → JSON Lines on stdout
 evaluate   measured quality: theme classifier (leave-one-document-out), targets, units
 review     export low-confidence theme codes to Excel / import a coder's sheet as overrides
 export     comparison tables → CSV, Excel, Markdown, LaTeX under ``exports/``
+notebooks  execute every notebook headless (figures under ``figures/``)
 """
 
 from __future__ import annotations
@@ -124,6 +125,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    from analysis.notebooks import run_all
+
+    for path in run_all():
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="comparison tables → CSV, Excel, Markdown, LaTeX")
     export.add_argument("--out", help=f"output folder (default {config.EXPORTS_DIR})")
     export.set_defaults(func=cmd_export)
+
+    notebooks = sub.add_parser("notebooks", help="execute every notebook headless (writes figures/)")
+    notebooks.set_defaults(func=cmd_notebooks)
     return parser
 
 
