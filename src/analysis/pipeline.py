@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.clean import clean
+from analysis.manifest import METADATA_COLUMNS
 from analysis.metadata import extract_metadata, merge_metadata
 from analysis.models import ParsedDocument, Repair
 from analysis.read import DecodedText, read_document, to_simplified
@@ -23,20 +24,7 @@ from analysis.text import AlignedText
 log = logging.getLogger(__name__)
 
 # Document-level fields every document record carries (manifest or extracted).
-DOCUMENT_FIELDS = (
-    "title",
-    "issuer",
-    "doc_number",
-    "issued",
-    "published",
-    "period_start",
-    "period_end",
-    "doc_type",
-    "jurisdiction",
-    "jurisdiction_en",
-    "province",
-    "admin_level",
-)
+DOCUMENT_FIELDS = METADATA_COLUMNS
 
 
 def doc_id_from_path(path: str | Path) -> str:

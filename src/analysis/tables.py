@@ -10,10 +10,12 @@ the notebooks always see the same names.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
 
+from analysis import config
 from analysis.errors import AnalysisError
 from analysis.models import KIND_TASK, ParsedDocument
 from analysis.reference import TableSchema, read_csv_strict, reference_path
@@ -101,7 +103,7 @@ def document_rows(doc: ParsedDocument) -> dict[str, Any]:
             "doc_type", "jurisdiction", "jurisdiction_en", "province", "admin_level",
             "source_format", "n_simplified_chars", "n_furniture_blocks")},
         "issued_year": year,
-        "source_path": doc.source_path,
+        "source_path": _display_path(doc.source_path),
         "encoding": doc.encoding,
         "n_tasks": len(tasks),
         "n_framing": len(doc.units) - len(tasks),
@@ -112,6 +114,14 @@ def document_rows(doc: ParsedDocument) -> dict[str, Any]:
         "n_problems": len(doc.problems),
     }
     return row
+
+
+def _display_path(path: str) -> str:
+    """Paths inside the project are stored relative to it (tables stay portable)."""
+    try:
+        return str(Path(path).resolve().relative_to(config.ROOT))
+    except ValueError:
+        return path
 
 
 def section_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
