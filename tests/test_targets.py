@@ -582,3 +582,26 @@ def test_seed_gold_precision_and_recall():
     assert result["presence"]["recall"] >= 0.9, report
     assert result["type"]["precision"] >= 0.9, report
     assert result["type"]["recall"] >= 0.9, report
+
+
+def test_stance_separates_reported_figures_from_commitments():
+    from analysis.targets import target_stance
+
+    text = "全年共办理行政复议案件45件,纠错率为12%。力争行政复议纠错率达到15%以上。"
+    first = text.index("45件")
+    later = text.index("15%")
+    assert target_stance(text, first, []) == "reported"
+    assert target_stance(text, later, []) == "commitment"
+    assert target_stance(text, later, ["2021年工作成效", "复议工作"]) == "reported"
+    assert target_stance(text, first, ["下一步工作安排"]) == "commitment"
+
+
+def test_target_metrics_count_commitments_only():
+    tasks = pd.DataFrame({"doc_id": ["r", "r"], "task_id": ["r-T001", "r-T002"], "kind": ["task", "task"]})
+    targets = pd.DataFrame({
+        "doc_id": ["r", "r"], "task_id": ["r-T001", "r-T002"], "type": ["count", "rate"],
+        "value": [45.0, 100.0], "stance": ["reported", "commitment"],
+    })
+    metrics = target_metrics(targets, tasks).set_index("doc_id")
+    assert metrics.loc["r", "n_targets"] == 1
+    assert metrics.loc["r", "n_tasks_with_target"] == 1

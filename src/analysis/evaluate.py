@@ -113,4 +113,5 @@ def run_evaluation() -> Evaluation:
     second = pd.read_csv(SECOND_CODER_PATH, dtype=str) if SECOND_CODER_PATH.is_file() else None
     agreement = coder_agreement(gold, second) if second is not None else pd.DataFrame()
     predicted = pd.DataFrame([row for doc in docs for row in target_rows(doc)])
+    predicted = predicted[predicted["stance"] == "commitment"]
     return Evaluation(themes_report, agreement, evaluate_targets(predicted, targets_gold), unit_match_rates(docs))

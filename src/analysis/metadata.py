@@ -128,7 +128,7 @@ def _load_doc_types(path: Path) -> tuple[DocTypeRule, ...]:
 def extract_metadata(text: str, doc_types: tuple[DocTypeRule, ...] | None = None) -> dict[str, Any]:
     """Metadata read from a cleaned, repaired document text (None where not found)."""
     doc_types = load_doc_types() if doc_types is None else doc_types
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    lines = [arabic_dates(line.strip()) for line in text.split("\n") if line.strip()]
     head = lines[:HEAD_LINES]
     notice = _find_notice_title(head)
     title = _find_title(head, notice, doc_types)
@@ -146,6 +146,29 @@ def extract_metadata(text: str, doc_types: tuple[DocTypeRule, ...] | None = None
         "doc_type": classify_doc_type(title, doc_types) if title else None,
         "jurisdiction": _find_jurisdiction(issuer, title),
     }
+
+
+_CN_DIGIT = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"零": "0", "○": "0", "O": "0"}
+_CN_DATE = re.compile(
+    r"(?P<y>[〇○零一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,2})\s*月\s*(?P<d>[一二三四五六七八九十]{1,3})\s*日"
+)
+
+
+def _small_numeral(numeral: str) -> int:
+    """一 → 1, 十 → 10, 十二 → 12, 二十三 → 23 (months and days)."""
+    if "十" not in numeral:
+        return int(_CN_DIGIT[numeral])
+    tens, _, units = numeral.partition("十")
+    return int(_CN_DIGIT[tens] if tens else 1) * 10 + (int(_CN_DIGIT[units]) if units else 0)
+
+
+def arabic_dates(line: str) -> str:
+    """Dates in Chinese numerals (二〇一一年三月八日, the official style) → 2011年3月8日."""
+    def convert(match: re.Match[str]) -> str:
+        year = "".join(_CN_DIGIT[c] for c in match.group("y"))
+        return f"{year}年{_small_numeral(match.group('m'))}月{_small_numeral(match.group('d'))}日"
+
+    return _CN_DATE.sub(convert, line)
 
 
 def _windows(lines: list[str]):
@@ -320,8 +343,11 @@ def place_units(name: str | None) -> list[str]:
         match = _PLACE_UNIT.match(rest)
         if not match or _NOT_PLACE.match(match.group()):
             return units
-        units.append(match.group())
-        rest = rest[match.end():]
+        end = match.end()
+        if match.group().endswith("州") and rest[end:end + 1] in ("市", "县", "区"):
+            end += 1  # 广州市, 杭州市: 州 is part of the name, not its level
+        units.append(rest[:end])
+        rest = rest[end:]
 
 
 def _find_jurisdiction(issuer: str | None, title: str | None) -> str | None:

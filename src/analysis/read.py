@@ -28,6 +28,7 @@ import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from analysis.errors import InputError
 from analysis.text import AlignedText, Edit, apply_edits
@@ -284,12 +285,31 @@ def plausibility(text: str) -> float:
 # --------------------------------------------------------------------------- HTML
 
 
+# class/id words of site chrome (navigation, breadcrumbs, footers, share bars):
+# whole words only, so "content-header" or "article" are kept.
+_CHROME_WORDS = re.compile(
+    r"(?:^|[-_\s])(?:nav|navbar|navigation|menu|crumb|crumbs|breadcrumb|footer|foot|sidebar|share|toolbar|"
+    r"copyright|topbar|sitemap)(?:$|[-_\s\d])",
+    re.I,
+)
+
+
+def _is_page_chrome(tag: Any) -> bool:
+    """A block element whose class or id names site chrome (never <body>/<html>)."""
+    if getattr(tag, "name", None) in (None, "html", "body") or getattr(tag, "attrs", None) is None:
+        return False
+    names = " ".join([*tag.get("class", []), tag.get("id", "") or ""])
+    return bool(names) and _CHROME_WORDS.search(names) is not None
+
+
 def html_to_text(markup: str) -> str:
     """Main text of an HTML page: scripts, styles and page chrome dropped, blocks as lines."""
     from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
     soup = BeautifulSoup(markup, "lxml")
     for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(_is_page_chrome):
         tag.decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()

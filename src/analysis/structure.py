@@ -44,7 +44,7 @@ class NumberStyle:
 # "1.5倍" never read as items) — the lookaheads below enforce that.
 NUMBER_STYLES: tuple[NumberStyle, ...] = (
     NumberStyle("part", LEVEL_PART, re.compile(rf"第(?P<value>{CN_NUMERAL})(?:部分|章|篇)")),
-    NumberStyle("section", LEVEL_SECTION, re.compile(rf"(?P<value>{CN_NUMERAL})\s*[、.](?![\d])")),
+    NumberStyle("section", LEVEL_SECTION, re.compile(rf"(?P<value>{CN_NUMERAL})\s*(?:、|\.(?![0-9]))")),
     NumberStyle("subsection", LEVEL_SUBSECTION, re.compile(rf"[(（]\s*(?P<value>{CN_NUMERAL})\s*[)）]\s*[、.]?")),
     NumberStyle("article", LEVEL_ITEM, re.compile(rf"第(?P<value>{CN_NUMERAL})条")),
     NumberStyle("item", LEVEL_ITEM, re.compile(r"(?P<value>[0-9]{1,3})\s*(?:[.、．](?![0-9])|\s(?=[\u4e00-\u9fff]))")),
@@ -52,8 +52,9 @@ NUMBER_STYLES: tuple[NumberStyle, ...] = (
     NumberStyle("point", LEVEL_POINT, re.compile(rf"(?P<value>[{CIRCLED}])")),
 )
 
-# Where a mid-line item may start: right after a sentence end.
-MIDLINE_BOUNDARY = re.compile(r"[。;;!?！？]\s*")
+# Where a mid-line item may start: right after a sentence end or a closing
+# bracket (an assignment clause such as "(责任单位:…)" often ends an item).
+MIDLINE_BOUNDARY = re.compile(r"[。;;!?！？)）\]】]\s*")
 TERMINAL_PUNCTUATION = "。;;!?！？:："
 SHORT_TITLE_MAX = 40
 HEADING_LINE_MAX = 30
@@ -65,6 +66,8 @@ CLOSING_LINE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^[\u4e00-\u9fff()（） ]{{2,40}}\s+{_DATE}\s*(?:印发|发布)?$"),
     re.compile(r"^[(（]\s*此件[\u4e00-\u9fff]{2,8}\s*[)）]$"),
     re.compile(r"^(?:抄送|印发|附件|主送)[:：\s]"),
+    re.compile(r"^[(（]?[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日(?:印发)?[)）]?$"),
+    re.compile(r"^特此(?:报告|通知|函告|请示|批复|公告)[。.]?$"),
     re.compile(
         r"^[\u4e00-\u9fff ]{2,30}(?:办公室|办公厅|人民政府|委员会|政府|局|厅|委|部|院|处|室|中心|办)$"
     ),

@@ -234,7 +234,7 @@ def frame(rows: list[dict[str, Any]], table: str, **kwargs: Any) -> pd.DataFrame
 UNIT_FIELDS = ("raw", "name", "canonical", "successor", "category", "role", "generic", "match", "source")
 TARGET_FIELDS = (
     "text", "type", "value", "value_max", "unit", "comparator", "period", "period_years",
-    "deadline_date", "deadline_recurring", "deadline_month", "deadline_day", "metric",
+    "deadline_date", "deadline_recurring", "deadline_month", "deadline_day", "metric", "stance",
 )
 
 

@@ -71,7 +71,11 @@ CATEGORIES = (
     "protected_pair",
     "non_target_term",
     "non_target_regex",
+    "reported_heading",
+    "commitment_heading",
+    "reported_cue",
 )
+STANCES = ("commitment", "reported")
 
 # Full-width forms mapped 1:1 to ASCII so spans stay valid in the input text.
 _FULLWIDTH = str.maketrans(
@@ -212,6 +216,9 @@ class TargetVocabulary:
     protected_pairs: tuple[tuple[str, str], ...]
     non_target_terms: tuple[str, ...]
     non_target_regexes: tuple[re.Pattern[str], ...]
+    reported_headings: tuple[str, ...]
+    commitment_headings: tuple[str, ...]
+    reported_cues: tuple[str, ...]
     regex: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -244,6 +251,9 @@ class TargetVocabulary:
             protected_pairs=tuple(mapping("protected_pair").items()),
             non_target_terms=tuple(rows("non_target_term")["term"]),
             non_target_regexes=tuple(re.compile(t) for t in rows("non_target_regex")["term"]),
+            reported_headings=tuple(rows("reported_heading")["term"]),
+            commitment_headings=tuple(rows("commitment_heading")["term"]),
+            reported_cues=tuple(rows("reported_cue")["term"]),
         )
         vocab.regex.update(vocab._compile())
         return vocab
@@ -766,15 +776,35 @@ def find_targets(text: str, *, document_year: int | None = None, patterns_path: 
 # Per task, per corpus
 
 
+def target_stance(text: str, start: int, headings: Sequence[str], vocab: TargetVocabulary | None = None) -> str:
+    """``commitment`` or ``reported`` (a figure of past work, as in a 情况报告).
+
+    The nearest enclosing heading that names past work (工作成效, 进展情况 …)
+    or future work (下一步, 工作安排 …) decides; without one, a past-result cue
+    earlier in the same clause (全年共, 累计, 同比 …) marks a reported figure.
+    """
+    vocab = vocab or load_vocabulary()
+    for heading in reversed(list(headings)):
+        if any(term in heading for term in vocab.commitment_headings):
+            return "commitment"
+        if any(term in heading for term in vocab.reported_headings):
+            return "reported"
+    sentence_start = max(text.rfind(mark, 0, start) for mark in "。!?！？;\n") + 1
+    sentence = text[sentence_start:start]
+    return "reported" if any(cue in sentence for cue in vocab.reported_cues) else "commitment"
+
+
 def task_targets(task: TaskUnit, *, document_year: int | None) -> list[dict[str, Any]]:
     """Targets of one task as dicts with document offsets and the measure holding each.
 
     Spans are shifted by ``task.span[0]`` (the task text starts there);
     ``measure_index`` is the index of the measure whose span contains the
-    target's start, or None when no measure does.
+    target's start, or None when no measure does (a target in the title);
+    ``stance`` says whether the figure is a commitment or reported past work.
     """
     rows: list[dict[str, Any]] = []
     offset = task.span[0]
+    headings = [*task.headings, task.title]
     for index, target in enumerate(find_targets(task.text, document_year=document_year)):
         start, end = offset + target.start, offset + target.end
         measure_index = next((m.index for m in task.measures if m.span[0] <= start < m.span[1]), None)
@@ -791,6 +821,7 @@ def task_targets(task: TaskUnit, *, document_year: int | None) -> list[dict[str,
                 "span_start": start,
                 "span_end": end,
                 **record,
+                "stance": target_stance(task.text, target.start, headings),
             }
         )
     log.debug("%s: %d target(s)", task.task_id, len(rows))
@@ -811,10 +842,14 @@ def target_metrics(targets: pd.DataFrame, tasks: pd.DataFrame, group_by: list[st
     share_100_pct (percent, 0-100 as every ``*_pct`` column: how many of the
     rate/share targets are set at 100%; NaN when the group has none),
     n_deadline_resolved (deadlines with a date or recurring).
+    Only commitments count: figures with ``stance == "reported"`` (past work
+    in a report) are left out when the column is present.
     """
     group_by = list(group_by or ["doc_id"])
     _require(tasks, ["doc_id", "task_id", "kind", *group_by], "tasks")
     _require(targets, ["doc_id", "task_id", "type", "value"], "targets")
+    if "stance" in targets.columns:
+        targets = targets[targets["stance"] != "reported"]
     task_rows = tasks[tasks["kind"] == "task"]
     known = set(zip(tasks["doc_id"], tasks["task_id"]))
     orphans = [key for key in zip(targets["doc_id"], targets["task_id"]) if key not in known]

@@ -173,13 +173,17 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
     return [(s, e, units) for s, e, units in sentences]
 
 
+def _has_content(sentence: str) -> bool:
+    """True when a sentence says something besides assignment clauses and punctuation."""
+    body = ASSIGNMENT_LINE.sub("", ASSIGNMENT_CLAUSE.sub("", sentence))
+    return re.search(r"[\u4e00-\u9fffA-Za-z0-9]", body) is not None
+
+
 def _add_sentence(text: str, sentences: list[list], start: int, end: int) -> None:
     start, end = _strip_span(text, start, end)
     if start >= end:
         return
-    body = ASSIGNMENT_CLAUSE.sub("", text[start:end])
-    body = ASSIGNMENT_LINE.sub("", body)
-    if sentences and not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", body):
+    if sentences and not _has_content(text[start:end]):
         sentences[-1][1] = end  # only a clause (and punctuation): part of the previous sentence
         return
     sentences.append([start, end, []])
@@ -215,7 +219,11 @@ def extract_units(doc_id: str, aligned: AlignedText, headings: list[Heading]) ->
             n_tasks += 1
             task_id = f"{doc_id}-T{n_tasks:03d}"
             _, title_end = _title_span(text, heading)
-            for number, (s, e, units_raw) in enumerate(split_measures(text, max(title_end, body_start), body_end)):
+            sentences = split_measures(text, max(title_end, body_start), body_end)
+            if not any(_has_content(text[s:e]) for s, e, _ in sentences):
+                # The title sentence is all the item says: it is the measure too.
+                sentences = split_measures(text, body_start, body_end)
+            for number, (s, e, units_raw) in enumerate(sentences):
                 measures.append(Measure(number, text[s:e], (s, e), aligned.original_span(s, e), units_raw))
         else:
             n_framing += 1
