@@ -202,3 +202,58 @@ def test_extract_reports_unreadable_file(tmp_path):
     run = subprocess.run([sys.executable, "-m", "analysis", "extract", str(path)], capture_output=True, text=True)
     assert run.returncode == 2
     assert "empty.txt" in run.stderr
+
+
+def test_incremental_build_processes_only_new_documents(tmp_path):
+    raw = tmp_path / "raw"
+    rows = [{"doc_id": "qingshan_2019", "file": "qingshan.txt"}]
+    manifest = write_corpus(raw, rows, {"qingshan.txt": COUNTY_PLAN.encode("utf-8")})
+    out = tmp_path / "processed"
+    first = build_corpus(manifest, raw, out, jobs=1, progress=False)
+    assert (first.cache_stats["hits"], first.cache_stats["misses"]) == (0, 1)
+    rows.append({"doc_id": "baihe_2021", "file": "baihe.txt"})
+    manifest = write_corpus(raw, rows, {"baihe.txt": CITY_PLAN_TRADITIONAL.encode("utf-8")})
+    second = build_corpus(manifest, raw, out, jobs=1, progress=False)
+    assert (second.cache_stats["hits"], second.cache_stats["misses"]) == (1, 1)
+    assert list(second.table("documents")["doc_id"]) == ["qingshan_2019", "baihe_2021"]
+    no_cache = build_corpus(manifest, raw, tmp_path / "fresh", jobs=1, progress=False, use_cache=False)
+    for name in ("tasks", "measures", "units", "targets"):
+        pd.testing.assert_frame_equal(second.table(name), no_cache.table(name))
+
+
+def test_changed_coding_recodes_without_reparsing(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    manifest = write_corpus(raw, [{"doc_id": "q", "file": "q.txt"}], {"q.txt": COUNTY_PLAN.encode("utf-8")})
+    out = tmp_path / "processed"
+    build_corpus(manifest, raw, out, jobs=1, progress=False)
+
+    class EverythingIsCapacity:
+        def code(self, tasks: pd.DataFrame) -> pd.DataFrame:
+            real = tasks[tasks["kind"] == "task"]
+            return pd.DataFrame({"task_id": real["task_id"], "theme": "capacity", "theme_label_zh": "能力",
+                                 "theme_label_en": "Capacity", "subtheme": "", "subtheme_label_zh": "",
+                                 "subtheme_label_en": "", "theme_confidence": 1.0, "theme_source": "override",
+                                 "theme_evidence": "test"})
+
+    monkeypatch.setattr(build_module, "theme_coder", EverythingIsCapacity)
+    again = build_corpus(manifest, raw, out, jobs=1, progress=False)
+    assert again.cache_stats["misses"] == 0
+    tasks = again.table("tasks")
+    assert set(tasks.loc[tasks["kind"] == "task", "theme"]) == {"capacity"}
+
+
+@pytest.mark.slow
+def test_dask_engine_writes_the_same_tables_as_one_process(corpus, tmp_path):
+    from distributed import LocalCluster
+
+    manifest, raw = corpus
+    local = build_corpus(manifest, raw, tmp_path / "local", jobs=1, progress=False, use_cache=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        dask = build_corpus(manifest, raw, tmp_path / "dask", progress=False, use_cache=False, engine="dask",
+                            scheduler=cluster.scheduler_address)
+    assert dask.failed == local.failed
+    for name in ("documents", "tasks", "measures", "units", "targets", "problems"):
+        pd.testing.assert_frame_equal(local.table(name), dask.table(name))
+    import dask.dataframe as dd
+
+    assert len(dd.read_parquet(str(tmp_path / "dask" / "tasks.parquet")).compute()) == len(local.table("tasks"))

@@ -39,6 +39,7 @@ class BuildResult:
     out_dir: Path
     summary: dict[str, Any]
     failed: list[str] = field(default_factory=list)
+    cache_stats: dict[str, int] = field(default_factory=dict)  # hits / misses of the document cache
 
     @property
     def ok(self) -> bool:
@@ -98,11 +99,25 @@ def process_entry(entry: ManifestEntry) -> tuple[str, DocumentRows | None, dict[
     return entry.doc_id, tables.document_tables(doc), None
 
 
-def process_entries(entries: list[ManifestEntry], *, jobs: int = 1, progress: bool = True) -> Iterable[tuple]:
-    """``process_entry`` over all entries, in manifest order, in ``jobs`` processes."""
+def process_entries(
+    entries: list[ManifestEntry],
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    engine: str = "local",
+    scheduler: str | None = None,
+    cache: Any = None,
+) -> Iterable[tuple]:
+    """``process_entry`` over all entries in manifest order; unchanged documents come from ``cache``."""
     from analysis.engine import map_ordered
 
-    yield from map_ordered(process_entry, entries, jobs=jobs, progress=progress, desc="documents")
+    options = dict(jobs=jobs, engine=engine, scheduler=scheduler, progress=progress, desc="documents")
+    if cache is None:
+        yield from map_ordered(process_entry, entries, **options)
+    else:
+        from analysis.cache import map_cached
+
+        yield from map_cached(process_entry, entries, cache, **options)
 
 
 def theme_coder() -> Any:
@@ -145,14 +160,23 @@ def build_corpus(
     jobs: int = 1,
     progress: bool = True,
     chunk_documents: int = CHUNK_DOCUMENTS,
+    engine: str = "local",
+    scheduler: str | None = None,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
 ) -> BuildResult:
     """Build every document of the manifest; write the tables and the run report.
 
     Documents stream through in manifest order and are written in parts of
     ``chunk_documents``; themes are coded part by part after the classifier
     is fitted once.  Nothing in ``out_dir`` changes until the whole build has
-    succeeded.
+    succeeded.  Documents whose file, metadata and pipeline code are unchanged
+    since the last build come from the cache (``use_cache``); ``engine="dask"``
+    runs the per-document work on a Dask cluster (``scheduler`` address, or a
+    local cluster when None).
     """
+    from analysis.cache import DocumentCache
+
     manifest_path = manifest_path or config.MANIFEST_PATH
     raw_dir = raw_dir or config.RAW_DIR
     out_dir = out_dir or config.PROCESSED_DIR
@@ -160,10 +184,14 @@ def build_corpus(
     problems = [{k: p.to_dict()[k] for k in ("doc_id", "file", "stage", "severity", "problem")}
                 for p in manifest_problems]
     failed = [p["doc_id"] for p in problems]
+    # The cache lives with the tables it feeds, so builds into other folders never share or prune it.
+    cache = DocumentCache(cache_dir or out_dir / ".document_cache") if use_cache else None
     writer = PartitionedWriter(out_dir)
     try:
         chunk: list[DocumentRows] = []
-        for doc_id, rows, problem in process_entries(entries, jobs=jobs, progress=progress):
+        documents = process_entries(entries, jobs=jobs, progress=progress, engine=engine, scheduler=scheduler,
+                                    cache=cache)
+        for doc_id, rows, problem in documents:
             if problem:
                 log.error("%s: %s", problem["file"], problem["problem"])
                 problems.append(problem)
@@ -184,7 +212,12 @@ def build_corpus(
     except BaseException:
         writer.abort()
         raise
-    return BuildResult(out_dir, summary, failed)
+    cache_stats: dict[str, int] = {}
+    if cache is not None:
+        cache.prune(cache.used_keys)
+        cache_stats = cache.stats.as_dict()
+        log.info("document cache: %s", cache_stats)
+    return BuildResult(out_dir, summary, failed, cache_stats)
 
 
 def _write_chunk(writer: PartitionedWriter, chunk: list[DocumentRows]) -> None:

@@ -45,6 +45,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         Path(args.out) if args.out else None,
         jobs=args.jobs,
         progress=not args.no_progress,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        use_cache=not args.no_cache,
     )
     documents = result.table("documents")
     summary_columns = ["doc_id", "doc_type", "n_tasks", "n_framing", "n_measures", "n_repairs", "n_problems"]
@@ -146,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                        help="worker processes (default: all cores; output identical to --jobs 1)")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.add_argument("--engine", choices=["local", "dask"], default="local",
+                       help="where per-document work runs (dask: a Dask cluster)")
+    build.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: local cluster)")
+    build.add_argument("--no-cache", action="store_true",
+                       help="reprocess every document (default: unchanged documents come from data/cache)")
     build.set_defaults(func=cmd_build)
 
     extract = sub.add_parser("extract", help="one document from any path → JSON Lines on stdout")

@@ -35,3 +35,7 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 # Reference knowledge (codebook, agency aliases, reform crosswalk, domain
 # dictionary, ...) is data shipped with the package, validated on load.
 REFERENCE_DIR = PACKAGE_DIR / "reference"
+
+# One document above this size is refused with a clear error (memory per
+# document stays bounded; a real plan is rarely over 1 MB of text).
+MAX_DOCUMENT_BYTES = int(float(os.environ.get("ANALYSIS_MAX_DOCUMENT_MB", "20")) * 1_000_000)

@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from analysis import config
 from analysis.errors import InputError
 from analysis.text import AlignedText, Edit, apply_edits
 
@@ -91,7 +92,7 @@ class DecodedText:
 # --------------------------------------------------------------------------- entry points
 
 
-def read_document(path: str | Path, *, max_bytes: int = 200_000_000) -> DecodedText:
+def read_document(path: str | Path, *, max_bytes: int | None = None) -> DecodedText:
     """Read and decode one document file (the only I/O of this stage)."""
     path = Path(path)
     if not path.exists():
@@ -99,8 +100,13 @@ def read_document(path: str | Path, *, max_bytes: int = 200_000_000) -> DecodedT
     if not path.is_file():
         raise InputError(path, "not a regular file")
     size = path.stat().st_size
+    max_bytes = config.MAX_DOCUMENT_BYTES if max_bytes is None else max_bytes
     if size > max_bytes:
-        raise InputError(path, f"file is {size} bytes, over the limit of {max_bytes} bytes")
+        raise InputError(
+            path,
+            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for one document "
+            f"(a plan is rarely over 1 MB; set ANALYSIS_MAX_DOCUMENT_MB to raise the limit)",
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -1,0 +1,1 @@
+"""Benchmarks of the corpus build on a SYNTHETIC corpus (see benchmarks/README.md)."""

@@ -1,0 +1,543 @@
+"""Benchmark the corpus build on SYNTHETIC corpora of growing size.
+
+``python -m benchmarks.run [--sizes 1000 10000 100000] [--jobs N] [--out benchmarks/results]``
+
+For each size it generates a synthetic corpus (``benchmarks.synthetic``) and
+runs, each in a fresh Python process so that peak memory is its own:
+
+``staged``
+    the real build (``analysis.build.build_corpus``) with ``jobs=1``, with
+    every stage function wrapped by a timer: read, simplify, clean, repair,
+    metadata, structure, tasks, units, targets, rows, assemble, themes,
+    write.  Time is exclusive (a stage called inside another is not counted
+    twice); what no wrapper covers is ``other``.  Peak RSS per stage is the
+    largest resident size sampled (every 20 ms, psutil) while that stage ran.
+``build``
+    the same build with ``jobs=N`` (the number to compare with), timed as a
+    whole; peak RSS of the process tree (main + workers).
+``cache``
+    ``analysis.cache.map_cached`` with ``jobs=N`` into an empty cache (parse +
+    store every document), then again with every document cached (the
+    per-document part of an incremental rebuild where nothing changed).
+``jieba``
+    the reference: ``jieba`` alone (default dictionary + the project's domain
+    dictionary through ``analysis.segment.get_tokenizer``) segmenting the same
+    texts in one process (``lcut``; loading the dictionary not counted).
+
+Then it checks that the ``jobs=N`` tables equal the ``jobs=1`` tables, prints
+a table and writes ``results.json`` and ``results.md`` to ``--out``.  Stage
+functions that do not exist (renamed, not written yet) are skipped and listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import logging
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+log = logging.getLogger("benchmarks.run")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SIZES = (1000, 10000)
+SAMPLE_SECONDS = 0.02
+
+# (stage, "module:attribute") — every wrapper found is timed; missing ones are reported.
+STAGE_FUNCTIONS: tuple[tuple[str, str], ...] = (
+    ("read", "analysis.pipeline:read_document"),
+    ("simplify", "analysis.pipeline:to_simplified"),
+    ("clean", "analysis.pipeline:clean"),
+    ("repair", "analysis.pipeline:repair"),
+    ("repair", "analysis.pipeline:find_unrepaired"),
+    ("metadata", "analysis.pipeline:extract_metadata"),
+    ("metadata", "analysis.pipeline:merge_metadata"),
+    ("structure", "analysis.pipeline:parse_structure"),
+    ("tasks", "analysis.pipeline:extract_units"),
+    ("units", "analysis.units:task_units"),
+    ("units", "analysis.build:default_normaliser"),
+    ("targets", "analysis.targets:task_targets"),
+    ("rows", "analysis.tables:document_tables"),
+    ("assemble", "analysis.build:assemble"),
+    ("themes", "analysis.build:theme_coder"),
+    ("themes", "analysis.build:code_themes"),
+    ("themes", "analysis.coding:ThemeCoder.code"),
+    ("themes", "analysis.build:with_themes"),
+    ("write", "analysis.store:PartitionedWriter.write"),
+    ("write", "analysis.store:PartitionedWriter.commit"),
+    ("write", "analysis.build:write_outputs"),
+    ("write", "analysis.build:run_summary"),
+    ("write", "analysis.build:run_report"),
+)
+STAGE_ORDER = ("read", "simplify", "clean", "repair", "metadata", "structure", "tasks", "units", "targets", "rows",
+               "assemble", "themes", "write", "other")
+PER_DOCUMENT_STAGES = STAGE_ORDER[:10]
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+class StageClock:
+    """Exclusive wall time per stage: entering a stage pauses the one it was called from."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._stack: list[str] = []
+        self._since = time.perf_counter()
+
+    @property
+    def current(self) -> str:
+        return self._stack[-1] if self._stack else "other"
+
+    def _switch(self) -> None:
+        now = time.perf_counter()
+        self.seconds[self.current] += now - self._since
+        self._since = now
+
+    def wrap(self, stage: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self._switch()
+            self._stack.append(stage)
+            self.calls[stage] += 1
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self._switch()
+                self._stack.pop()
+
+        timed.__wrapped__ = func  # type: ignore[attr-defined]
+        return timed
+
+    def finish(self) -> None:
+        self._switch()
+
+
+class RssSampler(threading.Thread):
+    """Samples the resident size of this process tree; keeps the peak overall and per stage."""
+
+    def __init__(self, clock: StageClock | None = None, interval: float = SAMPLE_SECONDS) -> None:
+        super().__init__(daemon=True)
+        self.clock = clock
+        self.interval = interval
+        self.peak = 0
+        self.peak_by_stage: dict[str, int] = defaultdict(int)
+        self._halt = threading.Event()
+        try:
+            import psutil
+
+            self._process = psutil.Process()
+        except ImportError:  # fall back to getrusage (peak of this process only)
+            self._process = None
+
+    def rss(self) -> int:
+        if self._process is None:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        total = 0
+        for process in [self._process, *self._process.children(recursive=True)]:
+            try:
+                total += process.memory_info().rss
+            except Exception:  # noqa: BLE001 - a worker may exit between listing and reading
+                pass
+        return total
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            value = self.rss()
+            self.peak = max(self.peak, value)
+            if self.clock is not None:
+                stage = self.clock.current
+                self.peak_by_stage[stage] = max(self.peak_by_stage[stage], value)
+            self._halt.wait(self.interval)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+        self.peak = max(self.peak, self.rss())
+
+
+def _resolve(spec: str) -> tuple[Any, str] | None:
+    """``"module:Class.attr"`` → (owner object, attribute name), or None if absent."""
+    module_name, _, dotted = spec.partition(":")
+    try:
+        owner: Any = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    *path, name = dotted.split(".")
+    for part in path:
+        owner = getattr(owner, part, None)
+        if owner is None:
+            return None
+    return (owner, name) if hasattr(owner, name) else None
+
+
+@contextmanager
+def timed_stages(clock: StageClock) -> Iterator[list[str]]:
+    """Wrap every stage function that exists; yield the specs that do not."""
+    missing: list[str] = []
+    with ExitStack() as stack:
+        for stage, spec in STAGE_FUNCTIONS:
+            found = _resolve(spec)
+            if found is None:
+                missing.append(spec)
+                continue
+            owner, name = found
+            original = inspect.getattr_static(owner, name)
+            if isinstance(original, (classmethod, staticmethod)):
+                replacement: Any = type(original)(clock.wrap(stage, original.__func__))
+            else:
+                replacement = clock.wrap(stage, original)
+            setattr(owner, name, replacement)
+            stack.callback(setattr, owner, name, original)
+        yield missing
+
+
+def build_kwargs(jobs: int) -> dict[str, Any]:
+    """Keyword arguments for ``build_corpus`` that this version of it accepts."""
+    from analysis.build import build_corpus
+
+    accepted = inspect.signature(build_corpus).parameters
+    wanted = {"jobs": jobs, "progress": False, "cache": False, "use_cache": False}
+    return {key: value for key, value in wanted.items() if key in accepted}
+
+
+# --------------------------------------------------------------------------- phases (run in child processes)
+
+
+def phase_staged(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
+    """Serial build with per-stage timers."""
+    from analysis.build import build_corpus
+
+    clock = StageClock()
+    sampler = RssSampler(clock)
+    result: dict[str, Any] = {"error": None, "missing_stage_functions": []}
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        with timed_stages(clock) as missing:
+            result["missing_stage_functions"] = missing
+            build_corpus(raw_dir / "manifest.csv", raw_dir, out_dir, **build_kwargs(1))
+    except Exception as exc:  # noqa: BLE001 - reported in the results, the other phases still run
+        log.exception("staged build failed")
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    clock.finish()
+    result["seconds"] = time.perf_counter() - start
+    sampler.stop()
+    result["stages"] = {
+        stage: {"seconds": clock.seconds.get(stage, 0.0), "calls": clock.calls.get(stage, 0),
+                "peak_rss": sampler.peak_by_stage.get(stage) or None}
+        for stage in STAGE_ORDER
+    }
+    result["peak_rss"] = sampler.peak
+    return result
+
+
+def phase_cache(raw_dir: Path, cache_dir: Path, jobs: int) -> dict[str, Any]:
+    """Incremental rebuild: every document parsed into an empty cache, then all read back."""
+    from analysis.build import process_entry
+    from analysis.cache import DocumentCache, map_cached
+    from analysis.manifest import load_manifest
+
+    entries, _ = load_manifest(raw_dir / "manifest.csv", raw_dir)
+    cold = DocumentCache(cache_dir)
+    start = time.perf_counter()
+    list(map_cached(process_entry, entries, cold, jobs=jobs, progress=False))
+    result: dict[str, Any] = {"cold_seconds": time.perf_counter() - start, "cold_stats": cold.stats.as_dict()}
+    warm = DocumentCache(cache_dir, version=cold.version)  # the same code, even if a file was edited meanwhile
+    start = time.perf_counter()
+    list(map_cached(_must_not_run, entries, warm, jobs=jobs, progress=False))
+    result.update(warm_seconds=time.perf_counter() - start, warm_stats=warm.stats.as_dict(),
+                  bytes=sum(p.stat().st_size for p in cache_dir.rglob("*") if p.is_file()))
+    return result
+
+
+def _must_not_run(entry: Any) -> Any:
+    raise AssertionError(f"{entry.doc_id} should have come from the cache")
+
+
+def phase_build(raw_dir: Path, out_dir: Path, jobs: int) -> dict[str, Any]:
+    """The whole build with ``jobs`` processes."""
+    from analysis.build import build_corpus
+
+    sampler = RssSampler()
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        build_corpus(raw_dir / "manifest.csv", raw_dir, out_dir, **build_kwargs(jobs))
+        error = None
+    except Exception as exc:  # noqa: BLE001
+        log.exception("build failed")
+        error = f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - start
+    sampler.stop()
+    return {"seconds": seconds, "peak_rss": sampler.peak, "jobs": jobs, "error": error}
+
+
+def phase_jieba(raw_dir: Path) -> dict[str, Any]:
+    """jieba alone over the same texts (one process)."""
+    try:
+        from analysis.segment import get_tokenizer
+
+        tokenizer = get_tokenizer()
+        dictionary = "jieba default + analysis domain dictionary"
+    except ImportError:
+        import jieba
+
+        tokenizer = jieba.Tokenizer()
+        dictionary = "jieba default"
+    tokenizer.lcut("法治政府建设")  # load the dictionaries before timing
+    seconds = 0.0
+    n_tokens = 0
+    sampler = RssSampler()
+    sampler.start()
+    for path in sorted(raw_dir.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        start = time.perf_counter()
+        n_tokens += len(tokenizer.lcut(text))
+        seconds += time.perf_counter() - start
+    sampler.stop()
+    return {"seconds": seconds, "n_tokens": n_tokens, "dictionary": dictionary, "peak_rss": sampler.peak}
+
+
+def phase_profile(raw_dir: Path, out_file: Path, limit: int) -> dict[str, Any]:
+    """cProfile of the per-document stage (process_entry over every document), top functions."""
+    import cProfile
+    import io
+    import pstats
+
+    from analysis.build import process_entry
+    from analysis.manifest import load_manifest
+
+    entries, _ = load_manifest(raw_dir / "manifest.csv", raw_dir)
+    process_entry(entries[0])  # warm-up: reference tables load once per process
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for entry in entries:
+        process_entry(entry)
+    profiler.disable()
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(limit)
+    stats.sort_stats("cumulative").print_stats(limit)
+    out_file.write_text(text.getvalue(), encoding="utf-8")
+    return {"profile": str(out_file)}
+
+
+PHASES = {"staged": phase_staged, "build": phase_build, "cache": phase_cache, "jieba": phase_jieba,
+          "profile": phase_profile}
+
+
+def run_phase(name: str, result_file: Path, **arguments: Any) -> dict[str, Any]:
+    """Run one phase in a fresh interpreter; return what it wrote."""
+    command = [sys.executable, "-m", "benchmarks.run", "--phase", name, "--result", str(result_file),
+               "--phase-args", json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in arguments.items()})]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    completed = subprocess.run(command, cwd=ROOT, env=env)
+    if completed.returncode != 0 or not result_file.is_file():
+        return {"error": f"phase {name} exited with {completed.returncode}"}
+    return json.loads(result_file.read_text(encoding="utf-8"))
+
+
+def _phase_main(name: str, result_file: Path, arguments: dict[str, Any]) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    signature = inspect.signature(PHASES[name]).parameters
+    converted = {k: (Path(v) if signature[k].annotation in ("Path", Path) else v) for k, v in arguments.items()}
+    from analysis.cache import pipeline_version
+
+    version = pipeline_version()
+    result = PHASES[name](**converted)
+    result["pipeline_version"] = version if pipeline_version() == version else "changed during the phase"
+    result_file.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- comparing and reporting
+
+
+def same_tables(left: Path, right: Path) -> dict[str, Any]:
+    """Whether two build outputs hold identical tables (and run summaries)."""
+    from analysis.build import TABLE_NAMES
+    from analysis.store import read_table
+
+    differences = []
+    for name in TABLE_NAMES:
+        try:
+            a, b = read_table(name, left), read_table(name, right)
+        except FileNotFoundError as exc:
+            differences.append(f"{name}: {exc}")
+            continue
+        if not a.equals(b):
+            differences.append(f"{name}: {len(a)} vs {len(b)} rows, contents differ")
+    summaries = [folder / "run_report.json" for folder in (left, right)]
+    if all(p.is_file() for p in summaries) and summaries[0].read_bytes() != summaries[1].read_bytes():
+        differences.append("run_report.json differs")
+    return {"equal": not differences, "differences": differences}
+
+
+def machine() -> dict[str, Any]:
+    """The machine the numbers come from."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    memory = next((int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), None) if Path("/proc/meminfo").exists() else None
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_bytes": memory, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def _mb(value: float | None) -> str:
+    return "—" if not value else f"{value / 1e6:,.0f}"
+
+
+def _rate(count: float, seconds: float) -> str:
+    if not seconds:
+        return "—"
+    rate = count / seconds
+    return f"{rate:,.1f}" if rate >= 10 else f"{rate:.2f}"
+
+
+def _equal(value: bool | None) -> str:
+    return "not checked" if value is None else ("yes" if value else "NO")
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as Markdown tables."""
+    host = results["machine"]
+    lines = [
+        "# Benchmark results (SYNTHETIC corpus)",
+        "",
+        f"Machine: {host['cpu']}, {host['cores']} cores, {_mb(host['memory_bytes'])} MB RAM, "
+        f"Python {host['python']}. Parallel build: jobs={results['jobs']}.",
+        "",
+        "## Whole build",
+        "",
+        "| docs | MB | build s (jobs=N) | docs/s | MB/s | ms/doc | peak RSS MB (tree) | serial build s | "
+        "jieba s | build/jieba | jobs=N == jobs=1 | warm-cache s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
+    ]
+    for size in results["sizes"]:
+        build, staged, jieba = size["build"], size["staged"], size["jieba"]
+        ratio = build.get("seconds", 0) / jieba["seconds"] if jieba.get("seconds") else None
+        lines.append(
+            f"| {size['n_documents']:,} | {size['n_bytes'] / 1e6:,.1f} | {build.get('seconds', 0):,.1f} | "
+            f"{_rate(size['n_documents'], build.get('seconds', 0))} | {_rate(size['n_bytes'] / 1e6, build.get('seconds', 0))} | "
+            f"{1000 * build.get('seconds', 0) / size['n_documents']:.1f} | {_mb(build.get('peak_rss'))} | "
+            f"{staged.get('seconds', 0):,.1f} | {jieba.get('seconds', 0):,.1f} | "
+            f"{'—' if ratio is None else f'{ratio:.2f}'} | {_equal(size['same_output'].get('equal'))} | "
+            f"{size['cache'].get('warm_seconds', 0):,.1f} |"
+        )
+    for size in results["sizes"]:
+        staged = size["staged"]
+        if staged.get("skipped"):
+            continue
+        lines += ["", f"## Stages, {size['n_documents']:,} documents (serial build, exclusive time)", "",
+                  "| stage | seconds | share | docs/s | MB/s | peak RSS MB while running |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        total = staged.get("seconds") or 1.0
+        for stage, numbers in (staged.get("stages") or {}).items():
+            seconds = numbers["seconds"]
+            lines.append(f"| {stage} | {seconds:,.2f} | {100 * seconds / total:.1f}% | "
+                         f"{_rate(size['n_documents'], seconds)} | {_rate(size['n_bytes'] / 1e6, seconds)} | "
+                         f"{_mb(numbers.get('peak_rss'))} |")
+        for key in ("error", "missing_stage_functions"):
+            if staged.get(key):
+                lines.append(f"\n{key}: {staged[key]}")
+        if size["build"].get("error"):
+            lines.append(f"\nbuild error: {size['build']['error']}")
+        if size["same_output"].get("equal") is False:
+            lines.append(f"\noutput differences: {size['same_output'].get('differences')}")
+    return "\n".join(lines) + "\n"
+
+
+SKIPPABLE = ("staged", "cache", "jieba")
+
+
+def benchmark_size(n: int, jobs: int, seed: int, work: Path, profile: bool, out: Path,
+                   skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Generate a corpus of ``n`` documents and run every phase (but ``skip``) on it."""
+    def phase(name: str, **arguments: Any) -> dict[str, Any]:
+        if name in skip:
+            return {"skipped": True}
+        return run_phase(name, folder / f"{name}.json", **arguments)
+
+    from benchmarks.synthetic import write_corpus
+
+    folder = work / f"n{n}"
+    shutil.rmtree(folder, ignore_errors=True)
+    start = time.perf_counter()
+    corpus = write_corpus(folder / "raw", n, seed)
+    generated = time.perf_counter() - start
+    log.warning("%d synthetic documents (%.1f MB) written in %.0f s", n, corpus.n_bytes / 1e6, generated)
+    staged = phase("staged", raw_dir=corpus.raw_dir, out_dir=folder / "out_serial")
+    log.warning("serial build with stage timers: %.0f s", staged.get("seconds", 0))
+    build = phase("build", raw_dir=corpus.raw_dir, out_dir=folder / "out_parallel", jobs=jobs)
+    log.warning("build with jobs=%d: %.0f s", jobs, build.get("seconds", 0))
+    cache = phase("cache", raw_dir=corpus.raw_dir, cache_dir=folder / "cache", jobs=jobs)
+    log.warning("cache: cold %.0f s, warm %.0f s", cache.get("cold_seconds", 0), cache.get("warm_seconds", 0))
+    jieba = phase("jieba", raw_dir=corpus.raw_dir)
+    result = {
+        "n_documents": n, "n_bytes": corpus.n_bytes, "generate_seconds": generated, "staged": staged,
+        "build": build, "cache": cache, "jieba": jieba,
+        "same_output": {"equal": None, "differences": ["not checked: the serial build was skipped"]}
+        if "staged" in skip else same_tables(folder / "out_serial", folder / "out_parallel"),
+    }
+    versions = {result[name].get("pipeline_version") for name in ("staged", "build", "cache") if name not in skip}
+    if len(versions) > 1:  # someone edited the package while the benchmark ran: outputs may differ for that reason
+        result["same_output"]["differences"].append(f"the code changed between phases: {sorted(map(str, versions))}")
+        log.warning("the analysis package changed while the benchmark ran; comparisons are not meaningful")
+    if profile:
+        result["profile"] = phase("profile", raw_dir=corpus.raw_dir, out_file=out / f"profile_{n}.txt", limit=40)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--work", type=Path, default=None, help="where corpora go (default: a temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated corpora and outputs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", action="store_true", help="also cProfile the per-document stage")
+    parser.add_argument("--skip", nargs="*", choices=SKIPPABLE, default=[],
+                        help="phases to leave out (e.g. for 100,000 documents: --skip staged cache)")
+    parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--phase-args", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        _phase_main(args.phase, args.result, json.loads(args.phase_args))
+        return 0
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = args.work or Path(tempfile.mkdtemp(prefix="analysis-bench-"))
+    results: dict[str, Any] = {"machine": machine(), "jobs": args.jobs, "seed": args.seed, "sizes": []}
+    try:
+        for n in args.sizes:
+            results["sizes"].append(benchmark_size(n, args.jobs, args.seed, work, args.profile, args.out,
+                                                   tuple(args.skip)))
+            # Written after every size, so a long run that is stopped keeps what finished.
+            (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+            (args.out / "results.md").write_text(markdown(results), encoding="utf-8")
+    finally:
+        if not args.keep and args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(markdown(results))
+    return 0 if all(s["same_output"].get("equal") is not False and not s["build"].get("error")
+                    for s in results["sizes"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

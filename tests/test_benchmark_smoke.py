@@ -1,0 +1,81 @@
+"""The synthetic benchmark corpus: labelled, deterministic, and parsed into the tasks it was built with."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # benchmarks/ is a top-level package of the repository, not installed
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.synthetic import MARKER, harvest, write_corpus  # noqa: E402
+
+from analysis.manifest import load_manifest  # noqa: E402
+from analysis.pipeline import parse_document  # noqa: E402
+
+N_DOCUMENTS = 20
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return write_corpus(tmp_path_factory.mktemp("synthetic"), N_DOCUMENTS, seed=7)
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_document_is_labelled_synthetic(corpus) -> None:
+    rows = read_rows(corpus.manifest_path)
+    assert len(rows) == N_DOCUMENTS
+    for row in rows:
+        assert row["file"].startswith("synthetic_") and row["doc_id"].startswith("synthetic_")
+        assert "SYNTHETIC" in row["notes"] and "not a real" in row["notes"]
+        first_line = (corpus.raw_dir / row["file"]).read_text(encoding="utf-8").splitlines()[0]
+        assert "SYNTHETIC" in first_line
+    assert "SYNTHETIC" in MARKER
+
+
+def test_generation_is_deterministic_for_a_seed(corpus, tmp_path: Path) -> None:
+    again = write_corpus(tmp_path / "again", N_DOCUMENTS, seed=7)
+    other = write_corpus(tmp_path / "other", 3, seed=8)
+    for name in ("manifest.csv", "synthetic_truth.csv", "synthetic_000000.txt", "synthetic_000019.txt"):
+        assert (again.raw_dir / name).read_bytes() == (corpus.raw_dir / name).read_bytes()
+    # Document i does not depend on how many were generated, but does depend on the seed.
+    prefix = write_corpus(tmp_path / "prefix", 3, seed=7)
+    assert (prefix.raw_dir / "synthetic_000002.txt").read_bytes() == (corpus.raw_dir / "synthetic_000002.txt").read_bytes()
+    assert (other.raw_dir / "synthetic_000000.txt").read_bytes() != (corpus.raw_dir / "synthetic_000000.txt").read_bytes()
+
+
+def test_the_corpus_varies_numbering_and_noise(tmp_path: Path) -> None:
+    truth = read_rows(write_corpus(tmp_path, 200, seed=3).truth_path)
+    assert len({row["scheme"] for row in truth}) >= 6
+    assert any(row["traditional"] == "True" for row in truth)
+    assert any(row["cut_off"] == "True" for row in truth)
+    assert any(row["furniture"] == "True" for row in truth)
+
+
+def test_the_pipeline_finds_the_tasks_the_generator_wrote(corpus) -> None:
+    truth = {row["doc_id"]: row for row in read_rows(corpus.truth_path)}
+    entries, problems = load_manifest(corpus.manifest_path, corpus.raw_dir)
+    assert problems == [] and len(entries) == N_DOCUMENTS
+    for entry in entries:
+        document = parse_document(entry.path, entry.doc_id, entry.metadata)
+        expected = truth[entry.doc_id]
+        assert len(document.tasks) == int(expected["n_tasks"]), (entry.doc_id, expected["scheme"])
+        assert all(task.text for task in document.tasks)
+        assert "合成" in document.text  # the marker survives cleaning (traditional text is simplified)
+        if expected["cut_off"] == "True":
+            assert "cut_off" in document.tasks[-1].flags
+
+
+def test_material_comes_from_the_real_corpus_split_by_the_pipeline() -> None:
+    pool = harvest()
+    assert len(pool.sentences) >= 20 and len(pool.section_titles) >= 3
+    assert all(sentence.endswith("。") for sentence in pool.sentences)
+    assert not any("牵头单位" in sentence or "责任单位" in sentence for sentence in pool.sentences)
