@@ -62,6 +62,12 @@ def test_items_that_begin_mid_line_continue_the_sequence():
     assert keys(text) == [(1, "一"), (3, "1"), (3, "2"), (3, "3")]
 
 
+def test_items_whose_text_starts_with_a_number():
+    text = "一、任务\n1.2017年底前完成清理。\n2、2018年起全面推行。\n3.5倍的增长不是条目。\n3、100%公开。\n"
+    assert keys(text) == [(1, "一"), (3, "1"), (3, "2"), (3, "3")]
+    assert parse_structure(text)[1].title == "2017年底前完成清理"
+
+
 def test_mid_line_number_that_breaks_the_sequence_is_text():
     text = "一、任务\n1.健全制度。全年完成5.项目清理。\n2.规范执法。\n"
     assert keys(text) == [(1, "一"), (3, "1"), (3, "2")]

@@ -47,7 +47,12 @@ NUMBER_STYLES: tuple[NumberStyle, ...] = (
     NumberStyle("section", LEVEL_SECTION, re.compile(rf"(?P<value>{CN_NUMERAL})\s*(?:、|\.(?![0-9]))")),
     NumberStyle("subsection", LEVEL_SUBSECTION, re.compile(rf"[(（]\s*(?P<value>{CN_NUMERAL})\s*[)）]\s*[、.]?")),
     NumberStyle("article", LEVEL_ITEM, re.compile(rf"第(?P<value>{CN_NUMERAL})条")),
-    NumberStyle("item", LEVEL_ITEM, re.compile(r"(?P<value>[0-9]{1,3})\s*(?:[.、．](?![0-9])|\s(?=[\u4e00-\u9fff]))")),
+    NumberStyle(
+        "item",
+        LEVEL_ITEM,
+        # "1." must not be a decimal (2.5倍), except before a year: "1.2017年底前…".
+        re.compile(r"(?P<value>[0-9]{1,3})\s*(?:、|[.．](?:(?![0-9])|(?=(?:19|20)[0-9]{2}年))|\s(?=[\u4e00-\u9fff]))"),
+    ),
     NumberStyle("subitem", LEVEL_SUBITEM, re.compile(r"[(（]\s*(?P<value>[0-9]{1,3})\s*[)）]\s*[、.]?")),
     NumberStyle("point", LEVEL_POINT, re.compile(rf"(?P<value>[{CIRCLED}])")),
 )
