@@ -451,6 +451,27 @@ def _t2s():
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _convertible_characters() -> frozenset[str]:
+    """Every character OpenCC's t2s dictionaries can change (from its own dictionary files).
+
+    A run of hanzi containing none of them converts to itself, so the costly
+    phrase segmentation is skipped for the (usual) simplified text.
+    """
+    import opencc
+
+    folder = Path(opencc.__file__).parent / "dictionary"
+    characters: set[str] = set()
+    for name in ("TSCharacters.txt", "TSPhrases.txt"):
+        for line in (folder / name).read_text(encoding="utf-8").splitlines():
+            source, _, targets = line.partition("\t")
+            for target in targets.split():
+                characters.update(a for a, b in zip(source, target) if a != b)
+                if len(source) != len(target):
+                    characters.update(source)
+    return frozenset(characters)
+
+
 def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
     """Convert traditional characters to simplified, one character for one.
 
@@ -460,9 +481,12 @@ def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
     Returns the new text and the number of characters changed.
     """
     converter = _t2s()
+    convertible = _convertible_characters()
     edits: list[Edit] = []
     for match in _CJK_RUN.finditer(aligned.text):
         run = match.group()
+        if convertible.isdisjoint(run):
+            continue  # already simplified: nothing OpenCC could change
         converted = converter.convert(run)
         if len(converted) != len(run):
             converted = "".join(_convert_char(converter, ch) for ch in run)
