@@ -15,6 +15,7 @@ from analysis.segment import (
     load_domain_dictionary,
     tokenize,
     tokenize_for_search,
+    tokenize_with_jieba,
     tokenize_with_rjieba,
 )
 
@@ -127,8 +128,9 @@ def _corpus() -> list[str]:
 def test_rjieba_gives_identical_tokens() -> None:
     pytest.importorskip("rjieba")
     corpus = _corpus()
-    different = [s for s in corpus if tokenize_with_rjieba(s) != tokenize(s)]
+    different = [s for s in corpus if tokenize_with_rjieba(s) != tokenize_with_jieba(s)]
     assert different == []
+    assert all(tokenize(s) == tokenize_with_jieba(s) for s in corpus)  # the default path is the fast one
     assert "行政执法三项制度" in tokenize_with_rjieba(SENTENCES[0])
     # the one bridged difference: jieba-rs keeps "2015-2020" whole
-    assert tokenize_with_rjieba("2015-2020年") == tokenize("2015-2020年") == ["2015", "2020", "年"]
+    assert tokenize_with_rjieba("2015-2020年") == tokenize_with_jieba("2015-2020年") == ["2015", "2020", "年"]

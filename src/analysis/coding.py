@@ -10,16 +10,20 @@ and ``extract`` of a single file is coded by the same model as the corpus.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import config
+from analysis.cache import pipeline_version
 from analysis.manifest import load_manifest
 from analysis.models import KIND_TASK
 from analysis.pipeline import parse_document
+from analysis.store import atomic_path
 from analysis.themes import (
     GOLD_PATH,
     PREDICTION_COLUMNS,
@@ -104,6 +108,50 @@ def _fit(gold_path: Path | None, manifest_path: Path | None, raw_dir: Path | Non
     return ThemeCoder(classifier, codebook, load_overrides(overrides_path))
 
 
+def classifier_key() -> str:
+    """sha256 of everything the fitted classifier depends on.
+
+    The package's code and reference data (codebook, domain dictionary, the
+    per-document stages that parse the gold documents), the annotations, the
+    manifest and the raw gold documents, and the library versions.
+    """
+    import sklearn
+
+    digest = hashlib.sha256(pipeline_version(config.PACKAGE_DIR).encode())
+    inputs = sorted(config.PACKAGE_DIR.glob("*.py")) + sorted(config.REFERENCE_DIR.glob("*"))
+    inputs += [GOLD_PATH, config.MANIFEST_PATH]
+    if GOLD_PATH.is_file():
+        gold = pd.read_csv(GOLD_PATH, dtype=str, usecols=["doc_id"])
+        entries, _ = load_manifest(config.MANIFEST_PATH, config.RAW_DIR)
+        inputs += sorted(e.path for e in entries if e.doc_id in set(gold["doc_id"]))
+    for path in inputs:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    digest.update(f"sklearn=={sklearn.__version__}".encode())
+    return digest.hexdigest()
+
+
 @functools.lru_cache(maxsize=1)
 def _default_coder() -> ThemeCoder:
-    return _fit(None, None, None, None)
+    """The project's coder: fitted classifier loaded from data/cache when its inputs are unchanged.
+
+    The pickle is a private, rebuildable cache (never committed): it is keyed
+    by :func:`classifier_key`, so any change to code, codebook, annotations or
+    documents fits the model afresh.  Overrides are always read fresh.
+    """
+    from analysis.review import load_overrides
+
+    path = config.CACHE_DIR / f"theme_classifier-{classifier_key()[:20]}.pkl"
+    if path.is_file():
+        try:
+            with path.open("rb") as handle:
+                classifier = pickle.load(handle)
+            return ThemeCoder(classifier, classifier.codebook, load_overrides())
+        except Exception as error:  # a damaged cache entry is refitted, never fatal
+            log.warning("%s unreadable (%s): fitting again", path, error)
+    coder = _fit(None, None, None, None)
+    for stale in config.CACHE_DIR.glob("theme_classifier-*.pkl"):
+        stale.unlink(missing_ok=True)
+    with atomic_path(path) as temporary, temporary.open("wb") as handle:
+        pickle.dump(coder.classifier, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return coder

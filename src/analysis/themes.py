@@ -131,6 +131,10 @@ class Codebook:
                 self._children[row.parent].append(row.code)
         self._keywords = {row.code: split_keywords(row.keywords) for row in self._table.itertuples(index=False)}
 
+    def __reduce__(self) -> tuple:
+        """Pickle as (table, path, sha256): the row index is rebuilt on load."""
+        return (Codebook, (self._table, self.path, self.sha256))
+
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Codebook":
         """Read and validate ``codebook.csv`` (raises :class:`ReferenceDataError`)."""
