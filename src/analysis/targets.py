@@ -300,6 +300,14 @@ class TargetVocabulary:
                 rf"(?P<cmp>{cmp_before})?(?:百分之(?P<pct>{_NUM})|(?P<num>{_NUM})(?P<unit1>%)?"
                 rf"(?:{_RANGE_SEP}(?P<num2>{_NUM}))?[ \t]?(?P<unit>{units}))(?P<after>{cmp_after})?"
             ),
+            "non_target_terms": re.compile(rf"(?=({_alternation(self.non_target_terms)}))"),
+            **{
+                f"pair:{opening}{closing}": re.compile(
+                    rf"{re.escape(opening)}[^{re.escape(opening + closing)}\n]{{0,80}}{re.escape(closing)}"
+                )
+                for opening, closing in self.protected_pairs
+                if opening != closing
+            },
             "cmp_before": re.compile(cmp_before),
             "cmp_after_start": re.compile(rf"(?:\)|\([^()]{{0,20}}\))?(?P<after>{cmp_after})"),
         }
@@ -343,10 +351,9 @@ def _protected_zones(text: str, vocab: TargetVocabulary) -> list[tuple[int, int]
             positions = [i for i, ch in enumerate(text) if ch == opening]
             zones += [(a, b + 1) for a, b in zip(positions[::2], positions[1::2]) if b - a <= 60]
             continue
-        for match in re.finditer(rf"{re.escape(opening)}[^{re.escape(opening + closing)}\n]{{0,80}}{re.escape(closing)}", text):
-            zones.append(match.span())
-    for term in vocab.non_target_terms:
-        zones += [m.span() for m in re.finditer(re.escape(term), text)]
+        zones += [m.span() for m in vocab.regex[f"pair:{opening}{closing}"].finditer(text)]
+    # A lookahead finds every start, so overlapping terms are all covered (longest first at a start).
+    zones += [(m.start(), m.start() + len(m.group(1))) for m in vocab.regex["non_target_terms"].finditer(text)]
     for pattern in vocab.non_target_regexes:
         zones += [m.span() for m in pattern.finditer(text)]
     return zones
