@@ -128,14 +128,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_notebooks(args: argparse.Namespace) -> int:
-    from analysis.notebooks import run_all
-
-    for path in run_all():
-        print(path)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -178,8 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", help=f"output folder (default {config.EXPORTS_DIR})")
     export.set_defaults(func=cmd_export)
 
+    from analysis import notebooks as notebook_runner
+
     notebooks = sub.add_parser("notebooks", help="execute every notebook headless (writes figures/)")
-    notebooks.set_defaults(func=cmd_notebooks)
+    notebook_runner.add_arguments(notebooks)
+    notebooks.set_defaults(func=notebook_runner.run_from_args)
     return parser
 
 

@@ -25,6 +25,7 @@ with :data:`BilingualLabels` (build them with :func:`bilingual_labels`).
 from __future__ import annotations
 
 import logging
+import re
 import os
 import weakref
 from contextlib import contextmanager
@@ -364,6 +365,24 @@ def translate(keys: Sequence[Hashable], labels: BilingualLabels | None, lang: st
 # ---------------------------------------------------------------------------
 
 
+TICK_LABEL_WIDTH = 44  # display columns (a CJK character counts 2) before a tick label wraps
+
+
+def _shorten(label: str, width: int) -> str:
+    """A one-line tick label of at most ``width`` display columns.
+
+    A long label first loses its trailing parenthetical gloss ("Industry line
+    departments (economy/IT, …)"), then is cut with an ellipsis; the CSV
+    beside the figure keeps the full label.
+    """
+    if display_width(label) <= width:
+        return label
+    label = re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", label)
+    while display_width(label) > width:
+        label = label[:-2] + "…"
+    return label
+
+
 def _wrap_display(text: str, width: int) -> str:
     """Wrap ``text`` to ``width`` display columns.
 
@@ -403,7 +422,10 @@ def add_caption(fig: Figure, caption: str | None, source: str | None, lang: str 
     small_pt = 0.833 * matplotlib.rcParams["font.size"]
     width_chars = int(fig.get_figwidth() * 72 / (0.55 * small_pt))
     text = _wrap_display("  ".join(parts), max(width_chars, 20))
-    fig.text(0.01, -0.01, text, ha="left", va="top", fontsize="small", color="#444444", gid=_CAPTION_GID)
+    # Below everything already drawn (rotated tick labels reach under the axes).
+    bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+    fig.text(0.01, min(-0.01, bottom - 0.02), text, ha="left", va="top", fontsize="small", color="#444444",
+             gid=_CAPTION_GID)
 
 
 def save_figure(
@@ -511,6 +533,8 @@ def heatmap(
             cbar_kws={"label": pick_text(lang, colorbar_zh, colorbar_en) or ""},
         )
         _set_titles(ax, pick_text(lang, title_zh, title_en), xlabel, ylabel)
+        ax.set_yticklabels([_shorten(t.get_text(), TICK_LABEL_WIDTH) for t in ax.get_yticklabels()])
+        ax.set_xticklabels([_wrap_display(t.get_text(), TICK_LABEL_WIDTH) for t in ax.get_xticklabels()])
         ax.tick_params(axis="x", labelrotation=45)
         plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
         ax.tick_params(axis="y", labelrotation=0)
