@@ -13,20 +13,13 @@ from analysis.clean import clean, load_furniture_patterns
 from analysis.errors import ReferenceDataError
 from analysis.read import read_document, to_simplified
 from analysis.text import AlignedText
+from helpers import assert_origin_consistent
 
 FIXTURES = Path(__file__).parent / "fixtures" / "text"
 
 
 def run_clean(text: str) -> tuple[AlignedText, list[dict]]:
     return clean(AlignedText.identity(text))
-
-
-def assert_origin_consistent(aligned: AlignedText) -> None:
-    assert len(aligned.origin_start) == len(aligned.text) == len(aligned.origin_end)
-    starts = list(aligned.origin_start)
-    assert starts == sorted(starts)
-    for start, end in zip(aligned.origin_start, aligned.origin_end):
-        assert 0 <= start <= end <= aligned.original_length
 
 
 # --------------------------------------------------------------------------- web capture

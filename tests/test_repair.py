@@ -11,18 +11,11 @@ from analysis.clean import clean
 from analysis.read import read_document, to_simplified
 from analysis.repair import find_unrepaired, month_day_splits, repair
 from analysis.text import AlignedText
+from helpers import assert_origin_consistent
 
 
 def run_repair(text: str):
     return repair(AlignedText.identity(text))
-
-
-def assert_origin_consistent(aligned: AlignedText) -> None:
-    assert len(aligned.origin_start) == len(aligned.text) == len(aligned.origin_end)
-    starts = list(aligned.origin_start)
-    assert starts == sorted(starts)
-    for start, end in zip(aligned.origin_start, aligned.origin_end):
-        assert 0 <= start <= end <= aligned.original_length
 
 
 # --------------------------------------------------------------------------- year ranges
