@@ -257,3 +257,21 @@ def test_dask_engine_writes_the_same_tables_as_one_process(corpus, tmp_path):
     import dask.dataframe as dd
 
     assert len(dd.read_parquet(str(tmp_path / "dask" / "tasks.parquet")).compute()) == len(local.table("tasks"))
+
+
+def test_a_50_mb_file_is_refused_with_its_size_and_the_rest_is_built(tmp_path):
+    raw = tmp_path / "raw"
+    manifest = write_corpus(
+        raw,
+        [{"doc_id": "huge", "file": "huge.txt"}, {"doc_id": "qingshan_2019", "file": "qingshan.txt"}],
+        {"qingshan.txt": COUNTY_PLAN.encode("utf-8")},
+    )
+    with (raw / "huge.txt").open("wb") as handle:  # 50 MB of text, written in blocks
+        block = COUNTY_PLAN.encode("utf-8") * 200
+        while handle.tell() < 50_000_000:
+            handle.write(block)
+    result = build_corpus(manifest, raw, tmp_path / "out", jobs=1, progress=False)
+    assert result.failed == ["huge"]
+    problem = result.table("problems").set_index("doc_id").loc["huge", "problem"]
+    assert "MB" in problem and "limit" in problem
+    assert list(result.table("documents")["doc_id"]) == ["qingshan_2019"]
