@@ -134,3 +134,16 @@ def test_rjieba_gives_identical_tokens() -> None:
     assert "行政执法三项制度" in tokenize_with_rjieba(SENTENCES[0])
     # the one bridged difference: jieba-rs keeps "2015-2020" whole
     assert tokenize_with_rjieba("2015-2020年") == tokenize_with_jieba("2015-2020年") == ["2015", "2020", "年"]
+
+
+def test_content_tokens_are_those_with_a_letter_or_number_in_every_script() -> None:
+    import unicodedata
+
+    from analysis.segment import is_content_token
+
+    disagreements = [
+        hex(cp) for cp in range(0x110000)
+        if is_content_token(chr(cp)) != (unicodedata.category(chr(cp))[0] in "LN")
+    ]
+    assert disagreements == []
+    assert is_content_token("出庭应诉率") and is_content_token("2.5") and not is_content_token("——、")

@@ -129,9 +129,14 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+# A letter or number (Unicode categories L*, N*): exactly ``[^\W_]`` in Python's re,
+# checked over every code point; the regex runs in C.
+_LETTER_OR_NUMBER = re.compile(r"[^\W_]")
+
+
 def is_content_token(token: str) -> bool:
     """False for tokens made only of whitespace, punctuation or symbols."""
-    return any(unicodedata.category(ch)[0] in "LN" for ch in token)
+    return _LETTER_OR_NUMBER.search(token) is not None
 
 
 def tokenize_with_jieba(text: str, dictionary_path: str | Path | None = None) -> list[str]:

@@ -780,13 +780,19 @@ class ThemeClassifier(BaseEstimator):
             return ""
         coef = self.level1_model_.coef_
         weights = coef[classes.index(theme)] if coef.shape[0] > 1 else (coef[0] if classes.index(theme) == 1 else -coef[0])
-        x = features.getrow(row)
-        contributions = sorted(
-            ((float(value * weights[j]), self.feature_names_[j]) for j, value in zip(x.indices, x.data)),
-            key=lambda item: (-item[0], item[1]),
-        )
-        shown = [f"{name}({value:+.2f})" for value, name in contributions[: self.n_evidence] if value > 0]
-        return "; ".join(shown)
+        start, end = features.indptr[row], features.indptr[row + 1]
+        columns = features.indices[start:end]
+        values = features.data[start:end] * weights[columns]
+        positive = values > 0
+        columns, values = columns[positive], values[positive]
+        names = self._feature_name_array()[columns]
+        order = np.lexsort((names, -values))[: self.n_evidence]  # largest first, ties by name
+        return "; ".join(f"{names[i]}({values[i]:+.2f})" for i in order)
+
+    def _feature_name_array(self) -> np.ndarray:
+        if getattr(self, "_feature_name_cache", None) is None or len(self._feature_name_cache) != len(self.feature_names_):
+            self._feature_name_cache = np.asarray(self.feature_names_, dtype=object)
+        return self._feature_name_cache
 
     def _rule_theme(self, title: str, text: str) -> tuple[str, list[str]] | None:
         _, distinct = self.keyword_matcher_.theme_scores(f"{title}\n{text}")
