@@ -127,6 +127,29 @@ def theme_coder() -> Any:
     return ThemeCoder.from_project()
 
 
+def code_task_parts(parts: list[Path], *, jobs: int = 1, progress: bool = False) -> Iterable[pd.DataFrame]:
+    """Each tasks part with its theme columns, in order; parts coded in parallel when ``jobs`` > 1.
+
+    The coder is fitted (or loaded) here first, so worker processes load the
+    fitted classifier from the on-disk cache instead of fitting it again.
+    """
+    coder = theme_coder()
+    if jobs <= 1 or len(parts) <= 1:
+        for path in parts:
+            part = pd.read_parquet(path)
+            yield with_themes(part, coder.code(part))
+        return
+    from analysis.engine import map_ordered
+
+    yield from map_ordered(_code_part_file, parts, jobs=jobs, progress=progress, desc="theme coding")
+
+
+def _code_part_file(path: Path) -> pd.DataFrame:
+    """One tasks part coded in a worker (the project's coder, from the disk cache)."""
+    part = pd.read_parquet(path)
+    return with_themes(part, theme_coder().code(part))
+
+
 def with_themes(tasks: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
     """The tasks table with its theme columns filled from ``themes`` (by task_id)."""
     base = tasks.drop(columns=[c for c in tables.THEME_COLUMNS if c in tasks.columns])
@@ -204,8 +227,7 @@ def build_corpus(
         if chunk or not writer.parts("documents"):
             _write_chunk(writer, chunk)
         writer.write("problems", tables.frame(problems, "problems"))
-        coder = theme_coder()
-        writer.rewrite("tasks", lambda part: with_themes(part, coder.code(part)))
+        writer.rewrite("tasks", lambda parts: code_task_parts(parts, jobs=jobs, progress=progress))
         summary = run_summary(writer, failed)
         writer.commit({"run_report.md": run_report(writer, summary),
                        "run_report.json": json.dumps(summary, ensure_ascii=False, indent=2, default=str)})

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
@@ -91,15 +91,20 @@ class PartitionedWriter:
     def parts(self, name: str) -> list[Path]:
         return sorted((self.staging / f"{name}.parquet").glob("part-*.parquet"))
 
-    def rewrite(self, name: str, transform) -> None:
-        """Replace every part of ``name`` by ``transform(part)`` (e.g. adding themes)."""
-        paths = self.parts(name)
+    def rewrite(self, name: str, recompute: Callable[[list[Path]], Iterable[pd.DataFrame]]) -> None:
+        """Replace the parts of ``name`` by ``recompute(old part paths)``, one frame per part, in order.
+
+        The old parts are moved aside first (``recompute`` may read them lazily,
+        even from worker processes) and deleted once every new part is written.
+        """
+        folder = self.staging / f"{name}.parquet"
+        old = self.staging / f".{name}.old"
+        folder.rename(old)
         (self.staging / f"{name}.csv").unlink(missing_ok=True)
         self._parts[name] = 0
-        for path in paths:
-            frame = transform(pd.read_parquet(path))
-            path.unlink()
+        for frame in recompute(sorted(old.glob("part-*.parquet"))):
             self.write(name, frame)
+        shutil.rmtree(old)
 
     def read(self, name: str) -> pd.DataFrame:
         return read_table(name, self.staging)
