@@ -131,7 +131,9 @@ def test_good_corpus_builds_all_tables(tmp_path):
 def test_parallel_build_writes_the_same_tables(corpus, tmp_path):
     manifest, raw = corpus
     one = build_corpus(manifest, raw, tmp_path / "one", jobs=1, progress=False)
-    two = build_corpus(manifest, raw, tmp_path / "two", jobs=2, progress=False)
+    # One document per part, so theme coding runs part by part in the workers too.
+    two = build_corpus(manifest, raw, tmp_path / "two", jobs=2, progress=False, chunk_documents=1)
+    assert len(list((tmp_path / "two" / "tasks.parquet").glob("part-*.parquet"))) == 2
     for name in ("documents", "tasks", "measures", "units", "targets"):
         left = one.table(name).drop(columns=["source_path"], errors="ignore")
         right = two.table(name).drop(columns=["source_path"], errors="ignore")
