@@ -128,16 +128,22 @@ def test_good_corpus_builds_all_tables(tmp_path):
     assert documents.loc[0, "issued_year"] == 2019
 
 
-def test_parallel_build_writes_the_same_tables(corpus, tmp_path):
-    manifest, raw = corpus
+def test_parallel_build_writes_the_same_tables(tmp_path):
+    raw = tmp_path / "raw"
+    manifest = write_corpus(
+        raw,
+        [{"doc_id": "qingshan_2019", "file": "q.txt"}, {"doc_id": "empty_doc", "file": "empty.txt"},
+         {"doc_id": "baihe_2021", "file": "b.txt"}, {"doc_id": "qingshan_copy", "file": "q2.txt"}],
+        {"q.txt": COUNTY_PLAN.encode("gb18030"), "empty.txt": b"", "b.txt": CITY_PLAN_TRADITIONAL.encode("big5"),
+         "q2.txt": COUNTY_PLAN.encode("utf-8")},
+    )
     one = build_corpus(manifest, raw, tmp_path / "one", jobs=1, progress=False)
     # One document per part, so theme coding runs part by part in the workers too.
     two = build_corpus(manifest, raw, tmp_path / "two", jobs=2, progress=False, chunk_documents=1)
-    assert len(list((tmp_path / "two" / "tasks.parquet").glob("part-*.parquet"))) == 2
-    for name in ("documents", "tasks", "measures", "units", "targets"):
-        left = one.table(name).drop(columns=["source_path"], errors="ignore")
-        right = two.table(name).drop(columns=["source_path"], errors="ignore")
-        pd.testing.assert_frame_equal(left, right)
+    assert len(list((tmp_path / "two" / "tasks.parquet").glob("part-*.parquet"))) == 3
+    assert one.failed == two.failed == ["empty_doc"]
+    for name in ("documents", "tasks", "measures", "units", "targets", "problems"):
+        pd.testing.assert_frame_equal(one.table(name), two.table(name))
 
 
 def test_failed_build_leaves_previous_tables_untouched(tmp_path, monkeypatch):
