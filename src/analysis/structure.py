@@ -249,7 +249,7 @@ class _Sequencer:
 def parse_structure(text: str) -> list[Heading]:
     """All numbered (and recovered) headings of ``text``, in text order, with spans."""
     sequencer = _Sequencer()
-    accepted: list[tuple[_Candidate, bool, str]] = []  # candidate, inferred, title override
+    accepted: list[tuple[_Candidate, bool]] = []  # (candidate, number inferred)
     lines = _lines(text)
     for candidate in _candidates(text):
         local, global_ = sequencer.expected(candidate.style)
@@ -261,15 +261,15 @@ def parse_structure(text: str) -> list[Heading]:
             if value < local or value - local > 2:
                 continue
             # A gap: the skipped numbers may have been lost from heading lines.
-            siblings = [c.start for c, _, _ in accepted if c.style.level <= candidate.style.level]
+            siblings = [c.start for c, _ in accepted if c.style.level <= candidate.style.level]
             recovered = _recover_lost(text, lines, candidate, local, siblings[-1] if siblings else 0)
             for lost in recovered:
                 sequencer.accept(candidate.style, lost.value)
-                accepted.append((lost, True, ""))
+                accepted.append((lost, True))
         sequencer.accept(candidate.style, value)
-        accepted.append((candidate, False, ""))
+        accepted.append((candidate, False))
     accepted.sort(key=lambda item: item[0].start)
-    return _build_headings(text, [(c, inferred) for c, inferred, _ in accepted])
+    return _build_headings(text, accepted)
 
 
 def _recover_lost(
