@@ -395,7 +395,12 @@ def join_gold(tasks: pd.DataFrame, gold: pd.DataFrame) -> tuple[pd.DataFrame, pd
 # --------------------------------------------------------------------------- features
 
 
-@functools.lru_cache(maxsize=200_000)
+# Bounded: the cache only serves texts seen again (training folds, baselines);
+# an unbounded one grew with the corpus (≈1 GB per process at 10,000 documents).
+TOKEN_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)
 def _word_tokens(text: str) -> tuple[str, ...]:
     """Content words for features: no stopwords, no bare numbers."""
     return tuple(t for t in tokenize(text) if t not in STOPWORDS and not t.isdigit())
@@ -466,7 +471,7 @@ class KeywordMatcher:
         self.owners = owners
         self.keywords = sorted(owners, key=lambda k: (-len(k), k))
 
-    @functools.lru_cache(maxsize=100_000)
+    @functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)
     def hits(self, text: str) -> tuple[str, ...]:
         """Keywords found in ``text`` (one entry per non-overlapping occurrence)."""
         text = normalise(text)
