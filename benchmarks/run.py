@@ -73,12 +73,10 @@ STAGE_FUNCTIONS: tuple[tuple[str, str], ...] = (
     ("rows", "analysis.tables:document_tables"),
     ("assemble", "analysis.build:assemble"),
     ("themes", "analysis.build:theme_coder"),
-    ("themes", "analysis.build:code_themes"),
     ("themes", "analysis.coding:ThemeCoder.code"),
     ("themes", "analysis.build:with_themes"),
     ("write", "analysis.store:PartitionedWriter.write"),
     ("write", "analysis.store:PartitionedWriter.commit"),
-    ("write", "analysis.build:write_outputs"),
     ("write", "analysis.build:run_summary"),
     ("write", "analysis.build:run_report"),
 )

@@ -32,12 +32,6 @@ def atomic_path(path: Path) -> Iterator[Path]:
             temporary_path.unlink()
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a text file atomically (UTF-8)."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-
-
 def write_table(frame: pd.DataFrame, name: str, out_dir: Path) -> list[Path]:
     """Write ``name.parquet`` and ``name.csv`` (utf-8-sig) atomically."""
     parquet = out_dir / f"{name}.parquet"
