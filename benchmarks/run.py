@@ -46,9 +46,10 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 log = logging.getLogger("benchmarks.run")
 
@@ -80,8 +81,22 @@ STAGE_FUNCTIONS: tuple[tuple[str, str], ...] = (
     ("write", "analysis.build:run_summary"),
     ("write", "analysis.build:run_report"),
 )
-STAGE_ORDER = ("read", "simplify", "clean", "repair", "metadata", "structure", "tasks", "units", "targets", "rows",
-               "assemble", "themes", "write", "other")
+STAGE_ORDER = (
+    "read",
+    "simplify",
+    "clean",
+    "repair",
+    "metadata",
+    "structure",
+    "tasks",
+    "units",
+    "targets",
+    "rows",
+    "assemble",
+    "themes",
+    "write",
+    "other",
+)
 PER_DOCUMENT_STAGES = STAGE_ORDER[:10]
 
 
@@ -148,7 +163,7 @@ class RssSampler(threading.Thread):
         for process in [self._process, *self._process.children(recursive=True)]:
             try:
                 total += process.memory_info().rss
-            except Exception:  # noqa: BLE001 - a worker may exit between listing and reading
+            except Exception:
                 pass
         return total
 
@@ -228,15 +243,18 @@ def phase_staged(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
         with timed_stages(clock) as missing:
             result["missing_stage_functions"] = missing
             build_corpus(raw_dir / "manifest.csv", raw_dir, out_dir, **build_kwargs(1))
-    except Exception as exc:  # noqa: BLE001 - reported in the results, the other phases still run
+    except Exception as exc:
         log.exception("staged build failed")
         result["error"] = f"{type(exc).__name__}: {exc}"
     clock.finish()
     result["seconds"] = time.perf_counter() - start
     sampler.stop()
     result["stages"] = {
-        stage: {"seconds": clock.seconds.get(stage, 0.0), "calls": clock.calls.get(stage, 0),
-                "peak_rss": sampler.peak_by_stage.get(stage) or None}
+        stage: {
+            "seconds": clock.seconds.get(stage, 0.0),
+            "calls": clock.calls.get(stage, 0),
+            "peak_rss": sampler.peak_by_stage.get(stage) or None,
+        }
         for stage in STAGE_ORDER
     }
     result["peak_rss"] = sampler.peak
@@ -257,8 +275,11 @@ def phase_cache(raw_dir: Path, cache_dir: Path, jobs: int) -> dict[str, Any]:
     warm = DocumentCache(cache_dir, version=cold.version)  # the same code, even if a file was edited meanwhile
     start = time.perf_counter()
     list(map_cached(_must_not_run, entries, warm, jobs=jobs, progress=False))
-    result.update(warm_seconds=time.perf_counter() - start, warm_stats=warm.stats.as_dict(),
-                  bytes=sum(p.stat().st_size for p in cache_dir.rglob("*") if p.is_file()))
+    result.update(
+        warm_seconds=time.perf_counter() - start,
+        warm_stats=warm.stats.as_dict(),
+        bytes=sum(p.stat().st_size for p in cache_dir.rglob("*") if p.is_file()),
+    )
     return result
 
 
@@ -276,7 +297,7 @@ def phase_build(raw_dir: Path, out_dir: Path, jobs: int) -> dict[str, Any]:
     try:
         build_corpus(raw_dir / "manifest.csv", raw_dir, out_dir, **build_kwargs(jobs))
         error = None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.exception("build failed")
         error = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
@@ -334,14 +355,28 @@ def phase_profile(raw_dir: Path, out_file: Path, limit: int) -> dict[str, Any]:
     return {"profile": str(out_file)}
 
 
-PHASES = {"staged": phase_staged, "build": phase_build, "cache": phase_cache, "jieba": phase_jieba,
-          "profile": phase_profile}
+PHASES = {
+    "staged": phase_staged,
+    "build": phase_build,
+    "cache": phase_cache,
+    "jieba": phase_jieba,
+    "profile": phase_profile,
+}
 
 
 def run_phase(name: str, result_file: Path, **arguments: Any) -> dict[str, Any]:
     """Run one phase in a fresh interpreter; return what it wrote."""
-    command = [sys.executable, "-m", "benchmarks.run", "--phase", name, "--result", str(result_file),
-               "--phase-args", json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in arguments.items()})]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.run",
+        "--phase",
+        name,
+        "--result",
+        str(result_file),
+        "--phase-args",
+        json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in arguments.items()}),
+    ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     completed = subprocess.run(command, cwd=ROOT, env=env)
     if completed.returncode != 0 or not result_file.is_file():
@@ -386,12 +421,37 @@ def same_tables(left: Path, right: Path) -> dict[str, Any]:
 
 def machine() -> dict[str, Any]:
     """The machine the numbers come from."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    memory = next((int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), None) if Path("/proc/meminfo").exists() else None
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_bytes": memory, "python": platform.python_version(),
-            "platform": platform.platform()}
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    memory = (
+        next(
+            (
+                int(line.split()[1]) * 1024
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            ),
+            None,
+        )
+        if Path("/proc/meminfo").exists()
+        else None
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_bytes": memory,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def _mb(value: float | None) -> str:
@@ -439,15 +499,21 @@ def markdown(results: dict[str, Any]) -> str:
         staged = size["staged"]
         if staged.get("skipped"):
             continue
-        lines += ["", f"## Stages, {size['n_documents']:,} documents (serial build, exclusive time)", "",
-                  "| stage | seconds | share | docs/s | MB/s | peak RSS MB while running |",
-                  "|---|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            f"## Stages, {size['n_documents']:,} documents (serial build, exclusive time)",
+            "",
+            "| stage | seconds | share | docs/s | MB/s | peak RSS MB while running |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         total = staged.get("seconds") or 1.0
         for stage, numbers in (staged.get("stages") or {}).items():
             seconds = numbers["seconds"]
-            lines.append(f"| {stage} | {seconds:,.2f} | {100 * seconds / total:.1f}% | "
-                         f"{_rate(size['n_documents'], seconds)} | {_rate(size['n_bytes'] / 1e6, seconds)} | "
-                         f"{_mb(numbers.get('peak_rss'))} |")
+            lines.append(
+                f"| {stage} | {seconds:,.2f} | {100 * seconds / total:.1f}% | "
+                f"{_rate(size['n_documents'], seconds)} | {_rate(size['n_bytes'] / 1e6, seconds)} | "
+                f"{_mb(numbers.get('peak_rss'))} |"
+            )
         for key in ("error", "missing_stage_functions"):
             if staged.get(key):
                 lines.append(f"\n{key}: {staged[key]}")
@@ -461,9 +527,11 @@ def markdown(results: dict[str, Any]) -> str:
 SKIPPABLE = ("staged", "cache", "jieba")
 
 
-def benchmark_size(n: int, jobs: int, seed: int, work: Path, profile: bool, out: Path,
-                   skip: tuple[str, ...] = ()) -> dict[str, Any]:
+def benchmark_size(
+    n: int, jobs: int, seed: int, work: Path, profile: bool, out: Path, skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Generate a corpus of ``n`` documents and run every phase (but ``skip``) on it."""
+
     def phase(name: str, **arguments: Any) -> dict[str, Any]:
         if name in skip:
             return {"skipped": True}
@@ -485,10 +553,16 @@ def benchmark_size(n: int, jobs: int, seed: int, work: Path, profile: bool, out:
     log.warning("cache: cold %.0f s, warm %.0f s", cache.get("cold_seconds", 0), cache.get("warm_seconds", 0))
     jieba = phase("jieba", raw_dir=corpus.raw_dir)
     result = {
-        "n_documents": n, "n_bytes": corpus.n_bytes, "generate_seconds": generated, "staged": staged,
-        "build": build, "cache": cache, "jieba": jieba,
+        "n_documents": n,
+        "n_bytes": corpus.n_bytes,
+        "generate_seconds": generated,
+        "staged": staged,
+        "build": build,
+        "cache": cache,
+        "jieba": jieba,
         "same_output": {"equal": None, "differences": ["not checked: the serial build was skipped"]}
-        if "staged" in skip else same_tables(folder / "out_serial", folder / "out_parallel"),
+        if "staged" in skip
+        else same_tables(folder / "out_serial", folder / "out_parallel"),
     }
     versions = {result[name].get("pipeline_version") for name in ("staged", "build", "cache") if name not in skip}
     if len(versions) > 1:  # someone edited the package while the benchmark ran: outputs may differ for that reason
@@ -508,8 +582,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated corpora and outputs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="also cProfile the per-document stage")
-    parser.add_argument("--skip", nargs="*", choices=SKIPPABLE, default=[],
-                        help="phases to leave out (e.g. for 100,000 documents: --skip staged cache)")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        choices=SKIPPABLE,
+        default=[],
+        help="phases to leave out (e.g. for 100,000 documents: --skip staged cache)",
+    )
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--phase-args", default="{}", help=argparse.SUPPRESS)
@@ -524,8 +603,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"machine": machine(), "jobs": args.jobs, "seed": args.seed, "sizes": []}
     try:
         for n in args.sizes:
-            results["sizes"].append(benchmark_size(n, args.jobs, args.seed, work, args.profile, args.out,
-                                                   tuple(args.skip)))
+            results["sizes"].append(
+                benchmark_size(n, args.jobs, args.seed, work, args.profile, args.out, tuple(args.skip))
+            )
             # Written after every size, so a long run that is stopped keeps what finished.
             (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
             (args.out / "results.md").write_text(markdown(results), encoding="utf-8")
@@ -533,8 +613,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     print(markdown(results))
-    return 0 if all(s["same_output"].get("equal") is not False and not s["build"].get("error")
-                    for s in results["sizes"]) else 1
+    return (
+        0
+        if all(s["same_output"].get("equal") is not False and not s["build"].get("error") for s in results["sizes"])
+        else 1
+    )
 
 
 if __name__ == "__main__":

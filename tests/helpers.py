@@ -10,5 +10,5 @@ def assert_origin_consistent(aligned: AlignedText) -> None:
     assert len(aligned.origin_start) == len(aligned.text) == len(aligned.origin_end)
     starts = list(aligned.origin_start)
     assert starts == sorted(starts)
-    for start, end in zip(aligned.origin_start, aligned.origin_end):
+    for start, end in zip(aligned.origin_start, aligned.origin_end, strict=False):
         assert 0 <= start <= end <= aligned.original_length

@@ -12,10 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is a top-level package of the repository, not installed
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.synthetic import MARKER, harvest, write_corpus  # noqa: E402
-
 from analysis.manifest import load_manifest  # noqa: E402
 from analysis.pipeline import parse_document  # noqa: E402
+from benchmarks.synthetic import MARKER, harvest, write_corpus  # noqa: E402
 
 N_DOCUMENTS = 20
 
@@ -48,8 +47,12 @@ def test_generation_is_deterministic_for_a_seed(corpus, tmp_path: Path) -> None:
         assert (again.raw_dir / name).read_bytes() == (corpus.raw_dir / name).read_bytes()
     # Document i does not depend on how many were generated, but does depend on the seed.
     prefix = write_corpus(tmp_path / "prefix", 3, seed=7)
-    assert (prefix.raw_dir / "synthetic_000002.txt").read_bytes() == (corpus.raw_dir / "synthetic_000002.txt").read_bytes()
-    assert (other.raw_dir / "synthetic_000000.txt").read_bytes() != (corpus.raw_dir / "synthetic_000000.txt").read_bytes()
+    assert (prefix.raw_dir / "synthetic_000002.txt").read_bytes() == (
+        corpus.raw_dir / "synthetic_000002.txt"
+    ).read_bytes()
+    assert (other.raw_dir / "synthetic_000000.txt").read_bytes() != (
+        corpus.raw_dir / "synthetic_000000.txt"
+    ).read_bytes()
 
 
 def test_the_corpus_varies_numbering_and_noise(tmp_path: Path) -> None:

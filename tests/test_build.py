@@ -132,10 +132,18 @@ def test_parallel_build_writes_the_same_tables(tmp_path):
     raw = tmp_path / "raw"
     manifest = write_corpus(
         raw,
-        [{"doc_id": "qingshan_2019", "file": "q.txt"}, {"doc_id": "empty_doc", "file": "empty.txt"},
-         {"doc_id": "baihe_2021", "file": "b.txt"}, {"doc_id": "qingshan_copy", "file": "q2.txt"}],
-        {"q.txt": COUNTY_PLAN.encode("gb18030"), "empty.txt": b"", "b.txt": CITY_PLAN_TRADITIONAL.encode("big5"),
-         "q2.txt": COUNTY_PLAN.encode("utf-8")},
+        [
+            {"doc_id": "qingshan_2019", "file": "q.txt"},
+            {"doc_id": "empty_doc", "file": "empty.txt"},
+            {"doc_id": "baihe_2021", "file": "b.txt"},
+            {"doc_id": "qingshan_copy", "file": "q2.txt"},
+        ],
+        {
+            "q.txt": COUNTY_PLAN.encode("gb18030"),
+            "empty.txt": b"",
+            "b.txt": CITY_PLAN_TRADITIONAL.encode("big5"),
+            "q2.txt": COUNTY_PLAN.encode("utf-8"),
+        },
     )
     one = build_corpus(manifest, raw, tmp_path / "one", jobs=1, progress=False)
     # One document per part, so theme coding runs part by part in the workers too.
@@ -175,8 +183,20 @@ def test_malformed_manifest_is_an_error_naming_the_file(tmp_path):
 
 def test_cli_build_exits_non_zero_when_a_document_fails(corpus, tmp_path, capsys):
     manifest, raw = corpus
-    code = main(["build", "--manifest", str(manifest), "--raw-dir", str(raw), "--out", str(tmp_path / "o"),
-                 "--jobs", "1", "--no-progress"])
+    code = main(
+        [
+            "build",
+            "--manifest",
+            str(manifest),
+            "--raw-dir",
+            str(raw),
+            "--out",
+            str(tmp_path / "o"),
+            "--jobs",
+            "1",
+            "--no-progress",
+        ]
+    )
     assert code == 1
     assert "empty.txt" in capsys.readouterr().err
 
@@ -186,19 +206,47 @@ def test_extract_writes_json_lines(tmp_path):
     path.write_text(COUNTY_PLAN, encoding="utf-8")
     run = subprocess.run(
         [sys.executable, "-m", "analysis", "extract", str(path), "--meta", "jurisdiction=青山县"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     records = [json.loads(line) for line in run.stdout.splitlines()]
     document, units = records[0], records[1:]
     assert document["record"] == "document" and document["doc_id"] == "some_plan"
-    for key in ("title", "issuer", "doc_number", "issued", "period_start", "period_end", "doc_type", "jurisdiction",
-                "repairs"):
+    for key in (
+        "title",
+        "issuer",
+        "doc_number",
+        "issued",
+        "period_start",
+        "period_end",
+        "doc_type",
+        "jurisdiction",
+        "repairs",
+    ):
         assert key in document
     assert document["jurisdiction"] == "青山县"
     assert [u["kind"] for u in units] == ["framing", "task", "task", "task"]
     task = units[1]
-    for key in ("doc_id", "task_id", "kind", "number", "path", "headings", "title", "text", "span", "raw_span",
-                "measures", "units", "targets", "theme", "theme_label_zh", "subtheme", "theme_confidence"):
+    for key in (
+        "doc_id",
+        "task_id",
+        "kind",
+        "number",
+        "path",
+        "headings",
+        "title",
+        "text",
+        "span",
+        "raw_span",
+        "measures",
+        "units",
+        "targets",
+        "theme",
+        "theme_label_zh",
+        "subtheme",
+        "theme_confidence",
+    ):
         assert key in task
     assert task["measures"][0]["units_raw"] == ["牵头单位:县行政审批局"]
     assert {"text", "span", "units_raw"} <= set(task["measures"][0])
@@ -238,10 +286,20 @@ def test_changed_coding_recodes_without_reparsing(tmp_path, monkeypatch):
     class EverythingIsCapacity:
         def code(self, tasks: pd.DataFrame) -> pd.DataFrame:
             real = tasks[tasks["kind"] == "task"]
-            return pd.DataFrame({"task_id": real["task_id"], "theme": "capacity", "theme_label_zh": "能力",
-                                 "theme_label_en": "Capacity", "subtheme": "", "subtheme_label_zh": "",
-                                 "subtheme_label_en": "", "theme_confidence": 1.0, "theme_source": "override",
-                                 "theme_evidence": "test"})
+            return pd.DataFrame(
+                {
+                    "task_id": real["task_id"],
+                    "theme": "capacity",
+                    "theme_label_zh": "能力",
+                    "theme_label_en": "Capacity",
+                    "subtheme": "",
+                    "subtheme_label_zh": "",
+                    "subtheme_label_en": "",
+                    "theme_confidence": 1.0,
+                    "theme_source": "override",
+                    "theme_evidence": "test",
+                }
+            )
 
     monkeypatch.setattr(build_module, "theme_coder", EverythingIsCapacity)
     again = build_corpus(manifest, raw, out, jobs=1, progress=False)
@@ -257,8 +315,15 @@ def test_dask_engine_writes_the_same_tables_as_one_process(corpus, tmp_path):
     manifest, raw = corpus
     local = build_corpus(manifest, raw, tmp_path / "local", jobs=1, progress=False, use_cache=False)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        dask = build_corpus(manifest, raw, tmp_path / "dask", progress=False, use_cache=False, engine="dask",
-                            scheduler=cluster.scheduler_address)
+        dask = build_corpus(
+            manifest,
+            raw,
+            tmp_path / "dask",
+            progress=False,
+            use_cache=False,
+            engine="dask",
+            scheduler=cluster.scheduler_address,
+        )
     assert dask.failed == local.failed
     for name in ("documents", "tasks", "measures", "units", "targets", "problems"):
         pd.testing.assert_frame_equal(local.table(name), dask.table(name))

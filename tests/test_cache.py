@@ -211,4 +211,54 @@ def test_the_real_package_version_excludes_the_codebook() -> None:
     names = {p.name for p in version_inputs()}
     assert {"pipeline.py", "structure.py", "tasks.py", "framing_titles.csv"} <= names
     assert not names & {"codebook.csv", "domain_dictionary.txt", "themes.py"}
-    assert len(pipeline_version()) == 64 and cache_module.DocumentCache(Path("/nonexistent")).version == pipeline_version()
+    assert (
+        len(pipeline_version()) == 64 and cache_module.DocumentCache(Path("/nonexistent")).version == pipeline_version()
+    )
+
+
+def test_editing_a_module_in_a_subfolder_changes_the_version(tmp_path: Path) -> None:
+    package = tmp_path / "analysis"
+    for folder in ("core", "parse", "annotate", "reference"):
+        (package / folder).mkdir(parents=True)
+        if folder != "reference":
+            (package / folder / "__init__.py").write_text("", encoding="utf-8")
+    sources = {
+        "parse/pipeline.py": "from analysis.parse import tasks\nfrom ..annotate.units import task_units\n",
+        "parse/tasks.py": "from analysis.core.text import AlignedText\n",
+        "core/text.py": "",
+        "annotate/units.py": "from . import helpers\n",
+        "annotate/helpers.py": "",
+        "annotate/themes.py": "from analysis.core import segment\n",
+        "core/segment.py": "",
+    }
+    for name, text in sources.items():
+        (package / name).write_text(text, encoding="utf-8")
+    (package / "reference" / "codebook.csv").write_text("a\n", encoding="utf-8")
+    roots = ("parse.pipeline",)
+    stage = frozenset({"annotate.themes", "core.segment"})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache_module, "PER_DOCUMENT_ROOTS", roots)
+        patch.setattr(cache_module, "THEME_STAGE_MODULES", stage)
+        reached = cache_module.per_document_modules(package)
+        assert reached == {
+            "parse",
+            "parse.pipeline",
+            "parse.tasks",
+            "core",
+            "core.text",
+            "annotate",
+            "annotate.units",
+        } | {"annotate.helpers"}
+        names = [p.relative_to(package).as_posix() for p in version_inputs(package)]
+        assert "annotate/helpers.py" in names and "annotate/themes.py" not in names
+        before = pipeline_version(package)
+        (package / "annotate" / "helpers.py").write_text("X = 1\n", encoding="utf-8")  # two folders down the graph
+        edited = pipeline_version(package)
+        assert edited != before
+        # Moving a module to another folder (same bytes) is a different input too.
+        (package / "annotate" / "helpers.py").rename(package / "core" / "helpers.py")
+        moved = pipeline_version(package)
+        assert moved != edited
+        # The theme stage, reached from nowhere per-document, stays out of the key.
+        (package / "annotate" / "themes.py").write_text("from analysis.core import segment\nY = 2\n", encoding="utf-8")
+        assert pipeline_version(package) == moved

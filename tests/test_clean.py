@@ -35,8 +35,20 @@ def web_capture() -> tuple[str, AlignedText, list[dict]]:
 def test_web_furniture_removed(web_capture):
     _, cleaned, _ = web_capture
     for furniture in (
-        "网站首页", "设为首页", "您的位置", "发布日期", "浏览次数", "字体", "打印本页", "关闭窗口",
-        "相关链接", "关于做好2019年普法工作的通知", "网站地图", "ICP", "技术支持", "0717-1234567",
+        "网站首页",
+        "设为首页",
+        "您的位置",
+        "发布日期",
+        "浏览次数",
+        "字体",
+        "打印本页",
+        "关闭窗口",
+        "相关链接",
+        "关于做好2019年普法工作的通知",
+        "网站地图",
+        "ICP",
+        "技术支持",
+        "0717-1234567",
     ):
         assert furniture not in cleaned.text, furniture
 
@@ -176,7 +188,9 @@ def test_invalid_pattern_table(tmp_path, row, problem):
 
 # --------------------------------------------------------------------------- properties
 
-_ALPHABET = list("法治政府建设打印关闭分享更多>>·地址电话:ICP备号浏览量 \t\n\u3000\u00a0（）：，1234567890.pdf【】|首页")
+_ALPHABET = list(
+    "法治政府建设打印关闭分享更多>>·地址电话:ICP备号浏览量 \t\n\u3000\u00a0（）：，1234567890.pdf【】|首页"
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -16,20 +16,30 @@ from analysis.themes import LEVEL1_CODES, Codebook
 def _task(doc_id, n, theme, subtheme="", kind="task", text="加强法治政府建设。", path=None):
     prefix = "T" if kind == "task" else "F"
     width = 3 if kind == "task" else 2
-    return {"doc_id": doc_id, "task_id": f"{doc_id}-{prefix}{n:0{width}d}", "kind": kind, "seq": n,
-            "path": path or f"一/{n}", "text": text, "theme": theme or None, "subtheme": subtheme or None}
+    return {
+        "doc_id": doc_id,
+        "task_id": f"{doc_id}-{prefix}{n:0{width}d}",
+        "kind": kind,
+        "seq": n,
+        "path": path or f"一/{n}",
+        "text": text,
+        "theme": theme or None,
+        "subtheme": subtheme or None,
+    }
 
 
 @pytest.fixture
 def documents() -> pd.DataFrame:
-    return pd.DataFrame({
-        "doc_id": ["jia_2017", "yi_2018", "bing_2018", "ding_2019"],
-        "jurisdiction": ["甲市", "乙区", "丙市司法局", "丁县"],
-        "jurisdiction_en": ["Jia", "Yi District", "Bing Justice Bureau", "Ding"],
-        "issued_year": pd.array([2017, 2018, 2018, 2019], dtype="Int64"),
-        "admin_level": ["prefecture", "district", "department", "county"],
-        "doc_type": ["实施方案", "工作要点", "工作计划", "工作要点"],
-    })
+    return pd.DataFrame(
+        {
+            "doc_id": ["jia_2017", "yi_2018", "bing_2018", "ding_2019"],
+            "jurisdiction": ["甲市", "乙区", "丙市司法局", "丁县"],
+            "jurisdiction_en": ["Jia", "Yi District", "Bing Justice Bureau", "Ding"],
+            "issued_year": pd.array([2017, 2018, 2018, 2019], dtype="Int64"),
+            "admin_level": ["prefecture", "district", "department", "county"],
+            "doc_type": ["实施方案", "工作要点", "工作计划", "工作要点"],
+        }
+    )
 
 
 @pytest.fixture
@@ -54,41 +64,70 @@ def tasks() -> pd.DataFrame:
 
 
 def _unit(doc_id, task, canonical, category, successor=None, generic=False, role="responsible", raw=None):
-    return {"doc_id": doc_id, "task_id": f"{doc_id}-T{task:03d}", "measure_index": 0, "unit_order": 0,
-            "raw": raw or canonical, "name": canonical, "canonical": canonical, "successor": successor or canonical,
-            "category": category, "role": role, "generic": generic, "match": "exact"}
+    return {
+        "doc_id": doc_id,
+        "task_id": f"{doc_id}-T{task:03d}",
+        "measure_index": 0,
+        "unit_order": 0,
+        "raw": raw or canonical,
+        "name": canonical,
+        "canonical": canonical,
+        "successor": successor or canonical,
+        "category": category,
+        "role": role,
+        "generic": generic,
+        "match": "exact",
+    }
 
 
 @pytest.fixture
 def units() -> pd.DataFrame:
-    return pd.DataFrame([
-        _unit("jia_2017", 1, "司法局", "legal_affairs_justice", role="lead"),
-        _unit("jia_2017", 1, "市场监督管理局", "market_regulation"),
-        _unit("jia_2017", 2, "有关部门(泛指)", "generic", generic=True, raw="各有关部门"),
-        _unit("jia_2017", 3, "政府法制办公室", "legal_affairs_justice", successor="司法局"),
-        _unit("jia_2017", 3, "司法局", "legal_affairs_justice"),
-        _unit("jia_2017", 3, "司法局", "legal_affairs_justice"),  # named twice in one task: one link
-        _unit("bing_2018", 1, "工商行政管理局", "market_regulation", successor="市场监督管理局"),
-        _unit("bing_2018", 1, "质量技术监督局", "market_regulation", successor="市场监督管理局"),
-    ])
+    return pd.DataFrame(
+        [
+            _unit("jia_2017", 1, "司法局", "legal_affairs_justice", role="lead"),
+            _unit("jia_2017", 1, "市场监督管理局", "market_regulation"),
+            _unit("jia_2017", 2, "有关部门(泛指)", "generic", generic=True, raw="各有关部门"),
+            _unit("jia_2017", 3, "政府法制办公室", "legal_affairs_justice", successor="司法局"),
+            _unit("jia_2017", 3, "司法局", "legal_affairs_justice"),
+            _unit("jia_2017", 3, "司法局", "legal_affairs_justice"),  # named twice in one task: one link
+            _unit("bing_2018", 1, "工商行政管理局", "market_regulation", successor="市场监督管理局"),
+            _unit("bing_2018", 1, "质量技术监督局", "market_regulation", successor="市场监督管理局"),
+        ]
+    )
 
 
 def _target(doc_id, task, kind, value=None, unit="", deadline_date=None, recurring=False, index=0):
-    return {"doc_id": doc_id, "task_id": f"{doc_id}-T{task:03d}", "path": f"一/{task}", "measure_index": 0,
-            "target_index": index, "text": f"{kind} {value}", "type": kind, "value": value, "value_max": None,
-            "unit": unit, "comparator": "at_least", "period": None, "period_years": None,
-            "deadline_date": deadline_date, "deadline_recurring": recurring, "metric": None}
+    return {
+        "doc_id": doc_id,
+        "task_id": f"{doc_id}-T{task:03d}",
+        "path": f"一/{task}",
+        "measure_index": 0,
+        "target_index": index,
+        "text": f"{kind} {value}",
+        "type": kind,
+        "value": value,
+        "value_max": None,
+        "unit": unit,
+        "comparator": "at_least",
+        "period": None,
+        "period_years": None,
+        "deadline_date": deadline_date,
+        "deadline_recurring": recurring,
+        "metric": None,
+    }
 
 
 @pytest.fixture
 def targets() -> pd.DataFrame:
-    return pd.DataFrame([
-        _target("jia_2017", 1, "rate", 100.0, "%"),
-        _target("jia_2017", 1, "rate", 95.0, "%", index=1),
-        _target("jia_2017", 3, "deadline", deadline_date="2017-12-31"),
-        _target("bing_2018", 1, "count", 5.0, "件"),
-        _target("bing_2018", 2, "deadline", deadline_date=None),
-    ])
+    return pd.DataFrame(
+        [
+            _target("jia_2017", 1, "rate", 100.0, "%"),
+            _target("jia_2017", 1, "rate", 95.0, "%", index=1),
+            _target("jia_2017", 3, "deadline", deadline_date="2017-12-31"),
+            _target("bing_2018", 1, "count", 5.0, "件"),
+            _target("bing_2018", 2, "deadline", deadline_date=None),
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +140,14 @@ def codebook() -> Codebook:
 
 
 def test_document_labels_join_jurisdiction_and_year_and_stay_unique():
-    documents = pd.DataFrame({
-        "doc_id": ["a", "b", "c"], "jurisdiction": ["甲市", "甲市", None],
-        "jurisdiction_en": ["Jia", "Jia", None], "issued_year": pd.array([2018, 2018, None], dtype="Int64"),
-    })
+    documents = pd.DataFrame(
+        {
+            "doc_id": ["a", "b", "c"],
+            "jurisdiction": ["甲市", "甲市", None],
+            "jurisdiction_en": ["Jia", "Jia", None],
+            "issued_year": pd.array([2018, 2018, None], dtype="Int64"),
+        }
+    )
     labels = cmp.document_labels(documents)
     assert labels["doc_label_zh"].tolist() == ["甲市 2018 · a", "甲市 2018 · b", "c"]
     assert labels["doc_label_en"].tolist() == ["Jia 2018 · a", "Jia 2018 · b", "c"]
@@ -124,9 +167,13 @@ def test_doc_slug_makes_file_name_slugs():
 def test_coverage_counts_every_document_and_theme_in_codebook_order(tasks, documents, codebook):
     matrix = cmp.coverage_matrix(tasks, documents, lang=None, codebook=codebook)
     assert list(matrix.index) == ["jia_2017", "yi_2018", "bing_2018", "ding_2019"]
-    assert list(matrix.columns) == list(LEVEL1_CODES) + [cmp.UNCODED]
-    assert matrix.loc["jia_2017"].to_dict() == {**{c: 0 for c in matrix.columns},
-                                                "functions": 2, "disputes": 1, "oversight": 1}
+    assert list(matrix.columns) == [*list(LEVEL1_CODES), cmp.UNCODED]
+    assert matrix.loc["jia_2017"].to_dict() == {
+        **dict.fromkeys(matrix.columns, 0),
+        "functions": 2,
+        "disputes": 1,
+        "oversight": 1,
+    }
     assert matrix.loc["yi_2018", "uncoded"] == 1
     assert matrix.loc["ding_2019"].sum() == 0  # framing units are not tasks
     assert matrix.to_numpy().sum() == 12
@@ -234,8 +281,7 @@ def test_theme_profile_sets_a_plan_against_the_corpus_mean(tasks, documents, cod
 
 def test_category_theme_matrix_counts_links_and_shows_unassigned_tasks(units, tasks, codebook):
     matrix = cmp.category_theme_matrix(units, tasks, codebook)
-    assert matrix.index.tolist() == ["legal_affairs_justice", "market_regulation", cmp.GENERIC_ONLY,
-                                     cmp.NOT_ASSIGNED]
+    assert matrix.index.tolist() == ["legal_affairs_justice", "market_regulation", cmp.GENERIC_ONLY, cmp.NOT_ASSIGNED]
     assert matrix.loc["legal_affairs_justice", "functions"] == 1
     assert matrix.loc["legal_affairs_justice", "disputes"] == 2  # 法制办 and 司法局, 司法局 once
     assert matrix.loc["market_regulation", "functions"] == 3
@@ -275,8 +321,14 @@ def test_duty_table_marks_plans_without_units(units, tasks, documents):
 
 
 def test_agency_pair_totals_sum_over_plans():
-    pairs = pd.DataFrame({"doc_id": ["a", "b", "b"], "agency_a": ["司法局", "司法局", "财政局"],
-                          "agency_b": ["财政局", "财政局", "审计局"], "n_shared_tasks": [2, 1, 1]})
+    pairs = pd.DataFrame(
+        {
+            "doc_id": ["a", "b", "b"],
+            "agency_a": ["司法局", "司法局", "财政局"],
+            "agency_b": ["财政局", "财政局", "审计局"],
+            "n_shared_tasks": [2, 1, 1],
+        }
+    )
     totals = cmp.agency_pair_totals(pairs, top=2)
     assert totals.values.tolist() == [["司法局", "财政局", 3]]
 
@@ -333,9 +385,17 @@ def test_deadline_timeline_puts_dated_deadlines_first(targets, documents):
 def test_comparison_tables_have_headers_in_both_languages(tasks, documents, units, targets, codebook):
     tables = {"documents": documents, "tasks": tasks, "units": units, "targets": targets}
     result = cmp.comparison_tables(tables, codebook)
-    assert {"coverage_level1_count", "coverage_level1_share", "coverage_level2_count", "duty_metrics",
-            "agency_pairs", "target_metrics_by_doc", "target_metrics_by_theme", "similarity_pairs",
-            "codebook"} <= set(result)
+    assert {
+        "coverage_level1_count",
+        "coverage_level1_share",
+        "coverage_level2_count",
+        "duty_metrics",
+        "agency_pairs",
+        "target_metrics_by_doc",
+        "target_metrics_by_theme",
+        "similarity_pairs",
+        "codebook",
+    } <= set(result)
     headers_en, headers_zh = cmp.table_headers(result, codebook)
     assert headers_zh["coverage_level1_count"]["functions"] == codebook.label("functions", "zh")
     assert headers_en["duty_metrics"]["hhi"] == "Concentration (HHI)"
@@ -351,8 +411,11 @@ def test_export_comparison_tables_writes_every_format(tmp_path, tasks, documents
         write_table(frame, name, processed)
     written = cmp.export_comparison_tables(out_dir=tmp_path / "exports", processed_dir=processed)
     names = {p.name for p in written}
-    assert {"coverage_level1_share.csv", "coverage_level1_share.md", "coverage_level1_share.tex",
-            "comparison_tables.xlsx"} <= names
+    assert {
+        "coverage_level1_share.csv",
+        "coverage_level1_share.md",
+        "coverage_level1_share.tex",
+        "comparison_tables.xlsx",
+    } <= names
     back = read_back_csv(tmp_path / "exports" / "coverage_level1_count.csv")
     assert back.set_index("doc_id").loc["jia_2017", "functions"] == 2
-

@@ -28,14 +28,20 @@ def headings_summary(text: str) -> list[tuple[int, str, str]]:
 
 def numbered_items(n: int) -> list[str]:
     """Many different documents: the texts renumbered with a varying first section."""
-    return [text.replace("一、", f"{'一二三'[i % 3]}、", 1) + f"\n附:第{i}号" for i, text in
-            zip(range(n), itertools.cycle(PLAN_TEXTS))]
+    return [
+        text.replace("一、", f"{'一二三'[i % 3]}、", 1) + f"\n附:第{i}号"
+        for i, text in zip(range(n), itertools.cycle(PLAN_TEXTS))
+    ]
 
 
 def test_serial_results_are_in_input_order_and_real() -> None:
     results = list(map_ordered(headings_summary, PLAN_TEXTS, progress=False))
-    assert results[1] == [(1, "一", "主要任务"), (3, "1", "健全依法决策机制"), (3, "2", "加强规范性文件管理"),
-                          (3, "3", "推进政务公开")]
+    assert results[1] == [
+        (1, "一", "主要任务"),
+        (3, "1", "健全依法决策机制"),
+        (3, "2", "加强规范性文件管理"),
+        (3, "3", "推进政务公开"),
+    ]
     assert results[4] == []
     assert len(results) == len(PLAN_TEXTS)
 
@@ -66,10 +72,18 @@ def test_dask_local_cluster_matches_serial() -> None:
     distributed = pytest.importorskip("distributed")
     items = numbered_items(40)
     serial = list(map_ordered(headings_summary, items, progress=False))
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        on_cluster = list(map_ordered(headings_summary, items, engine="dask", scheduler=cluster.scheduler_address,
-                                      window=3, chunksize=4, progress=False))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        on_cluster = list(
+            map_ordered(
+                headings_summary,
+                items,
+                engine="dask",
+                scheduler=cluster.scheduler_address,
+                window=3,
+                chunksize=4,
+                progress=False,
+            )
+        )
     assert on_cluster == serial
 
 

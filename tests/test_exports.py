@@ -27,7 +27,7 @@ def comparison() -> pd.DataFrame:
 def dangerous() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "note": ["=HYPERLINK(\"http://x\",\"点击\")", "+1+2", "-2+3", "@SUM(A1:A2)", "\tcmd", "正常文本"],
+            "note": ['=HYPERLINK("http://x","点击")', "+1+2", "-2+3", "@SUM(A1:A2)", "\tcmd", "正常文本"],
             "change": [-5, -1, 0, 2, -7, 3],
         }
     )
@@ -148,13 +148,16 @@ def test_sheet_names_are_unique_and_at_most_31_characters():
     names = exports.excel_sheet_names(
         ["theme_share_by_city_and_year_level_one", "theme_share_by_city_and_year_level_two", "short"]
     )
-    assert len(set(n.lower() for n in names.values())) == 3
+    assert len({n.lower() for n in names.values()}) == 3
     assert all(len(n) <= 31 for n in names.values())
     assert names["short"] == "short"
 
 
 def test_long_table_names_become_distinct_sheets(tmp_path, comparison):
-    tables = {"theme_share_by_city_and_year_level_one": comparison, "theme_share_by_city_and_year_level_two": comparison}
+    tables = {
+        "theme_share_by_city_and_year_level_one": comparison,
+        "theme_share_by_city_and_year_level_two": comparison,
+    }
     xlsx = exports.export_tables(tables, tmp_path)["theme_share_by_city_and_year_level_one"][3]
     workbook = load_workbook(xlsx)
     assert len(workbook.sheetnames) == 2 and all(len(n) <= 31 for n in workbook.sheetnames)

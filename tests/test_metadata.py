@@ -85,10 +85,7 @@ def test_notice_without_quotes_and_two_issuers():
 
 
 def test_title_wrapped_over_two_lines_and_issue_line():
-    text = (
-        "关于印发《某县法治政府建设\n示范创建活动实施方案》的通知\n"
-        "各乡镇人民政府:\n(2021年6月30日印发)\n"
-    )
+    text = "关于印发《某县法治政府建设\n示范创建活动实施方案》的通知\n各乡镇人民政府:\n(2021年6月30日印发)\n"
     meta = extract_metadata(text)
     assert meta["title"] == "某县法治政府建设示范创建活动实施方案"
     assert meta["doc_type"] == "创建方案"
@@ -98,10 +95,7 @@ def test_title_wrapped_over_two_lines_and_issue_line():
 
 
 def test_title_from_forwarding_sentence_and_office_in_title():
-    text = (
-        "局属各单位:\n现将《许昌市司法局2023年法治机关建设工作计划》印发你们,请遵照执行。\n"
-        "2023年2月20日\n一、目标\n"
-    )
+    text = "局属各单位:\n现将《许昌市司法局2023年法治机关建设工作计划》印发你们,请遵照执行。\n2023年2月20日\n一、目标\n"
     meta = extract_metadata(text)
     assert meta["title"] == "许昌市司法局2023年法治机关建设工作计划"
     assert meta["issuer"] == "许昌市司法局"

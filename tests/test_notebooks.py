@@ -19,14 +19,31 @@ from analysis.notebooks import NotebookError, execute, numbered_notebooks, run_a
 
 # Figures every notebook must write on the project corpus (the "_en" twins too, where listed).
 BILINGUAL_FIGURES = {
-    "01": ["01_documents_by_year_level", "01_documents_by_type", "01_tasks_per_document", "01_structure_depth",
-           "01_repairs_per_document"],
-    "02": ["02_coverage_level1_count", "02_coverage_level1_share", "02_coverage_level2_count",
-           "02_coverage_level2_share", "02_themes_covered", "02_emphasis_by_year", "02_gangyao_2015",
-           "02_gangyao_2021"],
+    "01": [
+        "01_documents_by_year_level",
+        "01_documents_by_type",
+        "01_tasks_per_document",
+        "01_structure_depth",
+        "01_repairs_per_document",
+    ],
+    "02": [
+        "02_coverage_level1_count",
+        "02_coverage_level1_share",
+        "02_coverage_level2_count",
+        "02_coverage_level2_share",
+        "02_themes_covered",
+        "02_emphasis_by_year",
+        "02_gangyao_2015",
+        "02_gangyao_2021",
+    ],
     "03": ["03_assigned_task_share", "03_agencies_hhi", "03_category_theme", "03_reform_agencies"],
-    "04": ["04_target_density_by_doc", "04_target_density_by_theme", "04_target_type_mix", "04_share_100pct",
-           "04_deadlines"],
+    "04": [
+        "04_target_density_by_doc",
+        "04_target_density_by_theme",
+        "04_target_type_mix",
+        "04_share_100pct",
+        "04_deadlines",
+    ],
     "05": ["05_doc_similarity_tokens", "05_doc_similarity_chars", "05_shared_task_pairs", "05_clusters_vs_themes"],
     "06": ["06_scores_level1", "06_scores_level2", "06_confusion_level1", "06_accuracy_per_document"],
 }
@@ -48,8 +65,9 @@ def corpus(tmp_path_factory) -> Path:
 def test_every_notebook_runs_and_writes_its_figures(corpus, tmp_path):
     figures, executed = tmp_path / "figures", tmp_path / "executed"
     checkout_figures = set(config.FIGURES_DIR.glob("*")) if config.FIGURES_DIR.is_dir() else set()
-    written = run_all(out_dir=executed, processed_dir=corpus, figures_dir=figures, jobs=2,
-                      extra_parameters={"HIERARCHY": "restrict"})  # the full "auto" search is for `make`
+    written = run_all(
+        out_dir=executed, processed_dir=corpus, figures_dir=figures, jobs=2, extra_parameters={"HIERARCHY": "restrict"}
+    )  # the full "auto" search is for `make`
 
     from analysis.store import read_table
 
@@ -59,19 +77,29 @@ def test_every_notebook_runs_and_writes_its_figures(corpus, tmp_path):
     assert len(written) == len(notebooks) - len(per_document) + len(per_document) * len(doc_ids)
     for path in written:
         notebook = nbformat.read(path, as_version=4)
-        errors = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
-                  if o.get("output_type") == "error"]
+        errors = [
+            o
+            for cell in notebook.cells
+            if cell.cell_type == "code"
+            for o in cell.get("outputs", [])
+            if o.get("output_type") == "error"
+        ]
         assert not errors, f"{path.name}: {errors[0]['ename']}: {errors[0]['evalue']}"
 
     expected = [name + suffix for names in BILINGUAL_FIGURES.values() for name in names for suffix in ("", "_en")]
     expected += CHINESE_ONLY_FIGURES
     expected += [f"07_{doc_slug(d)}_{name}" for d in doc_ids for name in PROFILE_FIGURES]
-    missing = [f"{name}.{ext}" for name in expected for ext in ("png", "pdf", "csv")
-               if not (figures / f"{name}.{ext}").is_file()]
+    missing = [
+        f"{name}.{ext}"
+        for name in expected
+        for ext in ("png", "pdf", "csv")
+        if not (figures / f"{name}.{ext}").is_file()
+    ]
     assert not missing, missing
     after = set(config.FIGURES_DIR.glob("*")) if config.FIGURES_DIR.is_dir() else set()
-    assert not {p for p in after - checkout_figures if p.name.startswith(("01_", "02_", "03_", "04_", "05_",
-                                                                           "06_", "07_"))}
+    assert not {
+        p for p in after - checkout_figures if p.name.startswith(("01_", "02_", "03_", "04_", "05_", "06_", "07_"))
+    }
     # The CSV beside a figure holds the plotted data: one row per plan in the coverage heatmap.
     coverage = (figures / "02_coverage_level1_share.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(coverage) == 1 + len(doc_ids)

@@ -10,14 +10,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import seaborn as sns  # noqa: E402
-from PIL import Image  # noqa: E402
-from pypdf import PdfReader  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+import seaborn as sns
+from PIL import Image
+from pypdf import PdfReader
 
-from analysis import exports, plots  # noqa: E402
+from analysis import exports, plots
 
 GLYPH_WARNING = re.compile(r"missing from font|Glyph \d+ .*missing", re.IGNORECASE)
 
@@ -150,15 +150,33 @@ def test_saved_pdf_embeds_the_cjk_font_as_truetype(tmp_path, theme_counts):
 
 
 def test_lang_switch_changes_title_axis_and_tick_labels(theme_counts):
-    fig_zh, _ = plots.bar_chart(theme_counts, "theme_label", "n_tasks", hue="place_label",
-                                lang="zh", title_zh="各主题任务数", title_en="Tasks per theme")
-    fig_en, _ = plots.bar_chart(theme_counts, "theme_label", "n_tasks", hue="place_label",
-                                lang="en", title_zh="各主题任务数", title_en="Tasks per theme")
+    fig_zh, _ = plots.bar_chart(
+        theme_counts,
+        "theme_label",
+        "n_tasks",
+        hue="place_label",
+        lang="zh",
+        title_zh="各主题任务数",
+        title_en="Tasks per theme",
+    )
+    fig_en, _ = plots.bar_chart(
+        theme_counts,
+        "theme_label",
+        "n_tasks",
+        hue="place_label",
+        lang="en",
+        title_zh="各主题任务数",
+        title_en="Tasks per theme",
+    )
     ax_zh, ax_en = fig_zh.axes[0], fig_en.axes[0]
     assert ax_zh.get_title() == "各主题任务数"
     assert ax_en.get_title() == "Tasks per theme"
     assert [t.get_text() for t in ax_zh.get_xticklabels()] == ["依法全面履行政府职能", "行政执法", "行政决策"]
-    assert [t.get_text() for t in ax_en.get_xticklabels()] == ["Government functions", "Law enforcement", "Decision-making"]
+    assert [t.get_text() for t in ax_en.get_xticklabels()] == [
+        "Government functions",
+        "Law enforcement",
+        "Decision-making",
+    ]
     assert (ax_zh.get_xlabel(), ax_zh.get_ylabel()) == ("主题", "任务数")
     assert (ax_en.get_xlabel(), ax_en.get_ylabel()) == ("Theme", "Number of tasks")
     assert [t.get_text() for t in ax_en.get_legend().get_texts()] == ["Beijing", "Guangzhou"]
@@ -167,8 +185,9 @@ def test_lang_switch_changes_title_axis_and_tick_labels(theme_counts):
 
 def test_heatmap_translates_matrix_keys_and_rejects_unlabelled_keys(theme_labels):
     matrix = pd.DataFrame([[1, 2], [3, 4]], index=["T01", "T02"], columns=["T02", "T03"])
-    fig, data = plots.heatmap(matrix, lang="en", row_labels=theme_labels, col_labels=theme_labels,
-                              title_zh="矩阵", title_en="Matrix")
+    fig, data = plots.heatmap(
+        matrix, lang="en", row_labels=theme_labels, col_labels=theme_labels, title_zh="矩阵", title_en="Matrix"
+    )
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Government functions", "Law enforcement"]
     assert list(data.columns[1:]) == ["Law enforcement", "Decision-making"]
@@ -247,13 +266,19 @@ def test_cooccurrence_matrix_counts_both_orders_symmetrically():
     assert matrix.loc["市公安局", "市司法局"] == 2
     assert matrix.loc["市市场监管局", "市司法局"] == 1
     assert matrix.loc["市公安局", "市市场监管局"] == 0
-    fig, data = plots.cooccurrence_heatmap(pairs, "lead", "co", lang="zh")
+    fig, _data = plots.cooccurrence_heatmap(pairs, "lead", "co", lang="zh")
     assert fig.axes[0].get_xlabel() == "部门"
 
 
 def test_scatter_labels_points_in_chosen_language():
-    frame = pd.DataFrame({"n_tasks": [10, 20], "n_targets": [3, 8],
-                          "place_label_zh": ["北京市", "上海市"], "place_label_en": ["Beijing", "Shanghai"]})
+    frame = pd.DataFrame(
+        {
+            "n_tasks": [10, 20],
+            "n_targets": [3, 8],
+            "place_label_zh": ["北京市", "上海市"],
+            "place_label_en": ["Beijing", "Shanghai"],
+        }
+    )
     fig, data = plots.scatter(frame, "n_tasks", "n_targets", label="place_label", lang="zh")
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts == ["北京市", "上海市"]
@@ -262,8 +287,9 @@ def test_scatter_labels_points_in_chosen_language():
 
 
 def test_long_caption_wraps_between_words_and_keeps_every_character(theme_counts):
-    fig, _ = plots.bar_chart(theme_counts[theme_counts.place_label_en == "Beijing"], "theme_label", "n_tasks",
-                             lang="en", size=plots.HALF)
+    fig, _ = plots.bar_chart(
+        theme_counts[theme_counts.place_label_en == "Beijing"], "theme_label", "n_tasks", lang="en", size=plots.HALF
+    )
     caption = "Figure 3. Tasks per theme in the Beijing rule-of-law government implementation plan 2021-2025"
     plots.add_caption(fig, caption, "Beijing Municipal People's Government website", lang="en")
     text = next(t.get_text() for t in fig.texts if t.get_gid() == "analysis-caption")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +42,9 @@ def test_nothing_reads_the_shared_folder():
         str(path.relative_to(ROOT))
         for folder in ("src", "notebooks", "tests", "benchmarks", "scripts")
         for path in (ROOT / folder).rglob("*")
-        if path.is_file() and path.suffix in {".py", ".ipynb", ".sh"} and path.name != "test_project.py"
+        if path.is_file()
+        and path.suffix in {".py", ".ipynb", ".sh"}
+        and path.name != "test_project.py"
         and "../shared" in path.read_text(encoding="utf-8", errors="ignore")
     ]
     assert offenders == []

@@ -184,7 +184,7 @@ def test_repairs_point_into_the_original_text():
     # an inserted character maps to an empty range at its insertion point
     dash = repaired.text.index("—")
     a, b = repaired.original_span(dash, dash + 1)
-    assert a == b and original[a - 4:a + 4] == "20162020"
+    assert a == b and original[a - 4 : a + 4] == "20162020"
     assert find_unrepaired(repaired.text) == []
 
 
@@ -228,7 +228,7 @@ def test_seed_xihe_repairs():
     original = read_document(XIHE).text
     simplified, _ = to_simplified(AlignedText.identity(original))
     cleaned, _ = clean(simplified)
-    repaired, repairs = repair(cleaned)
+    _repaired, repairs = repair(cleaned)
     found = {(r.kind, r.before, r.after) for r in repairs}
     assert ("doc_number", "阜委发〔20177号", "阜委发〔2017〕7号") in found
     assert ("year_range", "20172020年", "2017—2020年") in found

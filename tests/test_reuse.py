@@ -16,12 +16,14 @@ WEATHER = "今日晴转多云，东南风三级，气温摄氏二十度上下。
 
 
 def _documents(*doc_ids: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "doc_id": list(doc_ids),
-        "jurisdiction": [f"{d}市" for d in doc_ids],
-        "jurisdiction_en": [d.title() for d in doc_ids],
-        "issued_year": pd.array([2018] * len(doc_ids), dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "doc_id": list(doc_ids),
+            "jurisdiction": [f"{d}市" for d in doc_ids],
+            "jurisdiction_en": [d.title() for d in doc_ids],
+            "issued_year": pd.array([2018] * len(doc_ids), dtype="Int64"),
+        }
+    )
 
 
 def _tasks(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -31,17 +33,32 @@ def _tasks(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
     for doc_id, text, theme in rows:
         counter[doc_id] = counter.get(doc_id, 0) + 1
         n = counter[doc_id]
-        records.append({"doc_id": doc_id, "task_id": f"{doc_id}-T{n:03d}", "kind": "task", "seq": n,
-                         "path": f"一/{n}", "text": text, "theme": theme})
+        records.append(
+            {
+                "doc_id": doc_id,
+                "task_id": f"{doc_id}-T{n:03d}",
+                "kind": "task",
+                "seq": n,
+                "path": f"一/{n}",
+                "text": text,
+                "theme": theme,
+            }
+        )
     return pd.DataFrame(records)
 
 
 @pytest.mark.parametrize("method", reuse.METHODS)
 def test_identical_documents_score_one_and_unrelated_ones_zero(method):
     documents = _documents("a", "b", "c", "d")
-    tasks = _tasks([("a", APPROVAL, "functions"), ("a", REVIEW, "disputes"),
-                    ("b", APPROVAL, "functions"), ("b", REVIEW, "disputes"),
-                    ("c", WEATHER, "")])
+    tasks = _tasks(
+        [
+            ("a", APPROVAL, "functions"),
+            ("a", REVIEW, "disputes"),
+            ("b", APPROVAL, "functions"),
+            ("b", REVIEW, "disputes"),
+            ("c", WEATHER, ""),
+        ]
+    )
     similarity = reuse.document_similarity(tasks, documents, method=method)
     assert list(similarity.index) == ["a", "b", "c", "d"]
     assert similarity.loc["a", "b"] == pytest.approx(1.0, abs=1e-5)
@@ -60,11 +77,20 @@ def test_partly_shared_wording_lies_between():
 
 def test_task_pairs_only_across_documents_and_above_threshold():
     documents = _documents("a", "b")
-    tasks = _tasks([("a", APPROVAL, ""), ("a", APPROVAL, ""),  # same text twice in one plan: not reuse
-                    ("a", REVIEW, ""),
-                    ("b", APPROVAL_EDITED, ""), ("b", TRAINING, "")])
+    tasks = _tasks(
+        [
+            ("a", APPROVAL, ""),
+            ("a", APPROVAL, ""),  # same text twice in one plan: not reuse
+            ("a", REVIEW, ""),
+            ("b", APPROVAL_EDITED, ""),
+            ("b", TRAINING, ""),
+        ]
+    )
     pairs = reuse.task_pairs(tasks, documents, threshold=0.5)
-    assert set(zip(pairs["task_id_a"], pairs["task_id_b"])) == {("a-T001", "b-T001"), ("a-T002", "b-T001")}
+    assert set(zip(pairs["task_id_a"], pairs["task_id_b"], strict=False)) == {
+        ("a-T001", "b-T001"),
+        ("a-T002", "b-T001"),
+    }
     assert (pairs["doc_id_a"] != pairs["doc_id_b"]).all()
     assert pairs["similarity"].between(0.5, 1.0).all()
     assert pairs.loc[0, "text_a"] == APPROVAL and pairs.loc[0, "text_b"] == APPROVAL_EDITED
@@ -76,9 +102,18 @@ def test_task_pairs_only_across_documents_and_above_threshold():
 
 def test_task_pairs_sorted_capped_and_independent_of_block_size():
     documents = _documents("a", "b", "c")
-    tasks = _tasks([("a", APPROVAL, ""), ("a", REVIEW, ""), ("a", TRAINING, ""),
-                    ("b", APPROVAL, ""), ("b", REVIEW + "完善复议决定书网上公开。", ""),
-                    ("c", APPROVAL_EDITED, ""), ("c", TRAINING, ""), ("c", WEATHER, "")])
+    tasks = _tasks(
+        [
+            ("a", APPROVAL, ""),
+            ("a", REVIEW, ""),
+            ("a", TRAINING, ""),
+            ("b", APPROVAL, ""),
+            ("b", REVIEW + "完善复议决定书网上公开。", ""),
+            ("c", APPROVAL_EDITED, ""),
+            ("c", TRAINING, ""),
+            ("c", WEATHER, ""),
+        ]
+    )
     whole = reuse.task_pairs(tasks, documents, threshold=0.3)
     blocked = reuse.task_pairs(tasks, documents, threshold=0.3, max_block_cells=8)  # one row at a time
     pd.testing.assert_frame_equal(whole, blocked)
@@ -99,12 +134,24 @@ def test_pair_counts_is_symmetric():
 
 def _three_topics() -> pd.DataFrame:
     topics = {
-        "disputes": ["健全行政复议案件审理机制，提高行政复议办案质量。", "推进行政复议规范化建设，加强行政复议案件审理。",
-                     "完善行政复议案件审理程序，公开行政复议决定。", "加强行政复议工作，提高行政复议案件审理质量。"],
-        "capacity": ["加强领导干部法治培训，组织领导干部学法考试。", "完善领导干部学法制度，开展领导干部法治培训。",
-                     "组织领导干部参加法治培训和学法考试。", "领导干部带头学法，定期举办法治培训。"],
-        "enforcement": ["严格落实行政执法公示制度和执法全过程记录制度。", "推行行政执法公示，规范执法全过程记录。",
-                        "落实行政执法公示和重大执法决定法制审核。", "完善执法全过程记录和行政执法公示制度。"],
+        "disputes": [
+            "健全行政复议案件审理机制，提高行政复议办案质量。",
+            "推进行政复议规范化建设，加强行政复议案件审理。",
+            "完善行政复议案件审理程序，公开行政复议决定。",
+            "加强行政复议工作，提高行政复议案件审理质量。",
+        ],
+        "capacity": [
+            "加强领导干部法治培训，组织领导干部学法考试。",
+            "完善领导干部学法制度，开展领导干部法治培训。",
+            "组织领导干部参加法治培训和学法考试。",
+            "领导干部带头学法，定期举办法治培训。",
+        ],
+        "enforcement": [
+            "严格落实行政执法公示制度和执法全过程记录制度。",
+            "推行行政执法公示，规范执法全过程记录。",
+            "落实行政执法公示和重大执法决定法制审核。",
+            "完善执法全过程记录和行政执法公示制度。",
+        ],
     }
     rows = []
     for i in range(4):  # interleave topics and documents

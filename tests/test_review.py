@@ -38,7 +38,9 @@ def fill(path: Path, codes: dict[str, tuple[str, str, str, str]]) -> None:
     for row in sheet.iter_rows(min_row=2):
         task_id = row[header.index("task_id")].value
         if task_id in codes:
-            for column, value in zip(("coder_theme", "coder_subtheme", "coder_note", "coder"), codes[task_id]):
+            for column, value in zip(
+                ("coder_theme", "coder_subtheme", "coder_note", "coder"), codes[task_id], strict=False
+            ):
                 row[header.index(column)].value = value
     workbook.save(path)
 
@@ -52,7 +54,7 @@ def test_export_writes_unsure_tasks_and_codebook(tmp_path: Path, codebook: Codeb
     assert workbook.sheetnames == ["review", "codebook"]
     sheet = workbook["review"]
     assert [c.value for c in sheet[1]] == list(REVIEW_COLUMNS)
-    first = {h: c.value for h, c in zip(REVIEW_COLUMNS, sheet[2])}
+    first = {h: c.value for h, c in zip(REVIEW_COLUMNS, sheet[2], strict=False)}
     assert first["task_id"] == "alpha_2017-T001"
     assert first["headings"] == "主要任务 > 依法有效化解社会矛盾纠纷"
     assert first["coder_theme"] is None and first["theme"] == predictions.loc[0, "theme"]
@@ -82,11 +84,14 @@ def test_round_trip_overrides_win(tmp_path: Path, codebook: Codebook, predicted)
     tasks, predictions = predicted
     sheet, store = tmp_path / "review.xlsx", tmp_path / "overrides.csv"
     export_review(predictions, tasks, sheet, threshold=1.01, codebook=codebook)
-    fill(sheet, {
-        "alpha_2017-T001": ("oversight", "", "讲的是对复议的监督", "张三"),
-        "beta_2019-T007": ("capacity", "study", "", "李四"),
-        "gamma_2021-T002": ("", "litigation", "", "李四"),  # theme inferred from the subtheme
-    })
+    fill(
+        sheet,
+        {
+            "alpha_2017-T001": ("oversight", "", "讲的是对复议的监督", "张三"),
+            "beta_2019-T007": ("capacity", "study", "", "李四"),
+            "gamma_2021-T002": ("", "litigation", "", "李四"),  # theme inferred from the subtheme
+        },
+    )
     overrides = import_review(sheet, codebook, store, now=T0)
     assert overrides[["task_id", "theme", "subtheme", "coder"]].values.tolist() == [
         ["alpha_2017-T001", "oversight", "", "张三"],
@@ -117,7 +122,10 @@ def test_import_twice_changes_nothing_and_new_code_replaces(tmp_path: Path, code
     overrides = import_review(sheet, codebook, store, now=T1).set_index("task_id")
     assert len(overrides) == 2
     assert overrides.loc["alpha_2017-T001", ["theme", "subtheme", "coded_at"]].tolist() == [
-        "disputes", "reconsideration", "2024-03-02T09:00:00+00:00"]
+        "disputes",
+        "reconsideration",
+        "2024-03-02T09:00:00+00:00",
+    ]
     assert overrides.loc["alpha_2017-T002", "coded_at"] == "2024-03-01T09:00:00+00:00"
 
 
@@ -125,8 +133,9 @@ def test_unknown_code_rejected_and_nothing_written(tmp_path: Path, codebook: Cod
     tasks, predictions = predicted
     sheet, store = tmp_path / "review.xlsx", tmp_path / "overrides.csv"
     export_review(predictions, tasks, sheet, threshold=1.01, codebook=codebook)
-    fill(sheet, {"alpha_2017-T001": ("oversight", "", "", "张三"),
-                 "alpha_2017-T003": ("dispute", "", "", "张三")})  # typo: row 4 of the sheet
+    fill(
+        sheet, {"alpha_2017-T001": ("oversight", "", "", "张三"), "alpha_2017-T003": ("dispute", "", "", "张三")}
+    )  # typo: row 4 of the sheet
     with pytest.raises(InputError) as error:
         import_review(sheet, codebook, store, now=T0)
     message = str(error.value)

@@ -109,11 +109,11 @@ def _fold(text: str) -> str:
 def test_spans_round_trip_in_cleaned_and_original_text(seeds):
     for doc in seeds.values():
         for unit in doc.units:
-            assert doc.text[unit.span[0]:unit.span[1]] == unit.text
-            assert _fold(doc.original_text[unit.raw_span[0]:unit.raw_span[1]]) == _fold(unit.text)
+            assert doc.text[unit.span[0] : unit.span[1]] == unit.text
+            assert _fold(doc.original_text[unit.raw_span[0] : unit.raw_span[1]]) == _fold(unit.text)
             for measure in unit.measures:
-                assert doc.text[measure.span[0]:measure.span[1]] == measure.text
-                assert _fold(doc.original_text[measure.raw_span[0]:measure.raw_span[1]]) == _fold(measure.text)
+                assert doc.text[measure.span[0] : measure.span[1]] == measure.text
+                assert _fold(doc.original_text[measure.raw_span[0] : measure.raw_span[1]]) == _fold(measure.text)
 
 
 def test_repairs_of_lost_characters(seeds):
@@ -124,7 +124,7 @@ def test_repairs_of_lost_characters(seeds):
     assert "2017年6月9日" in afters
     for repair in tianmen.repairs:
         if repair.kind != "heading_number":
-            assert tianmen.original_text[repair.raw_span[0]:repair.raw_span[1]] == repair.before
+            assert tianmen.original_text[repair.raw_span[0] : repair.raw_span[1]] == repair.before
     xihe_afters = {r.after for r in seeds["xihe_2018"].repairs}
     assert "2018年5月23日" in xihe_afters
     assert any("阜委发〔2017〕7号" in a for a in xihe_afters)

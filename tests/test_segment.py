@@ -60,8 +60,7 @@ def test_domain_terms_stay_whole() -> None:
 
 
 def test_every_dictionary_term_is_one_token_in_context() -> None:
-    split = [e.word for e in load_domain_dictionary()
-             if e.word.lower() not in tokenize(f"要求{e.word}落实")]
+    split = [e.word for e in load_domain_dictionary() if e.word.lower() not in tokenize(f"要求{e.word}落实")]
     assert split == []
 
 
@@ -142,8 +141,7 @@ def test_content_tokens_are_those_with_a_letter_or_number_in_every_script() -> N
     from analysis.segment import is_content_token
 
     disagreements = [
-        hex(cp) for cp in range(0x110000)
-        if is_content_token(chr(cp)) != (unicodedata.category(chr(cp))[0] in "LN")
+        hex(cp) for cp in range(0x110000) if is_content_token(chr(cp)) != (unicodedata.category(chr(cp))[0] in "LN")
     ]
     assert disagreements == []
     assert is_content_token("出庭应诉率") and is_content_token("2.5") and not is_content_token("——、")

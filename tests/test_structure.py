@@ -41,8 +41,17 @@ def test_all_five_levels_and_their_variants():
         "1.落实责任。明确分工。\n"
     )
     assert keys(text) == [
-        (1, "一"), (2, "(一)"), (3, "1"), (4, "(1)"), (5, "①"), (5, "②"), (4, "(2)"), (3, "2"),
-        (1, "二"), (2, "(一)"), (3, "1"),
+        (1, "一"),
+        (2, "(一)"),
+        (3, "1"),
+        (4, "(1)"),
+        (5, "①"),
+        (5, "②"),
+        (4, "(2)"),
+        (3, "2"),
+        (1, "二"),
+        (2, "(一)"),
+        (3, "1"),
     ]
 
 
@@ -83,8 +92,16 @@ def test_numbering_that_runs_across_sections():
     text = "一、甲\n1.第一项。\n2.第二项。\n二、乙\n3.第三项。\n4.第四项。\n"
     headings = parse_structure(text)
     parents = heading_parents(headings)
-    assert [(h.number_key, headings[p].number_key if p is not None else None) for h, p in zip(headings, parents)] == [
-        ("一", None), ("1", "一"), ("2", "一"), ("二", None), ("3", "二"), ("4", "二"),
+    assert [
+        (h.number_key, headings[p].number_key if p is not None else None)
+        for h, p in zip(headings, parents, strict=False)
+    ] == [
+        ("一", None),
+        ("1", "一"),
+        ("2", "一"),
+        ("二", None),
+        ("3", "二"),
+        ("4", "二"),
     ]
 
 
@@ -109,8 +126,8 @@ def test_item_spans_end_at_the_next_item_and_before_the_signature():
     text = "一、任务\n1.第一项。内容。\n2.第二项。内容。\n\n某某市人民政府办公室\n2019年3月5日\n(此件公开发布)\n"
     headings = parse_structure(text)
     last = headings[-1]
-    assert text[last.span[0]:last.span[1]] == "2.第二项。内容。"
-    assert text[headings[1].span[0]:headings[1].span[1]] == "1.第一项。内容。"
+    assert text[last.span[0] : last.span[1]] == "2.第二项。内容。"
+    assert text[headings[1].span[0] : headings[1].span[1]] == "1.第一项。内容。"
 
 
 def test_content_end_keeps_body_lines_that_merely_mention_bodies():
@@ -119,7 +136,9 @@ def test_content_end_keeps_body_lines_that_merely_mention_bodies():
 
 
 def test_articles_and_parts():
-    text = "第一部分 总则\n第一条 为规范执法,制定本细则。\n第二条 本细则适用于全市。\n第二部分 任务\n第三条 严格执法。\n"
+    text = (
+        "第一部分 总则\n第一条 为规范执法,制定本细则。\n第二条 本细则适用于全市。\n第二部分 任务\n第三条 严格执法。\n"
+    )
     assert keys(text) == [(0, "第一部分"), (3, "第一条"), (3, "第二条"), (0, "第二部分"), (3, "第三条")]
 
 
@@ -128,7 +147,12 @@ def test_document_without_numbering_has_no_headings():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("一二三十、()（）1234567890.。;①② \n\t甲乙丙丁法治政府第条部分责任单位:")), max_size=300))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("一二三十、()（）1234567890.。;①② \n\t甲乙丙丁法治政府第条部分责任单位:")),
+        max_size=300,
+    )
+)
 def test_structure_never_crashes_and_spans_are_sane(text):
     headings = parse_structure(text)
     previous = -1

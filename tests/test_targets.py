@@ -41,7 +41,7 @@ def only(text: str, **kwargs) -> Target:
 
 def assert_round_trip(text: str, targets: list[Target]) -> None:
     for t in targets:
-        assert text[t.start:t.end] == t.text
+        assert text[t.start : t.end] == t.text
 
 
 # --------------------------------------------------------------------------
@@ -254,7 +254,17 @@ def test_numbers_inside_metric_names_are_not_values():
 
 @pytest.mark.parametrize(
     "token, value",
-    [("两", 2.0), ("二", 2.0), ("十", 10.0), ("十五", 15.0), ("一百", 100.0), ("百", 100.0), ("3", 3.0), ("2.5", 2.5), ("１２", 12.0)],
+    [
+        ("两", 2.0),
+        ("二", 2.0),
+        ("十", 10.0),
+        ("十五", 15.0),
+        ("一百", 100.0),
+        ("百", 100.0),
+        ("3", 3.0),
+        ("2.5", 2.5),
+        ("１２", 12.0),
+    ],
 )
 def test_chinese_number(token, value):
     assert chinese_number(token) == value
@@ -336,8 +346,18 @@ def test_task_targets_shift_spans_and_find_measures():
     first = doc.index("每年")
     second = doc.index("审核率")
     task = TaskUnit(
-        doc_id="d", task_id="d-T001", kind="task", seq=1, number="2.", path="一/2", level=3,
-        headings=[], title="加强培训", text=task_text, span=(offset, len(doc)), raw_span=(offset, len(doc)),
+        doc_id="d",
+        task_id="d-T001",
+        kind="task",
+        seq=1,
+        number="2.",
+        path="一/2",
+        level=3,
+        headings=[],
+        title="加强培训",
+        text=task_text,
+        span=(offset, len(doc)),
+        raw_span=(offset, len(doc)),
         measures=[
             Measure(0, "每年举办两期培训班。", (first, second), (first, second)),
             Measure(1, "审核率达到100%。", (second, len(doc)), (second, len(doc))),
@@ -346,7 +366,7 @@ def test_task_targets_shift_spans_and_find_measures():
     rows = task_targets(task, document_year=2020)
     assert [(r["measure_index"], r["target_index"], r["type"]) for r in rows] == [(0, 0, "frequency"), (1, 1, "rate")]
     for row in rows:
-        assert doc[row["span_start"]:row["span_end"]] == row["text"]
+        assert doc[row["span_start"] : row["span_end"]] == row["text"]
         assert row["doc_id"] == "d" and row["task_id"] == "d-T001" and row["path"] == "一/2"
 
 
@@ -407,7 +427,9 @@ def test_target_metrics_by_theme():
 
 def test_target_metrics_rejects_orphan_targets_and_unknown_types():
     targets, tasks = _tiny_tables()
-    orphan = pd.concat([targets, pd.DataFrame({"doc_id": ["c"], "task_id": ["c-T001"], "type": ["rate"], "value": [1.0]})])
+    orphan = pd.concat(
+        [targets, pd.DataFrame({"doc_id": ["c"], "task_id": ["c-T001"], "type": ["rate"], "value": [1.0]})]
+    )
     with pytest.raises(ValueError, match="not in the tasks table"):
         target_metrics(orphan, tasks)
     bad = targets.assign(type=["rate", "frequency", "rate", "deadline", "ratio"])
@@ -449,8 +471,12 @@ def test_evaluate_targets_on_a_tiny_example():
 
 
 def test_evaluate_targets_by_span_when_both_have_spans():
-    gold = pd.DataFrame({"doc_id": ["a"], "path": ["1"], "text": ["x"], "type": ["rate"], "span_start": [10], "span_end": [15]})
-    hit = pd.DataFrame({"doc_id": ["a"], "path": ["1"], "text": ["y"], "type": ["rate"], "span_start": [14], "span_end": [20]})
+    gold = pd.DataFrame(
+        {"doc_id": ["a"], "path": ["1"], "text": ["x"], "type": ["rate"], "span_start": [10], "span_end": [15]}
+    )
+    hit = pd.DataFrame(
+        {"doc_id": ["a"], "path": ["1"], "text": ["y"], "type": ["rate"], "span_start": [14], "span_end": [20]}
+    )
     miss = hit.assign(span_start=[15])
     assert evaluate_targets(hit, gold)["presence"]["tp"] == 1
     assert evaluate_targets(miss, gold)["presence"]["tp"] == 0
@@ -512,7 +538,9 @@ def test_deadline_part_means_by():
 # --------------------------------------------------------------------------
 # regression against the hand-coded gold over the seed texts
 
-_ITEM = re.compile(r"^\s*(?:(?P<l1>[一二三四五六七八九十]+)、|\((?P<l2>[一二三四五六七八九十]+)\)|(?P<l3>\d+)\s*[.、](?!\d))")
+_ITEM = re.compile(
+    r"^\s*(?:(?P<l1>[一二三四五六七八九十]+)、|\((?P<l2>[一二三四五六七八九十]+)\)|(?P<l3>\d+)\s*[.、](?!\d))"
+)
 _FRAMING = re.compile(r"指导思想|基本原则|总体要求|总体目标|工作目标|创建目标")
 _CN = "一二三四五六七八九十"
 
@@ -531,7 +559,7 @@ def seed_tasks(text: str) -> dict[str, str]:
     for i, line in enumerate(lines):
         m = _ITEM.match(line)
         if not m:
-            following = next((x for x in lines[i + 1:] if x), "")
+            following = next((x for x in lines[i + 1 :] if x), "")
             next_item = _ITEM.match(following)
             lost_heading = 0 < len(line) <= 20 and "。" not in line and next_item and next_item["l3"]
             if items and items[-1]["level"] == 3 and 2 in parts and lost_heading:
@@ -543,16 +571,22 @@ def seed_tasks(text: str) -> dict[str, str]:
         key = m["l1"] or (f"({m['l2']})" if m["l2"] else m["l3"])
         parts = {k: v for k, v in parts.items() if k < level}
         titles = {k: v for k, v in titles.items() if k < level}
-        parts[level], titles[level] = key, line[m.end():]
-        body = line[m.end():]
+        parts[level], titles[level] = key, line[m.end() :]
+        body = line[m.end() :]
         if "。" not in body:
-            following = next((x for x in lines[i + 1:] if x), "")
+            following = next((x for x in lines[i + 1 :] if x), "")
             if not _ITEM.match(following):
                 body += following
-        items.append({"level": level, "path": "/".join(parts[k] for k in sorted(parts)), "body": body,
-                      "framing": any(_FRAMING.search(t) for t in titles.values())})
+        items.append(
+            {
+                "level": level,
+                "path": "/".join(parts[k] for k in sorted(parts)),
+                "body": body,
+                "framing": any(_FRAMING.search(t) for t in titles.values()),
+            }
+        )
     tasks = {}
-    for item, nxt in zip(items, items[1:] + [None]):
+    for item, nxt in zip(items, [*items[1:], None], strict=False):
         if nxt is not None and nxt["level"] > item["level"]:
             continue
         if not item["framing"]:
@@ -598,10 +632,15 @@ def test_stance_separates_reported_figures_from_commitments():
 
 def test_target_metrics_count_commitments_only():
     tasks = pd.DataFrame({"doc_id": ["r", "r"], "task_id": ["r-T001", "r-T002"], "kind": ["task", "task"]})
-    targets = pd.DataFrame({
-        "doc_id": ["r", "r"], "task_id": ["r-T001", "r-T002"], "type": ["count", "rate"],
-        "value": [45.0, 100.0], "stance": ["reported", "commitment"],
-    })
+    targets = pd.DataFrame(
+        {
+            "doc_id": ["r", "r"],
+            "task_id": ["r-T001", "r-T002"],
+            "type": ["count", "rate"],
+            "value": [45.0, 100.0],
+            "stance": ["reported", "commitment"],
+        }
+    )
     metrics = target_metrics(targets, tasks).set_index("doc_id")
     assert metrics.loc["r", "n_targets"] == 1
     assert metrics.loc["r", "n_tasks_with_target"] == 1

@@ -110,10 +110,10 @@ def test_no_units_is_not_assigned_not_an_error():
 def test_spans_round_trip_into_clean_and_original_text():
     units = units_of(PLAN)
     for unit in units:
-        assert PLAN[unit.span[0]:unit.span[1]] == unit.text
-        assert PLAN[unit.raw_span[0]:unit.raw_span[1]] == unit.text
+        assert PLAN[unit.span[0] : unit.span[1]] == unit.text
+        assert PLAN[unit.raw_span[0] : unit.raw_span[1]] == unit.text
         for measure in unit.measures:
-            assert PLAN[measure.span[0]:measure.span[1]] == measure.text
+            assert PLAN[measure.span[0] : measure.span[1]] == measure.text
 
 
 def test_cut_off_capture_is_flagged():
@@ -126,7 +126,10 @@ def test_inferred_heading_is_flagged_on_its_tasks():
     text = "一、工作\n(一)甲\n1.一项。\n(二)乙\n2.二项。\n发挥法律顾问作用\n3.三项。\n(四)丁\n4.四项。\n"
     units = units_of(text)
     assert [(u.path, u.flags) for u in units] == [
-        ("一/(一)/1", []), ("一/(二)/2", []), ("一/(三)/3", ["number_inferred"]), ("一/(四)/4", []),
+        ("一/(一)/1", []),
+        ("一/(二)/2", []),
+        ("一/(三)/3", ["number_inferred"]),
+        ("一/(四)/4", []),
     ]
 
 
@@ -134,7 +137,7 @@ def test_inferred_heading_is_flagged_on_its_tasks():
 @given(st.text(alphabet=st.sampled_from(list("一二、()1234.。(牵头单位:市局)责任单位:\n 甲乙指导思想")), max_size=300))
 def test_units_never_crash_and_spans_round_trip(text):
     for unit in units_of(text):
-        assert text[unit.span[0]:unit.span[1]] == unit.text
+        assert text[unit.span[0] : unit.span[1]] == unit.text
         for measure in unit.measures:
-            assert text[measure.span[0]:measure.span[1]] == measure.text
+            assert text[measure.span[0] : measure.span[1]] == measure.text
             assert unit.span[0] <= measure.span[0] <= measure.span[1] <= unit.span[1]

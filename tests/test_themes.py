@@ -30,13 +30,33 @@ from analysis.themes import (
     load_gold,
 )
 
-HEADER = ["level", "code", "parent", "label_zh", "label_en", "scope_zh", "scope_en", "keywords",
-          "gangyao_2015", "gangyao_2021"]
+HEADER = [
+    "level",
+    "code",
+    "parent",
+    "label_zh",
+    "label_en",
+    "scope_zh",
+    "scope_en",
+    "keywords",
+    "gangyao_2015",
+    "gangyao_2021",
+]
 
 LEVEL1_ROWS = {
-    "functions": ("依法全面履行政府职能", "Government functions", "简政放权、权责清单、市场监管", "简政放权;权力清单;责任清单;营商环境"),
+    "functions": (
+        "依法全面履行政府职能",
+        "Government functions",
+        "简政放权、权责清单、市场监管",
+        "简政放权;权力清单;责任清单;营商环境",
+    ),
     "rulemaking": ("完善依法行政制度体系", "Rule-making", "规章与规范性文件的制定和审查", "规范性文件;立法"),
-    "decisions": ("推进行政决策科学化、民主化、法治化", "Decision-making", "重大行政决策程序和法律顾问", "重大行政决策;决策"),
+    "decisions": (
+        "推进行政决策科学化、民主化、法治化",
+        "Decision-making",
+        "重大行政决策程序和法律顾问",
+        "重大行政决策;决策",
+    ),
     "enforcement": ("坚持严格规范公正文明执法", "Enforcement", "行政执法体制与程序", "行政执法;执法"),
     "emergency": ("健全突发事件应对体系", "Emergency", "突发事件依法处置", "突发事件;应急"),
     "disputes": ("依法有效化解社会矛盾纠纷", "Disputes", "复议、应诉、调解、信访", "矛盾纠纷"),
@@ -46,14 +66,56 @@ LEVEL1_ROWS = {
     "organisation": ("组织保障和落实机制", "Organisation", "领导、考核、督察、报告", "组织领导;考核"),
 }
 LEVEL2_ROWS = [
-    ("reconsideration", "disputes", "行政复议", "Administrative reconsideration", "行政复议案件办理与体制改革", "行政复议;复议;复议决定"),
-    ("litigation", "disputes", "行政应诉", "Administrative litigation", "行政应诉与负责人出庭", "行政应诉;出庭应诉;败诉"),
-    ("mediation", "disputes", "调解与信访", "Mediation and petitions", "人民调解、行政调解、信访", "调解;信访;人民调解"),
-    ("normative_documents", "rulemaking", "规范性文件管理", "Normative documents", "规范性文件合法性审核和备案审查", "规范性文件;合法性审核;备案审查;清理"),
+    (
+        "reconsideration",
+        "disputes",
+        "行政复议",
+        "Administrative reconsideration",
+        "行政复议案件办理与体制改革",
+        "行政复议;复议;复议决定",
+    ),
+    (
+        "litigation",
+        "disputes",
+        "行政应诉",
+        "Administrative litigation",
+        "行政应诉与负责人出庭",
+        "行政应诉;出庭应诉;败诉",
+    ),
+    (
+        "mediation",
+        "disputes",
+        "调解与信访",
+        "Mediation and petitions",
+        "人民调解、行政调解、信访",
+        "调解;信访;人民调解",
+    ),
+    (
+        "normative_documents",
+        "rulemaking",
+        "规范性文件管理",
+        "Normative documents",
+        "规范性文件合法性审核和备案审查",
+        "规范性文件;合法性审核;备案审查;清理",
+    ),
     ("legislation", "rulemaking", "立法", "Legislation", "地方立法和规章", "立法计划;规章;地方性法规"),
-    ("three_systems", "enforcement", "行政执法三项制度", "Three enforcement systems", "执法公示、全过程记录、法制审核", "执法公示;全过程记录;法制审核;三项制度"),
+    (
+        "three_systems",
+        "enforcement",
+        "行政执法三项制度",
+        "Three enforcement systems",
+        "执法公示、全过程记录、法制审核",
+        "执法公示;全过程记录;法制审核;三项制度",
+    ),
     ("discretion", "enforcement", "裁量基准", "Discretion", "行政裁量权基准", "裁量权;裁量基准"),
-    ("decision_procedure", "decisions", "重大行政决策程序", "Decision procedure", "公众参与、专家论证、风险评估", "公众参与;专家论证;风险评估;集体讨论决定"),
+    (
+        "decision_procedure",
+        "decisions",
+        "重大行政决策程序",
+        "Decision procedure",
+        "公众参与、专家论证、风险评估",
+        "公众参与;专家论证;风险评估;集体讨论决定",
+    ),
     ("legal_advisers", "decisions", "法律顾问", "Legal advisers", "政府法律顾问和公职律师", "法律顾问;公职律师"),
     ("study", "capacity", "学法与培训", "Study and training", "领导干部学法和法治培训", "学法;法治培训;考试"),
 ]
@@ -81,52 +143,178 @@ def codebook(tmp_path: Path) -> Codebook:
 # Three documents of tasks; (path, headings, title, text, theme, subtheme).
 DOCUMENTS = {
     "alpha_2017": [
-        ("三/(一)/1", ["主要任务", "依法有效化解社会矛盾纠纷"], "加强行政复议工作",
-         "加强行政复议工作。依法受理行政复议申请，提高复议案件办理质量，纠正违法或不当的行政行为。", "disputes", "reconsideration"),
-        ("三/(一)/2", ["主要任务", "依法有效化解社会矛盾纠纷"], "做好行政应诉工作",
-         "做好行政应诉工作。落实行政机关负责人出庭应诉制度，降低行政诉讼败诉率。", "disputes", "litigation"),
-        ("三/(一)/3", ["主要任务", "依法有效化解社会矛盾纠纷"], "完善调解机制",
-         "完善人民调解、行政调解联动机制，依法处理信访事项，把矛盾纠纷化解在基层。", "disputes", "mediation"),
-        ("三/(二)/1", ["主要任务", "完善依法行政制度体系"], "加强规范性文件监督管理",
-         "加强规范性文件监督管理。严格落实合法性审核和备案审查制度，定期开展规范性文件清理。", "rulemaking", "normative_documents"),
-        ("三/(二)/2", ["主要任务", "完善依法行政制度体系"], "提高立法质量",
-         "编制年度立法计划，做好政府规章起草工作，提高地方立法质量。", "rulemaking", "legislation"),
-        ("三/(三)/1", ["主要任务", "坚持严格规范公正文明执法"], "全面推行行政执法三项制度",
-         "全面推行执法公示、执法全过程记录、重大执法决定法制审核三项制度。", "enforcement", "three_systems"),
-        ("三/(三)/2", ["主要任务", "坚持严格规范公正文明执法"], "规范行政裁量权",
-         "细化量化行政裁量权基准，规范执法自由裁量。", "enforcement", "discretion"),
+        (
+            "三/(一)/1",
+            ["主要任务", "依法有效化解社会矛盾纠纷"],
+            "加强行政复议工作",
+            "加强行政复议工作。依法受理行政复议申请，提高复议案件办理质量，纠正违法或不当的行政行为。",
+            "disputes",
+            "reconsideration",
+        ),
+        (
+            "三/(一)/2",
+            ["主要任务", "依法有效化解社会矛盾纠纷"],
+            "做好行政应诉工作",
+            "做好行政应诉工作。落实行政机关负责人出庭应诉制度，降低行政诉讼败诉率。",
+            "disputes",
+            "litigation",
+        ),
+        (
+            "三/(一)/3",
+            ["主要任务", "依法有效化解社会矛盾纠纷"],
+            "完善调解机制",
+            "完善人民调解、行政调解联动机制，依法处理信访事项，把矛盾纠纷化解在基层。",
+            "disputes",
+            "mediation",
+        ),
+        (
+            "三/(二)/1",
+            ["主要任务", "完善依法行政制度体系"],
+            "加强规范性文件监督管理",
+            "加强规范性文件监督管理。严格落实合法性审核和备案审查制度，定期开展规范性文件清理。",
+            "rulemaking",
+            "normative_documents",
+        ),
+        (
+            "三/(二)/2",
+            ["主要任务", "完善依法行政制度体系"],
+            "提高立法质量",
+            "编制年度立法计划，做好政府规章起草工作，提高地方立法质量。",
+            "rulemaking",
+            "legislation",
+        ),
+        (
+            "三/(三)/1",
+            ["主要任务", "坚持严格规范公正文明执法"],
+            "全面推行行政执法三项制度",
+            "全面推行执法公示、执法全过程记录、重大执法决定法制审核三项制度。",
+            "enforcement",
+            "three_systems",
+        ),
+        (
+            "三/(三)/2",
+            ["主要任务", "坚持严格规范公正文明执法"],
+            "规范行政裁量权",
+            "细化量化行政裁量权基准，规范执法自由裁量。",
+            "enforcement",
+            "discretion",
+        ),
     ],
     "beta_2019": [
-        ("二/1", ["推进行政决策科学化、民主化、法治化"], "健全重大行政决策程序",
-         "健全重大行政决策程序。把公众参与、专家论证、风险评估、合法性审查、集体讨论决定作为法定程序。", "decisions", "decision_procedure"),
-        ("二/2", ["推进行政决策科学化、民主化、法治化"], "发挥法律顾问作用",
-         "全面建立政府法律顾问和公职律师制度，发挥法律顾问在决策中的作用。", "decisions", "legal_advisers"),
-        ("三/1", ["依法有效化解社会矛盾纠纷"], "推进行政复议规范化建设",
-         "推进行政复议规范化建设，畅通复议渠道，公开行政复议决定书。", "disputes", "reconsideration"),
-        ("三/2", ["依法有效化解社会矛盾纠纷"], "健全行政应诉制度",
-         "健全行政应诉制度，支持法院依法受理行政案件，提高负责人出庭应诉比例。", "disputes", "litigation"),
-        ("四/1", ["完善依法行政制度体系"], "严格规范性文件审核",
-         "严格执行规范性文件合法性审核，未经审核不得发布，及时报送备案审查。", "rulemaking", "normative_documents"),
-        ("五/1", ["坚持严格规范公正文明执法"], "落实执法公示制度",
-         "落实行政执法公示制度，推行执法全过程记录，重大执法决定必须经过法制审核。", "enforcement", "three_systems"),
-        ("六/1", ["全面提高政府工作人员法治思维和依法行政能力"], "加强领导干部学法",
-         "建立领导干部学法制度，组织法治培训和依法行政能力考试。", "capacity", "study"),
+        (
+            "二/1",
+            ["推进行政决策科学化、民主化、法治化"],
+            "健全重大行政决策程序",
+            "健全重大行政决策程序。把公众参与、专家论证、风险评估、合法性审查、集体讨论决定作为法定程序。",
+            "decisions",
+            "decision_procedure",
+        ),
+        (
+            "二/2",
+            ["推进行政决策科学化、民主化、法治化"],
+            "发挥法律顾问作用",
+            "全面建立政府法律顾问和公职律师制度，发挥法律顾问在决策中的作用。",
+            "decisions",
+            "legal_advisers",
+        ),
+        (
+            "三/1",
+            ["依法有效化解社会矛盾纠纷"],
+            "推进行政复议规范化建设",
+            "推进行政复议规范化建设，畅通复议渠道，公开行政复议决定书。",
+            "disputes",
+            "reconsideration",
+        ),
+        (
+            "三/2",
+            ["依法有效化解社会矛盾纠纷"],
+            "健全行政应诉制度",
+            "健全行政应诉制度，支持法院依法受理行政案件，提高负责人出庭应诉比例。",
+            "disputes",
+            "litigation",
+        ),
+        (
+            "四/1",
+            ["完善依法行政制度体系"],
+            "严格规范性文件审核",
+            "严格执行规范性文件合法性审核，未经审核不得发布，及时报送备案审查。",
+            "rulemaking",
+            "normative_documents",
+        ),
+        (
+            "五/1",
+            ["坚持严格规范公正文明执法"],
+            "落实执法公示制度",
+            "落实行政执法公示制度，推行执法全过程记录，重大执法决定必须经过法制审核。",
+            "enforcement",
+            "three_systems",
+        ),
+        (
+            "六/1",
+            ["全面提高政府工作人员法治思维和依法行政能力"],
+            "加强领导干部学法",
+            "建立领导干部学法制度，组织法治培训和依法行政能力考试。",
+            "capacity",
+            "study",
+        ),
     ],
     "gamma_2021": [
-        ("一/(一)", ["依法有效化解社会矛盾纠纷"], "深化行政复议体制改革",
-         "深化行政复议体制改革，整合复议职责，提升行政复议公信力。", "disputes", "reconsideration"),
-        ("一/(二)", ["依法有效化解社会矛盾纠纷"], "加强人民调解",
-         "加强人民调解组织建设，推进行政调解，规范信访工作秩序。", "disputes", "mediation"),
-        ("二/(一)", ["健全依法行政制度体系"], "规范性文件清理",
-         "开展规范性文件专项清理，建立规范性文件备案审查衔接机制。", "rulemaking", "normative_documents"),
-        ("三/(一)", ["健全行政执法工作体系"], "推进三项制度",
-         "深入推进行政执法三项制度，执法公示、全过程记录、法制审核全面落实。", "enforcement", "three_systems"),
-        ("三/(二)", ["健全行政执法工作体系"], "完善裁量基准",
-         "完善行政裁量权基准制度，防止执法畸轻畸重。", "enforcement", "discretion"),
-        ("四/(一)", ["健全行政决策制度体系"], "严格决策程序",
-         "严格落实重大行政决策程序，决策前开展风险评估和专家论证，广泛听取公众意见。", "decisions", "decision_procedure"),
-        ("五/(一)", ["加强学法用法"], "领导干部学法",
-         "落实领导干部学法制度，每年组织法治培训，开展法律知识考试。", "capacity", "study"),
+        (
+            "一/(一)",
+            ["依法有效化解社会矛盾纠纷"],
+            "深化行政复议体制改革",
+            "深化行政复议体制改革，整合复议职责，提升行政复议公信力。",
+            "disputes",
+            "reconsideration",
+        ),
+        (
+            "一/(二)",
+            ["依法有效化解社会矛盾纠纷"],
+            "加强人民调解",
+            "加强人民调解组织建设，推进行政调解，规范信访工作秩序。",
+            "disputes",
+            "mediation",
+        ),
+        (
+            "二/(一)",
+            ["健全依法行政制度体系"],
+            "规范性文件清理",
+            "开展规范性文件专项清理，建立规范性文件备案审查衔接机制。",
+            "rulemaking",
+            "normative_documents",
+        ),
+        (
+            "三/(一)",
+            ["健全行政执法工作体系"],
+            "推进三项制度",
+            "深入推进行政执法三项制度，执法公示、全过程记录、法制审核全面落实。",
+            "enforcement",
+            "three_systems",
+        ),
+        (
+            "三/(二)",
+            ["健全行政执法工作体系"],
+            "完善裁量基准",
+            "完善行政裁量权基准制度，防止执法畸轻畸重。",
+            "enforcement",
+            "discretion",
+        ),
+        (
+            "四/(一)",
+            ["健全行政决策制度体系"],
+            "严格决策程序",
+            "严格落实重大行政决策程序，决策前开展风险评估和专家论证，广泛听取公众意见。",
+            "decisions",
+            "decision_procedure",
+        ),
+        (
+            "五/(一)",
+            ["加强学法用法"],
+            "领导干部学法",
+            "落实领导干部学法制度，每年组织法治培训，开展法律知识考试。",
+            "capacity",
+            "study",
+        ),
     ],
 }
 
@@ -134,11 +322,29 @@ DOCUMENTS = {
 def make_tasks(documents=DOCUMENTS) -> tuple[pd.DataFrame, pd.DataFrame]:
     task_rows, gold_rows = [], []
     for doc_id, items in documents.items():
-        task_rows.append({"doc_id": doc_id, "task_id": f"{doc_id}-F01", "kind": "framing", "path": "一",
-                          "headings": [], "title": "指导思想", "text": "以习近平新时代中国特色社会主义思想为指导。"})
+        task_rows.append(
+            {
+                "doc_id": doc_id,
+                "task_id": f"{doc_id}-F01",
+                "kind": "framing",
+                "path": "一",
+                "headings": [],
+                "title": "指导思想",
+                "text": "以习近平新时代中国特色社会主义思想为指导。",
+            }
+        )
         for n, (path, headings, title, text, theme, subtheme) in enumerate(items, start=1):
-            task_rows.append({"doc_id": doc_id, "task_id": f"{doc_id}-T{n:03d}", "kind": "task", "path": path,
-                              "headings": headings, "title": title, "text": text})
+            task_rows.append(
+                {
+                    "doc_id": doc_id,
+                    "task_id": f"{doc_id}-T{n:03d}",
+                    "kind": "task",
+                    "path": path,
+                    "headings": headings,
+                    "title": title,
+                    "text": text,
+                }
+            )
             gold_rows.append({"doc_id": doc_id, "path": path, "title": title, "theme": theme, "subtheme": subtheme})
     return pd.DataFrame(task_rows), pd.DataFrame(gold_rows)
 
@@ -238,18 +444,29 @@ def test_bad_level_and_missing_parent_rejected(tmp_path: Path) -> None:
 
 def test_load_gold_rejects_inconsistent_codes(tmp_path: Path, codebook: Codebook) -> None:
     path = tmp_path / "gold.csv"
-    pd.DataFrame([
-        {"doc_id": "a", "path": "一/1", "theme": "disputes", "subtheme": "litigation"},
-        {"doc_id": "a", "path": "一/2", "theme": "enforcement", "subtheme": "mediation"},
-    ]).to_csv(path, index=False)
+    pd.DataFrame(
+        [
+            {"doc_id": "a", "path": "一/1", "theme": "disputes", "subtheme": "litigation"},
+            {"doc_id": "a", "path": "一/2", "theme": "enforcement", "subtheme": "mediation"},
+        ]
+    ).to_csv(path, index=False)
     with pytest.raises(ReferenceDataError, match=r"row 3 \(a 一/2\): subtheme 'mediation' belongs to 'disputes'"):
         load_gold(path, codebook)
 
 
 def test_join_gold_reports_unmatched_rows(codebook: Codebook) -> None:
     tasks, gold = make_tasks()
-    gold = pd.concat([gold, pd.DataFrame([{"doc_id": "alpha_2017", "path": "九/9", "theme": "disputes"},
-                                          {"doc_id": "alpha_2017", "path": "一", "theme": "organisation"}])])
+    gold = pd.concat(
+        [
+            gold,
+            pd.DataFrame(
+                [
+                    {"doc_id": "alpha_2017", "path": "九/9", "theme": "disputes"},
+                    {"doc_id": "alpha_2017", "path": "一", "theme": "organisation"},
+                ]
+            ),
+        ]
+    )
     labelled, unmatched = join_gold(tasks, gold.fillna(""))
     assert len(labelled) == sum(len(v) for v in DOCUMENTS.values())
     # a path no task has, and a framing unit's path: both reported
@@ -269,28 +486,58 @@ def test_keyword_matcher_counts_longest_match_once(codebook: Codebook) -> None:
 def test_classifier_codes_unseen_sentences(codebook: Codebook) -> None:
     tasks, gold = make_tasks()
     model = ThemeClassifier(codebook).fit(tasks, gold)
-    new = pd.DataFrame([
-        {"doc_id": "new", "task_id": "new-T001", "kind": "task", "path": "二/(三)",
-         "headings": ["重点工作"], "title": "提升行政复议质效",
-         "text": "提升行政复议质效，依法纠正违法行政行为，发挥复议化解行政争议主渠道作用。"},
-        {"doc_id": "new", "task_id": "new-T002", "kind": "task", "path": "二/(四)",
-         "headings": ["重点工作"], "title": "规范执法行为",
-         "text": "全面落实行政执法公示、执法全过程记录和重大执法决定法制审核制度。"},
-        {"doc_id": "new", "task_id": "new-T003", "kind": "task", "path": "二/(五)",
-         "headings": ["重点工作"], "title": "严格文件管理",
-         "text": "加强规范性文件合法性审核，落实备案审查。"},
-        {"doc_id": "new", "task_id": "new-F01", "kind": "framing", "path": "一",
-         "headings": [], "title": "工作目标", "text": "建成法治政府。"},
-    ])
+    new = pd.DataFrame(
+        [
+            {
+                "doc_id": "new",
+                "task_id": "new-T001",
+                "kind": "task",
+                "path": "二/(三)",
+                "headings": ["重点工作"],
+                "title": "提升行政复议质效",
+                "text": "提升行政复议质效，依法纠正违法行政行为，发挥复议化解行政争议主渠道作用。",
+            },
+            {
+                "doc_id": "new",
+                "task_id": "new-T002",
+                "kind": "task",
+                "path": "二/(四)",
+                "headings": ["重点工作"],
+                "title": "规范执法行为",
+                "text": "全面落实行政执法公示、执法全过程记录和重大执法决定法制审核制度。",
+            },
+            {
+                "doc_id": "new",
+                "task_id": "new-T003",
+                "kind": "task",
+                "path": "二/(五)",
+                "headings": ["重点工作"],
+                "title": "严格文件管理",
+                "text": "加强规范性文件合法性审核，落实备案审查。",
+            },
+            {
+                "doc_id": "new",
+                "task_id": "new-F01",
+                "kind": "framing",
+                "path": "一",
+                "headings": [],
+                "title": "工作目标",
+                "text": "建成法治政府。",
+            },
+        ]
+    )
     predicted = model.predict(new)
     assert list(predicted.columns) == list(PREDICTION_COLUMNS)
     assert predicted["task_id"].tolist() == ["new-T001", "new-T002", "new-T003"]  # framing not coded
-    got = dict(zip(predicted["task_id"], zip(predicted["theme"], predicted["subtheme"])))
+    got = dict(zip(predicted["task_id"], zip(predicted["theme"], predicted["subtheme"], strict=False), strict=False))
     assert got["new-T001"] == ("disputes", "reconsideration")
     assert got["new-T002"] == ("enforcement", "three_systems")
     assert got["new-T003"] == ("rulemaking", "normative_documents")
     row = predicted.iloc[0]
-    assert row["theme_label_zh"] == "依法有效化解社会矛盾纠纷" and row["subtheme_label_en"] == "Administrative reconsideration"
+    assert (
+        row["theme_label_zh"] == "依法有效化解社会矛盾纠纷"
+        and row["subtheme_label_en"] == "Administrative reconsideration"
+    )
     assert predicted["theme_confidence"].between(0, 1).all()
     assert set(predicted["theme_source"]) <= {"model", "rule"}
     assert "复议" in row["theme_evidence"]
@@ -300,8 +547,19 @@ def test_codebook_examples_cover_codes_without_gold(codebook: Codebook) -> None:
     tasks, gold = make_tasks()
     model = ThemeClassifier(codebook).fit(tasks, gold)
     assert "emergency" not in set(gold["theme"])
-    new = pd.DataFrame([{"doc_id": "x", "task_id": "x-T001", "kind": "task", "path": "1", "headings": [],
-                         "title": "健全突发事件应对", "text": "依法做好突发事件应急处置，完善应急预案。"}])
+    new = pd.DataFrame(
+        [
+            {
+                "doc_id": "x",
+                "task_id": "x-T001",
+                "kind": "task",
+                "path": "1",
+                "headings": [],
+                "title": "健全突发事件应对",
+                "text": "依法做好突发事件应急处置，完善应急预案。",
+            }
+        ]
+    )
     assert model.predict(new)["theme"].item() == "emergency"
 
 
@@ -318,8 +576,11 @@ def test_fit_is_deterministic_and_order_independent(codebook: Codebook) -> None:
     first = ThemeClassifier(codebook).fit(tasks, gold).predict(tasks)
     second = ThemeClassifier(codebook).fit(tasks, gold).predict(tasks)
     pd.testing.assert_frame_equal(first, second)
-    shuffled = ThemeClassifier(codebook).fit(tasks.sample(frac=1, random_state=3),
-                                             gold.sample(frac=1, random_state=5)).predict(tasks)
+    shuffled = (
+        ThemeClassifier(codebook)
+        .fit(tasks.sample(frac=1, random_state=3), gold.sample(frac=1, random_state=5))
+        .predict(tasks)
+    )
     pd.testing.assert_frame_equal(first, shuffled)
 
 
@@ -328,7 +589,7 @@ def test_hierarchy_is_consistent_for_every_strategy(codebook: Codebook) -> None:
     for strategy in ("restrict", "derive", "combine", "auto"):
         model = ThemeClassifier(codebook, hierarchy=strategy).fit(tasks, gold)
         predicted = model.predict(tasks)
-        for theme, subtheme in zip(predicted["theme"], predicted["subtheme"]):
+        for theme, subtheme in zip(predicted["theme"], predicted["subtheme"], strict=False):
             if subtheme:
                 assert codebook.parent(subtheme) == theme
     auto = ThemeClassifier(codebook).fit(tasks, gold)
@@ -337,11 +598,22 @@ def test_hierarchy_is_consistent_for_every_strategy(codebook: Codebook) -> None:
 
 
 def test_rule_takes_over_when_model_is_unsure(codebook: Codebook) -> None:
-    tasks, gold = make_tasks()
+    tasks, _gold = make_tasks()
     # Trained on codebook examples only, with a strong regulariser: the model is unsure.
     model = ThemeClassifier(codebook, C=0.01, rule_below=0.99).fit(tasks, None)
-    new = pd.DataFrame([{"doc_id": "x", "task_id": "x-T001", "kind": "task", "path": "1", "headings": ["其他"],
-                         "title": "", "text": "做好行政应诉和出庭应诉，减少败诉。"}])
+    new = pd.DataFrame(
+        [
+            {
+                "doc_id": "x",
+                "task_id": "x-T001",
+                "kind": "task",
+                "path": "1",
+                "headings": ["其他"],
+                "title": "",
+                "text": "做好行政应诉和出庭应诉，减少败诉。",
+            }
+        ]
+    )
     predicted = model.predict(new).iloc[0]
     assert predicted["theme"] == "disputes"
     if predicted["theme_source"] == "rule":
@@ -361,8 +633,11 @@ def test_unfitted_and_bad_input(codebook: Codebook) -> None:
         ThemeClassifier(codebook).predict(make_tasks()[0])
     model = ThemeClassifier(codebook).fit(*make_tasks())
     with pytest.raises(InputError, match="missing column.*headings"):
-        model.predict(pd.DataFrame({"doc_id": ["a"], "task_id": ["a-T001"], "kind": ["task"], "path": ["1"],
-                                    "title": [""], "text": ["x"]}))
+        model.predict(
+            pd.DataFrame(
+                {"doc_id": ["a"], "task_id": ["a-T001"], "kind": ["task"], "path": ["1"], "title": [""], "text": ["x"]}
+            )
+        )
 
 
 # ------------------------------------------------------------------ baselines
@@ -378,26 +653,61 @@ def test_majority_baseline(codebook: Codebook) -> None:
 def test_keyword_baseline(codebook: Codebook) -> None:
     tasks, gold = make_tasks()
     baseline = KeywordBaseline(codebook).fit(tasks, gold)
-    new = pd.DataFrame([
-        {"doc_id": "x", "task_id": "x-T001", "kind": "task", "path": "1", "headings": [], "title": "",
-         "text": "人民调解和信访工作，调解纠纷。"},
-        {"doc_id": "x", "task_id": "x-T002", "kind": "task", "path": "2", "headings": [], "title": "",
-         "text": "提高行政效能。"},  # no keyword -> majority
-        {"doc_id": "x", "task_id": "x-T003", "kind": "task", "path": "3", "headings": [], "title": "",
-         "text": "推进立法和执法。"},  # tie 1:1 -> earlier code (rulemaking before enforcement)
-    ])
+    new = pd.DataFrame(
+        [
+            {
+                "doc_id": "x",
+                "task_id": "x-T001",
+                "kind": "task",
+                "path": "1",
+                "headings": [],
+                "title": "",
+                "text": "人民调解和信访工作，调解纠纷。",
+            },
+            {
+                "doc_id": "x",
+                "task_id": "x-T002",
+                "kind": "task",
+                "path": "2",
+                "headings": [],
+                "title": "",
+                "text": "提高行政效能。",
+            },  # no keyword -> majority
+            {
+                "doc_id": "x",
+                "task_id": "x-T003",
+                "kind": "task",
+                "path": "3",
+                "headings": [],
+                "title": "",
+                "text": "推进立法和执法。",
+            },  # tie 1:1 -> earlier code (rulemaking before enforcement)
+        ]
+    )
     predicted = baseline.predict(new)
     assert predicted[["theme", "subtheme"]].values.tolist() == [
-        ["disputes", "mediation"], ["disputes", "reconsideration"], ["rulemaking", "normative_documents"]]
+        ["disputes", "mediation"],
+        ["disputes", "reconsideration"],
+        ["rulemaking", "normative_documents"],
+    ]
 
 
 def test_heading_baseline_uses_headings_only(codebook: Codebook) -> None:
     tasks, gold = make_tasks()
     baseline = heading_baseline(codebook).fit(tasks, gold)
-    new = pd.DataFrame([
-        {"doc_id": "x", "task_id": "x-T001", "kind": "task", "path": "1",
-         "headings": ["坚持严格规范公正文明执法"], "title": "做好行政复议", "text": "行政复议。"},
-    ])
+    new = pd.DataFrame(
+        [
+            {
+                "doc_id": "x",
+                "task_id": "x-T001",
+                "kind": "task",
+                "path": "1",
+                "headings": ["坚持严格规范公正文明执法"],
+                "title": "做好行政复议",
+                "text": "行政复议。",
+            },
+        ]
+    )
     assert baseline.predict(new)["theme"].item() == "enforcement"
 
 
@@ -407,14 +717,34 @@ def test_heading_baseline_uses_headings_only(codebook: Codebook) -> None:
 def test_apply_overrides_wins(codebook: Codebook) -> None:
     tasks, gold = make_tasks()
     predicted = ThemeClassifier(codebook).fit(tasks, gold).predict(tasks)
-    overrides = pd.DataFrame([
-        {"task_id": "alpha_2017-T001", "theme": "oversight", "subtheme": "", "note": "监督复议", "coder": "李",
-         "coded_at": "2024-01-01T00:00:00+00:00"},
-        {"task_id": "beta_2019-T002", "theme": "decisions", "subtheme": "", "note": "", "coder": "王",
-         "coded_at": "2024-01-02T00:00:00+00:00"},
-        {"task_id": "gone-T001", "theme": "capacity", "subtheme": "study", "note": "", "coder": "王",
-         "coded_at": "2024-01-02T00:00:00+00:00"},
-    ])
+    overrides = pd.DataFrame(
+        [
+            {
+                "task_id": "alpha_2017-T001",
+                "theme": "oversight",
+                "subtheme": "",
+                "note": "监督复议",
+                "coder": "李",
+                "coded_at": "2024-01-01T00:00:00+00:00",
+            },
+            {
+                "task_id": "beta_2019-T002",
+                "theme": "decisions",
+                "subtheme": "",
+                "note": "",
+                "coder": "王",
+                "coded_at": "2024-01-02T00:00:00+00:00",
+            },
+            {
+                "task_id": "gone-T001",
+                "theme": "capacity",
+                "subtheme": "study",
+                "note": "",
+                "coder": "王",
+                "coded_at": "2024-01-02T00:00:00+00:00",
+            },
+        ]
+    )
     result = apply_overrides(predicted, overrides, codebook)
     first = result.set_index("task_id").loc["alpha_2017-T001"]
     assert (first["theme"], first["subtheme"], first["theme_source"]) == ("oversight", "", "override")

@@ -66,7 +66,11 @@ def test_every_separator_splits(clause: str, expected: list[str]) -> None:
 def test_and_inside_agency_names_is_not_a_separator() -> None:
     clause = "配合单位:县发展和改革局、县人力资源和社会保障局、县文化和旅游局与县住房和城乡建设局"
     assert names(parse_assignment(clause)) == [
-        "县发展和改革局", "县人力资源和社会保障局", "县文化和旅游局", "县住房和城乡建设局"]
+        "县发展和改革局",
+        "县人力资源和社会保障局",
+        "县文化和旅游局",
+        "县住房和城乡建设局",
+    ]
 
 
 def test_written_order_is_kept() -> None:
@@ -107,10 +111,19 @@ def test_split_units_helper() -> None:
 @pytest.mark.parametrize(
     "label, role",
     [
-        ("牵头单位", "lead"), ("牵头部门", "lead"), ("牵头", "lead"),
-        ("责任单位", "responsible"), ("责任部门", "responsible"), ("主办", "responsible"), ("主责", "responsible"),
-        ("配合单位", "support"), ("协办", "support"), ("参与", "support"), ("配合", "support"),
-        ("牽頭單位", "lead"), ("責任單位", "responsible"),  # traditional characters
+        ("牵头单位", "lead"),
+        ("牵头部门", "lead"),
+        ("牵头", "lead"),
+        ("责任单位", "responsible"),
+        ("责任部门", "responsible"),
+        ("主办", "responsible"),
+        ("主责", "responsible"),
+        ("配合单位", "support"),
+        ("协办", "support"),
+        ("参与", "support"),
+        ("配合", "support"),
+        ("牽頭單位", "lead"),
+        ("責任單位", "responsible"),  # traditional characters
     ],
 )
 def test_role_from_label(label: str, role: str) -> None:
@@ -119,8 +132,11 @@ def test_role_from_label(label: str, role: str) -> None:
 
 def test_several_labels_in_one_clause() -> None:
     mentions = parse_assignment("主办:区司法局;协办:区财政局、区人社局")
-    assert mentions == [UnitMention("区司法局", "responsible"), UnitMention("区财政局", "support"),
-                        UnitMention("区人社局", "support")]
+    assert mentions == [
+        UnitMention("区司法局", "responsible"),
+        UnitMention("区财政局", "support"),
+        UnitMention("区人社局", "support"),
+    ]
 
 
 def test_deadline_and_person_labels_are_not_units() -> None:
@@ -140,8 +156,11 @@ def test_label_without_colon_in_damaged_text() -> None:
 
 def test_clause_without_label_uses_verbs() -> None:
     mentions = parse_assignment("县司法局、县财政局牵头,各乡镇人民政府按职责分工负责")
-    assert mentions == [UnitMention("县司法局", "lead"), UnitMention("县财政局", "lead"),
-                        UnitMention("各乡镇人民政府", "responsible")]
+    assert mentions == [
+        UnitMention("县司法局", "lead"),
+        UnitMention("县财政局", "lead"),
+        UnitMention("各乡镇人民政府", "responsible"),
+    ]
 
 
 def test_clause_without_label_or_verb_defaults_to_responsible() -> None:
@@ -170,8 +189,11 @@ def test_inline_lead_then_responsible_by_duty() -> None:
 
 def test_inline_huitong() -> None:
     mentions = find_inline_assignments("局法规科会同人事科、办公室制定年度学法计划。")
-    assert mentions == [UnitMention("局法规科", "lead"), UnitMention("人事科", "support"),
-                        UnitMention("办公室", "support")]
+    assert mentions == [
+        UnitMention("局法规科", "lead"),
+        UnitMention("人事科", "support"),
+        UnitMention("办公室", "support"),
+    ]
 
 
 def test_inline_ignores_people_and_prepositions() -> None:
@@ -253,7 +275,11 @@ def test_parenthetical_second_name(normaliser: AgencyNormaliser) -> None:
 def test_generic_units(normaliser, raw, label) -> None:
     result = normaliser.normalise(raw)
     assert (result["generic"], result["canonical"], result["successor"], result["category"]) == (
-        True, label, label, "generic")
+        True,
+        label,
+        label,
+        "generic",
+    )
 
 
 def test_reform_crosswalk(normaliser: AgencyNormaliser) -> None:
@@ -300,8 +326,14 @@ def test_unused_aliases_are_warned(normaliser_fresh: AgencyNormaliser, caplog) -
 
 @pytest.fixture
 def reference_copy(tmp_path: Path) -> Path:
-    for name in ("agencies.csv", "agency_categories.csv", "reform_crosswalk.csv", "generic_units.csv",
-                 "unit_roles.csv", "place_names.csv"):
+    for name in (
+        "agencies.csv",
+        "agency_categories.csv",
+        "reform_crosswalk.csv",
+        "generic_units.csv",
+        "unit_roles.csv",
+        "place_names.csv",
+    ):
         shutil.copy(config.REFERENCE_DIR / name, tmp_path / name)
     return tmp_path
 
@@ -356,19 +388,32 @@ def test_missing_table_raises(reference_copy: Path) -> None:
 
 def _task(measures: list[tuple[str, list[str]]], task_id: str = "d1-T001") -> TaskUnit:
     return TaskUnit(
-        doc_id="d1", task_id=task_id, kind="task", seq=1, number="1.", path="一/1", level=3, headings=[],
-        title="", text="".join(t for t, _ in measures), span=(0, 1), raw_span=(0, 1),
-        measures=[Measure(i, text, (0, len(text)), (0, len(text)), clauses)
-                  for i, (text, clauses) in enumerate(measures)],
+        doc_id="d1",
+        task_id=task_id,
+        kind="task",
+        seq=1,
+        number="1.",
+        path="一/1",
+        level=3,
+        headings=[],
+        title="",
+        text="".join(t for t, _ in measures),
+        span=(0, 1),
+        raw_span=(0, 1),
+        measures=[
+            Measure(i, text, (0, len(text)), (0, len(text)), clauses) for i, (text, clauses) in enumerate(measures)
+        ],
     )
 
 
 def test_task_units_rows(normaliser: AgencyNormaliser) -> None:
-    task = _task([
-        ("清理规范性文件(牵头单位:县司法局、县政府办)。", ["牵头单位:县司法局、县政府办"]),
-        ("由县审计局牵头,县财政局配合,开展专项审计。", []),
-        ("加强培训。", []),
-    ])
+    task = _task(
+        [
+            ("清理规范性文件(牵头单位:县司法局、县政府办)。", ["牵头单位:县司法局、县政府办"]),
+            ("由县审计局牵头,县财政局配合,开展专项审计。", []),
+            ("加强培训。", []),
+        ]
+    )
     rows = task_units(task, normaliser, jurisdiction="某某县")
     assert [(r["measure_index"], r["canonical"], r["role"], r["source"]) for r in rows] == [
         (0, "司法局", "lead", "clause"),
@@ -396,17 +441,20 @@ def _units_frame(rows: list[tuple]) -> pd.DataFrame:
 def small_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     # Doc A: 4 tasks (+1 framing). T1: 司法局 (lead) + 财政局; T2: 司法局 + generic;
     # T3: 审计局 + an unmatched name; T4: nothing.  Framing F1 names 纪委监委 (ignored).
-    units = _units_frame([
-        ("A", "A-T001", 0, 0, "司法局", "lead", False, "exact"),
-        ("A", "A-T001", 0, 1, "财政局", "support", False, "exact"),
-        ("A", "A-T002", 0, 0, "司法局", "responsible", False, "alias"),
-        ("A", "A-T002", 1, 1, "有关部门(泛指)", "responsible", True, "generic"),
-        ("A", "A-T003", 0, 0, "审计局", "lead", False, "exact"),
-        ("A", "A-T003", 0, 1, "水库管理站", "support", False, "unmatched"),
-        ("A", "A-F01", 0, 0, "纪委监委", "lead", False, "alias"),
-    ])
+    units = _units_frame(
+        [
+            ("A", "A-T001", 0, 0, "司法局", "lead", False, "exact"),
+            ("A", "A-T001", 0, 1, "财政局", "support", False, "exact"),
+            ("A", "A-T002", 0, 0, "司法局", "responsible", False, "alias"),
+            ("A", "A-T002", 1, 1, "有关部门(泛指)", "responsible", True, "generic"),
+            ("A", "A-T003", 0, 0, "审计局", "lead", False, "exact"),
+            ("A", "A-T003", 0, 1, "水库管理站", "support", False, "unmatched"),
+            ("A", "A-F01", 0, 0, "纪委监委", "lead", False, "alias"),
+        ]
+    )
     tasks = pd.DataFrame(
-        [("A", f"A-T00{i}", "task") for i in range(1, 5)] + [("A", "A-F01", "framing")]
+        [("A", f"A-T00{i}", "task") for i in range(1, 5)]
+        + [("A", "A-F01", "framing")]
         + [("B", "B-T001", "task"), ("B", "B-T002", "task")],
         columns=["doc_id", "task_id", "kind"],
     )
@@ -450,10 +498,12 @@ def test_duty_metrics_with_empty_units_table(small_tables) -> None:
 
 def test_agency_pairs(small_tables) -> None:
     units, _, _ = small_tables
-    extra = _units_frame([
-        ("A", "A-T004", 0, 0, "财政局", "lead", False, "exact"),
-        ("A", "A-T004", 0, 1, "司法局", "support", False, "exact"),
-    ])
+    extra = _units_frame(
+        [
+            ("A", "A-T004", 0, 0, "财政局", "lead", False, "exact"),
+            ("A", "A-T004", 0, 1, "司法局", "support", False, "exact"),
+        ]
+    )
     pairs = agency_pairs(pd.concat([units, extra], ignore_index=True))
     assert list(pairs.columns) == ["doc_id", "agency_a", "agency_b", "n_shared_tasks"]
     # T1 and T4 share 司法局+财政局; T3 has 审计局+水库管理站; T2's generic unit and the framing unit F01
@@ -494,7 +544,10 @@ def _heldout() -> list[tuple[str, str]]:
 def test_heldout_unit_names_match(normaliser: AgencyNormaliser) -> None:
     cases = _heldout()
     assert len(cases) >= 60
-    wrong = [(raw, want, normaliser.normalise(raw)["canonical"]) for raw, want in cases
-             if normaliser.normalise(raw)["canonical"] != want or normaliser.normalise(raw)["match"] == "unmatched"]
+    wrong = [
+        (raw, want, normaliser.normalise(raw)["canonical"])
+        for raw, want in cases
+        if normaliser.normalise(raw)["canonical"] != want or normaliser.normalise(raw)["match"] == "unmatched"
+    ]
     rate = 1 - len(wrong) / len(cases)
     assert rate >= 0.95, wrong

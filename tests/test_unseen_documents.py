@@ -53,7 +53,7 @@ EXPECTATIONS = [_load(p) for p in EXPECTATION_FILES]
 IDS = [e["file"] for e in EXPECTATIONS]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parsed(file_name: str, doc_id: str) -> ParsedDocument:
     """Parse and annotate one fixture once per test session."""
     doc = parse_document(FIXTURES / file_name, doc_id)
@@ -221,9 +221,9 @@ def test_repairs_and_problems(expected):
     for repair in doc.repairs:
         assert 0 <= repair.raw_span[0] <= repair.raw_span[1] <= len(doc.original_text)
     for wanted in expected["problems_contain"]:
-        assert any(
-            p["stage"] == wanted["stage"] and wanted["contains"] in p["problem"] for p in doc.problems
-        ), f"no {wanted} among {doc.problems}"
+        assert any(p["stage"] == wanted["stage"] and wanted["contains"] in p["problem"] for p in doc.problems), (
+            f"no {wanted} among {doc.problems}"
+        )
 
 
 @pytest.mark.parametrize("expected", EXPECTATIONS, ids=IDS)
@@ -231,15 +231,15 @@ def test_spans_round_trip(expected):
     doc = doc_of(expected)
     n_original = len(doc.original_text)
     for unit in doc.units:
-        assert doc.text[unit.span[0]:unit.span[1]] == unit.text, unit.task_id
+        assert doc.text[unit.span[0] : unit.span[1]] == unit.text, unit.task_id
         assert 0 <= unit.raw_span[0] <= unit.raw_span[1] <= n_original, unit.task_id
         for measure in unit.measures:
-            assert doc.text[measure.span[0]:measure.span[1]] == measure.text, (unit.task_id, measure.index)
+            assert doc.text[measure.span[0] : measure.span[1]] == measure.text, (unit.task_id, measure.index)
             assert unit.span[0] <= measure.span[0] <= measure.span[1] <= unit.span[1], (unit.task_id, measure.index)
             assert 0 <= measure.raw_span[0] <= measure.raw_span[1] <= n_original
             assert unit.raw_span[0] <= measure.raw_span[0] and measure.raw_span[1] <= unit.raw_span[1]
         for target in unit.extra.get("targets", []):
-            assert doc.text[target["span_start"]:target["span_end"]] == target["text"], (unit.task_id, target)
+            assert doc.text[target["span_start"] : target["span_end"]] == target["text"], (unit.task_id, target)
 
 
 def test_html_page_saved_as_txt_gives_the_same_tasks():

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -111,7 +112,7 @@ def process_entries(
     """``process_entry`` over all entries in manifest order; unchanged documents come from ``cache``."""
     from analysis.engine import map_ordered
 
-    options = dict(jobs=jobs, engine=engine, scheduler=scheduler, progress=progress, desc="documents")
+    options = {"jobs": jobs, "engine": engine, "scheduler": scheduler, "progress": progress, "desc": "documents"}
     if cache is None:
         yield from map_ordered(process_entry, entries, **options)
     else:
@@ -204,16 +205,18 @@ def build_corpus(
     raw_dir = raw_dir or config.RAW_DIR
     out_dir = out_dir or config.PROCESSED_DIR
     entries, manifest_problems = load_manifest(manifest_path, raw_dir)
-    problems = [{k: p.to_dict()[k] for k in ("doc_id", "file", "stage", "severity", "problem")}
-                for p in manifest_problems]
+    problems = [
+        {k: p.to_dict()[k] for k in ("doc_id", "file", "stage", "severity", "problem")} for p in manifest_problems
+    ]
     failed = [p["doc_id"] for p in problems]
     # The cache lives with the tables it feeds, so builds into other folders never share or prune it.
     cache = DocumentCache(cache_dir or out_dir / ".document_cache") if use_cache else None
     writer = PartitionedWriter(out_dir)
     try:
         chunk: list[DocumentRows] = []
-        documents = process_entries(entries, jobs=jobs, progress=progress, engine=engine, scheduler=scheduler,
-                                    cache=cache)
+        documents = process_entries(
+            entries, jobs=jobs, progress=progress, engine=engine, scheduler=scheduler, cache=cache
+        )
         for doc_id, rows, problem in documents:
             if problem:
                 log.error("%s: %s", problem["file"], problem["problem"])
@@ -229,8 +232,12 @@ def build_corpus(
         writer.write("problems", tables.frame(problems, "problems"))
         writer.rewrite("tasks", lambda parts: code_task_parts(parts, jobs=jobs, progress=progress))
         summary = run_summary(writer, failed)
-        writer.commit({"run_report.md": run_report(writer, summary),
-                       "run_report.json": json.dumps(summary, ensure_ascii=False, indent=2, default=str)})
+        writer.commit(
+            {
+                "run_report.md": run_report(writer, summary),
+                "run_report.json": json.dumps(summary, ensure_ascii=False, indent=2, default=str),
+            }
+        )
     except BaseException:
         writer.abort()
         raise
@@ -254,13 +261,13 @@ def run_summary(writer: PartitionedWriter, failed: list[str]) -> dict[str, Any]:
     match = pd.concat([pd.read_parquet(p, columns=["match"]) for p in writer.parts("units")], ignore_index=True)
     per_document = documents[["doc_id", "n_tasks", "n_framing", "n_measures", "n_repairs", "n_problems"]]
     return {
-        "n_documents": int(len(documents)),
+        "n_documents": len(documents),
         "n_failed": len(failed),
         "failed": failed,
         "n_tasks": int(documents["n_tasks"].sum()) if len(documents) else 0,
         "n_errors": int((problems["severity"] == "error").sum()),
         "n_warnings": int((problems["severity"] == "warning").sum()),
-        "n_unit_mentions": int(len(match)),
+        "n_unit_mentions": len(match),
         "n_unmatched_units": int((match["match"] == "unmatched").sum()),
         "per_document": per_document.astype(object).where(per_document.notna(), None).to_dict(orient="records"),
     }

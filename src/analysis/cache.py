@@ -28,18 +28,19 @@ not cached: they are retried on the next build.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.metadata
 import json
 import logging
-import os
 import pickle
 import re
 import time
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from analysis import config
 from analysis.store import atomic_path
@@ -49,19 +50,27 @@ log = logging.getLogger(__name__)
 DocumentRows = dict[str, list[dict[str, Any]]]
 MAGIC = b"ANALYSIS-ROWS-1\n"
 SUFFIX = ".pkl.z"
+# Modules are named by their dotted path inside the package ("parse.pipeline"), so a
+# module moved into another folder is a different input and a stale cache entry is
+# never served for it.
 # The theme stage runs after the per-document stage (over the whole tasks table).
-THEME_STAGE_MODULES = frozenset({"themes.py", "segment.py"})
+THEME_STAGE_MODULES = frozenset({"themes", "segment"})
 THEME_STAGE_REFERENCE = frozenset({"codebook.csv", "domain_dictionary.txt"})
 # Libraries whose behaviour shapes the per-document rows.
 ROW_LIBRARIES = (
-    "opencc-python-reimplemented", "rjieba", "cn2an", "charset-normalizer", "beautifulsoup4", "lxml",
-    "python-docx", "pypdf",
+    "opencc-python-reimplemented",
+    "rjieba",
+    "cn2an",
+    "charset-normalizer",
+    "beautifulsoup4",
+    "lxml",
+    "python-docx",
+    "pypdf",
 )
 # Modules the per-document stage starts from (build.process_entry calls these;
 # build.py itself imports the theme stage only to code themes afterwards).
 PER_DOCUMENT_ROOTS = ("pipeline", "tables", "units", "targets")
-_IMPORT_ANALYSIS_MODULE = re.compile(r"^\s*(?:from|import)\s+analysis\.(\w+)", re.M)
-_IMPORT_FROM_PACKAGE = re.compile(r"^\s*from\s+analysis\s+import\s+(\([^)]*\)|[^\n]+)", re.M)
+PACKAGE_NAME = "analysis"
 
 
 def _is_documentation(path: Path) -> bool:
@@ -72,40 +81,93 @@ def _is_theme_data(path: Path) -> bool:
     return path.name in THEME_STAGE_REFERENCE or "theme" in path.name.lower()
 
 
-def imported_modules(source: Path) -> set[str]:
-    """Names of the ``analysis`` modules a source file imports (anywhere in it)."""
-    text = source.read_text(encoding="utf-8")
-    names = set(_IMPORT_ANALYSIS_MODULE.findall(text))
-    for imported in _IMPORT_FROM_PACKAGE.findall(text):
-        names.update(name.strip().split(" as ")[0] for name in imported.strip("()").split(","))
-    return {name for name in names if name}
+def package_modules(package_dir: Path) -> dict[str, Path]:
+    """Every module of the package by dotted name relative to it (``core.text``; a package is its ``__init__``)."""
+    modules: dict[str, Path] = {}
+    for path in sorted(package_dir.rglob("*.py")):
+        parts = path.relative_to(package_dir).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and all(part.isidentifier() for part in parts):
+            modules[".".join(parts)] = path
+    return modules
+
+
+def imported_modules(source: Path, module: str = "", known: Iterable[str] | None = None) -> set[str]:
+    """Dotted names of the package modules a source file imports, anywhere in it (parsed, not pattern-matched).
+
+    ``from analysis.core import text`` names ``core.text`` when that is a module
+    (``known``), else ``core``; relative imports are resolved against ``module``.
+    """
+    known_names = set(known) if known is not None else None
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_bytes(), filename=str(source))):
+        if isinstance(node, ast.Import):
+            names.update(_inside_package(alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve_from(node, module, source.name == "__init__.py")
+            if base is None:
+                continue
+            names.add(base)
+            for alias in node.names:
+                child = f"{base}.{alias.name}" if base else alias.name
+                if known_names is None or child in known_names:
+                    names.add(child)
+    # Importing ``a.b.c`` runs the packages ``a`` and ``a.b`` too.
+    names |= {".".join(name.split(".")[:i]) for name in names for i in range(1, name.count(".") + 1)}
+    return {name for name in names if name and (known_names is None or name in known_names)}
+
+
+def _inside_package(name: str) -> str:
+    prefix = PACKAGE_NAME + "."
+    return name[len(prefix) :] if name.startswith(prefix) else ""
+
+
+def _resolve_from(node: ast.ImportFrom, module: str, is_package: bool) -> str | None:
+    """The package-relative dotted name an ``from X import …`` statement starts from (None: outside the package)."""
+    if node.level == 0:
+        if node.module == PACKAGE_NAME:
+            return ""
+        inside = _inside_package(node.module or "")
+        return inside or None
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+    if node.module:
+        parts = [*parts, *node.module.split(".")]
+    return ".".join(parts)
 
 
 def per_document_modules(package_dir: Path) -> set[str]:
-    """Modules reachable by import from the per-document stage's entry modules."""
+    """Modules reachable by import from the per-document stage's entry modules (dotted names)."""
+    modules = package_modules(package_dir)
     seen: set[str] = set()
     todo = list(PER_DOCUMENT_ROOTS)
     while todo:
         name = todo.pop()
-        source = package_dir / f"{name}.py"
-        if name in seen or not source.is_file():
+        if name in seen or name not in modules:
             continue
         seen.add(name)
-        todo.extend(imported_modules(source) - seen)
+        todo.extend(imported_modules(modules[name], name, modules) - seen)
     return seen
 
 
 def version_inputs(package_dir: Path | None = None) -> list[Path]:
-    """The files :func:`pipeline_version` hashes: package sources, then reference data."""
+    """The files :func:`pipeline_version` hashes: package sources (every folder), then reference data."""
     package_dir = package_dir or config.PACKAGE_DIR
     reachable = per_document_modules(package_dir)
-    theme_stage_used = any(Path(name).stem in reachable for name in THEME_STAGE_MODULES)
+    theme_stage_used = bool(reachable & THEME_STAGE_MODULES)
     if theme_stage_used:
         log.info("the per-document stage imports the theme stage: the codebook counts in the pipeline version")
-    modules = [p for p in sorted(package_dir.glob("*.py")) if theme_stage_used or p.name not in THEME_STAGE_MODULES]
+    modules = package_modules(package_dir)
+    sources = sorted(
+        (path for name, path in modules.items() if theme_stage_used or name not in THEME_STAGE_MODULES),
+        key=lambda path: path.relative_to(package_dir).as_posix(),
+    )
     reference = sorted(p for p in (package_dir / "reference").rglob("*") if p.is_file())
     data = [p for p in reference if not _is_documentation(p) and (theme_stage_used or not _is_theme_data(p))]
-    return modules + data
+    return sources + data
 
 
 def pipeline_version(package_dir: Path | None = None) -> str:
@@ -120,7 +182,7 @@ def pipeline_version(package_dir: Path | None = None) -> str:
             version = importlib.metadata.version(library)
         except importlib.metadata.PackageNotFoundError:
             version = "absent"
-        digest.update(f"{library}=={version}\0".encode("utf-8"))
+        digest.update(f"{library}=={version}\0".encode())
     return digest.hexdigest()
 
 
@@ -183,12 +245,13 @@ class DocumentCache:
         try:
             if not data.startswith(MAGIC):
                 raise ValueError("not a cache file (bad header)")
-            payload = pickle.loads(zlib.decompress(data[len(MAGIC):]))
+            payload = pickle.loads(zlib.decompress(data[len(MAGIC) :]))
             if not isinstance(payload, dict) or payload.get("key") != key or not isinstance(payload.get("rows"), dict):
                 raise ValueError("entry holds another key or no rows")
-        except Exception as exc:  # noqa: BLE001 - any damage is a miss, see module docstring
-            log.warning("cache entry %s is unreadable (%s: %s); parsing the document again", path,
-                        type(exc).__name__, exc)
+        except Exception as exc:
+            log.warning(
+                "cache entry %s is unreadable (%s: %s); parsing the document again", path, type(exc).__name__, exc
+            )
             self.stats.corrupt += 1
             self.stats.misses += 1
             return None
@@ -258,8 +321,8 @@ def map_cached(
             keys.append(None)  # unreadable: process_entry reports it
     cache.used_keys = {k for k in keys if k is not None}
     hit = [key is not None and key in cache for key in keys]
-    misses = iter(map_ordered(process, [e for e, h in zip(entries, hit) if not h], **engine_options))
-    for entry, key, was_hit in zip(entries, keys, hit):
+    misses = iter(map_ordered(process, [e for e, h in zip(entries, hit, strict=False) if not h], **engine_options))
+    for entry, key, was_hit in zip(entries, keys, hit, strict=False):
         rows = cache.get(key) if was_hit and key is not None else None
         if rows is not None:
             yield entry.doc_id, rows, None
@@ -269,7 +332,7 @@ def map_cached(
         else:
             cache.stats.misses += 1
             outcome = next(misses)
-        doc_id, fresh_rows, problem = outcome
+        _doc_id, fresh_rows, problem = outcome
         if fresh_rows is not None and problem is None and key is not None:
             cache.put(key, fresh_rows)
         yield outcome

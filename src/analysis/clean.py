@@ -39,7 +39,9 @@ FURNITURE_PATTERNS_FILE = "furniture_patterns.csv"
 POSITION_ANYWHERE = "anywhere"
 POSITION_EDGE = "edge"
 
-_SPACE_VARIANTS = frozenset("\u00a0\u3000\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f")
+_SPACE_VARIANTS = frozenset(
+    "\u00a0\u3000\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"
+)
 _LINE_BREAK_VARIANTS = frozenset("\x0b\x0c")
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 _FULLWIDTH_FIRST, _FULLWIDTH_LAST, _FULLWIDTH_OFFSET = 0xFF01, 0xFF5E, 0xFEE0
@@ -98,9 +100,7 @@ def _load(path: Path) -> tuple[FurniturePattern, ...]:
 # --------------------------------------------------------------------------- entry point
 
 
-def clean(
-    aligned: AlignedText, patterns: tuple[FurniturePattern, ...] | None = None
-) -> tuple[AlignedText, list[dict]]:
+def clean(aligned: AlignedText, patterns: tuple[FurniturePattern, ...] | None = None) -> tuple[AlignedText, list[dict]]:
     """Remove furniture and normalise whitespace.
 
     Returns the cleaned text and one dict per removed furniture block:

@@ -17,8 +17,8 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from analysis import config
 from analysis.errors import AnalysisError, InputError
@@ -54,9 +54,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     if len(documents):
         print(documents[summary_columns].to_string(index=False))
     problems = result.table("problems")
-    print(f"\n{len(documents)} document(s) built, {len(result.failed)} failed, "
-          f"{result.summary['n_warnings']} warning(s), {result.summary['n_unmatched_units']} unmatched unit name(s); "
-          f"run report: {result.out_dir / 'run_report.md'}")
+    print(
+        f"\n{len(documents)} document(s) built, {len(result.failed)} failed, "
+        f"{result.summary['n_warnings']} warning(s), {result.summary['n_unmatched_units']} unmatched unit name(s); "
+        f"run report: {result.out_dir / 'run_report.md'}"
+    )
     for _, row in problems[problems["severity"] == "error"].iterrows():
         print(f"ERROR {row['file'] or row['doc_id']}: {row['problem']}", file=sys.stderr)
     return 0 if result.ok else 1
@@ -129,8 +131,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -138,14 +141,25 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--manifest", help=f"manifest CSV (default {config.MANIFEST_PATH})")
     build.add_argument("--raw-dir", help=f"folder of the raw documents (default {config.RAW_DIR})")
     build.add_argument("--out", help=f"output folder (default {config.PROCESSED_DIR})")
-    build.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                       help="worker processes (default: all cores; output identical to --jobs 1)")
+    build.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: all cores; output identical to --jobs 1)",
+    )
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
-    build.add_argument("--engine", choices=["local", "dask"], default="local",
-                       help="where per-document work runs (dask: a Dask cluster)")
+    build.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="where per-document work runs (dask: a Dask cluster)",
+    )
     build.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: local cluster)")
-    build.add_argument("--no-cache", action="store_true",
-                       help="reprocess every document (default: unchanged documents come from data/cache)")
+    build.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="reprocess every document (default: unchanged documents come from data/cache)",
+    )
     build.set_defaults(func=cmd_build)
 
     extract = sub.add_parser("extract", help="one document from any path → JSON Lines on stdout")
@@ -180,8 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return int(args.func(args))
     except AnalysisError as error:

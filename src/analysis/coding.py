@@ -44,8 +44,10 @@ def gold_tasks(gold: pd.DataFrame, manifest_path: Path | None = None, raw_dir: P
     found = [e for e in entries if e.doc_id in wanted]
     missing = wanted - {e.doc_id for e in found}
     if missing:
-        log.warning("gold annotations name documents not in the manifest (not used for training): %s",
-                    ", ".join(sorted(missing)))
+        log.warning(
+            "gold annotations name documents not in the manifest (not used for training): %s",
+            ", ".join(sorted(missing)),
+        )
     return tasks_frame(parse_document(e.path, e.doc_id, e.metadata) for e in found)
 
 
@@ -56,7 +58,7 @@ def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
         [h for h in str(value).split(" > ") if h] if isinstance(value, str) else list(value or [])
         for value in tasks["headings"]
     ]
-    return frame.astype({c: object for c in ("doc_id", "task_id", "kind", "path", "title", "text")})
+    return frame.astype(dict.fromkeys(("doc_id", "task_id", "kind", "path", "title", "text"), object))
 
 
 @dataclass
@@ -75,7 +77,7 @@ class ThemeCoder:
         manifest_path: Path | None = None,
         raw_dir: Path | None = None,
         overrides_path: Path | None = None,
-    ) -> "ThemeCoder":
+    ) -> ThemeCoder:
         """Fit on the project's gold annotations (cached per process for the default paths)."""
         if gold_path is manifest_path is raw_dir is overrides_path is None:
             return _default_coder()
@@ -92,8 +94,9 @@ class ThemeCoder:
         return predictions[list(PREDICTION_COLUMNS)]
 
 
-def _fit(gold_path: Path | None, manifest_path: Path | None, raw_dir: Path | None,
-         overrides_path: Path | None) -> ThemeCoder:
+def _fit(
+    gold_path: Path | None, manifest_path: Path | None, raw_dir: Path | None, overrides_path: Path | None
+) -> ThemeCoder:
     from analysis.review import load_overrides
 
     codebook = Codebook.load()
@@ -118,7 +121,9 @@ def classifier_key() -> str:
     import sklearn
 
     digest = hashlib.sha256(pipeline_version(config.PACKAGE_DIR).encode())
-    inputs = sorted(config.PACKAGE_DIR.glob("*.py")) + sorted(config.REFERENCE_DIR.glob("*"))
+    # Every source file in every folder of the package, named by its path inside it
+    # (a module moved to another folder changes the key).
+    inputs = sorted(config.PACKAGE_DIR.rglob("*.py")) + sorted(config.REFERENCE_DIR.glob("*"))
     inputs += [GOLD_PATH, config.MANIFEST_PATH]
     if GOLD_PATH.is_file():
         gold = pd.read_csv(GOLD_PATH, dtype=str, usecols=["doc_id"])
@@ -126,9 +131,17 @@ def classifier_key() -> str:
         inputs += sorted(e.path for e in entries if e.doc_id in set(gold["doc_id"]))
     for path in inputs:
         if path.is_file():
-            digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+            digest.update(_key_name(path).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     digest.update(f"sklearn=={sklearn.__version__}".encode())
     return digest.hexdigest()
+
+
+def _key_name(path: Path) -> str:
+    """A key input's name: its path inside the package (or the project), so a moved file changes the key."""
+    for base in (config.PACKAGE_DIR, config.ROOT):
+        if path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+    return path.name
 
 
 @functools.lru_cache(maxsize=1)

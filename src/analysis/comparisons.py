@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import Any, Hashable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -116,7 +117,9 @@ _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 # Loading and labels
 
 
-def load_tables(processed_dir: Path | str | None = None, names: tuple[str, ...] = TABLE_NAMES) -> dict[str, pd.DataFrame]:
+def load_tables(
+    processed_dir: Path | str | None = None, names: tuple[str, ...] = TABLE_NAMES
+) -> dict[str, pd.DataFrame]:
     """The processed tables (``build`` output) by name, read with :func:`analysis.store.read_table`."""
     folder = Path(processed_dir) if processed_dir is not None else config.PROCESSED_DIR
     return {name: read_table(name, folder) for name in names}
@@ -149,8 +152,11 @@ def document_labels(documents: pd.DataFrame) -> pd.DataFrame:
     frame = documents[["doc_id", "jurisdiction", "jurisdiction_en", "issued_year"]].copy()
     labels = pd.DataFrame({"doc_id": frame["doc_id"].astype(str)})
     for lang, column in (("zh", "jurisdiction"), ("en", "jurisdiction_en")):
-        names = frame[column].where(frame[column].notna() & (frame[column].astype(str).str.strip() != ""),
-                                    frame["doc_id"]).astype(str)
+        names = (
+            frame[column]
+            .where(frame[column].notna() & (frame[column].astype(str).str.strip() != ""), frame["doc_id"])
+            .astype(str)
+        )
         years = frame["issued_year"].map(_year_text)
         label = (names + " " + years).str.strip()
         shared = label.duplicated(keep=False)
@@ -175,8 +181,9 @@ def with_doc_labels(frame: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFram
     return merged[first + [c for c in merged.columns if c not in first]]
 
 
-def add_labels(frame: pd.DataFrame, key: str, labels: Mapping[Hashable, Mapping[str, str]],
-               base: str | None = None) -> pd.DataFrame:
+def add_labels(
+    frame: pd.DataFrame, key: str, labels: Mapping[Hashable, Mapping[str, str]], base: str | None = None
+) -> pd.DataFrame:
     """``frame`` with ``{base}_zh`` / ``{base}_en`` display columns for ``frame[key]``.
 
     ``base`` defaults to ``{key}_label``.  A key without a label is shown as
@@ -192,8 +199,9 @@ def add_labels(frame: pd.DataFrame, key: str, labels: Mapping[Hashable, Mapping[
     return frame
 
 
-def describe_extreme(frame: pd.DataFrame, column: str, label: str = "doc_label_zh", *, largest: bool = True,
-                     value_format: str = "{:g}") -> str:
+def describe_extreme(
+    frame: pd.DataFrame, column: str, label: str = "doc_label_zh", *, largest: bool = True, value_format: str = "{:g}"
+) -> str:
     """``"天门市 2017 (36)"``: the row(s) with the largest (or smallest) ``column``, ties all named.
 
     Rows with a missing value are ignored; ``"none"`` when no row has one.
@@ -261,7 +269,7 @@ def documents_by_year_level(documents: pd.DataFrame) -> pd.DataFrame:
     counts = count_by(documents.assign(admin_level=documents["admin_level"].fillna("")), ["issued_year", "admin_level"])
     counts.insert(0, "year", counts["issued_year"].map(lambda v: _year_text(v) or "?"))
     for lang in ("zh", "en"):
-        counts[f"level_{lang}"] = counts["admin_level"].map(lambda v: admin_level_label(v, lang))
+        counts[f"level_{lang}"] = counts["admin_level"].map(lambda v, lang=lang: admin_level_label(v, lang))
     return counts
 
 
@@ -318,8 +326,12 @@ def coverage_matrix(
     rows = task_rows(tasks)
     keys = _theme_keys(rows, column, codes)
     columns = codes + ([UNCODED] if (keys == UNCODED).any() else [])
-    matrix = pd.crosstab(rows["doc_id"], keys).reindex(index=list(documents["doc_id"]), columns=columns,
-                                                       fill_value=0).fillna(0).astype(int)
+    matrix = (
+        pd.crosstab(rows["doc_id"], keys)
+        .reindex(index=list(documents["doc_id"]), columns=columns, fill_value=0)
+        .fillna(0)
+        .astype(int)
+    )
     if value == "share":
         totals = matrix.sum(axis=1)
         matrix = matrix.div(totals.where(totals > 0), axis=0)
@@ -332,8 +344,14 @@ def coverage_matrix(
     return matrix
 
 
-def coverage_table(tasks: pd.DataFrame, documents: pd.DataFrame, level: int = 1, value: str = "count",
-                   *, codebook: Codebook | None = None) -> pd.DataFrame:
+def coverage_table(
+    tasks: pd.DataFrame,
+    documents: pd.DataFrame,
+    level: int = 1,
+    value: str = "count",
+    *,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
     """:func:`coverage_matrix` as a flat table (doc_id, jurisdiction, year, labels, one column per code)."""
     matrix = coverage_matrix(tasks, documents, level, value, lang=None, codebook=codebook)
     matrix.columns.name = None
@@ -355,16 +373,18 @@ def theme_omissions(tasks: pd.DataFrame, documents: pd.DataFrame, codebook: Code
     for doc_id, row in counts.iterrows():
         covered = [code for code in themes if row[code] > 0]
         omitted = [code for code in themes if row[code] == 0]
-        rows.append({
-            "doc_id": doc_id,
-            "n_tasks": int(row.sum()),
-            "n_themes_covered": len(covered),
-            "n_themes_omitted": len(omitted),
-            "covered": ";".join(covered),
-            "omitted": ";".join(omitted),
-            "omitted_zh": "；".join(codebook.label(c, "zh") for c in omitted),
-            "omitted_en": "; ".join(codebook.label(c, "en") for c in omitted),
-        })
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "n_tasks": int(row.sum()),
+                "n_themes_covered": len(covered),
+                "n_themes_omitted": len(omitted),
+                "covered": ";".join(covered),
+                "omitted": ";".join(omitted),
+                "omitted_zh": "；".join(codebook.label(c, "zh") for c in omitted),
+                "omitted_en": "; ".join(codebook.label(c, "en") for c in omitted),
+            }
+        )
     return with_doc_labels(pd.DataFrame(rows), documents)
 
 
@@ -388,16 +408,18 @@ def emphasis_by_year(tasks: pd.DataFrame, documents: pd.DataFrame, codebook: Cod
         year_counts, year_shares = counts[in_year.to_numpy()], shares[in_year.to_numpy()]
         total = year_counts.to_numpy().sum()
         for code in counts.columns:
-            rows.append({
-                "issued_year": year,
-                "theme": code,
-                "theme_label_zh": labels[code]["zh"],
-                "theme_label_en": labels[code]["en"],
-                "n_documents": len(year_counts),
-                "n_tasks": int(year_counts[code].sum()),
-                "task_share": year_counts[code].sum() / total,
-                "mean_doc_share": float(year_shares[code].mean()),
-            })
+            rows.append(
+                {
+                    "issued_year": year,
+                    "theme": code,
+                    "theme_label_zh": labels[code]["zh"],
+                    "theme_label_en": labels[code]["en"],
+                    "n_documents": len(year_counts),
+                    "n_tasks": int(year_counts[code].sum()),
+                    "task_share": year_counts[code].sum() / total,
+                    "mean_doc_share": float(year_shares[code].mean()),
+                }
+            )
     result = pd.DataFrame(rows)
     if len(result):
         result["issued_year"] = result["issued_year"].astype("Int64")
@@ -467,21 +489,29 @@ def gangyao_alignment(tasks: pd.DataFrame, documents: pd.DataFrame, codebook: Co
         extra = [NO_COUNTERPART] if any(not found for found in mapping.values()) else []
         extra += [UNCODED] if (code == UNCODED).any() else []
         targets = [[UNCODED] if c == UNCODED else (mapping[c] or [NO_COUNTERPART]) for c in code]
-        links = pd.DataFrame({"doc_id": rows["doc_id"].to_numpy(), "section": targets,
-                              "weight": [1 / len(t) for t in targets]}).explode("section")
-        weights = (links.groupby(["doc_id", "section"])["weight"].sum().unstack(fill_value=0.0)
-                   if len(links) else pd.DataFrame())
+        links = pd.DataFrame(
+            {"doc_id": rows["doc_id"].to_numpy(), "section": targets, "weight": [1 / len(t) for t in targets]}
+        ).explode("section")
+        weights = (
+            links.groupby(["doc_id", "section"])["weight"].sum().unstack(fill_value=0.0)
+            if len(links)
+            else pd.DataFrame()
+        )
         weights = weights.reindex(index=list(documents["doc_id"]), columns=sections + extra).fillna(0.0)
         totals = task_rows(tasks).groupby("doc_id").size().reindex(weights.index, fill_value=0)
         for doc_id, row in weights.iterrows():
             for section, n in row.items():
                 special = SPECIAL_LABELS.get(section)
-                records.append({
-                    "doc_id": doc_id, "edition": edition, "section": section,
-                    "section_title": special["zh"] if special else titles.get(section, ""),
-                    "n_tasks": float(n),
-                    "task_share": float(n) / totals[doc_id] if totals[doc_id] else float("nan"),
-                })
+                records.append(
+                    {
+                        "doc_id": doc_id,
+                        "edition": edition,
+                        "section": section,
+                        "section_title": special["zh"] if special else titles.get(section, ""),
+                        "n_tasks": float(n),
+                        "task_share": float(n) / totals[doc_id] if totals[doc_id] else float("nan"),
+                    }
+                )
     result = pd.DataFrame(records)
     result["edition"] = result["edition"].astype("Int64")
     return with_doc_labels(result, documents)
@@ -501,7 +531,7 @@ def section_labels(alignment: pd.DataFrame, edition: int) -> dict[Hashable, dict
     """``{section: {"zh": "五 健全…", "en": "Section 五"}}`` for :func:`gangyao_matrix` columns."""
     rows = alignment[alignment["edition"] == edition].drop_duplicates("section")
     labels: dict[Hashable, dict[str, str]] = {}
-    for section, title in zip(rows["section"], rows["section_title"]):
+    for section, title in zip(rows["section"], rows["section_title"], strict=False):
         if section in SPECIAL_LABELS:
             labels[section] = dict(SPECIAL_LABELS[section])
         else:
@@ -509,8 +539,9 @@ def section_labels(alignment: pd.DataFrame, edition: int) -> dict[Hashable, dict
     return labels
 
 
-def theme_profile(tasks: pd.DataFrame, documents: pd.DataFrame, doc_id: str,
-                  codebook: Codebook | None = None) -> pd.DataFrame:
+def theme_profile(
+    tasks: pd.DataFrame, documents: pd.DataFrame, doc_id: str, codebook: Codebook | None = None
+) -> pd.DataFrame:
     """One plan's level-1 theme shares next to the corpus average (mean share over plans with tasks).
 
     Long table: ``theme, theme_label_zh, theme_label_en, series
@@ -526,10 +557,17 @@ def theme_profile(tasks: pd.DataFrame, documents: pd.DataFrame, doc_id: str,
         "corpus_mean": ({"zh": "全部文件平均", "en": "Corpus mean"}, shares.dropna(how="all").mean()),
     }
     rows = [
-        {"theme": code, "theme_label_zh": labels[code]["zh"], "theme_label_en": labels[code]["en"],
-         "series": key, "series_label_zh": names["zh"], "series_label_en": names["en"],
-         "task_share": float(values[code])}
-        for key, (names, values) in series.items() for code in shares.columns
+        {
+            "theme": code,
+            "theme_label_zh": labels[code]["zh"],
+            "theme_label_en": labels[code]["en"],
+            "series": key,
+            "series_label_zh": names["zh"],
+            "series_label_en": names["en"],
+            "task_share": float(values[code]),
+        }
+        for key, (names, values) in series.items()
+        for code in shares.columns
     ]
     return pd.DataFrame(rows)
 
@@ -544,9 +582,10 @@ def category_labels(reference_dir: Path | None = None) -> dict[Hashable, dict[st
     from analysis.units import CATEGORIES_FILE
 
     folder = Path(reference_dir) if reference_dir else config.REFERENCE_DIR
-    table = read_csv_strict(folder / CATEGORIES_FILE,
-                            TableSchema(required=("code", "label_zh", "label_en"), optional=("note",),
-                                        unique=(("code",),)))
+    table = read_csv_strict(
+        folder / CATEGORIES_FILE,
+        TableSchema(required=("code", "label_zh", "label_en"), optional=("note",), unique=(("code",),)),
+    )
     labels: dict[Hashable, dict[str, str]] = {
         row.code: {"zh": row.label_zh, "en": row.label_en} for row in table.itertuples()
     }
@@ -574,8 +613,7 @@ def assignment_status(units: pd.DataFrame, tasks: pd.DataFrame) -> pd.Series:
     named = set(frame.loc[~generic, "task_id"])
     any_unit = set(frame["task_id"])
     status = [
-        "named" if task in named else GENERIC_ONLY if task in any_unit else NOT_ASSIGNED
-        for task in rows["task_id"]
+        "named" if task in named else GENERIC_ONLY if task in any_unit else NOT_ASSIGNED for task in rows["task_id"]
     ]
     return pd.Series(status, index=pd.Index(rows["task_id"], name="task_id"), name="assignment")
 
@@ -594,16 +632,30 @@ def top_agencies(units: pd.DataFrame, tasks: pd.DataFrame, doc_id: str | None = 
     frame = units[units["task_id"].isin(rows["task_id"])]
     named = frame[~_generic_flags(frame)]
     grouped = named.groupby(["canonical", "category"])
-    result = pd.DataFrame({
-        "n_tasks": grouped["task_id"].nunique(),
-        "n_lead": named[named["role"] == "lead"].groupby(["canonical", "category"])["task_id"].nunique(),
-    }).fillna(0).astype(int).reset_index()
-    return result.sort_values(["n_tasks", "n_lead", "canonical"], ascending=[False, False, True]).head(top) \
+    result = (
+        pd.DataFrame(
+            {
+                "n_tasks": grouped["task_id"].nunique(),
+                "n_lead": named[named["role"] == "lead"].groupby(["canonical", "category"])["task_id"].nunique(),
+            }
+        )
+        .fillna(0)
+        .astype(int)
+        .reset_index()
+    )
+    return (
+        result.sort_values(["n_tasks", "n_lead", "canonical"], ascending=[False, False, True])
+        .head(top)
         .reset_index(drop=True)
+    )
 
 
-def category_theme_matrix(units: pd.DataFrame, tasks: pd.DataFrame, codebook: Codebook | None = None,
-                          categories: Mapping[Hashable, Any] | None = None) -> pd.DataFrame:
+def category_theme_matrix(
+    units: pd.DataFrame,
+    tasks: pd.DataFrame,
+    codebook: Codebook | None = None,
+    categories: Mapping[Hashable, Any] | None = None,
+) -> pd.DataFrame:
     """Agency category x level-1 theme: number of task-agency links.
 
     A link is a distinct (task, canonical agency) pair; generic units are not
@@ -658,28 +710,49 @@ def reform_comparison(units: pd.DataFrame, documents: pd.DataFrame) -> ReformCom
     named["successor"] = named["successor"].where(named["successor"] != "", named["canonical"])
     changed = named[named["successor"] != named["canonical"]]
     doc_ids = list(documents["doc_id"])
-    counts = pd.DataFrame({
-        "doc_id": doc_ids,
-        "n_agencies_written": named.groupby("doc_id")["canonical"].nunique().reindex(doc_ids, fill_value=0).to_numpy(),
-        "n_agencies_reformed": named.groupby("doc_id")["successor"].nunique().reindex(doc_ids, fill_value=0).to_numpy(),
-        "n_renamed": changed.groupby("doc_id")["canonical"].nunique().reindex(doc_ids, fill_value=0).to_numpy(),
-    })
-    renamed = (changed.groupby(["doc_id", "canonical", "successor"])["task_id"].nunique()
-               .rename("n_tasks").reset_index())
+    counts = pd.DataFrame(
+        {
+            "doc_id": doc_ids,
+            "n_agencies_written": named.groupby("doc_id")["canonical"]
+            .nunique()
+            .reindex(doc_ids, fill_value=0)
+            .to_numpy(),
+            "n_agencies_reformed": named.groupby("doc_id")["successor"]
+            .nunique()
+            .reindex(doc_ids, fill_value=0)
+            .to_numpy(),
+            "n_renamed": changed.groupby("doc_id")["canonical"].nunique().reindex(doc_ids, fill_value=0).to_numpy(),
+        }
+    )
+    renamed = changed.groupby(["doc_id", "canonical", "successor"])["task_id"].nunique().rename("n_tasks").reset_index()
     position = {doc: i for i, doc in enumerate(doc_ids)}
-    renamed = renamed.sort_values(["doc_id", "n_tasks", "canonical"], ascending=[True, False, True],
-                                  key=lambda s: s.map(position) if s.name == "doc_id" else s)
-    return ReformComparison(with_doc_labels(counts, documents),
-                            with_doc_labels(renamed.reset_index(drop=True), documents))
+    renamed = renamed.sort_values(
+        ["doc_id", "n_tasks", "canonical"],
+        ascending=[True, False, True],
+        key=lambda s: s.map(position) if s.name == "doc_id" else s,
+    )
+    return ReformComparison(
+        with_doc_labels(counts, documents), with_doc_labels(renamed.reset_index(drop=True), documents)
+    )
 
 
 def reform_long(counts: pd.DataFrame) -> pd.DataFrame:
     """:attr:`ReformComparison.counts` in long form for a grouped bar chart (``stage_label_zh/en``)."""
-    stages = {"n_agencies_written": ("按原文", "As written"), "n_agencies_reformed": ("按2018年机构改革后", "After 2018 reform")}
+    stages = {
+        "n_agencies_written": ("按原文", "As written"),
+        "n_agencies_reformed": ("按2018年机构改革后", "After 2018 reform"),
+    }
     rows = [
-        {"doc_id": r["doc_id"], "doc_label_zh": r["doc_label_zh"], "doc_label_en": r["doc_label_en"],
-         "stage_label_zh": zh, "stage_label_en": en, "n_agencies": int(r[column])}
-        for r in counts.to_dict("records") for column, (zh, en) in stages.items()
+        {
+            "doc_id": r["doc_id"],
+            "doc_label_zh": r["doc_label_zh"],
+            "doc_label_en": r["doc_label_en"],
+            "stage_label_zh": zh,
+            "stage_label_en": en,
+            "n_agencies": int(r[column]),
+        }
+        for r in counts.to_dict("records")
+        for column, (zh, en) in stages.items()
     ]
     return pd.DataFrame(rows)
 
@@ -687,8 +760,12 @@ def reform_long(counts: pd.DataFrame) -> pd.DataFrame:
 def agency_pair_totals(pairs: pd.DataFrame, top: int = 15) -> pd.DataFrame:
     """Agency pairs summed over plans, restricted to the ``top`` agencies by shared tasks."""
     totals = pairs.groupby(["agency_a", "agency_b"], as_index=False)["n_shared_tasks"].sum()
-    weight = pd.concat([totals.rename(columns={"agency_a": "agency"})[["agency", "n_shared_tasks"]],
-                        totals.rename(columns={"agency_b": "agency"})[["agency", "n_shared_tasks"]]])
+    weight = pd.concat(
+        [
+            totals.rename(columns={"agency_a": "agency"})[["agency", "n_shared_tasks"]],
+            totals.rename(columns={"agency_b": "agency"})[["agency", "n_shared_tasks"]],
+        ]
+    )
     ranked = weight.groupby("agency")["n_shared_tasks"].sum().sort_index().sort_values(ascending=False, kind="stable")
     keep = set(ranked.index[:top])
     chosen = totals[totals["agency_a"].isin(keep) & totals["agency_b"].isin(keep)]
@@ -710,7 +787,9 @@ def target_metrics_by_doc(targets: pd.DataFrame, tasks: pd.DataFrame, documents:
     return with_doc_labels(frame, documents)
 
 
-def target_metrics_by_theme(targets: pd.DataFrame, tasks: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+def target_metrics_by_theme(
+    targets: pd.DataFrame, tasks: pd.DataFrame, codebook: Codebook | None = None
+) -> pd.DataFrame:
     """:func:`analysis.targets.target_metrics` per level-1 theme (codebook order, labels added)."""
     from analysis.targets import target_metrics
 
@@ -718,7 +797,7 @@ def target_metrics_by_theme(targets: pd.DataFrame, tasks: pd.DataFrame, codebook
     coded = tasks.assign(theme=tasks["theme"].astype("string"))
     coded.loc[coded["kind"] == KIND_TASK, "theme"] = _theme_keys(task_rows(coded), "theme", list(LEVEL1_CODES))
     metrics = target_metrics(targets, coded, ["theme"]).set_index("theme")
-    order = [c for c in list(LEVEL1_CODES) + [UNCODED] if c in metrics.index]
+    order = [c for c in [*list(LEVEL1_CODES), UNCODED] if c in metrics.index]
     metrics = metrics.loc[order].reset_index()
     labels = theme_labels(codebook)
     metrics.insert(1, "theme_label_zh", metrics["theme"].map(lambda c: labels[c]["zh"]))
@@ -773,11 +852,14 @@ def deadline_timeline(targets: pd.DataFrame, documents: pd.DataFrame) -> pd.Data
     rows = targets[targets["type"] == "deadline"].copy()
     rows["deadline"] = pd.to_datetime(rows["deadline_date"], errors="coerce", format="%Y-%m-%d")
     rows["dated"] = rows["deadline"].notna()
-    recurring = rows["deadline_recurring"] if "deadline_recurring" in rows.columns else pd.Series(False, index=rows.index)
+    recurring = (
+        rows["deadline_recurring"] if "deadline_recurring" in rows.columns else pd.Series(False, index=rows.index)
+    )
     rows["deadline_recurring"] = recurring.fillna(False).astype(bool)
     keep = ["doc_id", "task_id", "path", "text", "deadline_date", "deadline", "deadline_recurring", "dated"]
-    rows = rows[keep].sort_values(["dated", "deadline", "doc_id", "task_id"], ascending=[False, True, True, True],
-                                  kind="stable")
+    rows = rows[keep].sort_values(
+        ["dated", "deadline", "doc_id", "task_id"], ascending=[False, True, True, True], kind="stable"
+    )
     return with_doc_labels(rows.reset_index(drop=True), documents)
 
 
@@ -785,18 +867,24 @@ def deadline_timeline(targets: pd.DataFrame, documents: pd.DataFrame) -> pd.Data
 # Classifier evaluation (display forms of analysis.themes.EvaluationReport)
 
 
-def evaluation_scores(scores: pd.DataFrame, level: int = 1,
-                      metrics: tuple[str, ...] = ("accuracy", "macro_f1")) -> pd.DataFrame:
+def evaluation_scores(
+    scores: pd.DataFrame, level: int = 1, metrics: tuple[str, ...] = ("accuracy", "macro_f1")
+) -> pd.DataFrame:
     """``EvaluationReport.scores`` of one level, long: method, metric, value, with labels."""
     rows = scores[scores["level"] == level]
-    long = rows.melt(id_vars=["method"], value_vars=[m for m in metrics if m in rows.columns],
-                     var_name="metric", value_name="value")
+    long = rows.melt(
+        id_vars=["method"], value_vars=[m for m in metrics if m in rows.columns], var_name="metric", value_name="value"
+    )
     long = add_labels(long, "method", METHOD_LABELS)
     return add_labels(long, "metric", SCORE_LABELS)
 
 
-def evaluation_per_document(per_document: pd.DataFrame, documents: pd.DataFrame, level: int = 1,
-                            methods: tuple[str, ...] = ("model", "keywords", "majority")) -> pd.DataFrame:
+def evaluation_per_document(
+    per_document: pd.DataFrame,
+    documents: pd.DataFrame,
+    level: int = 1,
+    methods: tuple[str, ...] = ("model", "keywords", "majority"),
+) -> pd.DataFrame:
     """``EvaluationReport.per_document`` of one level and some methods, with document and method labels."""
     rows = per_document[(per_document["level"] == level) & per_document["method"].isin(methods)]
     position = {doc: i for i, doc in enumerate(documents["doc_id"])}
@@ -941,6 +1029,11 @@ def export_comparison_tables(out_dir: Path | None = None, processed_dir: Path | 
     codebook = Codebook.load()
     tables = comparison_tables(load_tables(processed_dir, COMPARISON_INPUTS), codebook)
     headers_en, headers_zh = table_headers(tables, codebook)
-    written = export_tables(tables, Path(out_dir) if out_dir is not None else config.EXPORTS_DIR,
-                            headers_en=headers_en, headers_zh=headers_zh, workbook="comparison_tables")
+    written = export_tables(
+        tables,
+        Path(out_dir) if out_dir is not None else config.EXPORTS_DIR,
+        headers_en=headers_en,
+        headers_zh=headers_zh,
+        workbook="comparison_tables",
+    )
     return list(dict.fromkeys(path for paths in written.values() for path in paths))

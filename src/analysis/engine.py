@@ -44,10 +44,11 @@ import itertools
 import logging
 import traceback
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
@@ -103,7 +104,7 @@ def run_chunk(func: Callable[[Any], Any], start: int, chunk: Sequence[Any]) -> l
     for offset, item in enumerate(chunk):
         try:
             results.append(func(item))
-        except Exception as exc:  # noqa: BLE001 - reported with the item, see module docstring
+        except Exception as exc:
             results.append(
                 ItemFailure(
                     index=start + offset,

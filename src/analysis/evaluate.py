@@ -41,15 +41,14 @@ class Evaluation:
     units: pd.DataFrame
 
     def to_text(self) -> str:
-        target_scores = pd.DataFrame(
-            [{"match": kind, **self.targets[kind]} for kind in ("presence", "type")]
-        )
+        target_scores = pd.DataFrame([{"match": kind, **self.targets[kind]} for kind in ("presence", "type")])
         lines = [
             "=" * 78,
             self.themes.to_text(),
             "",
             "Inter-coder agreement on the gold tasks (first vs second coder)",
-            self.agreement.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(self.agreement)
+            self.agreement.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+            if len(self.agreement)
             else "no second coding found",
             "",
             "=" * 78,
@@ -65,8 +64,9 @@ class Evaluation:
         return "\n".join(lines)
 
 
-def gold_documents(doc_ids: set[str], manifest_path: Path | None = None,
-                   raw_dir: Path | None = None) -> list[ParsedDocument]:
+def gold_documents(
+    doc_ids: set[str], manifest_path: Path | None = None, raw_dir: Path | None = None
+) -> list[ParsedDocument]:
     """Parse and annotate the documents the annotations refer to."""
     entries, _ = load_manifest(manifest_path or config.MANIFEST_PATH, raw_dir or config.RAW_DIR)
     docs = [parse_document(e.path, e.doc_id, e.metadata) for e in entries if e.doc_id in doc_ids]
@@ -80,8 +80,14 @@ def coder_agreement(gold: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for level, column in ((1, "theme"), (2, "subtheme")):
         first, other = both[f"{column}_first"], both[f"{column}_second"]
-        rows.append({"level": level, "n_tasks": len(both), "agreement_share": float((first == other).mean()),
-                     "cohen_kappa": float(cohen_kappa_score(first, other)) if len(both) else float("nan")})
+        rows.append(
+            {
+                "level": level,
+                "n_tasks": len(both),
+                "agreement_share": float((first == other).mean()),
+                "cohen_kappa": float(cohen_kappa_score(first, other)) if len(both) else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -91,8 +97,9 @@ def unit_match_rates(docs: list[ParsedDocument]) -> pd.DataFrame:
     if units.empty:
         return pd.DataFrame(columns=["doc_id", "n_named_mentions", "n_matched", "matched_share"])
     named = units[~units["generic"].astype(bool)]
-    per_doc = named.groupby("doc_id").agg(n_named_mentions=("raw", "size"),
-                                          n_matched=("match", lambda m: int((m != "unmatched").sum())))
+    per_doc = named.groupby("doc_id").agg(
+        n_named_mentions=("raw", "size"), n_matched=("match", lambda m: int((m != "unmatched").sum()))
+    )
     per_doc.loc["(all)"] = per_doc.sum()
     per_doc["matched_share"] = per_doc["n_matched"] / per_doc["n_named_mentions"]
     return per_doc.reset_index()

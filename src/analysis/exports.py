@@ -24,9 +24,10 @@ import logging
 import math
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -82,12 +83,7 @@ def neutralise_formula(value: object) -> object:
 
 def _has_default_index(frame: pd.DataFrame) -> bool:
     index = frame.index
-    return (
-        isinstance(index, pd.RangeIndex)
-        and index.start == 0
-        and index.step == 1
-        and index.name is None
-    )
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None
 
 
 def _flat_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -142,9 +138,7 @@ def read_back_csv(path: str | Path, *, dtype: Any = None) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(path, "CSV file not found")
     try:
-        return pd.read_csv(
-            path, encoding=CSV_ENCODING, dtype=dtype, keep_default_na=False, na_values=[""]
-        )
+        return pd.read_csv(path, encoding=CSV_ENCODING, dtype=dtype, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InputError(path, f"cannot be read as UTF-8 CSV: {exc}") from exc
 

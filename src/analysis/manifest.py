@@ -32,7 +32,7 @@ METADATA_COLUMNS = (
     "doc_type",
     "title",
 )
-OPTIONAL_COLUMNS = METADATA_COLUMNS + ("source_file", "notes")
+OPTIONAL_COLUMNS = (*METADATA_COLUMNS, "source_file", "notes")
 ADMIN_LEVELS = frozenset({"national", "province", "prefecture", "county", "district", "township", "department"})
 DOC_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -57,8 +57,14 @@ class ManifestProblem:
     problem: str
 
     def to_dict(self) -> dict[str, object]:
-        return {"stage": "manifest", "severity": "error", "doc_id": self.doc_id, "file": self.file,
-                "row": self.row, "problem": self.problem}
+        return {
+            "stage": "manifest",
+            "severity": "error",
+            "doc_id": self.doc_id,
+            "file": self.file,
+            "row": self.row,
+            "problem": self.problem,
+        }
 
 
 def load_manifest(path: Path, raw_dir: Path) -> tuple[list[ManifestEntry], list[ManifestProblem]]:

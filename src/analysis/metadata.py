@@ -43,8 +43,11 @@ log = logging.getLogger(__name__)
 DOC_TYPES_FILE = "doc_types.csv"
 FIELDS = ("title", "issuer", "doc_number", "issued", "period_start", "period_end", "doc_type", "jurisdiction")
 # Manifest columns that hold an extracted field under another name.
-MANIFEST_ALIASES = {"title": ("title", "title_zh"), "issuer": ("issuer", "issuer_zh"),
-                    "jurisdiction": ("jurisdiction", "jurisdiction_zh")}
+MANIFEST_ALIASES = {
+    "title": ("title", "title_zh"),
+    "issuer": ("issuer", "issuer_zh"),
+    "jurisdiction": ("jurisdiction", "jurisdiction_zh"),
+}
 HEAD_LINES = 40  # title / notice lines are looked for among the first non-empty lines
 MAX_TITLE_LINES = 3  # a title may wrap over this many lines
 MAX_TITLE_LENGTH = 120
@@ -164,6 +167,7 @@ def _small_numeral(numeral: str) -> int:
 
 def arabic_dates(line: str) -> str:
     """Dates in Chinese numerals (二〇一一年三月八日, the official style) → 2011年3月8日."""
+
     def convert(match: re.Match[str]) -> str:
         year = "".join(_CN_DIGIT[c] for c in match.group("y"))
         return f"{year}年{_small_numeral(match.group('m'))}月{_small_numeral(match.group('d'))}日"
@@ -174,8 +178,8 @@ def arabic_dates(line: str) -> str:
 def _windows(lines: list[str]):
     """(joined text, first line index) for every run of 1..MAX_TITLE_LINES lines."""
     for size in range(1, MAX_TITLE_LINES + 1):
-        for start in range(0, len(lines) - size + 1):
-            yield "".join(lines[start:start + size]), start
+        for start in range(len(lines) - size + 1):
+            yield "".join(lines[start : start + size]), start
 
 
 def _find_notice_title(head: list[str]) -> re.Match[str] | None:
@@ -232,7 +236,7 @@ def _find_title(head: list[str], notice: re.Match[str] | None, doc_types: tuple[
 def title_stem(title: str) -> str:
     """The title's own ending: quoted titles and a trailing (yyyy—yyyy年) removed."""
     depths = _quote_depths(title)
-    outside = "".join(ch for ch, depth in zip(title, depths) if depth == 0)
+    outside = "".join(ch for ch, depth in zip(title, depths, strict=False) if depth == 0)
     return _TRAILING_PERIOD.sub("", outside).strip()
 
 
@@ -344,7 +348,7 @@ def place_units(name: str | None) -> list[str]:
         if not match or _NOT_PLACE.match(match.group()):
             return units
         end = match.end()
-        if match.group().endswith("州") and rest[end:end + 1] in ("市", "县", "区"):
+        if match.group().endswith("州") and rest[end : end + 1] in ("市", "县", "区"):
             end += 1  # 广州市, 杭州市: 州 is part of the name, not its level
         units.append(rest[:end])
         rest = rest[end:]
@@ -436,8 +440,10 @@ def _agree(field: str, manifest_value: Any, extracted_value: Any) -> bool:
     if field == "doc_number":
         return normalise_doc_number(str(manifest_value)) == normalise_doc_number(str(extracted_value))
     if field == "issuer":
+
         def names(value: Any) -> set[str]:
             return {n for n in _ORG_LIST_SEPARATORS.split(_normalise_text(str(value))) if n}
+
         return names(manifest_value) == names(extracted_value)
     if field == "jurisdiction":
         manifest_units = set(_all_place_units(str(manifest_value)))

@@ -128,7 +128,7 @@ class ParsedDocument:
     headings: list[Heading]
     units: list[TaskUnit]
     problems: list[dict[str, Any]] = field(default_factory=list)  # warnings for the run report
-    aligned: "AlignedText | None" = field(default=None, repr=False)  # text with its origin map
+    aligned: AlignedText | None = field(default=None, repr=False)  # text with its origin map
 
     @property
     def tasks(self) -> list[TaskUnit]:

@@ -26,8 +26,9 @@ import argparse
 import logging
 import re
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -83,8 +84,10 @@ def _describe_failure(notebook: Path, error: Any) -> str:
     first = source[0] if source else ""
     cell = getattr(error, "cell_index", None)
     where = f"cell {cell}" if cell is not None else "a cell"
-    return f"{notebook.name}: {where} ({first[:80]!r}) failed: {getattr(error, 'ename', type(error).__name__)}: " \
-           f"{getattr(error, 'evalue', error)}"
+    return (
+        f"{notebook.name}: {where} ({first[:80]!r}) failed: {getattr(error, 'ename', type(error).__name__)}: "
+        f"{getattr(error, 'evalue', error)}"
+    )
 
 
 def execute(notebook: Path, output: Path, parameters: dict[str, Any], kernel: str = "python3") -> Path:
@@ -96,14 +99,21 @@ def execute(notebook: Path, output: Path, parameters: dict[str, Any], kernel: st
     declared = notebook_parameters(notebook)
     undeclared = [name for name in REQUIRED_PARAMETERS if name not in declared]
     if undeclared:
-        raise NotebookError(f"{notebook.name}: the cell tagged 'parameters' does not declare {', '.join(undeclared)} "
-                            "(one `NAME = value  # comment` per line)")
+        raise NotebookError(
+            f"{notebook.name}: the cell tagged 'parameters' does not declare {', '.join(undeclared)} "
+            "(one `NAME = value  # comment` per line)"
+        )
     passed = {k: v for k, v in parameters.items() if k in declared}
     log.info("running %s -> %s %s", notebook.name, output, passed)
     try:
         papermill.execute_notebook(
-            str(notebook), str(output), parameters=passed, kernel_name=kernel,
-            cwd=str(notebook.parent), progress_bar=False, log_output=False,
+            str(notebook),
+            str(output),
+            parameters=passed,
+            kernel_name=kernel,
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            log_output=False,
         )
     except PapermillExecutionError as error:
         raise NotebookError(_describe_failure(notebook, error) + f" (executed copy: {output})") from error
@@ -178,9 +188,15 @@ def figure_variants(lang: str, english_too: bool = True) -> list[tuple[str, str]
     return [(lang, "")] + ([("en", "_en")] if lang == "zh" and english_too else [])
 
 
-def save_variants(draw: Callable[[str], tuple[Any, pd.DataFrame]], name: str, lang: str = "zh",
-                  figures_dir: Path | str | None = None, *, english_too: bool = True,
-                  **save_kwargs: Any) -> dict[str, dict[str, Path]]:
+def save_variants(
+    draw: Callable[[str], tuple[Any, pd.DataFrame]],
+    name: str,
+    lang: str = "zh",
+    figures_dir: Path | str | None = None,
+    *,
+    english_too: bool = True,
+    **save_kwargs: Any,
+) -> dict[str, dict[str, Path]]:
     """Draw a figure in each language of :func:`figure_variants` and save it.
 
     ``draw(lang)`` returns ``(fig, data)`` (an :mod:`analysis.plots` function
@@ -214,8 +230,9 @@ def with_legend_title(drawn: tuple[Any, pd.DataFrame], lang: str, zh: str, en: s
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m analysis notebooks``: run every notebook; exit 1 naming the one that failed."""
-    parser = argparse.ArgumentParser(prog="python -m analysis notebooks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis notebooks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_arguments(parser)
     return run_from_args(parser.parse_args(argv))
 
@@ -235,13 +252,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run with parsed :func:`add_arguments` options; print each executed copy."""
+
     def path(value: str | None) -> Path | None:
         return Path(value) if value else None
 
     try:
-        written = run_all(path(args.notebooks_dir), path(args.out), args.kernel, processed_dir=path(args.processed),
-                          figures_dir=path(args.figures), annotations_dir=path(args.annotations), lang=args.lang,
-                          only=args.only, jobs=args.jobs)
+        written = run_all(
+            path(args.notebooks_dir),
+            path(args.out),
+            args.kernel,
+            processed_dir=path(args.processed),
+            figures_dir=path(args.figures),
+            annotations_dir=path(args.annotations),
+            lang=args.lang,
+            only=args.only,
+            jobs=args.jobs,
+        )
     except NotebookError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

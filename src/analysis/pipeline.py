@@ -37,8 +37,9 @@ def parse_document(
 ) -> ParsedDocument:
     """Read one file and run the text stages on it (raises ``InputError`` on bad input)."""
     decoded = read_document(path)
-    return parse_decoded(decoded, doc_id=doc_id or doc_id_from_path(path), source_path=str(path),
-                         manifest_metadata=manifest_metadata)
+    return parse_decoded(
+        decoded, doc_id=doc_id or doc_id_from_path(path), source_path=str(path), manifest_metadata=manifest_metadata
+    )
 
 
 def parse_decoded(

@@ -25,13 +25,14 @@ with :data:`BilingualLabels` (build them with :func:`bilingual_labels`).
 from __future__ import annotations
 
 import logging
-import re
 import os
+import re
 import weakref
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Hashable, Iterator, Mapping, Sequence
+from typing import Any
 
 import matplotlib
 import matplotlib.dates
@@ -136,7 +137,7 @@ BilingualLabels = Mapping[Hashable, Mapping[str, str]]
 """``{key: {"zh": ..., "en": ...}}``: display names for matrix rows/columns."""
 
 _CAPTION_GID = "analysis-caption"
-_FIGURE_LANG: "weakref.WeakKeyDictionary[Figure, str]" = weakref.WeakKeyDictionary()
+_FIGURE_LANG: weakref.WeakKeyDictionary[Figure, str] = weakref.WeakKeyDictionary()
 """Language each plot function drew its figure in, so save_figure's caption matches."""
 
 
@@ -155,7 +156,7 @@ def _has_truetype_outlines_and_cjk(path: Path) -> bool:
 
     try:
         font = TTFont(str(path), fontNumber=0, lazy=True)
-    except Exception:  # noqa: BLE001 - fontTools raises many types for unreadable files
+    except Exception:
         return False
     try:
         if "glyf" not in font:  # CFF-based OpenType embeds badly with pdf.fonttype 42
@@ -294,9 +295,7 @@ def resolve_column(frame: pd.DataFrame, column: str, lang: str) -> str:
     localised = label_column(column, lang)
     if localised in frame.columns:
         return localised
-    raise KeyError(
-        f"column {column!r} (or {localised!r}) not in data; columns are {list(frame.columns)}"
-    )
+    raise KeyError(f"column {column!r} (or {localised!r}) not in data; columns are {list(frame.columns)}")
 
 
 def ui(key: str, lang: str) -> str:
@@ -342,10 +341,11 @@ def bilingual_labels(frame: pd.DataFrame, key: str, base: str) -> dict[Hashable,
     if missing:
         raise KeyError(f"label table lacks column(s) {missing}")
     if frame[key].duplicated().any():
-        raise ValueError(f"label table has duplicate keys in {key!r}: {frame.loc[frame[key].duplicated(), key].tolist()}")
+        raise ValueError(
+            f"label table has duplicate keys in {key!r}: {frame.loc[frame[key].duplicated(), key].tolist()}"
+        )
     return {
-        row[key]: {lang: row[label_column(base, lang)] for lang in LANGS}
-        for row in frame[columns].to_dict("records")
+        row[key]: {lang: row[label_column(base, lang)] for lang in LANGS} for row in frame[columns].to_dict("records")
     }
 
 
@@ -424,8 +424,9 @@ def add_caption(fig: Figure, caption: str | None, source: str | None, lang: str 
     text = _wrap_display("  ".join(parts), max(width_chars, 20))
     # Below everything already drawn (rotated tick labels reach under the axes).
     bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
-    fig.text(0.01, min(-0.01, bottom - 0.02), text, ha="left", va="top", fontsize="small", color="#444444",
-             gid=_CAPTION_GID)
+    fig.text(
+        0.01, min(-0.01, bottom - 0.02), text, ha="left", va="top", fontsize="small", color="#444444", gid=_CAPTION_GID
+    )
 
 
 def save_figure(
@@ -571,7 +572,7 @@ def bar_chart(
     x_col = resolve_column(df, x, lang)
     hue_col = resolve_column(df, hue, lang) if hue else None
     keys = [x_col] + ([hue_col] if hue_col else [])
-    data = df[keys + [y]].reset_index(drop=True)
+    data = df[[*keys, y]].reset_index(drop=True)
     if data.duplicated(keys).any():
         raise ValueError(f"bar_chart needs one row per {keys}; aggregate first (duplicates found)")
     cat_title = pick_text(lang, xlabel_zh, xlabel_en, column=x_col)
@@ -644,7 +645,9 @@ def stacked_share_bar(
     colors = _category_colors(len(shares.columns))
     with house_style():
         fig, ax = plt.subplots(figsize=size)
-        shares.plot(kind="barh" if horizontal else "bar", stacked=True, ax=ax, color=colors, width=0.75, edgecolor="white")
+        shares.plot(
+            kind="barh" if horizontal else "bar", stacked=True, ax=ax, color=colors, width=0.75, edgecolor="white"
+        )
         share_axis = pick_text(lang, xlabel_zh, xlabel_en, column="share")
         cat_axis = pick_text(lang, None, None, column=index_col)
         if horizontal:
@@ -707,14 +710,14 @@ def timeline(
         data.insert(len(data.columns) - 1, label, df[label].to_numpy())
     data = data.sort_values(date_col, kind="stable").reset_index(drop=True)
     lanes = list(dict.fromkeys(df[group])) if group else [""]  # lanes in input order
-    colors = dict(zip(lanes, _category_colors(len(lanes))))
+    colors = dict(zip(lanes, _category_colors(len(lanes)), strict=False))
     with house_style():
         fig, ax = plt.subplots(figsize=size)
         for lane_no, lane in enumerate(lanes):
             rows = data[data[group] == lane] if group else data
             ax.scatter(rows[date_col], [lane_no] * len(rows), s=60, color=colors[lane], zorder=3)
             if annotate and label:
-                for offset, (when, text) in enumerate(zip(rows[date_col], rows[label])):
+                for offset, (when, text) in enumerate(zip(rows[date_col], rows[label], strict=False)):
                     ax.annotate(
                         str(text),
                         (when, lane_no),
@@ -741,9 +744,7 @@ def timeline(
     return fig, data
 
 
-def cooccurrence_matrix(
-    pairs: pd.DataFrame, a_col: str, b_col: str, weight_col: str | None = None
-) -> pd.DataFrame:
+def cooccurrence_matrix(pairs: pd.DataFrame, a_col: str, b_col: str, weight_col: str | None = None) -> pd.DataFrame:
     """Symmetric matrix of how often two items (e.g. agencies) occur together.
 
     ``pairs`` has one row per co-occurrence (optionally weighted); (a, b) and
@@ -752,7 +753,7 @@ def cooccurrence_matrix(
     weights = pairs[weight_col] if weight_col else pd.Series(1, index=pairs.index)
     items = sorted(set(pairs[a_col]) | set(pairs[b_col]), key=str)
     matrix = pd.DataFrame(0.0, index=pd.Index(items, name=a_col), columns=pd.Index(items, name=b_col))
-    for a, b, w in zip(pairs[a_col], pairs[b_col], weights):
+    for a, b, w in zip(pairs[a_col], pairs[b_col], weights, strict=False):
         matrix.loc[a, b] += w
         if a != b:
             matrix.loc[b, a] += w
@@ -885,11 +886,13 @@ def scatter(
             ax=ax,
         )
         if label_col:
-            for xv, yv, text in zip(data[x], data[y], data[label_col]):
+            for xv, yv, text in zip(data[x], data[y], data[label_col], strict=False):
                 ax.annotate(str(text), (xv, yv), xytext=(4, 4), textcoords="offset points", fontsize="small")
         if hue_col:
             ax.legend(title=pick_text(lang, None, None, column=hue_col), frameon=False)
-        _set_titles(ax, pick_text(lang, title_zh, title_en),
+        _set_titles(
+            ax,
+            pick_text(lang, title_zh, title_en),
             pick_text(lang, xlabel_zh, xlabel_en, column=x),
             pick_text(lang, ylabel_zh, ylabel_en, column=y),
         )

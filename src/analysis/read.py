@@ -67,8 +67,15 @@ _HTML_SNIFF_TEXT = re.compile(r"<\s*(!doctype\s+html|html[\s>]|body[\s>]|head[\s
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 # Charsets an HTML <meta> may declare that we honour (anything else is detected as usual).
 _DECLARED_CHARSETS = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb18030": "gb18030", "cp936": "gb18030",
-    "big5": "big5", "big5-hkscs": "big5hkscs", "big5hkscs": "big5hkscs", "cp950": "cp950",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "gb18030": "gb18030",
+    "cp936": "gb18030",
+    "big5": "big5",
+    "big5-hkscs": "big5hkscs",
+    "big5hkscs": "big5hkscs",
+    "cp950": "cp950",
 }
 _NEWLINES = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
 _DROP_TAGS = ("script", "style", "nav", "header", "footer", "aside", "noscript", "template", "iframe", "svg")
@@ -466,7 +473,7 @@ def _convertible_characters() -> frozenset[str]:
         for line in (folder / name).read_text(encoding="utf-8").splitlines():
             source, _, targets = line.partition("\t")
             for target in targets.split():
-                characters.update(a for a, b in zip(source, target) if a != b)
+                characters.update(a for a, b in zip(source, target, strict=False) if a != b)
                 if len(source) != len(target):
                     characters.update(source)
     return frozenset(characters)
@@ -490,7 +497,7 @@ def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
         converted = converter.convert(run)
         if len(converted) != len(run):
             converted = "".join(_convert_char(converter, ch) for ch in run)
-        for offset, (old, new) in enumerate(zip(run, converted)):
+        for offset, (old, new) in enumerate(zip(run, converted, strict=False)):
             if old != new:
                 position = match.start() + offset
                 edits.append(Edit(position, position + 1, new, "simplified", f"{old}->{new}"))

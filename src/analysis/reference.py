@@ -9,9 +9,9 @@ the file, row and problem named, instead of silently changing results.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pandas as pd
 
@@ -77,9 +77,7 @@ def validate(frame: pd.DataFrame, schema: TableSchema, path: str | Path) -> None
             continue
         values = frame[column].str.strip()
         bad = frame.index[(values != "") & ~values.isin(allowed)]
-        problems += [
-            f"row {i + 2}: {column}={frame.at[i, column]!r} not one of {sorted(allowed)}" for i in bad
-        ]
+        problems += [f"row {i + 2}: {column}={frame.at[i, column]!r} not one of {sorted(allowed)}" for i in bad]
     for columns in schema.unique:
         key = frame[list(columns)].apply(lambda c: c.str.strip())
         dup = key.duplicated(keep="first")

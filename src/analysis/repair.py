@@ -95,7 +95,9 @@ def repair(aligned: AlignedText) -> tuple[AlignedText, list[Repair]]:
         taken.append((item.start, item.end))
     edits = [edit for item in chosen for edit in item.edits]
     repairs = [
-        Repair(item.kind, text[item.start:item.end], item.after, aligned.original_span(item.start, item.end), item.reason)
+        Repair(
+            item.kind, text[item.start : item.end], item.after, aligned.original_span(item.start, item.end), item.reason
+        )
         for item in chosen
     ]
     if not edits:

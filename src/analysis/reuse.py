@@ -39,8 +39,19 @@ _NOT_WORD = re.compile(r"[\W_]+")
 CHAR_NGRAMS = (2, 4)
 MAX_BLOCK_CELLS = 4_000_000
 """Upper bound on similarity cells computed at once by :func:`task_pairs` (bounds memory)."""
-PAIR_COLUMNS = ("doc_id_a", "doc_label_a", "task_id_a", "path_a", "text_a",
-                "doc_id_b", "doc_label_b", "task_id_b", "path_b", "text_b", "similarity")
+PAIR_COLUMNS = (
+    "doc_id_a",
+    "doc_label_a",
+    "task_id_a",
+    "path_a",
+    "text_a",
+    "doc_id_b",
+    "doc_label_b",
+    "task_id_b",
+    "path_b",
+    "text_b",
+    "similarity",
+)
 
 
 def content_tokens(text: str) -> list[str]:
@@ -58,8 +69,9 @@ def make_vectorizer(method: str) -> TfidfVectorizer:
     if method == "tokens":
         return TfidfVectorizer(analyzer=content_tokens, sublinear_tf=True, dtype=np.float32)
     if method == "chars":
-        return TfidfVectorizer(analyzer="char", ngram_range=CHAR_NGRAMS, preprocessor=char_text,
-                               sublinear_tf=True, dtype=np.float32)
+        return TfidfVectorizer(
+            analyzer="char", ngram_range=CHAR_NGRAMS, preprocessor=char_text, sublinear_tf=True, dtype=np.float32
+        )
     raise ValueError(f"method must be one of {METHODS}, not {method!r}")
 
 
@@ -99,8 +111,11 @@ def document_similarity(tasks: pd.DataFrame, documents: pd.DataFrame, method: st
     similarity[empty, :] = np.nan
     similarity[:, empty] = np.nan
     np.fill_diagonal(similarity, np.where(empty, np.nan, 1.0))
-    frame = pd.DataFrame(np.clip(similarity, 0.0, 1.0), index=pd.Index(doc_ids, name="doc_id"),
-                         columns=pd.Index(doc_ids, name="doc_id_b"))
+    frame = pd.DataFrame(
+        np.clip(similarity, 0.0, 1.0),
+        index=pd.Index(doc_ids, name="doc_id"),
+        columns=pd.Index(doc_ids, name="doc_id_b"),
+    )
     return frame
 
 
@@ -115,8 +130,14 @@ def most_similar_documents(similarity: pd.DataFrame) -> tuple[str, str, float] |
     return str(similarity.index[i]), str(similarity.columns[j]), float(values[i, j])
 
 
-def task_pairs(tasks: pd.DataFrame, documents: pd.DataFrame, threshold: float = 0.6, method: str = "chars",
-               max_pairs: int = 500, max_block_cells: int = MAX_BLOCK_CELLS) -> pd.DataFrame:
+def task_pairs(
+    tasks: pd.DataFrame,
+    documents: pd.DataFrame,
+    threshold: float = 0.6,
+    method: str = "chars",
+    max_pairs: int = 500,
+    max_block_cells: int = MAX_BLOCK_CELLS,
+) -> pd.DataFrame:
     """Near-identical tasks shared across documents (different doc_id), side by side.
 
     TF-IDF is fitted on all tasks; similarities are computed block by block
@@ -141,7 +162,7 @@ def task_pairs(tasks: pd.DataFrame, documents: pd.DataFrame, threshold: float = 
         transposed = matrix.T.tocsc()
         block = max(1, min(n, max_block_cells // n))
         for start in range(0, n, block):
-            product = (matrix[start:start + block] @ transposed).tocoo()
+            product = (matrix[start : start + block] @ transposed).tocoo()
             i = product.row.astype(np.int64) + start
             j = product.col.astype(np.int64)
             s = product.data.astype(np.float64)
@@ -156,13 +177,22 @@ def task_pairs(tasks: pd.DataFrame, documents: pd.DataFrame, threshold: float = 
         log.info("task_pairs: %d pairs at similarity >= %s, the %d most similar kept", n_found, threshold, max_pairs)
     labels = document_labels(documents).set_index("doc_id")["doc_label_zh"]
     a, b = rows.iloc[best_i], rows.iloc[best_j]
-    result = pd.DataFrame({
-        "doc_id_a": a["doc_id"].to_numpy(), "doc_label_a": a["doc_id"].map(labels).to_numpy(),
-        "task_id_a": a["task_id"].to_numpy(), "path_a": a["path"].to_numpy(), "text_a": a["text"].to_numpy(),
-        "doc_id_b": b["doc_id"].to_numpy(), "doc_label_b": b["doc_id"].map(labels).to_numpy(),
-        "task_id_b": b["task_id"].to_numpy(), "path_b": b["path"].to_numpy(), "text_b": b["text"].to_numpy(),
-        "similarity": np.minimum(np.round(best_s, 4), 1.0),
-    }, columns=list(PAIR_COLUMNS))
+    result = pd.DataFrame(
+        {
+            "doc_id_a": a["doc_id"].to_numpy(),
+            "doc_label_a": a["doc_id"].map(labels).to_numpy(),
+            "task_id_a": a["task_id"].to_numpy(),
+            "path_a": a["path"].to_numpy(),
+            "text_a": a["text"].to_numpy(),
+            "doc_id_b": b["doc_id"].to_numpy(),
+            "doc_label_b": b["doc_id"].map(labels).to_numpy(),
+            "task_id_b": b["task_id"].to_numpy(),
+            "path_b": b["path"].to_numpy(),
+            "text_b": b["text"].to_numpy(),
+            "similarity": np.minimum(np.round(best_s, 4), 1.0),
+        },
+        columns=list(PAIR_COLUMNS),
+    )
     result.attrs["n_pairs_above_threshold"] = n_found
     return result
 
@@ -171,14 +201,20 @@ def pair_counts(pairs: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
     """Near-identical task pairs per pair of documents (symmetric matrix, doc_id x doc_id)."""
     doc_ids = list(documents["doc_id"])
     matrix = pd.DataFrame(0, index=pd.Index(doc_ids, name="doc_id"), columns=pd.Index(doc_ids, name="doc_id_b"))
-    for a, b in zip(pairs["doc_id_a"], pairs["doc_id_b"]):
+    for a, b in zip(pairs["doc_id_a"], pairs["doc_id_b"], strict=False):
         matrix.loc[a, b] += 1
         matrix.loc[b, a] += 1
     return matrix
 
 
-def task_clusters(tasks: pd.DataFrame, n_clusters: int | None = None, method: str = "tokens",
-                  random_state: int = 0, n_components: int = 100, n_terms: int = 5) -> pd.DataFrame:
+def task_clusters(
+    tasks: pd.DataFrame,
+    n_clusters: int | None = None,
+    method: str = "tokens",
+    random_state: int = 0,
+    n_components: int = 100,
+    n_terms: int = 5,
+) -> pd.DataFrame:
     """Cluster tasks by their text: TF-IDF -> LSA (truncated SVD) -> k-means, seeded.
 
     ``n_clusters`` defaults to the number of level-1 themes (fewer if there are
@@ -216,17 +252,25 @@ def task_clusters(tasks: pd.DataFrame, n_clusters: int | None = None, method: st
         top = np.lexsort((vocabulary, -np.round(weights, 6)))[:n_terms]
         terms[c] = " ".join(vocabulary[top])
     sizes = pd.Series(cluster).value_counts()
-    return pd.DataFrame({
-        "doc_id": rows["doc_id"].to_numpy(), "task_id": rows["task_id"].to_numpy(), "cluster": cluster,
-        "cluster_size": [int(sizes[c]) for c in cluster], "cluster_terms": [terms[c] for c in cluster],
-    }, columns=columns)
+    return pd.DataFrame(
+        {
+            "doc_id": rows["doc_id"].to_numpy(),
+            "task_id": rows["task_id"].to_numpy(),
+            "cluster": cluster,
+            "cluster_size": [int(sizes[c]) for c in cluster],
+            "cluster_terms": [terms[c] for c in cluster],
+        },
+        columns=columns,
+    )
 
 
 def cluster_labels(clusters: pd.DataFrame) -> dict[int, dict[str, str]]:
     """``{cluster: {"zh": "0: terms", "en": "0: terms"}}`` for plots (terms are Chinese in both)."""
     first = clusters.drop_duplicates("cluster").sort_values("cluster")
-    return {int(c): {lang: f"{c}: {terms}" for lang in ("zh", "en")}
-            for c, terms in zip(first["cluster"], first["cluster_terms"])}
+    return {
+        int(c): dict.fromkeys(("zh", "en"), f"{c}: {terms}")
+        for c, terms in zip(first["cluster"], first["cluster_terms"], strict=False)
+    }
 
 
 class ClusterComparison(NamedTuple):

@@ -43,10 +43,23 @@ REVIEW_SHEET = "review"
 CODEBOOK_SHEET = "codebook"
 CODER_COLUMNS: tuple[str, ...] = ("coder_theme", "coder_subtheme", "coder_note", "coder")
 REVIEW_COLUMNS: tuple[str, ...] = (
-    "task_id", "doc_id", "path", "headings", "title", "text",
-    "theme", "theme_label_zh", "theme_label_en", "subtheme", "subtheme_label_zh", "subtheme_label_en",
-    "theme_confidence", "theme_source", "theme_evidence",
-) + CODER_COLUMNS
+    "task_id",
+    "doc_id",
+    "path",
+    "headings",
+    "title",
+    "text",
+    "theme",
+    "theme_label_zh",
+    "theme_label_en",
+    "subtheme",
+    "subtheme_label_zh",
+    "subtheme_label_en",
+    "theme_confidence",
+    "theme_source",
+    "theme_evidence",
+    *CODER_COLUMNS,
+)
 _COLUMN_WIDTHS = {"headings": 30, "title": 24, "text": 70, "theme_evidence": 40, "coder_note": 30}
 
 
@@ -61,9 +74,10 @@ def review_rows(predictions: pd.DataFrame, tasks: pd.DataFrame, threshold: float
     """Tasks whose theme_confidence is below ``threshold`` (overrides never), in task order."""
     task_rows = check_tasks_frame(tasks)
     task_rows["headings"] = task_rows["headings"].map(" > ".join)
-    prediction_columns = [c for c in REVIEW_COLUMNS[6:15]]
+    prediction_columns = list(REVIEW_COLUMNS[6:15])
     merged = task_rows.drop(columns="kind").merge(
-        predictions[["task_id"] + prediction_columns], on="task_id", how="inner", validate="one_to_one")
+        predictions[["task_id", *prediction_columns]], on="task_id", how="inner", validate="one_to_one"
+    )
     unsure = (merged["theme_confidence"].astype(float) < threshold) & (merged["theme_source"] != "override")
     rows = merged.loc[unsure].copy()
     for column in CODER_COLUMNS:
@@ -71,8 +85,13 @@ def review_rows(predictions: pd.DataFrame, tasks: pd.DataFrame, threshold: float
     return rows[list(REVIEW_COLUMNS)].reset_index(drop=True)
 
 
-def export_review(predictions: pd.DataFrame, tasks: pd.DataFrame, path: str | Path, threshold: float = 0.6,
-                  codebook: Codebook | None = None) -> pd.DataFrame:
+def export_review(
+    predictions: pd.DataFrame,
+    tasks: pd.DataFrame,
+    path: str | Path,
+    threshold: float = 0.6,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
     """Write the review workbook (sheets ``review`` and ``codebook``); returns the exported rows."""
     codebook = codebook or Codebook.load()
     path = Path(path)
@@ -141,10 +160,10 @@ def read_review_sheet(path: str | Path, codebook: Codebook) -> pd.DataFrame:
     if not rows:
         raise InputError(path, f"sheet {REVIEW_SHEET!r} is empty")
     header = [_text(h) for h in rows[0]]
-    missing = [c for c in ("task_id",) + CODER_COLUMNS if c not in header]
+    missing = [c for c in ("task_id", *CODER_COLUMNS) if c not in header]
     if missing:
         raise InputError(path, f"sheet {REVIEW_SHEET!r} lacks column(s): {', '.join(missing)}")
-    column = {name: header.index(name) for name in ("task_id",) + CODER_COLUMNS}
+    column = {name: header.index(name) for name in ("task_id", *CODER_COLUMNS)}
     coded: dict[str, dict[str, str]] = {}
     problems: list[str] = []
     for excel_row, values in enumerate(rows[1:], start=2):
@@ -163,8 +182,13 @@ def read_review_sheet(path: str | Path, codebook: Codebook) -> pd.DataFrame:
         except CodebookCodeError as error:
             problems.append(f"row {excel_row} ({task_id}): {error}")
             continue
-        entry = {"task_id": task_id, "theme": theme, "subtheme": subtheme,
-                 "note": get["coder_note"], "coder": get["coder"]}
+        entry = {
+            "task_id": task_id,
+            "theme": theme,
+            "subtheme": subtheme,
+            "note": get["coder_note"],
+            "coder": get["coder"],
+        }
         previous = coded.get(task_id)
         if previous is not None and previous != entry:
             problems.append(f"row {excel_row} ({task_id}): task coded twice with different codes")
@@ -210,8 +234,13 @@ def merge_overrides(existing: pd.DataFrame, coded: pd.DataFrame, coded_at: str) 
     return frame
 
 
-def import_review(path: str | Path, codebook: Codebook | None = None, overrides_path: str | Path | None = None,
-                  *, now: datetime | None = None) -> pd.DataFrame:
+def import_review(
+    path: str | Path,
+    codebook: Codebook | None = None,
+    overrides_path: str | Path | None = None,
+    *,
+    now: datetime | None = None,
+) -> pd.DataFrame:
     """Store the coded rows of a filled review sheet as overrides; returns all stored overrides.
 
     Nothing is written when any row is invalid (the :class:`InputError` names
@@ -231,8 +260,7 @@ def import_review(path: str | Path, codebook: Codebook | None = None, overrides_
     return merged
 
 
-def export_from_processed(out: Path | None = None, threshold: float = 0.6,
-                          processed_dir: Path | None = None) -> Path:
+def export_from_processed(out: Path | None = None, threshold: float = 0.6, processed_dir: Path | None = None) -> Path:
     """Review sheet from the last build's tasks table (CLI ``review export``)."""
     tasks = read_table("tasks", processed_dir or config.PROCESSED_DIR)
     path = out or config.EXPORTS_DIR / "theme_review.xlsx"

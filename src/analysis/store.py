@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
@@ -78,8 +78,13 @@ class PartitionedWriter:
         folder.mkdir(exist_ok=True)
         index = self._parts.get(name, 0)
         frame.to_parquet(folder / f"part-{index:05d}.parquet", index=False)
-        frame.to_csv(self.staging / f"{name}.csv", mode="a", header=index == 0, index=False,
-                     encoding="utf-8-sig" if index == 0 else "utf-8")
+        frame.to_csv(
+            self.staging / f"{name}.csv",
+            mode="a",
+            header=index == 0,
+            index=False,
+            encoding="utf-8-sig" if index == 0 else "utf-8",
+        )
         self._parts[name] = index + 1
 
     def parts(self, name: str) -> list[Path]:

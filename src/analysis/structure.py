@@ -71,11 +71,11 @@ CLOSING_LINE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^[\u4e00-\u9fff()（） ]{{2,40}}\s+{_DATE}\s*(?:印发|发布)?$"),
     re.compile(r"^[(（]\s*此件[\u4e00-\u9fff]{2,8}\s*[)）]$"),
     re.compile(r"^(?:抄送|印发|附件|主送)[:：\s]"),
-    re.compile(r"^[(（]?[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日(?:印发)?[)）]?$"),
-    re.compile(r"^特此(?:报告|通知|函告|请示|批复|公告)[。.]?$"),
     re.compile(
-        r"^[\u4e00-\u9fff ]{2,30}(?:办公室|办公厅|人民政府|委员会|政府|局|厅|委|部|院|处|室|中心|办)$"
+        r"^[(（]?[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日(?:印发)?[)）]?$"
     ),
+    re.compile(r"^特此(?:报告|通知|函告|请示|批复|公告)[。.]?$"),
+    re.compile(r"^[\u4e00-\u9fff ]{2,30}(?:办公室|办公厅|人民政府|委员会|政府|局|厅|委|部|院|处|室|中心|办)$"),
 )
 
 
@@ -208,11 +208,11 @@ def _is_heading_like(text: str, line_start: int, line_end: int) -> bool:
         return False
     if line[-1] in TERMINAL_PUNCTUATION + ",,、":
         return False
-    if _match_number(text, line_start + (len(text[line_start:line_end]) - len(text[line_start:line_end].lstrip())), line_end):
+    if _match_number(
+        text, line_start + (len(text[line_start:line_end]) - len(text[line_start:line_end].lstrip())), line_end
+    ):
         return False
-    return re.search(r"[\u4e00-\u9fff]", line) is not None and not any(
-        p.match(line) for p in CLOSING_LINE_PATTERNS
-    )
+    return re.search(r"[\u4e00-\u9fff]", line) is not None and not any(p.match(line) for p in CLOSING_LINE_PATTERNS)
 
 
 class _Sequencer:
@@ -282,9 +282,9 @@ def _recover_lost(
         for start, end in lines
         if since < start < candidate.line_start and _is_heading_like(text, start, end)
     ]
-    chosen = pool[-len(missing):] if len(pool) >= len(missing) else []
+    chosen = pool[-len(missing) :] if len(pool) >= len(missing) else []
     recovered = []
-    for value, (start, end) in zip(missing, chosen):
+    for value, (start, end) in zip(missing, chosen, strict=False):
         offset = start + len(text[start:end]) - len(text[start:end].lstrip())
         recovered.append(_Candidate(candidate.style, value, offset, offset, start, end, False))
     return recovered
@@ -314,12 +314,12 @@ def _build_headings(text: str, accepted: list[tuple[_Candidate, bool]]) -> list[
     for index, (candidate, inferred) in enumerate(accepted):
         level = candidate.style.level
         end = body_limit
-        for later, _ in accepted[index + 1:]:
+        for later, _ in accepted[index + 1 :]:
             if later.style.level <= level:
                 end = later.start
                 break
         end = _rstrip(text, candidate.start, end)
-        number = "" if inferred else text[candidate.start:candidate.end].strip()
+        number = "" if inferred else text[candidate.start : candidate.end].strip()
         body_start = candidate.end if not inferred else candidate.start
         title = heading_title(text, body_start, end)
         headings.append(

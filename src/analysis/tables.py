@@ -10,8 +10,9 @@ the notebooks always see the same names.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -44,7 +45,7 @@ def table_columns(table: str) -> dict[str, str]:
     rows = data_dictionary()[data_dictionary()["table"] == table]
     if rows.empty:
         raise SchemaError(f"table {table!r} is not in the data dictionary")
-    return dict(zip(rows["column"], rows["dtype"]))
+    return dict(zip(rows["column"], rows["dtype"], strict=False))
 
 
 def conform(frame: pd.DataFrame, table: str, *, allow_missing: Iterable[str] = ()) -> pd.DataFrame:
@@ -98,10 +99,26 @@ def document_rows(doc: ParsedDocument) -> dict[str, Any]:
     tasks = doc.tasks
     row = {
         "doc_id": doc.doc_id,
-        **{k: metadata.get(k) for k in (
-            "title", "issuer", "doc_number", "issued", "published", "period_start", "period_end",
-            "doc_type", "jurisdiction", "jurisdiction_en", "province", "admin_level",
-            "source_format", "n_simplified_chars", "n_furniture_blocks")},
+        **{
+            k: metadata.get(k)
+            for k in (
+                "title",
+                "issuer",
+                "doc_number",
+                "issued",
+                "published",
+                "period_start",
+                "period_end",
+                "doc_type",
+                "jurisdiction",
+                "jurisdiction_en",
+                "province",
+                "admin_level",
+                "source_format",
+                "n_simplified_chars",
+                "n_furniture_blocks",
+            )
+        },
         "issued_year": year,
         "source_path": _display_path(doc.source_path),
         "encoding": doc.encoding,
@@ -129,7 +146,7 @@ def section_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
     parents = heading_parents(doc.headings)
     paths: list[str] = []
     rows = []
-    for heading, parent in zip(doc.headings, parents):
+    for heading, parent in zip(doc.headings, parents, strict=False):
         parent_path = paths[parent] if parent is not None else ""
         path = f"{parent_path}/{heading.number_key}" if parent_path else heading.number_key
         paths.append(path)
@@ -153,8 +170,15 @@ def section_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
 
 
 THEME_COLUMNS = (
-    "theme", "theme_label_zh", "theme_label_en", "subtheme", "subtheme_label_zh", "subtheme_label_en",
-    "theme_confidence", "theme_source", "theme_evidence",
+    "theme",
+    "theme_label_zh",
+    "theme_label_en",
+    "subtheme",
+    "subtheme_label_zh",
+    "subtheme_label_en",
+    "theme_confidence",
+    "theme_source",
+    "theme_evidence",
 )
 
 
@@ -233,8 +257,20 @@ def frame(rows: list[dict[str, Any]], table: str, **kwargs: Any) -> pd.DataFrame
 
 UNIT_FIELDS = ("raw", "name", "canonical", "successor", "category", "role", "generic", "match", "source")
 TARGET_FIELDS = (
-    "text", "type", "value", "value_max", "unit", "comparator", "period", "period_years",
-    "deadline_date", "deadline_recurring", "deadline_month", "deadline_day", "metric", "stance",
+    "text",
+    "type",
+    "value",
+    "value_max",
+    "unit",
+    "comparator",
+    "period",
+    "period_years",
+    "deadline_date",
+    "deadline_recurring",
+    "deadline_month",
+    "deadline_day",
+    "metric",
+    "stance",
 )
 
 
@@ -244,8 +280,13 @@ def unit_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
     for unit in doc.tasks:
         for order, mention in enumerate(unit.extra.get("units", [])):
             rows.append(
-                {"doc_id": doc.doc_id, "task_id": unit.task_id, "measure_index": mention.get("measure_index"),
-                 "unit_order": order, **{k: mention.get(k) for k in UNIT_FIELDS}}
+                {
+                    "doc_id": doc.doc_id,
+                    "task_id": unit.task_id,
+                    "measure_index": mention.get("measure_index"),
+                    "unit_order": order,
+                    **{k: mention.get(k) for k in UNIT_FIELDS},
+                }
             )
     return rows
 
@@ -258,10 +299,18 @@ def target_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
             start, end = target["span_start"], target["span_end"]
             raw = doc.aligned.original_span(start, end) if doc.aligned else (None, None)
             rows.append(
-                {"doc_id": doc.doc_id, "task_id": unit.task_id, "path": unit.path,
-                 "measure_index": target.get("measure_index"), "target_index": target["target_index"],
-                 "span_start": start, "span_end": end, "raw_span_start": raw[0], "raw_span_end": raw[1],
-                 **{k: target.get(k) for k in TARGET_FIELDS}}
+                {
+                    "doc_id": doc.doc_id,
+                    "task_id": unit.task_id,
+                    "path": unit.path,
+                    "measure_index": target.get("measure_index"),
+                    "target_index": target["target_index"],
+                    "span_start": start,
+                    "span_end": end,
+                    "raw_span_start": raw[0],
+                    "raw_span_end": raw[1],
+                    **{k: target.get(k) for k in TARGET_FIELDS},
+                }
             )
     return rows
 
@@ -277,8 +326,13 @@ def document_tables(doc: ParsedDocument) -> dict[str, list[dict[str, Any]]]:
         "targets": target_rows(doc),
         "repairs": repair_rows(doc),
         "problems": [
-            {"doc_id": doc.doc_id, "file": doc.source_path, "stage": p.get("stage", ""),
-             "severity": p.get("severity", "warning"), "problem": p.get("problem", "")}
+            {
+                "doc_id": doc.doc_id,
+                "file": doc.source_path,
+                "stage": p.get("stage", ""),
+                "severity": p.get("severity", "warning"),
+                "problem": p.get("problem", ""),
+            }
             for p in doc.problems
         ],
     }

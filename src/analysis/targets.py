@@ -34,9 +34,10 @@ import functools
 import logging
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import cn2an
 import pandas as pd
@@ -222,13 +223,13 @@ class TargetVocabulary:
     regex: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def from_frame(cls, table: pd.DataFrame, path: str) -> "TargetVocabulary":
+    def from_frame(cls, table: pd.DataFrame, path: str) -> TargetVocabulary:
         def rows(category: str) -> pd.DataFrame:
             return table[table["category"] == category]
 
         def mapping(category: str) -> dict[str, str]:
             sub = rows(category)
-            return dict(zip(sub["term"], sub["value"]))
+            return dict(zip(sub["term"], sub["value"], strict=False))
 
         periods = {t: (v, float(n)) for t, v, n in rows("period")[["term", "value", "number"]].itertuples(index=False)}
         vocab = cls(
@@ -281,17 +282,13 @@ class TargetVocabulary:
                 rf"(?P<gap>[^{_CLAUSE_BREAK}]{{0,{_MAX_GAP}}}?)"
                 rf"(?P<num>{_NUM})(?P<unit>{freq_units})(?P<after>{cmp_after})?"
             ),
-            "recurring": re.compile(
-                rf"每年度?{md}(?P<part>{month_parts})?(?P<before>{before})?"
-            ),
+            "recurring": re.compile(rf"每年度?{md}(?P<part>{month_parts})?(?P<before>{before})?"),
             "dated": re.compile(
                 rf"(?P<cue>{cues})?{year}(?:{md})?(?P<part>{year_parts}|{month_parts})?(?P<before>{before})?"
             ),
             "yearless": re.compile(rf"(?P<cue>{cues})?{md2}(?P<part>{month_parts})?(?P<before>{before})?"),
             "year_part": re.compile(rf"(?P<cue>{cues})?(?P<part>{year_parts})(?P<before>{before})"),
-            "date_range": re.compile(
-                rf"(?:(?P<y>(?:19|20)\d{{2}})\s*年)?{md}{_RANGE_SEP}{year2}{md_end}"
-            ),
+            "date_range": re.compile(rf"(?:(?P<y>(?:19|20)\d{{2}})\s*年)?{md}{_RANGE_SEP}{year2}{md_end}"),
             "distributive": re.compile(
                 rf"分别(?P<cmp>{cmp_before})?(?P<nums>{_NUM}(?:[ \t]*[、,][ \t]*{_NUM})+)[ \t]?"
                 rf"(?P<unit>{units})?(?P<after>{cmp_after})?"
@@ -311,7 +308,6 @@ class TargetVocabulary:
             "cmp_before": re.compile(cmp_before),
             "cmp_after_start": re.compile(rf"(?:\)|\([^()]{{0,20}}\))?(?P<after>{cmp_after})"),
         }
-
 
 
 @functools.lru_cache(maxsize=8)
@@ -349,7 +345,7 @@ def _protected_zones(text: str, vocab: TargetVocabulary) -> list[tuple[int, int]
     for opening, closing in vocab.protected_pairs:
         if opening == closing:
             positions = [i for i, ch in enumerate(text) if ch == opening]
-            zones += [(a, b + 1) for a, b in zip(positions[::2], positions[1::2]) if b - a <= 60]
+            zones += [(a, b + 1) for a, b in zip(positions[::2], positions[1::2], strict=False) if b - a <= 60]
             continue
         zones += [m.span() for m in vocab.regex[f"pair:{opening}{closing}"].finditer(text)]
     # A lookahead finds every start, so overlapping terms are all covered (longest first at a start).
@@ -395,17 +391,17 @@ class _Finder:
 
     # -- building ----------------------------------------------------------
     def make(self, start: int, end: int, kind: str, **fields: Any) -> Target:
-        values = dict(
-            value=None,
-            value_max=None,
-            unit=None,
-            comparator=None,
-            period=None,
-            period_years=None,
-            deadline_date=None,
-            deadline_recurring=False,
-            metric=None,
-        )
+        values = {
+            "value": None,
+            "value_max": None,
+            "unit": None,
+            "comparator": None,
+            "period": None,
+            "period_years": None,
+            "deadline_date": None,
+            "deadline_recurring": False,
+            "metric": None,
+        }
         values.update(fields)
         return Target(text=self.raw[start:end], start=start, end=end, type=kind, **values)
 
@@ -428,7 +424,7 @@ class _Finder:
         return f"{year}-{month:02d}-{d:02d}"
 
     def _excluded_after(self, end: int) -> bool:
-        rest = self.text[end:end + 6].lstrip()
+        rest = self.text[end : end + 6].lstrip()
         return any(rest.startswith(w) for w in self.vocab.deadline_exclude_after)
 
     def _parenthesised(self, start: int, end: int) -> bool:
@@ -455,8 +451,13 @@ class _Finder:
                 continue
             day = int(chinese_number(m["d"])) if m["d"] else self._month_part_day(m["part"])
             target = self.make(
-                m.start(), m.end(), "deadline", comparator=self._deadline_comparator(m, "exactly"),
-                deadline_recurring=True, deadline_month=month, deadline_day=day,
+                m.start(),
+                m.end(),
+                "deadline",
+                comparator=self._deadline_comparator(m, "exactly"),
+                deadline_recurring=True,
+                deadline_month=month,
+                deadline_day=day,
             )
             found.append(_Candidate(target, m.span(), 0))
         for m in self.rx["date_range"].finditer(self.text):
@@ -468,15 +469,23 @@ class _Finder:
             if y2 is not None and not m["y2"] and m2 < m1:
                 y2 += 1  # 11月-2月 runs into the next year
             target = self.make(
-                m.start(), m.end(), "deadline", comparator="range",
+                m.start(),
+                m.end(),
+                "deadline",
+                comparator="range",
                 deadline_date=self._date(y2, m2, m["d_end"], None),
             )
             found.append(_Candidate(target, m.span(), 1))
         for m in self.rx["dated"].finditer(self.text):
             has_month = m["m"] is not None
-            if not (self._strong_cue(m) or m["part"] or m["before"] or (has_month and self._parenthesised(m.start(), m.end()))):
+            if not (
+                self._strong_cue(m)
+                or m["part"]
+                or m["before"]
+                or (has_month and self._parenthesised(m.start(), m.end()))
+            ):
                 continue
-            if self._excluded_after(m.end()) or self.text[m.end("y"):m.end("y") + 2] == "年度":
+            if self._excluded_after(m.end()) or self.text[m.end("y") : m.end("y") + 2] == "年度":
                 continue
             part = m["part"]
             if has_month and part in self.vocab.deadline_year_part and part not in self.vocab.deadline_month_part:
@@ -488,7 +497,10 @@ class _Finder:
                 continue
             default = "exactly" if has_month and not part else "at_most"
             target = self.make(
-                m.start(), m.end(), "deadline", comparator=self._deadline_comparator(m, default),
+                m.start(),
+                m.end(),
+                "deadline",
+                comparator=self._deadline_comparator(m, default),
                 deadline_date=self._date(int(m["y"]), month, m["d"], part),
             )
             found.append(_Candidate(target, (m.start("y"), m.end()), 2))
@@ -506,7 +518,10 @@ class _Finder:
                 continue
             default = "exactly" if not (m["part"] or m["before"]) else "at_most"
             target = self.make(
-                m.start(), m.end(), "deadline", comparator=self._deadline_comparator(m, default),
+                m.start(),
+                m.end(),
+                "deadline",
+                comparator=self._deadline_comparator(m, default),
                 deadline_date=self._date(self.year, month, m["d2"], m["part"]),
             )
             found.append(_Candidate(target, m.span(), 3))
@@ -514,7 +529,10 @@ class _Finder:
             if m.start("part") > 0 and self.text[m.start("part") - 1].isdigit():
                 continue
             target = self.make(
-                m.start(), m.end(), "deadline", comparator=self._deadline_comparator(m, "at_most"),
+                m.start(),
+                m.end(),
+                "deadline",
+                comparator=self._deadline_comparator(m, "at_most"),
                 deadline_date=self._date(self.year, None, None, m["part"]),
             )
             found.append(_Candidate(target, m.span(), 3))
@@ -550,8 +568,13 @@ class _Finder:
             else:
                 comparator = "exactly"
             target = self.make(
-                m.start(), m.end(), "frequency", value=chinese_number(m["num"]), unit=m["unit"],
-                comparator=comparator, period=period,
+                m.start(),
+                m.end(),
+                "frequency",
+                value=chinese_number(m["num"]),
+                unit=m["unit"],
+                comparator=comparator,
+                period=period,
                 period_years=round(base_years * multiple, 6),
             )
             found.append(_Candidate(target, m.span("num"), 0))
@@ -590,9 +613,7 @@ class _Finder:
                     segment = segment[: -len(filler)]
                     trimmed = True
                     break
-        suffix = next(
-            (s for s in sorted(self.vocab.metric_suffix, key=len, reverse=True) if segment.endswith(s)), None
-        )
+        suffix = next((s for s in sorted(self.vocab.metric_suffix, key=len, reverse=True) if segment.endswith(s)), None)
         if suffix is None:
             return None, end, None
         tokens = list(rjieba.cut(segment))
@@ -644,7 +665,7 @@ class _Finder:
         unit = "%" if m["pct"] else m["unit"]
         if unit == "年" and re.fullmatch(r"(?:19|20)\d{2}", token):
             return None  # a year, not a duration
-        if unit == "年" and self.text[m.end("unit"):m.end("unit") + 1] in ("度", "底", "末"):
+        if unit == "年" and self.text[m.end("unit") : m.end("unit") + 1] in ("度", "底", "末"):
             return None
         if unit in ("日", "号") and num_start > 0 and self.text[num_start - 1] == "月":
             return None  # a date
@@ -652,9 +673,7 @@ class _Finder:
         if cmp_word and self._comparator_blocked(m.end("cmp")):
             cmp_word = None
         cmp_start = m.start() if cmp_word else number_start
-        metric, metric_start, suffix_type = self._metric_before(
-            cmp_start, floor=_clause_start(self.text, cmp_start)
-        )
+        metric, metric_start, suffix_type = self._metric_before(cmp_start, floor=_clause_start(self.text, cmp_start))
         if cmp_word and len(cmp_word) == 1 and not metric:
             cmp_word, cmp_start = None, number_start  # 为18家企业: a lone 为/达 is a comparator only after a metric
         if self._number_blocked(num_start, token, has_cmp=bool(cmp_word)):
@@ -676,16 +695,22 @@ class _Finder:
             comparator, start = self._detached_comparator(start)
         if value_max is not None:
             comparator = "range"
-        context = self.text[_clause_start(self.text, num_start):num_start]
+        context = self.text[_clause_start(self.text, num_start) : num_start]
         target = self.make(
-            start, end, self._type_for(unit, suffix_type, context), value=value, value_max=value_max,
-            unit=unit, comparator=comparator or "exactly", metric=metric,
+            start,
+            end,
+            self._type_for(unit, suffix_type, context),
+            value=value,
+            value_max=value_max,
+            unit=unit,
+            comparator=comparator or "exactly",
+            metric=metric,
         )
         return _Candidate(target, (num_start, m.end(num_group)), 4)
 
     def _comparator_blocked(self, cmp_end: int) -> bool:
         """True when the comparator word is the tail of an ordinary word (作为, 送达)."""
-        return any(self.text[max(0, cmp_end - len(w)):cmp_end] == w for w in self.vocab.comparator_blocked)
+        return any(self.text[max(0, cmp_end - len(w)) : cmp_end] == w for w in self.vocab.comparator_blocked)
 
     def _detached_comparator(self, start: int) -> tuple[str | None, int]:
         """A multi-character comparator earlier in the clause (不少于本单位…总数5%)."""
@@ -693,7 +718,7 @@ class _Finder:
         window = self.text[floor:start]
         best = None
         for m in self.rx["cmp_before"].finditer(window):
-            if len(m.group()) >= 2 and not any(ch.isdigit() for ch in window[m.start():]):
+            if len(m.group()) >= 2 and not any(ch.isdigit() for ch in window[m.start() :]):
                 best = m
         if best is None:
             return None, start
@@ -709,9 +734,16 @@ class _Finder:
                 break
             extra.append(
                 _Candidate(
-                    self.make(start, start + len(name), target.type, value=target.value,
-                              value_max=target.value_max, unit=target.unit,
-                              comparator=target.comparator, metric=name),
+                    self.make(
+                        start,
+                        start + len(name),
+                        target.type,
+                        value=target.value,
+                        value_max=target.value_max,
+                        unit=target.unit,
+                        comparator=target.comparator,
+                        metric=name,
+                    ),
                     (start, start + len(name)),
                     4,
                 )
@@ -724,24 +756,29 @@ class _Finder:
         found: list[_Candidate] = []
         for m in self.rx["distributive"].finditer(self.text):
             numbers = list(re.finditer(_NUM, m["nums"]))
-            clause = self.text[_clause_start(self.text, m.start()):m.start()]
+            clause = self.text[_clause_start(self.text, m.start()) : m.start()]
             names = [n for n in re.split(r"[、和及与]", clause) if n]
             if len(names) < len(numbers):
                 continue
-            names = names[-len(numbers):]
+            names = names[-len(numbers) :]
             names[0] = self._list_head(names[0])
             comparator = self.vocab.comparator_before.get(m["cmp"] or "")
             if m["after"]:
                 comparator = self.vocab.comparator_after[m["after"]]
             kind = self._type_for(m["unit"], None, "")
             base = m.start("nums")
-            for i, (number, name) in enumerate(zip(numbers, names)):
+            for i, (number, name) in enumerate(zip(numbers, names, strict=False)):
                 start, end = base + number.start(), base + number.end()
                 if i == len(numbers) - 1:
                     end = m.end()
                 target = self.make(
-                    start, end, kind, value=chinese_number(number.group()), unit=m["unit"],
-                    comparator=comparator or "exactly", metric=name,
+                    start,
+                    end,
+                    kind,
+                    value=chinese_number(number.group()),
+                    unit=m["unit"],
+                    comparator=comparator or "exactly",
+                    metric=name,
                 )
                 found.append(_Candidate(target, (base + number.start(), base + number.end()), -1))
         return found
@@ -769,7 +806,9 @@ class _Finder:
         return sorted(taken, key=lambda t: (t.start, t.end))
 
 
-def find_targets(text: str, *, document_year: int | None = None, patterns_path: str | Path | None = None) -> list[Target]:
+def find_targets(
+    text: str, *, document_year: int | None = None, patterns_path: str | Path | None = None
+) -> list[Target]:
     """Every quantified commitment in ``text`` (spans relative to ``text``).
 
     ``document_year`` resolves dates written without a year (3月底前 in a 2020
@@ -858,8 +897,8 @@ def target_metrics(targets: pd.DataFrame, tasks: pd.DataFrame, group_by: list[st
     if "stance" in targets.columns:
         targets = targets[targets["stance"] != "reported"]
     task_rows = tasks[tasks["kind"] == "task"]
-    known = set(zip(tasks["doc_id"], tasks["task_id"]))
-    orphans = [key for key in zip(targets["doc_id"], targets["task_id"]) if key not in known]
+    known = set(zip(tasks["doc_id"], tasks["task_id"], strict=False))
+    orphans = [key for key in zip(targets["doc_id"], targets["task_id"], strict=False) if key not in known]
     if orphans:
         raise ValueError(f"{len(orphans)} target row(s) name tasks not in the tasks table, e.g. {orphans[0]}")
     unknown_types = sorted(set(targets["type"]) - set(TARGET_TYPES))
@@ -930,7 +969,7 @@ def _match(predicted: pd.DataFrame, gold: pd.DataFrame, use_spans: bool, same_ty
     """One-to-one greedy matching within doc_id+path (gold order, then predicted order)."""
     pairs: list[tuple[int, int]] = []
     used: set[int] = set()
-    by_key = {key: frame for key, frame in predicted.groupby(["doc_id", "path"], sort=False)}
+    by_key = {key: group for key, group in predicted.groupby(["doc_id", "path"], sort=False)}  # noqa: C416 - GroupBy has a .keys attribute that dict() would call
     for gi, g in gold.iterrows():
         pool = by_key.get((g["doc_id"], g["path"]))
         if pool is None:

@@ -34,7 +34,7 @@ ASSIGNMENT_CLAUSE = re.compile(
 # 责任单位:… on a line of its own.
 ASSIGNMENT_LINE = re.compile(rf"^[ \t]*(?P<clause>{_ROLE_LABEL}\s*[:：][^\n]+?)[ \t]*$", re.M)
 SENTENCE_END = re.compile(r"[。!?！？]+|\n+")
-CUT_OFF_ENDINGS = "。!?！？;;)）”\"》】]"
+CUT_OFF_ENDINGS = '。!?！？;;)）”"》】]'
 
 
 @functools.lru_cache(maxsize=4)
@@ -146,7 +146,7 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
         if clause:
             position = clause[1]
             own_line = clause[3]
-            if sentences and not text[cursor:clause[0]].strip():
+            if sentences and not text[cursor : clause[0]].strip():
                 # A clause right after a sentence end belongs to that sentence;
                 # a clause line of its own is not part of any sentence.
                 while position < end and text[position] in "。.;;":

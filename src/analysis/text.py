@@ -14,8 +14,8 @@ that character ``i`` of the current text came from.  An inserted character
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class AlignedText:
     original_length: int
 
     @classmethod
-    def identity(cls, text: str) -> "AlignedText":
+    def identity(cls, text: str) -> AlignedText:
         """The original text itself: character ``i`` comes from ``i:i+1``."""
         n = len(text)
         return cls(text, array("q", range(n)), array("q", range(1, n + 1)), n)
@@ -85,13 +85,13 @@ def apply_edits(aligned: AlignedText, edits: Iterable[Edit]) -> AlignedText:
             raise ValueError(f"overlapping edits at {edit.start} ({edit.kind})")
         if edit.end > len(text):
             raise ValueError(f"edit {edit.start}:{edit.end} beyond text end {len(text)}")
-        pieces.append(text[cursor:edit.start])
-        new_start.extend(aligned.origin_start[cursor:edit.start])
-        new_end.extend(aligned.origin_end[cursor:edit.start])
+        pieces.append(text[cursor : edit.start])
+        new_start.extend(aligned.origin_start[cursor : edit.start])
+        new_end.extend(aligned.origin_end[cursor : edit.start])
         replaced = edit.end - edit.start
         if len(edit.replacement) == replaced:
-            new_start.extend(aligned.origin_start[edit.start:edit.end])
-            new_end.extend(aligned.origin_end[edit.start:edit.end])
+            new_start.extend(aligned.origin_start[edit.start : edit.end])
+            new_end.extend(aligned.origin_end[edit.start : edit.end])
         elif edit.replacement:
             lo, hi = aligned.original_span(edit.start, edit.end)
             new_start.extend([lo] * len(edit.replacement))

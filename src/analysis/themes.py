@@ -21,9 +21,10 @@ import functools
 import hashlib
 import logging
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,22 +49,55 @@ GOLD_PATH = config.ANNOTATIONS_DIR / "themes_gold.csv"
 # The ten level-1 themes (the 法治政府建设实施纲要's chapters, 2015 and 2021
 # editions merged), in display order.  Fixed: the codebook must define exactly these.
 LEVEL1_CODES: tuple[str, ...] = (
-    "functions", "rulemaking", "decisions", "enforcement", "emergency",
-    "disputes", "oversight", "digital", "capacity", "organisation",
+    "functions",
+    "rulemaking",
+    "decisions",
+    "enforcement",
+    "emergency",
+    "disputes",
+    "oversight",
+    "digital",
+    "capacity",
+    "organisation",
 )
 
 CODEBOOK_COLUMNS: tuple[str, ...] = (
-    "level", "code", "parent", "label_zh", "label_en", "scope_zh", "scope_en",
-    "keywords", "gangyao_2015", "gangyao_2021",
+    "level",
+    "code",
+    "parent",
+    "label_zh",
+    "label_en",
+    "scope_zh",
+    "scope_en",
+    "keywords",
+    "gangyao_2015",
+    "gangyao_2021",
 )
 GOLD_COLUMNS: tuple[str, ...] = (
-    "doc_id", "path", "number", "title", "theme", "subtheme", "secondary_theme",
-    "secondary_subtheme", "hard", "note", "coder",
+    "doc_id",
+    "path",
+    "number",
+    "title",
+    "theme",
+    "subtheme",
+    "secondary_theme",
+    "secondary_subtheme",
+    "hard",
+    "note",
+    "coder",
 )
 TASK_COLUMNS: tuple[str, ...] = ("doc_id", "task_id", "kind", "path", "headings", "title", "text")
 PREDICTION_COLUMNS: tuple[str, ...] = (
-    "task_id", "theme", "theme_label_zh", "theme_label_en", "subtheme", "subtheme_label_zh",
-    "subtheme_label_en", "theme_confidence", "theme_source", "theme_evidence",
+    "task_id",
+    "theme",
+    "theme_label_zh",
+    "theme_label_en",
+    "subtheme",
+    "subtheme_label_zh",
+    "subtheme_label_en",
+    "theme_confidence",
+    "theme_source",
+    "theme_evidence",
 )
 OVERRIDE_COLUMNS: tuple[str, ...] = ("task_id", "theme", "subtheme", "note", "coder", "coded_at")
 
@@ -136,7 +170,7 @@ class Codebook:
         return (Codebook, (self._table, self.path, self.sha256))
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Codebook":
+    def load(cls, path: str | Path | None = None) -> Codebook:
         """Read and validate ``codebook.csv`` (raises :class:`ReferenceDataError`)."""
         path = Path(path) if path is not None else CODEBOOK_PATH
         table = read_csv_strict(path, CODEBOOK_SCHEMA)
@@ -150,13 +184,14 @@ class Codebook:
         if absent or extra:
             raise ReferenceDataError(
                 path,
-                "level-1 codes must be exactly " + ", ".join(LEVEL1_CODES)
+                "level-1 codes must be exactly "
+                + ", ".join(LEVEL1_CODES)
                 + (f"; missing: {', '.join(absent)}" if absent else "")
                 + (f"; not allowed: {', '.join(extra)}" if extra else ""),
             )
         problems = [
             f"row {i + 2}: parent {row.parent!r} of {row.code!r} is not a level-1 code"
-            for i, row in zip(table.index, table.itertuples(index=False))
+            for i, row in zip(table.index, table.itertuples(index=False), strict=False)
             if row.level == "2" and row.parent not in LEVEL1_CODES
         ]
         if problems:
@@ -189,9 +224,12 @@ class Codebook:
     @property
     def level2(self) -> pd.DataFrame:
         """Level-2 rows grouped by parent (level-1 order), file order within a parent."""
-        return self._table.loc[self._table["code"].isin(self.level2_codes)].set_index("code", drop=False).loc[
-            self.level2_codes
-        ].reset_index(drop=True)
+        return (
+            self._table.loc[self._table["code"].isin(self.level2_codes)]
+            .set_index("code", drop=False)
+            .loc[self.level2_codes]
+            .reset_index(drop=True)
+        )
 
     @property
     def level2_codes(self) -> list[str]:
@@ -243,8 +281,9 @@ class Codebook:
         code whose parent is ``theme``.
         """
         if theme not in LEVEL1_CODES:
-            raise CodebookCodeError(f"unknown theme {theme!r}" if theme not in self else
-                                    f"theme {theme!r} is a level-2 code")
+            raise CodebookCodeError(
+                f"unknown theme {theme!r}" if theme not in self else f"theme {theme!r} is a level-2 code"
+            )
         if not subtheme:
             return
         if subtheme not in self:
@@ -262,19 +301,21 @@ class Codebook:
         for theme in LEVEL1_CODES:
             for code in [theme] + self._children[theme]:
                 row = self._by_code[code]
-                rows.append({
-                    "level": int(row.level),
-                    "theme": theme,
-                    "code": code,
-                    "label_zh": row.label_zh,
-                    "label_en": row.label_en,
-                    "scope_zh": row.scope_zh,
-                    "scope_en": row.scope_en,
-                    "keywords": "；".join(self._keywords[code]),
-                    "n_keywords": len(self._keywords[code]),
-                    "gangyao_2015": row.gangyao_2015,
-                    "gangyao_2021": row.gangyao_2021,
-                })
+                rows.append(
+                    {
+                        "level": int(row.level),
+                        "theme": theme,
+                        "code": code,
+                        "label_zh": row.label_zh,
+                        "label_en": row.label_en,
+                        "scope_zh": row.scope_zh,
+                        "scope_en": row.scope_en,
+                        "keywords": "；".join(self._keywords[code]),
+                        "n_keywords": len(self._keywords[code]),
+                        "gangyao_2015": row.gangyao_2015,
+                        "gangyao_2021": row.gangyao_2021,
+                    }
+                )
         table = pd.DataFrame(rows)
         table.attrs["codebook_version"] = self.version
         return table
@@ -321,8 +362,9 @@ def check_gold_frame(gold: pd.DataFrame, codebook: Codebook, path: str | Path = 
             except CodebookCodeError as error:
                 problems.append(f"row {i + 2} ({row['doc_id']} {row['path']}): {error}")
     if problems:
-        raise ReferenceDataError(path, "; ".join(problems[:10]) + (f" (and {len(problems) - 10} more)"
-                                                                   if len(problems) > 10 else ""))
+        raise ReferenceDataError(
+            path, "; ".join(problems[:10]) + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else "")
+        )
     return gold
 
 
@@ -372,22 +414,34 @@ def join_gold(tasks: pd.DataFrame, gold: pd.DataFrame) -> tuple[pd.DataFrame, pd
     for column in ("theme", "subtheme", "secondary_theme", "title"):
         gold[column] = gold[column].fillna("").astype(str)
     keep = gold[["doc_id", "path", "theme", "subtheme", "secondary_theme", "title"]].rename(
-        columns={"theme": "gold_theme", "subtheme": "gold_subtheme",
-                 "secondary_theme": "gold_secondary_theme", "title": "gold_title"})
+        columns={
+            "theme": "gold_theme",
+            "subtheme": "gold_subtheme",
+            "secondary_theme": "gold_secondary_theme",
+            "title": "gold_title",
+        }
+    )
     keep["hard"] = gold["hard"]
     merged = task_rows.merge(keep, on=["doc_id", "path"], how="inner", validate="one_to_one")
-    matched_keys = set(zip(merged["doc_id"], merged["path"]))
-    unmatched = gold[[key not in matched_keys for key in zip(gold["doc_id"], gold["path"])]]
+    matched_keys = set(zip(merged["doc_id"], merged["path"], strict=False))
+    unmatched = gold[[key not in matched_keys for key in zip(gold["doc_id"], gold["path"], strict=False)]]
     if len(unmatched):
-        log.warning("%d gold row(s) match no task: %s", len(unmatched),
-                    ", ".join(f"{d} {p}" for d, p in zip(unmatched["doc_id"], unmatched["path"]))[:500])
+        log.warning(
+            "%d gold row(s) match no task: %s",
+            len(unmatched),
+            ", ".join(f"{d} {p}" for d, p in zip(unmatched["doc_id"], unmatched["path"], strict=False))[:500],
+        )
     mismatched = [
-        f"{r.doc_id} {r.path}" for r in merged.itertuples()
+        f"{r.doc_id} {r.path}"
+        for r in merged.itertuples()
         if r.gold_title and normalise(r.gold_title)[:8] not in normalise(r.title + r.text)[:200]
     ]
     if mismatched:
-        log.warning("%d gold row(s) whose title differs from the task at that path (structure changed?): %s",
-                    len(mismatched), ", ".join(mismatched[:10]))
+        log.warning(
+            "%d gold row(s) whose title differs from the task at that path (structure changed?): %s",
+            len(mismatched),
+            ", ".join(mismatched[:10]),
+        )
     merged = merged.sort_values(["doc_id", "path"], kind="mergesort").reset_index(drop=True)
     return merged, unmatched.reset_index(drop=True)
 
@@ -471,7 +525,7 @@ class KeywordMatcher:
         self.owners = owners
         self.keywords = sorted(owners, key=lambda k: (-len(k), k))
 
-    @functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)
+    @functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)  # noqa: B019 - bounded; matchers live as long as the codebook
     def hits(self, text: str) -> tuple[str, ...]:
         """Keywords found in ``text`` (one entry per non-overlapping occurrence)."""
         text = normalise(text)
@@ -492,7 +546,7 @@ class KeywordMatcher:
 
         A keyword counts for the code that lists it and, for a subtheme, for its parent.
         """
-        counts = {code: 0 for code in LEVEL1_CODES}
+        counts = dict.fromkeys(LEVEL1_CODES, 0)
         distinct: dict[str, set[str]] = {code: set() for code in LEVEL1_CODES}
         for keyword in self.hits(text):
             themes = {self.codebook.parent(c) or c for c in self.owners[keyword]}
@@ -502,7 +556,7 @@ class KeywordMatcher:
         return counts, distinct
 
     def subtheme_counts(self, text: str, theme: str) -> dict[str, int]:
-        counts = {code: 0 for code in self.codebook.children(theme)}
+        counts = dict.fromkeys(self.codebook.children(theme), 0)
         for keyword in self.hits(text):
             for code in self.owners[keyword]:
                 if code in counts:
@@ -521,19 +575,37 @@ def _pseudo_examples(codebook: Codebook) -> pd.DataFrame:
     """
     rows = []
     for theme in LEVEL1_CODES:
-        for code in [theme] + codebook.children(theme):
+        for code in [theme, *codebook.children(theme)]:
             is_level1 = code == theme
             leaf = code if not is_level1 else (theme if not codebook.children(theme) else "")
             scope = codebook.scope(code)
             keywords = "；".join(codebook.keywords(code))
             heading = [codebook.label(theme)]
-            rows.append({"doc_id": "", "path": "", "task_id": f"codebook:{code}:scope",
-                         "headings": heading, "title": codebook.label(code), "text": scope,
-                         "gold_theme": theme, "leaf": leaf})
+            rows.append(
+                {
+                    "doc_id": "",
+                    "path": "",
+                    "task_id": f"codebook:{code}:scope",
+                    "headings": heading,
+                    "title": codebook.label(code),
+                    "text": scope,
+                    "gold_theme": theme,
+                    "leaf": leaf,
+                }
+            )
             if keywords:
-                rows.append({"doc_id": "", "path": "", "task_id": f"codebook:{code}:keywords",
-                             "headings": [], "title": "", "text": keywords,
-                             "gold_theme": theme, "leaf": leaf})
+                rows.append(
+                    {
+                        "doc_id": "",
+                        "path": "",
+                        "task_id": f"codebook:{code}:keywords",
+                        "headings": [],
+                        "title": "",
+                        "text": keywords,
+                        "gold_theme": theme,
+                        "leaf": leaf,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -611,10 +683,14 @@ class ThemeClassifier(BaseEstimator):
     # -- fitting
 
     def _weights(self) -> dict[str, float]:
-        return {"text": self.text_weight, "title": self.title_weight,
-                "headings": self.heading_weight, "chars": self.char_weight}
+        return {
+            "text": self.text_weight,
+            "title": self.title_weight,
+            "headings": self.heading_weight,
+            "chars": self.char_weight,
+        }
 
-    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None = None) -> "ThemeClassifier":
+    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None = None) -> ThemeClassifier:
         """Learn from the gold codes of ``tasks`` (joined on doc_id + path) and the codebook.
 
         BLAS runs single-threaded here: the problems are small (threads only
@@ -624,9 +700,9 @@ class ThemeClassifier(BaseEstimator):
         with threadpool_limits(limits=1):
             return self._fit(tasks, gold)
 
-    def _fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None) -> "ThemeClassifier":
-        if self.hierarchy not in HIERARCHIES + ("auto",):
-            raise ValueError(f"hierarchy must be one of {HIERARCHIES + ('auto',)}, not {self.hierarchy!r}")
+    def _fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None) -> ThemeClassifier:
+        if self.hierarchy not in (*HIERARCHIES, "auto"):
+            raise ValueError(f"hierarchy must be one of {(*HIERARCHIES, 'auto')}, not {self.hierarchy!r}")
         self.codebook_ = self.codebook or Codebook.load()
         if gold is not None and len(gold):
             labelled, self.unmatched_gold_ = join_gold(tasks, check_gold_frame(gold, self.codebook_))
@@ -641,14 +717,16 @@ class ThemeClassifier(BaseEstimator):
 
     @staticmethod
     def _empty_labelled() -> pd.DataFrame:
-        return pd.DataFrame(columns=list(TASK_COLUMNS) + ["gold_theme", "gold_subtheme", "gold_secondary_theme", "hard"])
+        return pd.DataFrame(
+            columns=[*list(TASK_COLUMNS), "gold_theme", "gold_subtheme", "gold_secondary_theme", "hard"]
+        )
 
     def _training_frame(self, labelled: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         codebook = self.codebook_
         gold_rows = labelled[["doc_id", "path", "task_id", "headings", "title", "text", "gold_theme"]].copy()
         gold_rows["leaf"] = [
             sub or (theme if not codebook.children(theme) else "")
-            for theme, sub in zip(labelled["gold_theme"], labelled["gold_subtheme"])
+            for theme, sub in zip(labelled["gold_theme"], labelled["gold_subtheme"], strict=False)
         ]
         frames = [gold_rows]
         weights = [np.ones(len(gold_rows))]
@@ -685,12 +763,13 @@ class ThemeClassifier(BaseEstimator):
             self.level2_model_ = self._logistic().fit(features[has_leaf], leaves, sample_weight=sample_weight[has_leaf])
         elif leaves.nunique() == 1:
             self.single_leaf_ = leaves.iloc[0]
-        self.leaf_codes_ = [c for c in self.codebook_.level2_codes + list(LEVEL1_CODES)]
+        self.leaf_codes_ = list(self.codebook_.level2_codes + list(LEVEL1_CODES))
         self.leaf_parent_ = np.array([self.codebook_.parent(c) or c for c in self.leaf_codes_])
 
     def _logistic(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=5000,
-                                  random_state=self.random_state)
+        return LogisticRegression(
+            C=self.C, class_weight=self.class_weight, max_iter=5000, random_state=self.random_state
+        )
 
     def _feature_names(self) -> list[str]:
         names: list[str] = []
@@ -725,7 +804,7 @@ class ThemeClassifier(BaseEstimator):
                 subthemes += leaf
             gold_themes = pd.concat([t["gold_theme"] for t, _, _ in parts]).tolist()
             gold_subs = pd.concat([t["gold_subtheme"] for t, _, _ in parts]).tolist()
-            level2 = [(g, p) for g, p in zip(gold_subs, subthemes) if g]
+            level2 = [(g, p) for g, p in zip(gold_subs, subthemes, strict=False) if g]
             score = f1_score(gold_themes, themes, average="macro", zero_division=0)
             if level2:
                 score += accuracy_score([g for g, _ in level2], [p for _, p in level2])
@@ -760,8 +839,9 @@ class ThemeClassifier(BaseEstimator):
 
     def _decide(self, probabilities: _Probabilities, strategy: str) -> tuple[list[int], np.ndarray, list[str]]:
         """Theme index, level-1 distribution used, and subtheme for each row."""
-        derived = np.stack([probabilities.leaves[:, self.leaf_parent_ == code].sum(axis=1)
-                            for code in LEVEL1_CODES], axis=1)
+        derived = np.stack(
+            [probabilities.leaves[:, self.leaf_parent_ == code].sum(axis=1) for code in LEVEL1_CODES], axis=1
+        )
         if strategy == "restrict" or not derived.any():
             distribution = probabilities.level1
         elif strategy == "derive":
@@ -784,7 +864,9 @@ class ThemeClassifier(BaseEstimator):
         if theme not in classes:
             return ""
         coef = self.level1_model_.coef_
-        weights = coef[classes.index(theme)] if coef.shape[0] > 1 else (coef[0] if classes.index(theme) == 1 else -coef[0])
+        weights = (
+            coef[classes.index(theme)] if coef.shape[0] > 1 else (coef[0] if classes.index(theme) == 1 else -coef[0])
+        )
         start, end = features.indptr[row], features.indptr[row + 1]
         columns = features.indices[start:end]
         values = features.data[start:end] * weights[columns]
@@ -795,7 +877,9 @@ class ThemeClassifier(BaseEstimator):
         return "; ".join(f"{names[i]}({values[i]:+.2f})" for i in order)
 
     def _feature_name_array(self) -> np.ndarray:
-        if getattr(self, "_feature_name_cache", None) is None or len(self._feature_name_cache) != len(self.feature_names_):
+        if getattr(self, "_feature_name_cache", None) is None or len(self._feature_name_cache) != len(
+            self.feature_names_
+        ):
             self._feature_name_cache = np.asarray(self.feature_names_, dtype=object)
         return self._feature_name_cache
 
@@ -835,30 +919,43 @@ class ThemeClassifier(BaseEstimator):
                     confidence = float(distribution[r, LEVEL1_CODES.index(theme)])
                     subthemes[r] = self._best_child(probabilities.leaves[r], theme)
                     source = SOURCE_RULE
-                    note = (f"rule: {len(ruled[1])} keywords {', '.join(ruled[1][:6])}; "
-                            f"model said {model_theme} ({model_confidence:.2f})")
+                    note = (
+                        f"rule: {len(ruled[1])} keywords {', '.join(ruled[1][:6])}; "
+                        f"model said {model_theme} ({model_confidence:.2f})"
+                    )
             themes.append(theme)
             confidences.append(round(confidence, 6))
             sources.append(source)
             evidence.append(note)
-        return _prediction_frame(rows["task_id"].tolist(), themes, subthemes, confidences, sources, evidence,
-                                 self.codebook_)
+        return _prediction_frame(
+            rows["task_id"].tolist(), themes, subthemes, confidences, sources, evidence, self.codebook_
+        )
 
 
-def _prediction_frame(task_ids: list[str], themes: list[str], subthemes: list[str], confidences: list[float],
-                      sources: list[str], evidence: list[str], codebook: Codebook) -> pd.DataFrame:
-    frame = pd.DataFrame({
-        "task_id": task_ids,
-        "theme": themes,
-        "theme_label_zh": [codebook.label(t, "zh") if t else "" for t in themes],
-        "theme_label_en": [codebook.label(t, "en") if t else "" for t in themes],
-        "subtheme": subthemes,
-        "subtheme_label_zh": [codebook.label(s, "zh") if s else "" for s in subthemes],
-        "subtheme_label_en": [codebook.label(s, "en") if s else "" for s in subthemes],
-        "theme_confidence": pd.Series(confidences, dtype="float64"),
-        "theme_source": sources,
-        "theme_evidence": evidence,
-    }, columns=list(PREDICTION_COLUMNS))
+def _prediction_frame(
+    task_ids: list[str],
+    themes: list[str],
+    subthemes: list[str],
+    confidences: list[float],
+    sources: list[str],
+    evidence: list[str],
+    codebook: Codebook,
+) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "task_id": task_ids,
+            "theme": themes,
+            "theme_label_zh": [codebook.label(t, "zh") if t else "" for t in themes],
+            "theme_label_en": [codebook.label(t, "en") if t else "" for t in themes],
+            "subtheme": subthemes,
+            "subtheme_label_zh": [codebook.label(s, "zh") if s else "" for s in subthemes],
+            "subtheme_label_en": [codebook.label(s, "en") if s else "" for s in subthemes],
+            "theme_confidence": pd.Series(confidences, dtype="float64"),
+            "theme_source": sources,
+            "theme_evidence": evidence,
+        },
+        columns=list(PREDICTION_COLUMNS),
+    )
     frame.attrs["codebook_version"] = codebook.version
     return frame
 
@@ -872,7 +969,7 @@ class MajorityBaseline:
     def __init__(self, codebook: Codebook | None = None) -> None:
         self.codebook = codebook
 
-    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame) -> "MajorityBaseline":
+    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame) -> MajorityBaseline:
         self.codebook_ = self.codebook or Codebook.load()
         labelled, _ = join_gold(tasks, check_gold_frame(gold, self.codebook_))
         if labelled.empty:
@@ -887,9 +984,15 @@ class MajorityBaseline:
     def predict(self, tasks: pd.DataFrame) -> pd.DataFrame:
         rows = check_tasks_frame(tasks)
         n = len(rows)
-        return _prediction_frame(rows["task_id"].tolist(), [self.theme_] * n,
-                                 [self.subtheme_by_theme_.get(self.theme_, "")] * n, [np.nan] * n,
-                                 [SOURCE_MODEL] * n, ["majority"] * n, self.codebook_)
+        return _prediction_frame(
+            rows["task_id"].tolist(),
+            [self.theme_] * n,
+            [self.subtheme_by_theme_.get(self.theme_, "")] * n,
+            [np.nan] * n,
+            [SOURCE_MODEL] * n,
+            ["majority"] * n,
+            self.codebook_,
+        )
 
 
 def _most_frequent(values: pd.Series, order: Sequence[str]) -> str:
@@ -909,7 +1012,7 @@ class KeywordBaseline(MajorityBaseline):
     hits, else the theme's most frequent gold subtheme.
     """
 
-    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame) -> "KeywordBaseline":
+    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame) -> KeywordBaseline:
         super().fit(tasks, gold)
         self.matcher_ = KeywordMatcher(self.codebook_)
         return self
@@ -923,8 +1026,9 @@ class KeywordBaseline(MajorityBaseline):
             subthemes.append(sub)
             evidence.append(note)
         n = len(rows)
-        return _prediction_frame(rows["task_id"].tolist(), themes, subthemes, [np.nan] * n, [SOURCE_RULE] * n,
-                                 evidence, self.codebook_)
+        return _prediction_frame(
+            rows["task_id"].tolist(), themes, subthemes, [np.nan] * n, [SOURCE_RULE] * n, evidence, self.codebook_
+        )
 
     def _code(self, text: str) -> tuple[str, str, str]:
         counts, distinct = self.matcher_.theme_scores(text)
@@ -941,15 +1045,23 @@ class KeywordBaseline(MajorityBaseline):
 
 def heading_baseline(codebook: Codebook | None = None) -> ThemeClassifier:
     """The classifier restricted to the enclosing headings (words and whole titles)."""
-    return ThemeClassifier(codebook, text_weight=0.0, title_weight=0.0, char_weight=0.0, heading_weight=1.0,
-                           hierarchy="restrict", rules=False)
+    return ThemeClassifier(
+        codebook,
+        text_weight=0.0,
+        title_weight=0.0,
+        char_weight=0.0,
+        heading_weight=1.0,
+        hierarchy="restrict",
+        rules=False,
+    )
 
 
 # --------------------------------------------------------------------------- overrides
 
 
-def apply_overrides(predictions: pd.DataFrame, overrides: pd.DataFrame,
-                    codebook: Codebook | None = None) -> pd.DataFrame:
+def apply_overrides(
+    predictions: pd.DataFrame, overrides: pd.DataFrame, codebook: Codebook | None = None
+) -> pd.DataFrame:
     """Predictions with the coders' overrides applied (they win everywhere).
 
     An override sets theme/subtheme (+ labels), confidence 1.0, source
@@ -983,10 +1095,15 @@ def apply_overrides(predictions: pd.DataFrame, overrides: pd.DataFrame,
             predicted = result.at[i, "subtheme"]
             subtheme = predicted if predicted and codebook.parent(predicted) == override.theme else ""
         result.loc[i, ["theme", "theme_label_zh", "theme_label_en"]] = [
-            override.theme, codebook.label(override.theme, "zh"), codebook.label(override.theme, "en")]
+            override.theme,
+            codebook.label(override.theme, "zh"),
+            codebook.label(override.theme, "en"),
+        ]
         result.loc[i, ["subtheme", "subtheme_label_zh", "subtheme_label_en"]] = [
-            subtheme, codebook.label(subtheme, "zh") if subtheme else "",
-            codebook.label(subtheme, "en") if subtheme else ""]
+            subtheme,
+            codebook.label(subtheme, "zh") if subtheme else "",
+            codebook.label(subtheme, "en") if subtheme else "",
+        ]
         result.at[i, "theme_confidence"] = 1.0
         result.at[i, "theme_source"] = SOURCE_OVERRIDE
         note = f": {override.note}" if override.note else ""
@@ -1018,9 +1135,14 @@ class EvaluationReport:
     unmatched_gold: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"scores": self.scores, "per_code": self.per_code, "confusion_level1": self.confusion_level1,
-                "confusion_level2": self.confusion_level2, "per_document": self.per_document,
-                "predictions": self.predictions}
+        return {
+            "scores": self.scores,
+            "per_code": self.per_code,
+            "confusion_level1": self.confusion_level1,
+            "confusion_level2": self.confusion_level2,
+            "per_document": self.per_document,
+            "predictions": self.predictions,
+        }
 
     def to_text(self) -> str:
         n_docs = self.per_document["doc_id"].nunique() if len(self.per_document) else 0
@@ -1037,7 +1159,8 @@ class EvaluationReport:
             model_codes.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
             "",
             "Model accuracy per held-out document",
-            self.per_document[self.per_document["method"] == "model"].drop(columns="method")
+            self.per_document[self.per_document["method"] == "model"]
+            .drop(columns="method")
             .to_string(index=False, float_format=lambda v: f"{v:.3f}"),
             "",
             "Confusion, level 1 (rows gold, columns predicted)",
@@ -1046,8 +1169,9 @@ class EvaluationReport:
         return "\n".join(lines)
 
 
-def evaluate_lodo(tasks: pd.DataFrame, gold: pd.DataFrame, codebook: Codebook | None = None,
-                  classifier: ThemeClassifier | None = None) -> EvaluationReport:
+def evaluate_lodo(
+    tasks: pd.DataFrame, gold: pd.DataFrame, codebook: Codebook | None = None, classifier: ThemeClassifier | None = None
+) -> EvaluationReport:
     """Leave-one-document-out evaluation of the classifier and the baselines.
 
     For each document, every method is fitted on the gold tasks of the other
@@ -1077,8 +1201,11 @@ def evaluate_lodo(tasks: pd.DataFrame, gold: pd.DataFrame, codebook: Codebook | 
         }
         for method, frame in fitted.items():
             frame = frame[["task_id", "theme", "subtheme", "theme_confidence", "theme_source", "theme_evidence"]]
-            frame = frame.merge(test[["task_id", "doc_id", "path", "gold_theme", "gold_subtheme",
-                                      "gold_secondary_theme", "hard"]], on="task_id", how="left")
+            frame = frame.merge(
+                test[["task_id", "doc_id", "path", "gold_theme", "gold_subtheme", "gold_secondary_theme", "hard"]],
+                on="task_id",
+                how="left",
+            )
             frame.insert(0, "method", method)
             predictions.append(frame)
     pooled = pd.concat(predictions, ignore_index=True)
@@ -1086,11 +1213,15 @@ def evaluate_lodo(tasks: pd.DataFrame, gold: pd.DataFrame, codebook: Codebook | 
     model_rows = pooled[pooled["method"] == "model"]
     level2_rows = model_rows[model_rows["gold_subtheme"] != ""]
     return EvaluationReport(
-        scores=scores, per_code=per_code,
+        scores=scores,
+        per_code=per_code,
         confusion_level1=_confusion(model_rows["gold_theme"], model_rows["theme"], list(LEVEL1_CODES)),
         confusion_level2=_confusion(level2_rows["gold_subtheme"], level2_rows["subtheme"], codebook.level2_codes),
-        per_document=per_document, predictions=pooled, hierarchy_by_fold=hierarchy_by_fold,
-        codebook_version=codebook.version, unmatched_gold=unmatched,
+        per_document=per_document,
+        predictions=pooled,
+        hierarchy_by_fold=hierarchy_by_fold,
+        codebook_version=codebook.version,
+        unmatched_gold=unmatched,
     )
 
 
@@ -1111,31 +1242,54 @@ def _score(pooled: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, pd.D
             if gold.empty:
                 continue
             labels = sorted(set(gold) | (set(predicted) - {""}), key=lambda c: order.get(c, len(order)))
-            entry = {"method": method, "level": level, "n": len(gold),
-                     "accuracy": accuracy_score(gold, predicted),
-                     "macro_f1": f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)}
+            entry = {
+                "method": method,
+                "level": level,
+                "n": len(gold),
+                "accuracy": accuracy_score(gold, predicted),
+                "macro_f1": f1_score(gold, predicted, labels=labels, average="macro", zero_division=0),
+            }
             if level == 1:
                 lenient = (rows["theme"] == rows["gold_theme"]) | (rows["theme"] == rows["gold_secondary_theme"])
                 entry["accuracy_lenient"] = float(lenient.mean())
             scores.append(entry)
             precision, recall, f1, support = precision_recall_fscore_support(
-                gold, predicted, labels=labels, zero_division=0)
-            per_code += [{"method": method, "level": level, "code": code, "precision": p, "recall": r, "f1": f,
-                          "support": int(s)} for code, p, r, f, s in zip(labels, precision, recall, f1, support)]
+                gold, predicted, labels=labels, zero_division=0
+            )
+            per_code += [
+                {
+                    "method": method,
+                    "level": level,
+                    "code": code,
+                    "precision": p,
+                    "recall": r,
+                    "f1": f,
+                    "support": int(s),
+                }
+                for code, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
+            ]
             for doc_id in sorted(set(rows["doc_id"])):
                 in_doc = rows["doc_id"] == doc_id
                 g, p = _level_pairs(rows[in_doc], level)
                 if len(g):
-                    per_document.append({"method": method, "doc_id": doc_id, "level": level, "n": len(g),
-                                         "accuracy": accuracy_score(g, p)})
+                    per_document.append(
+                        {
+                            "method": method,
+                            "doc_id": doc_id,
+                            "level": level,
+                            "n": len(g),
+                            "accuracy": accuracy_score(g, p),
+                        }
+                    )
     return pd.DataFrame(scores), pd.DataFrame(per_code), pd.DataFrame(per_document)
 
 
 def _confusion(gold: pd.Series, predicted: pd.Series, order: list[str]) -> pd.DataFrame:
     present = set(gold) | set(predicted)
     labels = [c for c in order if c in present] + sorted(present - set(order))
-    table = pd.crosstab(pd.Categorical(gold, categories=labels), pd.Categorical(predicted, categories=labels),
-                        dropna=False)
+    table = pd.crosstab(
+        pd.Categorical(gold, categories=labels), pd.Categorical(predicted, categories=labels), dropna=False
+    )
     table.index.name, table.columns.name = "gold", "predicted"
     return table
 
@@ -1145,7 +1299,17 @@ def _confusion(gold: pd.Series, predicted: pd.Series, order: list[str]) -> pd.Da
 
 def tasks_frame(docs: Iterable[Any]) -> pd.DataFrame:
     """Tasks DataFrame (classifier input) from parsed documents."""
-    rows = [{"doc_id": u.doc_id, "task_id": u.task_id, "kind": u.kind, "path": u.path,
-             "headings": list(u.headings), "title": u.title, "text": u.text}
-            for doc in docs for u in doc.units]
+    rows = [
+        {
+            "doc_id": u.doc_id,
+            "task_id": u.task_id,
+            "kind": u.kind,
+            "path": u.path,
+            "headings": list(u.headings),
+            "title": u.title,
+            "text": u.text,
+        }
+        for doc in docs
+        for u in doc.units
+    ]
     return pd.DataFrame(rows, columns=list(TASK_COLUMNS))

@@ -21,10 +21,11 @@ import logging
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -53,8 +54,22 @@ MATCH_KINDS = ("exact", "alias", "pattern", "generic", "unmatched")
 # ---------------------------------------------------------------------------
 # Text helpers (punctuation only; all vocabulary is in the reference tables)
 
-_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")",
-                           "〈": "<", "〉": ">", "\u3000": " ", "\xa0": " "})
+_BRACKETS = str.maketrans(
+    {
+        "【": "(",
+        "】": ")",
+        "〔": "(",
+        "〕": ")",
+        "［": "(",
+        "］": ")",
+        "[": "(",
+        "]": ")",
+        "〈": "<",
+        "〉": ">",
+        "\u3000": " ",
+        "\xa0": " ",
+    }
+)
 _HARD_SEPARATORS = "、,;"
 _SOFT_SEPARATOR = re.compile(r"以及|及|和|与|與|/|等|\s+")
 _BOUNDARY = set(",;。:!?\n")
@@ -67,8 +82,10 @@ _UNIT_END = re.compile(
 )
 _TRAILING_PAREN = re.compile(r"\([^()]*\)$")
 # Adverbs between a unit and its role verb: 要积极配合, 按职责分工负责, 具体负责.
-_ADVERBS = (r"(?:要|应|应当|须|必须|将|均|各自)?(?:积极|共同|分别|具体|统一|主动|切实|认真|全面|协同|联合|密切)?"
-            r"(?:按(?:照)?(?:各自)?(?:职责|职能)(?:分工)?|分工|各司其职|各负其责)?")
+_ADVERBS = (
+    r"(?:要|应|应当|须|必须|将|均|各自)?(?:积极|共同|分别|具体|统一|主动|切实|认真|全面|协同|联合|密切)?"
+    r"(?:按(?:照)?(?:各自)?(?:职责|职能)(?:分工)?|分工|各司其职|各负其责)?"
+)
 _TRAILING_WORK = r"(?:落实|实施|推进|组织实施|抓好落实)?"
 # Words that open a clause but are not part of a unit name (inline search only).
 _LEADING_CONNECTIVES = re.compile(r"^(?:并且|并由|均由|统一由|具体由|分别由|各自由|由|并|且|同时|要|应|需)")
@@ -79,8 +96,10 @@ _LEADING_VERBS = re.compile(
 )
 _UNIT_START = re.compile(r"[省市县区州盟旗委局厅各]|相关|有关|中共|中国共产党|本级|机关|党委|政府|国家|中央")
 # Where the object list after 会同 ends: the next verb or preposition.
-_OBJECT_STOP = re.compile(r"围绕|开展|制定|研究|进行|做好|承担|组织|共同|具体|一起|及时|按照|根据|依法|对|就|在|为|向|将|把|"
-                          r"督促|指导|推进|落实|建立|完善|加强|负责|牵头|配合")
+_OBJECT_STOP = re.compile(
+    r"围绕|开展|制定|研究|进行|做好|承担|组织|共同|具体|一起|及时|按照|根据|依法|对|就|在|为|向|将|把|"
+    r"督促|指导|推进|落实|建立|完善|加强|负责|牵头|配合"
+)
 _UNIT_WORDS_WITH_人 = ("人事", "人民", "人大", "人力", "人社", "人口", "人防", "人武")
 _VERB_FOLLOWERS = ("人", "同志", "单位", "部门", "制", "领导", "处室", "科室")
 
@@ -234,7 +253,7 @@ class RoleVocabulary:
 
     @functools.cached_property
     def role_of(self) -> dict[str, str]:
-        return {term: role for term, role in self.labels + self.verbs + self.with_verbs}
+        return dict(self.labels + self.verbs + self.with_verbs)
 
     def is_with_verb(self, term: str) -> bool:
         return any(term == t for t, _ in self.with_verbs)
@@ -263,11 +282,11 @@ def load_roles(path: str | Path) -> RoleVocabulary:
         required=("term", "role", "kind"),
         optional=("note",),
         unique=(("term", "kind"),),
-        allowed={"role": frozenset(ROLES + (SKIP_ROLE,)), "kind": frozenset({"label", "verb", "with", "note"})},
+        allowed={"role": frozenset((*ROLES, SKIP_ROLE)), "kind": frozenset({"label", "verb", "with", "note"})},
         checks=(_regex_check("term", lambda row: row["kind"].strip() == "note"),),
     )
     table = read_csv_strict(path, schema)
-    rows = list(zip(table["term"], table["role"], table["kind"]))
+    rows = list(zip(table["term"], table["role"], table["kind"], strict=False))
     return RoleVocabulary(
         labels=tuple((t, r) for t, r, k in rows if k == "label"),
         verbs=tuple((t, r) for t, r, k in rows if k == "verb"),
@@ -332,7 +351,7 @@ def _label_segments(text: str, roles: RoleVocabulary) -> list[tuple[str | None, 
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         label = match.group("long") or match.group("short")
-        segments.append((roles.role_of[label], text[match.end():end].strip(_EDGE_PUNCT + "()")))
+        segments.append((roles.role_of[label], text[match.end() : end].strip(_EDGE_PUNCT + "()")))
     return [(role, seg) for role, seg in segments if seg]
 
 
@@ -355,7 +374,7 @@ def _mentions_from_list(segment: str, default_role: str, roles: RoleVocabulary) 
         else:
             inherited = None
         resolved[i] = role or default_role
-    return [UnitMention(name, role) for (name, _, _), role in zip(items, resolved) if name]
+    return [UnitMention(name, role) for (name, _, _), role in zip(items, resolved, strict=False) if name]
 
 
 def _split_with_verb(piece: str, roles: RoleVocabulary) -> list[tuple[str, str | None]]:
@@ -365,7 +384,7 @@ def _split_with_verb(piece: str, roles: RoleVocabulary) -> list[tuple[str, str |
         index = piece.find(term)
         if index > 0 and _ends_like_unit(piece[:index]):
             subject = _strip_trailing_role(piece[:index], roles)[0]
-            objects = [(name, role) for name in split_units(piece[index + len(term):])]
+            objects = [(name, role) for name in split_units(piece[index + len(term) :])]
             return [(subject, "lead-subject")] + [(_strip_trailing_role(n, roles)[0], r) for n, r in objects]
     name, role = _strip_trailing_role(piece, roles)
     return [(name, role)]
@@ -421,8 +440,8 @@ def _mask_labelled_brackets(text: str, roles: RoleVocabulary) -> str:
         if ch != "(":
             continue
         close = _matching_close(text, i)
-        if close > 0 and roles.label_pattern.search(text[i + 1:close]):
-            out[i:close + 1] = "。" * (close + 1 - i)
+        if close > 0 and roles.label_pattern.search(text[i + 1 : close]):
+            out[i : close + 1] = "。" * (close + 1 - i)
     return "".join(out)
 
 
@@ -432,7 +451,7 @@ def _inline_subject(chunk: str, roles: RoleVocabulary) -> list[str]:
     if adverbs and adverbs.start() > 0:
         chunk = chunk[: adverbs.start()]
     if "由" in chunk:
-        chunk = chunk[chunk.rindex("由") + 1:]
+        chunk = chunk[chunk.rindex("由") + 1 :]
     chunk = _LEADING_CONNECTIVES.sub("", chunk.strip(_EDGE_PUNCT))
     if _PREPOSITIONS.match(chunk) or not chunk or not _ends_like_unit(chunk):
         return []
@@ -440,7 +459,7 @@ def _inline_subject(chunk: str, roles: RoleVocabulary) -> list[str]:
         start = _UNIT_START.search(chunk, 1)
         if not start:
             return []
-        chunk = chunk[start.start():]
+        chunk = chunk[start.start() :]
     names = split_units(chunk)
     if not names or any(len(n) > 30 or not _ends_like_unit(n) for n in names):
         return []
@@ -513,8 +532,11 @@ def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReferenc
             allowed={"category": codes, "kind": frozenset({"exact", "pattern"})},
             checks=(
                 _regex_check("alias", lambda row: row["kind"].strip() == "pattern"),
-                lambda row: f"alias {row['alias']!r} shorter than 2 characters"
-                if row["kind"].strip() == "exact" and len(row["alias"].strip()) < 2 else None,
+                lambda row: (
+                    f"alias {row['alias']!r} shorter than 2 characters"
+                    if row["kind"].strip() == "exact" and len(row["alias"].strip()) < 2
+                    else None
+                ),
             ),
         ),
     )
@@ -523,17 +545,17 @@ def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReferenc
         names = ", ".join(inconsistent[inconsistent > 1].index)
         raise ReferenceDataError(agencies_path, f"canonical agency with more than one category: {names}")
     canonicals = frozenset(agencies["canonical"])
-    exact = {
-        row.alias: (row.canonical, row.category) for row in agencies.itertuples() if row.kind == "exact"
-    }
+    exact = {row.alias: (row.canonical, row.category) for row in agencies.itertuples() if row.kind == "exact"}
     patterns = tuple(
         (re.compile(row.alias), row.canonical, row.category, row.alias)
-        for row in agencies.itertuples() if row.kind == "pattern"
+        for row in agencies.itertuples()
+        if row.kind == "pattern"
     )
     generic_table = read_csv_strict(
         folder / GENERIC_FILE,
-        TableSchema(required=("pattern", "label"), optional=("note",), unique=(("pattern",),),
-                    checks=(_regex_check("pattern"),)),
+        TableSchema(
+            required=("pattern", "label"), optional=("note",), unique=(("pattern",),), checks=(_regex_check("pattern"),)
+        ),
     )
     crosswalk_path = folder / CROSSWALK_FILE
     crosswalk = read_csv_strict(
@@ -543,8 +565,13 @@ def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReferenc
             optional=("note",),
             unique=(("predecessor", "successor"),),
             allowed={"predecessor": canonicals, "successor": canonicals, "primary": frozenset({"yes", "no"})},
-            checks=(lambda row: None if re.fullmatch(r"(19|20)\d\d", row["effective_year"].strip())
-                    else f"effective_year {row['effective_year']!r} is not a year",),
+            checks=(
+                lambda row: (
+                    None
+                    if re.fullmatch(r"(19|20)\d\d", row["effective_year"].strip())
+                    else f"effective_year {row['effective_year']!r} is not a year"
+                ),
+            ),
         ),
     )
     places = read_csv_strict(
@@ -553,16 +580,21 @@ def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReferenc
             required=("token", "kind"),
             optional=("note",),
             unique=(("token", "kind"),),
-            allowed={"kind": frozenset({"level_suffix", "bare_marker", "prefix", "prefix_after_level",
-                                        "province", "central", "not_prefix"})},
+            allowed={
+                "kind": frozenset(
+                    {"level_suffix", "bare_marker", "prefix", "prefix_after_level", "province", "central", "not_prefix"}
+                )
+            },
         ),
     )
     tokens = {kind: tuple(places.loc[places["kind"] == kind, "token"]) for kind in set(places["kind"])}
     return UnitReference(
-        categories=dict(zip(categories["code"], categories["label_zh"])),
+        categories=dict(zip(categories["code"], categories["label_zh"], strict=False)),
         exact=exact,
         patterns=patterns,
-        generic=tuple((re.compile(p), label) for p, label in zip(generic_table["pattern"], generic_table["label"])),
+        generic=tuple(
+            (re.compile(p), label) for p, label in zip(generic_table["pattern"], generic_table["label"], strict=False)
+        ),
         successor=_resolve_successors(crosswalk, crosswalk_path),
         level_suffixes=frozenset(tokens.get("level_suffix", ())),
         bare_markers=frozenset(tokens.get("bare_marker", ())),
@@ -581,7 +613,7 @@ def _resolve_successors(crosswalk: pd.DataFrame, path: Path) -> dict[str, str]:
     bad = counts[counts != 1]
     if len(bad):
         raise ReferenceDataError(path, "predecessor(s) without exactly one primary successor: " + ", ".join(bad.index))
-    step = dict(zip(primary["predecessor"], primary["successor"]))
+    step = dict(zip(primary["predecessor"], primary["successor"], strict=False))
     resolved: dict[str, str] = {}
     for name in step:
         seen = [name]
@@ -589,7 +621,7 @@ def _resolve_successors(crosswalk: pd.DataFrame, path: Path) -> dict[str, str]:
         while current in step and step[current] != current:
             current = step[current]
             if current in seen:
-                raise ReferenceDataError(path, "reform chain loops: " + " -> ".join(seen + [current]))
+                raise ReferenceDataError(path, "reform chain loops: " + " -> ".join([*seen, current]))
             seen.append(current)
         resolved[name] = current
     return resolved
@@ -664,15 +696,26 @@ class AgencyNormaliser:
                 name, canonical, category, kind, used = found
                 generic = kind == "generic"
                 result = {
-                    "raw": raw, "name": name, "canonical": canonical,
+                    "raw": raw,
+                    "name": name,
+                    "canonical": canonical,
                     "successor": canonical if generic else self.reference.successor.get(canonical, canonical),
-                    "category": category, "generic": generic, "match": kind,
+                    "category": category,
+                    "generic": generic,
+                    "match": kind,
                 }
                 return result, used
         name = self._strip_prefix(cleaned, jurisdiction) or cleaned
         log.debug("unmatched unit %r (name %r)", raw, name)
-        return {"raw": raw, "name": name, "canonical": name, "successor": name, "category": UNMATCHED_CATEGORY,
-                "generic": False, "match": "unmatched"}, None
+        return {
+            "raw": raw,
+            "name": name,
+            "canonical": name,
+            "successor": name,
+            "category": UNMATCHED_CATEGORY,
+            "generic": False,
+            "match": "unmatched",
+        }, None
 
     def _match(self, text: str, jurisdiction: str | None) -> tuple[str, str, str, str, str | None] | None:
         candidates = self._candidates(text, jurisdiction)
@@ -693,8 +736,12 @@ class AgencyNormaliser:
     def _display(self, text: str, candidate: str) -> str:
         """The matched part; a party-committee 委 keeps its level (市委办公室, not 委办公室)."""
         start = len(text) - len(candidate)
-        if start > 0 and candidate[0] in self.reference.after_level and text[start - 1] in self.reference.level_suffixes:
-            return text[start - 1:]
+        if (
+            start > 0
+            and candidate[0] in self.reference.after_level
+            and text[start - 1] in self.reference.level_suffixes
+        ):
+            return text[start - 1 :]
         return candidate
 
     def _candidates(self, text: str, jurisdiction: str | None) -> list[str]:
@@ -703,7 +750,7 @@ class AgencyNormaliser:
         for token in self._jurisdiction_tokens(jurisdiction):
             # The document's own jurisdiction is never part of an agency name.
             if text.startswith(token) and len(text) - len(token) >= 2:
-                text = text[len(token):]
+                text = text[len(token) :]
                 break
         starts = {0}
         for token in ref.start_prefixes:
@@ -738,20 +785,23 @@ class AgencyNormaliser:
     def _strip_prefix(self, text: str, jurisdiction: str | None) -> str:
         """Best-effort name for an unmatched unit: place and level prefixes removed."""
         ref = self.reference
-        place = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:自治州|自治县|自治区|自治旗|地区|新区|[%s])" % "".join(
-            sorted(s for s in ref.level_suffixes if len(s) == 1)))
+        place = re.compile(
+            r"[\u4e00-\u9fff]{{2,8}}?(?:自治州|自治县|自治区|自治旗|地区|新区|[{}])".format(
+                "".join(sorted(s for s in ref.level_suffixes if len(s) == 1))
+            )
+        )
         changed = True
         while changed and len(text) > 2:
             changed = False
             for token in self._jurisdiction_tokens(jurisdiction) + ref.start_prefixes + ref.prefixes:
                 if text.startswith(token) and len(text) - len(token) >= 2:
-                    text, changed = text[len(token):], True
+                    text, changed = text[len(token) :], True
                     break
             if changed:
                 continue
             match = place.match(text)
             if match and len(text) - match.end() >= 2 and not text.startswith(ref.not_prefix):
-                text, changed = text[match.end():], True
+                text, changed = text[match.end() :], True
                 continue
             if text[0] in ref.level_suffixes and not text.startswith(ref.not_prefix) and len(text) > 3:
                 text, changed = text[1:], True
@@ -783,18 +833,49 @@ def task_units(task: TaskUnit, normaliser: AgencyNormaliser, *, jurisdiction: st
                 continue
             seen.add(key)
             info = normaliser.normalise(mention.raw, jurisdiction=jurisdiction)
-            rows.append({**info, "role": mention.role, "measure_index": measure.index,
-                         "unit_order": len(rows), "source": source})
+            rows.append(
+                {
+                    **info,
+                    "role": mention.role,
+                    "measure_index": measure.index,
+                    "unit_order": len(rows),
+                    "source": source,
+                }
+            )
     return rows
 
 
 # ---------------------------------------------------------------------------
 # Tables
 
-UNIT_COLUMNS = ("doc_id", "task_id", "measure_index", "unit_order", "raw", "name", "canonical", "successor",
-                "category", "role", "generic", "match")
-DUTY_COLUMNS = ("doc_id", "n_tasks", "n_tasks_assigned", "assigned_task_share", "assignment_status", "n_agencies",
-                "tasks_per_agency", "lead_agency", "lead_agency_share", "hhi", "n_generic_mentions", "n_unmatched")
+UNIT_COLUMNS = (
+    "doc_id",
+    "task_id",
+    "measure_index",
+    "unit_order",
+    "raw",
+    "name",
+    "canonical",
+    "successor",
+    "category",
+    "role",
+    "generic",
+    "match",
+)
+DUTY_COLUMNS = (
+    "doc_id",
+    "n_tasks",
+    "n_tasks_assigned",
+    "assigned_task_share",
+    "assignment_status",
+    "n_agencies",
+    "tasks_per_agency",
+    "lead_agency",
+    "lead_agency_share",
+    "hhi",
+    "n_generic_mentions",
+    "n_unmatched",
+)
 PAIR_COLUMNS = ("doc_id", "agency_a", "agency_b", "n_shared_tasks")
 
 
@@ -847,7 +928,8 @@ def duty_metrics(units: pd.DataFrame, tasks: pd.DataFrame, documents: pd.DataFra
         n_assigned = int(assigned.get(doc_id, 0))
         doc_units = frame[frame["doc_id"] == doc_id]
         agencies = counts[counts["doc_id"] == doc_id].sort_values(
-            ["n_tasks", "n_lead", "canonical"], ascending=[False, False, True])
+            ["n_tasks", "n_lead", "canonical"], ascending=[False, False, True]
+        )
         row: dict[str, Any] = {
             "doc_id": doc_id,
             "n_tasks": total,
@@ -858,7 +940,8 @@ def duty_metrics(units: pd.DataFrame, tasks: pd.DataFrame, documents: pd.DataFra
             "tasks_per_agency": float(agencies["n_tasks"].mean()) if len(agencies) else float("nan"),
             "lead_agency": agencies["canonical"].iloc[0] if len(agencies) else None,
             "lead_agency_share": int(agencies["n_tasks"].iloc[0]) / n_assigned if len(agencies) else float("nan"),
-            "hhi": float(((agencies["n_tasks"] / agencies["n_tasks"].sum()) ** 2).sum()) if len(agencies)
+            "hhi": float(((agencies["n_tasks"] / agencies["n_tasks"].sum()) ** 2).sum())
+            if len(agencies)
             else float("nan"),
             "n_generic_mentions": int(doc_units["generic"].sum()),
             "n_unmatched": int((doc_units["match"] == "unmatched").sum()),
@@ -884,5 +967,6 @@ def agency_pairs(units: pd.DataFrame) -> pd.DataFrame:
     rows = [(doc, a, b, n) for (doc, a, b), n in shared.items()]
     result = pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
     result["n_shared_tasks"] = result["n_shared_tasks"].astype("Int64")
-    return result.sort_values(["doc_id", "n_shared_tasks", "agency_a", "agency_b"],
-                              ascending=[True, False, True, True]).reset_index(drop=True)
+    return result.sort_values(
+        ["doc_id", "n_shared_tasks", "agency_a", "agency_b"], ascending=[True, False, True, True]
+    ).reset_index(drop=True)
