@@ -59,27 +59,27 @@ SAMPLE_SECONDS = 0.02
 
 # (stage, "module:attribute") — every wrapper found is timed; missing ones are reported.
 STAGE_FUNCTIONS: tuple[tuple[str, str], ...] = (
-    ("read", "analysis.pipeline:read_document"),
-    ("simplify", "analysis.pipeline:to_simplified"),
-    ("clean", "analysis.pipeline:clean"),
-    ("repair", "analysis.pipeline:repair"),
-    ("repair", "analysis.pipeline:find_unrepaired"),
-    ("metadata", "analysis.pipeline:extract_metadata"),
-    ("metadata", "analysis.pipeline:merge_metadata"),
-    ("structure", "analysis.pipeline:parse_structure"),
-    ("tasks", "analysis.pipeline:extract_units"),
-    ("units", "analysis.units:task_units"),
-    ("units", "analysis.build:default_normaliser"),
-    ("targets", "analysis.targets:task_targets"),
-    ("rows", "analysis.tables:document_tables"),
-    ("assemble", "analysis.build:assemble"),
-    ("themes", "analysis.build:theme_coder"),
-    ("themes", "analysis.coding:ThemeCoder.code"),
-    ("themes", "analysis.build:with_themes"),
-    ("write", "analysis.store:PartitionedWriter.write"),
-    ("write", "analysis.store:PartitionedWriter.commit"),
-    ("write", "analysis.build:run_summary"),
-    ("write", "analysis.build:run_report"),
+    ("read", "analysis.parse.pipeline:read_document"),
+    ("simplify", "analysis.parse.pipeline:to_simplified"),
+    ("clean", "analysis.parse.pipeline:clean"),
+    ("repair", "analysis.parse.pipeline:repair"),
+    ("repair", "analysis.parse.pipeline:find_unrepaired"),
+    ("metadata", "analysis.parse.pipeline:extract_metadata"),
+    ("metadata", "analysis.parse.pipeline:merge_metadata"),
+    ("structure", "analysis.parse.pipeline:parse_structure"),
+    ("tasks", "analysis.parse.pipeline:extract_tasks"),
+    ("units", "analysis.parse.pipeline:task_units"),
+    ("units", "analysis.parse.pipeline:default_normaliser"),
+    ("targets", "analysis.parse.pipeline:task_targets"),
+    ("rows", "analysis.corpus.rows:document_tables"),
+    ("assemble", "analysis.corpus.build:assemble"),
+    ("themes", "analysis.corpus.build:theme_coder"),
+    ("themes", "analysis.corpus.coding:ThemeCoder.code"),
+    ("themes", "analysis.corpus.build:with_themes"),
+    ("write", "analysis.core.store:PartitionedWriter.write"),
+    ("write", "analysis.core.store:PartitionedWriter.commit"),
+    ("write", "analysis.corpus.build:run_summary"),
+    ("write", "analysis.corpus.build:run_report"),
 )
 STAGE_ORDER = (
     "read",
@@ -220,7 +220,7 @@ def timed_stages(clock: StageClock) -> Iterator[list[str]]:
 
 def build_kwargs(jobs: int) -> dict[str, Any]:
     """Keyword arguments for ``build_corpus`` that this version of it accepts."""
-    from analysis.build import build_corpus
+    from analysis.corpus.build import build_corpus
 
     accepted = inspect.signature(build_corpus).parameters
     wanted = {"jobs": jobs, "progress": False, "cache": False, "use_cache": False}
@@ -232,7 +232,7 @@ def build_kwargs(jobs: int) -> dict[str, Any]:
 
 def phase_staged(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
     """Serial build with per-stage timers."""
-    from analysis.build import build_corpus
+    from analysis.corpus.build import build_corpus
 
     clock = StageClock()
     sampler = RssSampler(clock)
@@ -263,9 +263,9 @@ def phase_staged(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
 
 def phase_cache(raw_dir: Path, cache_dir: Path, jobs: int) -> dict[str, Any]:
     """Incremental rebuild: every document parsed into an empty cache, then all read back."""
-    from analysis.build import process_entry
-    from analysis.cache import DocumentCache, map_cached
-    from analysis.manifest import load_manifest
+    from analysis.corpus.build import process_entry
+    from analysis.corpus.cache import DocumentCache, map_cached
+    from analysis.parse.manifest import load_manifest
 
     entries, _ = load_manifest(raw_dir / "manifest.csv", raw_dir)
     cold = DocumentCache(cache_dir)
@@ -289,7 +289,7 @@ def _must_not_run(entry: Any) -> Any:
 
 def phase_build(raw_dir: Path, out_dir: Path, jobs: int) -> dict[str, Any]:
     """The whole build with ``jobs`` processes."""
-    from analysis.build import build_corpus
+    from analysis.corpus.build import build_corpus
 
     sampler = RssSampler()
     sampler.start()
@@ -308,7 +308,7 @@ def phase_build(raw_dir: Path, out_dir: Path, jobs: int) -> dict[str, Any]:
 def phase_jieba(raw_dir: Path) -> dict[str, Any]:
     """jieba alone over the same texts (one process)."""
     try:
-        from analysis.segment import get_tokenizer
+        from analysis.core.segment import get_tokenizer
 
         tokenizer = get_tokenizer()
         dictionary = "jieba default + analysis domain dictionary"
@@ -337,8 +337,8 @@ def phase_profile(raw_dir: Path, out_file: Path, limit: int) -> dict[str, Any]:
     import io
     import pstats
 
-    from analysis.build import process_entry
-    from analysis.manifest import load_manifest
+    from analysis.corpus.build import process_entry
+    from analysis.parse.manifest import load_manifest
 
     entries, _ = load_manifest(raw_dir / "manifest.csv", raw_dir)
     process_entry(entries[0])  # warm-up: reference tables load once per process
@@ -388,7 +388,7 @@ def _phase_main(name: str, result_file: Path, arguments: dict[str, Any]) -> None
     logging.basicConfig(level=logging.WARNING)
     signature = inspect.signature(PHASES[name]).parameters
     converted = {k: (Path(v) if signature[k].annotation in ("Path", Path) else v) for k, v in arguments.items()}
-    from analysis.cache import pipeline_version
+    from analysis.corpus.cache import pipeline_version
 
     version = pipeline_version()
     result = PHASES[name](**converted)
@@ -401,8 +401,8 @@ def _phase_main(name: str, result_file: Path, arguments: dict[str, Any]) -> None
 
 def same_tables(left: Path, right: Path) -> dict[str, Any]:
     """Whether two build outputs hold identical tables (and run summaries)."""
-    from analysis.build import TABLE_NAMES
-    from analysis.store import read_table
+    from analysis.core.store import read_table
+    from analysis.corpus.build import TABLE_NAMES
 
     differences = []
     for name in TABLE_NAMES:

@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import config
-from analysis.manifest import load_manifest
-from analysis.models import KIND_TASK
-from analysis.pipeline import parse_document
-from analysis.structure import NUMBER_STYLES, to_chinese_numeral
-from analysis.tasks import ASSIGNMENT_CLAUSE, ASSIGNMENT_LINE, is_framing_title
+from analysis.core.models import KIND_TASK
+from analysis.parse.manifest import load_manifest
+from analysis.parse.pipeline import parse_document
+from analysis.parse.structure import NUMBER_STYLES, to_chinese_numeral
+from analysis.parse.tasks import ASSIGNMENT_CLAUSE, ASSIGNMENT_LINE, is_framing_title
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ def harvest(manifest_path: Path | None = None, raw_dir: Path | None = None) -> S
                     framing_titles[neutral(heading.title)] = None
                 else:
                     sections[neutral(heading.title)] = None
-        for unit in doc.units:
+        for unit in doc.items:
             bucket = sentences if unit.kind == KIND_TASK else framing
             if (
                 unit.kind == KIND_TASK

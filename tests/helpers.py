@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.text import AlignedText
+from analysis.core.text import AlignedText
 
 
 def assert_origin_consistent(aligned: AlignedText) -> None:

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is a top-level package of the repository, not installed
     sys.path.insert(0, str(ROOT))
 
-from analysis.manifest import load_manifest  # noqa: E402
-from analysis.pipeline import parse_document  # noqa: E402
+from analysis.parse.manifest import load_manifest  # noqa: E402
+from analysis.parse.pipeline import parse_document  # noqa: E402
 from benchmarks.synthetic import MARKER, harvest, write_corpus  # noqa: E402
 
 N_DOCUMENTS = 20

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import build as build_module
-from analysis.build import build_corpus
 from analysis.cli import main
-from analysis.errors import ManifestError
+from analysis.core.errors import ManifestError
+from analysis.corpus import build as build_module
+from analysis.corpus.build import build_corpus
 
 COUNTY_PLAN = """关于印发《青山县2019年法治政府建设工作要点》的通知
 青政办发〔2019〕5号

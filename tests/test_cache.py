@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from analysis import cache as cache_module
-from analysis.cache import DocumentCache, map_cached, pipeline_version, version_inputs
-from analysis.manifest import ManifestEntry
+from analysis import config
+from analysis.corpus import cache as cache_module
+from analysis.corpus.cache import DocumentCache, map_cached, pipeline_version, version_inputs
+from analysis.parse.manifest import ManifestEntry
 
 PLAN = "天门市法治政府建设实施方案\n一、主要任务\n(一)推进政务公开。(牵头单位:市政府办公室)\n"
 ROWS = {
@@ -178,11 +179,15 @@ def test_map_cached_with_a_process_pool_matches_serial(tmp_path: Path) -> None:
     assert pooled == serial
 
 
-def test_pipeline_version_covers_code_and_data_but_not_the_theme_stage(tmp_path: Path) -> None:
+def test_pipeline_version_covers_code_and_data_but_not_the_theme_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "PER_DOCUMENT_ROOTS", ("pipeline",))
+    monkeypatch.setattr(cache_module, "THEME_STAGE_MODULES", frozenset({"themes", "segment"}))
     package = tmp_path / "analysis"
     (package / "reference").mkdir(parents=True)
     sources = {
-        "pipeline.py": "from analysis.tasks import extract_units\n",
+        "pipeline.py": "from analysis.tasks import extract_tasks\n",
         "tasks.py": "from analysis import models\n",
         "models.py": "",
         "themes.py": "from analysis.segment import tokenize\n",
@@ -208,9 +213,10 @@ def test_pipeline_version_covers_code_and_data_but_not_the_theme_stage(tmp_path:
 
 
 def test_the_real_package_version_excludes_the_codebook() -> None:
-    names = {p.name for p in version_inputs()}
-    assert {"pipeline.py", "structure.py", "tasks.py", "framing_titles.csv"} <= names
-    assert not names & {"codebook.csv", "domain_dictionary.txt", "themes.py"}
+    names = {p.relative_to(config.PACKAGE_DIR).as_posix() for p in version_inputs()}
+    assert {"parse/pipeline.py", "parse/structure.py", "parse/tasks.py", "reference/framing_titles.csv"} <= names
+    assert not names & {"reference/codebook.csv", "reference/domain_dictionary.txt", "annotate/themes.py"}
+    assert not names & {"core/codebook.py", "core/segment.py"}
     assert (
         len(pipeline_version()) == 64 and cache_module.DocumentCache(Path("/nonexistent")).version == pipeline_version()
     )

@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import config
-from analysis.clean import clean, load_furniture_patterns
-from analysis.errors import ReferenceDataError
-from analysis.read import read_document, to_simplified
-from analysis.text import AlignedText
+from analysis.core.errors import ReferenceDataError
+from analysis.core.text import AlignedText
+from analysis.parse.clean import clean, load_furniture_patterns
+from analysis.parse.read import read_document
+from analysis.parse.simplify import to_simplified
 from helpers import assert_origin_consistent
 
 FIXTURES = Path(__file__).parent / "fixtures" / "text"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis import coding
-from analysis.coding import ThemeCoder, as_classifier_input
+from analysis.corpus import coding
+from analysis.corpus.coding import ThemeCoder, as_classifier_input
 
 
 def test_cached_classifier_codes_exactly_like_a_fresh_fit(tmp_path, monkeypatch):

@@ -7,10 +7,11 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import comparisons as cmp
-from analysis.exports import read_back_csv
-from analysis.reference import reference_path
-from analysis.themes import LEVEL1_CODES, Codebook
+from analysis import compare as cmp
+from analysis.core.codebook import LEVEL1_CODES, Codebook
+from analysis.core.reference import reference_path
+from analysis.publish import comparison_tables
+from analysis.publish.exports import read_back_csv
 
 
 def _task(doc_id, n, theme, subtheme="", kind="task", text="加强法治政府建设。", path=None):
@@ -384,7 +385,7 @@ def test_deadline_timeline_puts_dated_deadlines_first(targets, documents):
 
 def test_comparison_tables_have_headers_in_both_languages(tasks, documents, units, targets, codebook):
     tables = {"documents": documents, "tasks": tasks, "units": units, "targets": targets}
-    result = cmp.comparison_tables(tables, codebook)
+    result = comparison_tables.comparison_tables(tables, codebook)
     assert {
         "coverage_level1_count",
         "coverage_level1_share",
@@ -396,7 +397,7 @@ def test_comparison_tables_have_headers_in_both_languages(tasks, documents, unit
         "similarity_pairs",
         "codebook",
     } <= set(result)
-    headers_en, headers_zh = cmp.table_headers(result, codebook)
+    headers_en, headers_zh = comparison_tables.table_headers(result, codebook)
     assert headers_zh["coverage_level1_count"]["functions"] == codebook.label("functions", "zh")
     assert headers_en["duty_metrics"]["hhi"] == "Concentration (HHI)"
     for name, frame in result.items():
@@ -404,12 +405,12 @@ def test_comparison_tables_have_headers_in_both_languages(tasks, documents, unit
 
 
 def test_export_comparison_tables_writes_every_format(tmp_path, tasks, documents, units, targets):
-    from analysis.store import write_table
+    from analysis.core.store import write_table
 
     processed = tmp_path / "processed"
     for name, frame in {"documents": documents, "tasks": tasks, "units": units, "targets": targets}.items():
         write_table(frame, name, processed)
-    written = cmp.export_comparison_tables(out_dir=tmp_path / "exports", processed_dir=processed)
+    written = comparison_tables.export_comparison_tables(out_dir=tmp_path / "exports", processed_dir=processed)
     names = {p.name for p in written}
     assert {
         "coverage_level1_share.csv",

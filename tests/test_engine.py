@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
-from analysis.engine import ItemError, ItemFailure, chunk_size, describe_item, map_ordered
-from analysis.manifest import ManifestEntry
-from analysis.structure import parse_structure
+from analysis.corpus.engine import ItemError, ItemFailure, chunk_size, describe_item, map_ordered
+from analysis.parse.manifest import ManifestEntry
+from analysis.parse.structure import parse_structure
 
 # Plans written with different numbering habits; parse_structure is a real
 # per-document function, so the engines are compared on real work.

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from analysis import exports
+from analysis.publish import exports
 
 TRIGGERS = ["=", "+", "-", "@"]
 
@@ -185,7 +185,7 @@ def test_control_characters_from_damaged_text_do_not_break_the_workbook(tmp_path
 
 
 def test_read_back_csv_names_missing_file(tmp_path):
-    from analysis.errors import InputError
+    from analysis.core.errors import InputError
 
     with pytest.raises(InputError, match="nope.csv"):
         exports.read_back_csv(tmp_path / "nope.csv")

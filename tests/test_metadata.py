@@ -7,9 +7,10 @@ import csv
 import pytest
 
 from analysis import config
-from analysis.clean import clean
-from analysis.errors import ReferenceDataError
-from analysis.metadata import (
+from analysis.core.errors import ReferenceDataError
+from analysis.core.text import AlignedText
+from analysis.parse.clean import clean
+from analysis.parse.metadata import (
     classify_doc_type,
     extract_metadata,
     extract_period,
@@ -17,9 +18,9 @@ from analysis.metadata import (
     merge_metadata,
     place_units,
 )
-from analysis.read import read_document, to_simplified
-from analysis.repair import repair
-from analysis.text import AlignedText
+from analysis.parse.read import read_document
+from analysis.parse.repair import repair
+from analysis.parse.simplify import to_simplified
 
 YICHANG_NOTICE = """宜昌市人民政府办公室关于印发《宜昌市法治政府建设实施方案(2021—2025年)》的通知
 宜府办发〔2021〕15号

@@ -14,8 +14,8 @@ import nbformat
 import pytest
 
 from analysis import config
-from analysis.comparisons import doc_slug
-from analysis.notebooks import NotebookError, execute, numbered_notebooks, run_all
+from analysis.compare.labels import doc_slug
+from analysis.publish.notebooks import NotebookError, execute, numbered_notebooks, run_all
 
 # Figures every notebook must write on the project corpus (the "_en" twins too, where listed).
 BILINGUAL_FIGURES = {
@@ -53,7 +53,7 @@ PROFILE_FIGURES = ["theme_profile", "assignment", "target_types"]  # 07_<doc>_<n
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    from analysis.build import build_corpus
+    from analysis.corpus.build import build_corpus
 
     out = tmp_path_factory.mktemp("processed")
     result = build_corpus(out_dir=out, progress=False, jobs=2)
@@ -69,7 +69,7 @@ def test_every_notebook_runs_and_writes_its_figures(corpus, tmp_path):
         out_dir=executed, processed_dir=corpus, figures_dir=figures, jobs=2, extra_parameters={"HIERARCHY": "restrict"}
     )  # the full "auto" search is for `make`
 
-    from analysis.store import read_table
+    from analysis.core.store import read_table
 
     doc_ids = list(read_table("documents", corpus)["doc_id"])
     notebooks = numbered_notebooks()

@@ -17,7 +17,7 @@ import seaborn as sns
 from PIL import Image
 from pypdf import PdfReader
 
-from analysis import exports, plots
+from analysis.publish import exports, plots
 
 GLYPH_WARNING = re.compile(r"missing from font|Glyph \d+ .*missing", re.IGNORECASE)
 

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import read as read_module
-from analysis.errors import InputError
-from analysis.read import DecodedText, decode_bytes, plausibility, read_document, to_simplified
-from analysis.text import AlignedText
+from analysis.core.errors import InputError
+from analysis.core.text import AlignedText
+from analysis.parse import simplify as simplify_module
+from analysis.parse.read import DecodedText, decode_bytes, plausibility, read_document
+from analysis.parse.simplify import to_simplified
 
 FIXTURES = Path(__file__).parent / "fixtures" / "text"
 
@@ -271,7 +272,7 @@ def test_to_simplified_falls_back_per_character(monkeypatch):
                 return text + "X"
             return {"門": "门", "戶": "户"}.get(text, text)
 
-    monkeypatch.setattr(read_module, "_t2s", lambda: LengthChangingConverter())
+    monkeypatch.setattr(simplify_module, "t2s_converter", lambda: LengthChangingConverter())
     result, changed = to_simplified(AlignedText.identity("門戶網站"))
     assert result.text == "门户網站"
     assert changed == 2

@@ -7,10 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import config
-from analysis.clean import clean
-from analysis.read import read_document, to_simplified
-from analysis.repair import find_unrepaired, month_day_splits, repair
-from analysis.text import AlignedText
+from analysis.core.text import AlignedText
+from analysis.parse.clean import clean
+from analysis.parse.read import read_document
+from analysis.parse.repair import find_unrepaired, month_day_splits, repair
+from analysis.parse.simplify import to_simplified
 from helpers import assert_origin_consistent
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import reuse
+from analysis.compare import reuse
 
 APPROVAL = "深化行政审批制度改革，全面推行权力清单、责任清单和负面清单制度，实行动态管理。"
 APPROVAL_EDITED = "深化行政审批制度改革，全面推行权力清单、责任清单、负面清单制度并实行动态管理。"

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from analysis.errors import InputError
-from analysis.review import REVIEW_COLUMNS, export_review, import_review, load_overrides
-from analysis.themes import Codebook, ThemeClassifier, apply_overrides
+from analysis.annotate.review import REVIEW_COLUMNS, export_review, import_review, load_overrides
+from analysis.annotate.themes import ThemeClassifier, apply_overrides
+from analysis.core.codebook import Codebook
+from analysis.core.errors import InputError
 from test_themes import make_tasks, write_codebook
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)

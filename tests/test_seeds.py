@@ -13,9 +13,9 @@ import unicodedata
 import pytest
 
 from analysis import config
-from analysis.manifest import load_manifest
-from analysis.models import KIND_FRAMING
-from analysis.pipeline import parse_document
+from analysis.core.models import KIND_FRAMING
+from analysis.parse.manifest import load_manifest
+from analysis.parse.pipeline import parse_document
 
 EXPECTED_TASKS = {
     "tianmen_2017": 36,
@@ -45,7 +45,7 @@ def test_task_counts(seeds):
 
 
 def test_framing_units(seeds):
-    framing = {d: [u.title for u in doc.units if u.kind == KIND_FRAMING] for d, doc in seeds.items()}
+    framing = {d: [u.title for u in doc.items if u.kind == KIND_FRAMING] for d, doc in seeds.items()}
     assert framing == EXPECTED_FRAMING
 
 
@@ -108,7 +108,7 @@ def _fold(text: str) -> str:
 
 def test_spans_round_trip_in_cleaned_and_original_text(seeds):
     for doc in seeds.values():
-        for unit in doc.units:
+        for unit in doc.items:
             assert doc.text[unit.span[0] : unit.span[1]] == unit.text
             assert _fold(doc.original_text[unit.raw_span[0] : unit.raw_span[1]]) == _fold(unit.text)
             for measure in unit.measures:

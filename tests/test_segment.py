@@ -8,8 +8,8 @@ import jieba
 import pytest
 
 from analysis.config import RAW_DIR
-from analysis.errors import ReferenceDataError
-from analysis.segment import (
+from analysis.core.errors import ReferenceDataError
+from analysis.core.segment import (
     STOPWORDS,
     get_tokenizer,
     load_domain_dictionary,
@@ -138,7 +138,7 @@ def test_rjieba_gives_identical_tokens() -> None:
 def test_content_tokens_are_those_with_a_letter_or_number_in_every_script() -> None:
     import unicodedata
 
-    from analysis.segment import is_content_token
+    from analysis.core.segment import is_content_token
 
     disagreements = [
         hex(cp) for cp in range(0x110000) if is_content_token(chr(cp)) != (unicodedata.category(chr(cp))[0] in "LN")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.structure import (
+from analysis.parse.structure import (
     chinese_numeral_value,
     content_end,
     heading_parents,

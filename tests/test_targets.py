@@ -16,18 +16,12 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.errors import ReferenceDataError
-from analysis.models import Measure, TaskUnit
-from analysis.reference import reference_path
-from analysis.targets import (
-    Target,
-    chinese_number,
-    evaluate_targets,
-    find_targets,
-    load_vocabulary,
-    target_metrics,
-    task_targets,
-)
+from analysis.annotate.targets import Target, evaluate_targets, find_targets, load_vocabulary, task_targets
+from analysis.compare.targets import target_metrics
+from analysis.core.errors import ReferenceDataError
+from analysis.core.models import Measure, Task
+from analysis.core.numerals import chinese_number
+from analysis.core.reference import reference_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "targets"
 
@@ -345,7 +339,7 @@ def test_task_targets_shift_spans_and_find_measures():
     offset = doc.index(task_text)
     first = doc.index("每年")
     second = doc.index("审核率")
-    task = TaskUnit(
+    task = Task(
         doc_id="d",
         task_id="d-T001",
         kind="task",
@@ -619,7 +613,7 @@ def test_seed_gold_precision_and_recall():
 
 
 def test_stance_separates_reported_figures_from_commitments():
-    from analysis.targets import target_stance
+    from analysis.annotate.targets import target_stance
 
     text = "全年共办理行政复议案件45件,纠错率为12%。力争行政复议纠错率达到15%以上。"
     first = text.index("45件")

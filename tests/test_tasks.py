@@ -5,13 +5,13 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.structure import parse_structure
-from analysis.tasks import extract_units, is_framing_title, split_measures
-from analysis.text import AlignedText
+from analysis.core.text import AlignedText
+from analysis.parse.structure import parse_structure
+from analysis.parse.tasks import extract_tasks, is_framing_title, split_measures
 
 
 def units_of(text: str, doc_id: str = "doc"):
-    return extract_units(doc_id, AlignedText.identity(text), parse_structure(text))
+    return extract_tasks(doc_id, AlignedText.identity(text), parse_structure(text))
 
 
 PLAN = (

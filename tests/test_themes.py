@@ -13,12 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import InputError, ReferenceDataError
-from analysis.themes import (
-    LEVEL1_CODES,
-    PREDICTION_COLUMNS,
-    Codebook,
-    CodebookCodeError,
+from analysis.annotate.themes import (
     KeywordBaseline,
     KeywordMatcher,
     MajorityBaseline,
@@ -26,9 +21,9 @@ from analysis.themes import (
     apply_overrides,
     evaluate_lodo,
     heading_baseline,
-    join_gold,
-    load_gold,
 )
+from analysis.core.codebook import LEVEL1_CODES, PREDICTION_COLUMNS, Codebook, CodebookCodeError, join_gold, load_gold
+from analysis.core.errors import InputError, ReferenceDataError
 
 HEADER = [
     "level",

@@ -11,18 +11,17 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.errors import ReferenceDataError
-from analysis.models import Measure, TaskUnit
-from analysis.units import (
+from analysis.annotate.units import (
     AgencyNormaliser,
     UnitMention,
-    agency_pairs,
-    duty_metrics,
     find_inline_assignments,
     parse_assignment,
     split_units,
     task_units,
 )
+from analysis.compare.duties import agency_pairs, duty_metrics
+from analysis.core.errors import ReferenceDataError
+from analysis.core.models import Measure, Task
 
 FIXTURES = Path(__file__).parent / "fixtures" / "units"
 RAW_DIR = Path(__file__).resolve().parents[1] / "data" / "raw"
@@ -386,8 +385,8 @@ def test_missing_table_raises(reference_copy: Path) -> None:
 # --------------------------------------------------------------------------- task_units
 
 
-def _task(measures: list[tuple[str, list[str]]], task_id: str = "d1-T001") -> TaskUnit:
-    return TaskUnit(
+def _task(measures: list[tuple[str, list[str]]], task_id: str = "d1-T001") -> Task:
+    return Task(
         doc_id="d1",
         task_id=task_id,
         kind="task",

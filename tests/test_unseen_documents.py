@@ -33,9 +33,8 @@ from typing import Any
 
 import pytest
 
-from analysis.build import annotate_document, default_normaliser
-from analysis.models import KIND_FRAMING, ParsedDocument, TaskUnit
-from analysis.pipeline import parse_document
+from analysis.core.models import KIND_FRAMING, ParsedDocument, Task
+from analysis.parse.pipeline import annotate_document, default_normaliser, parse_document
 
 FIXTURES = Path(__file__).parent / "fixtures" / "unseen"
 EXPECTATION_FILES = sorted(FIXTURES.glob("*.expected.json"))
@@ -64,7 +63,7 @@ def doc_of(expected: dict[str, Any]) -> ParsedDocument:
     return parsed(expected["file"], expected["doc_id"])
 
 
-def task_by_path(doc: ParsedDocument, path: str) -> TaskUnit:
+def task_by_path(doc: ParsedDocument, path: str) -> Task:
     matches = [t for t in doc.tasks if t.path == path]
     assert matches, f"no task with path {path!r}; task paths are {[t.path for t in doc.tasks]}"
     assert len(matches) == 1, f"{len(matches)} tasks share the path {path!r}"
@@ -92,7 +91,7 @@ def test_task_count_and_paths(expected):
 @pytest.mark.parametrize("expected", EXPECTATIONS, ids=IDS)
 def test_framing_units(expected):
     doc = doc_of(expected)
-    framing = [u for u in doc.units if u.kind == KIND_FRAMING]
+    framing = [u for u in doc.items if u.kind == KIND_FRAMING]
     assert [u.title for u in framing] == expected["framing_titles"]
     assert all(not u.measures for u in framing)
 
@@ -196,10 +195,10 @@ def test_furniture_and_preamble_stay_out(expected):
     doc = doc_of(expected)
     for literal in expected["absent_from_text"]:
         assert literal not in doc.text, f"{literal!r} survived cleaning"
-        for unit in doc.units:
+        for unit in doc.items:
             assert literal not in unit.text, f"{unit.task_id} contains {literal!r}"
     for literal in expected["absent_from_tasks"]:
-        for unit in doc.units:
+        for unit in doc.items:
             assert literal not in unit.text, f"{unit.task_id} contains {literal!r}: {unit.text[-80:]!r}"
 
 
@@ -230,7 +229,7 @@ def test_repairs_and_problems(expected):
 def test_spans_round_trip(expected):
     doc = doc_of(expected)
     n_original = len(doc.original_text)
-    for unit in doc.units:
+    for unit in doc.items:
         assert doc.text[unit.span[0] : unit.span[1]] == unit.text, unit.task_id
         assert 0 <= unit.raw_span[0] <= unit.raw_span[1] <= n_original, unit.task_id
         for measure in unit.measures:
@@ -249,8 +248,8 @@ def test_html_page_saved_as_txt_gives_the_same_tasks():
     for expected in pairs:
         other = next(e for e in EXPECTATIONS if e["file"] == expected["same_as"])
         mine, theirs = doc_of(expected), doc_of(other)
-        assert [(u.kind, u.path, u.title, u.text) for u in mine.units] == [
-            (u.kind, u.path, u.title, u.text) for u in theirs.units
+        assert [(u.kind, u.path, u.title, u.text) for u in mine.items] == [
+            (u.kind, u.path, u.title, u.text) for u in theirs.items
         ]
         assert [[m.units_raw for m in u.measures] for u in mine.tasks] == [
             [m.units_raw for m in u.measures] for u in theirs.tasks

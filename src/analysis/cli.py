@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis import config
-from analysis.errors import AnalysisError, InputError
+from analysis.core.errors import AnalysisError, InputError
 
 log = logging.getLogger("analysis")
 
@@ -37,7 +37,7 @@ def _parse_meta(pairs: Sequence[str]) -> dict[str, object]:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from analysis.build import build_corpus
+    from analysis.corpus.build import build_corpus
 
     result = build_corpus(
         Path(args.manifest) if args.manifest else None,
@@ -65,9 +65,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from analysis import tables
-    from analysis.build import annotate_document, default_normaliser, theme_coder
-    from analysis.pipeline import parse_document
+    from analysis.core import schema
+    from analysis.corpus import rows
+    from analysis.corpus.build import theme_coder
+    from analysis.parse.pipeline import annotate_document, default_normaliser, parse_document
 
     meta = _parse_meta(args.meta or [])
     doc_id = str(meta.pop("doc_id", "") or args.doc_id or "") or None
@@ -78,15 +79,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return 2
     annotate_document(doc, default_normaliser())
     if not args.no_themes and doc.tasks:
-        tasks = tables.frame(tables.task_rows(doc), "tasks", allow_missing=tables.THEME_COLUMNS)
+        tasks = schema.frame(rows.task_rows(doc), "tasks", allow_missing=rows.THEME_COLUMNS)
         themes = theme_coder().code(tasks).set_index("task_id")
         for unit in doc.tasks:
             if unit.task_id in themes.index:
                 row = themes.loc[unit.task_id]
-                unit.extra.update({c: _plain(row[c]) for c in tables.THEME_COLUMNS})
+                unit.extra.update({c: _plain(row[c]) for c in rows.THEME_COLUMNS})
     out = sys.stdout
     out.write(json.dumps(doc.document_record(), ensure_ascii=False, default=str) + "\n")
-    for unit in doc.units:
+    for unit in doc.items:
         out.write(json.dumps(unit.to_record(), ensure_ascii=False, default=str) + "\n")
     return 0
 
@@ -101,14 +102,14 @@ def _plain(value: object) -> object:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from analysis.evaluate import evaluate_all
+    from analysis.corpus.evaluate import evaluate_all
 
-    print(evaluate_all(processed_dir=Path(args.processed) if args.processed else None))
+    print(evaluate_all())
     return 0
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from analysis import review
+    from analysis.annotate import review
 
     if args.action == "export":
         path = review.export_from_processed(Path(args.out) if args.out else None, threshold=args.threshold)
@@ -122,7 +123,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from analysis.comparisons import export_comparison_tables
+    from analysis.publish.comparison_tables import export_comparison_tables
 
     written = export_comparison_tables(out_dir=Path(args.out) if args.out else None)
     for path in written:
@@ -158,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-cache",
         action="store_true",
-        help="reprocess every document (default: unchanged documents come from data/cache)",
+        help="reprocess every document (default: unchanged documents come from the cache in <out>/.document_cache)",
     )
     build.set_defaults(func=cmd_build)
 
@@ -170,7 +171,6 @@ def build_parser() -> argparse.ArgumentParser:
     extract.set_defaults(func=cmd_extract)
 
     evaluate = sub.add_parser("evaluate", help="measured quality of themes, targets and units")
-    evaluate.add_argument("--processed", help="processed tables folder")
     evaluate.set_defaults(func=cmd_evaluate)
 
     review = sub.add_parser("review", help="human review of low-confidence theme codes")
@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", help=f"output folder (default {config.EXPORTS_DIR})")
     export.set_defaults(func=cmd_export)
 
-    from analysis import notebooks as notebook_runner
+    from analysis.publish import notebooks as notebook_runner
 
     notebooks = sub.add_parser("notebooks", help="execute every notebook headless (writes figures/)")
     notebook_runner.add_arguments(notebooks)

@@ -28,6 +28,12 @@ MANIFEST_PATH = RAW_DIR / "manifest.csv"
 PROCESSED_DIR = DATA_DIR / "processed"
 CACHE_DIR = DATA_DIR / "cache"
 ANNOTATIONS_DIR = DATA_DIR / "annotations"
+# Hand-made research data (committed): gold theme codes, a blind second coding,
+# gold targets, and the overrides a reviewer imported.
+THEMES_GOLD_PATH = ANNOTATIONS_DIR / "themes_gold.csv"
+THEMES_SECOND_CODER_PATH = ANNOTATIONS_DIR / "themes_second_coder.csv"
+TARGETS_GOLD_PATH = ANNOTATIONS_DIR / "targets_gold.csv"
+THEME_OVERRIDES_PATH = ANNOTATIONS_DIR / "theme_overrides.csv"
 FIGURES_DIR = ROOT / "figures"
 EXPORTS_DIR = ROOT / "exports"
 NOTEBOOKS_DIR = ROOT / "notebooks"

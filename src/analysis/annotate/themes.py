@@ -1,0 +1,902 @@
+"""Theme taxonomy: the codebook, the task classifier, baselines and evaluation.
+
+* :class:`Codebook` — the two-level theme codebook (``reference/codebook.csv``),
+  validated on load: ten fixed level-1 codes, level-2 subthemes under them.
+* :class:`ThemeClassifier` — fit/predict model coding each *task* (framing
+  units are not coded) with a level-1 theme and a level-2 subtheme, a
+  probability and the evidence behind the choice.  It is trained at build time
+  from the gold annotations plus pseudo-examples made from the codebook's
+  scope notes and keywords, so codes without gold examples can be predicted.
+* Baselines (majority, codebook keywords, section headings) and
+  :func:`evaluate_lodo` (leave-one-document-out) measure how much the model is
+  worth.  :func:`apply_overrides` lets a coder's review win over the model.
+
+Input tasks are a DataFrame with columns ``doc_id, task_id, kind, path,
+headings (list of titles, outermost first), title, text``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from threadpoolctl import threadpool_limits
+
+from analysis.core.codebook import (
+    GOLD_COLUMNS,
+    HIERARCHIES,
+    LEVEL1_CODES,
+    OVERRIDE_COLUMNS,
+    PREDICTION_COLUMNS,
+    TASK_COLUMNS,
+    Codebook,
+    CodebookCodeError,
+    check_gold_frame,
+    check_tasks_frame,
+    join_gold,
+)
+from analysis.core.errors import InputError
+from analysis.core.segment import STOPWORDS, is_content_token, normalise, tokenize
+
+log = logging.getLogger(__name__)
+
+
+SOURCE_MODEL, SOURCE_RULE, SOURCE_OVERRIDE = "model", "rule", "override"
+
+
+# Bounded: the cache only serves texts seen again (training folds, baselines);
+# an unbounded one grew with the corpus (≈1 GB per process at 10,000 documents).
+TOKEN_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)
+def _word_tokens(text: str) -> tuple[str, ...]:
+    """Content words for features: no stopwords, no bare numbers."""
+    return tuple(t for t in tokenize(text) if t not in STOPWORDS and not t.isdigit())
+
+
+def _heading_tokens(headings: Sequence[str]) -> list[str]:
+    """Words of the enclosing headings plus each whole heading (``§`` + title)."""
+    tokens: list[str] = []
+    for heading in headings:
+        tokens.extend(_word_tokens(heading))
+        whole = "".join(ch for ch in normalise(heading) if is_content_token(ch))
+        if whole:
+            tokens.append("§" + whole)
+    return tokens
+
+
+def _char_text(row: Any) -> str:
+    return normalise(f"{row.title} {row.text}")
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One feature block: how to turn a task row into the block's input."""
+
+    name: str
+    prefix: str  # for evidence strings
+
+
+_BLOCKS = (_Block("text", ""), _Block("title", "title:"), _Block("headings", "heading:"), _Block("chars", "char:"))
+
+
+def _make_vectorizer(block: str, char_ngrams: tuple[int, int]) -> TfidfVectorizer:
+    if block == "chars":
+        return TfidfVectorizer(analyzer="char", ngram_range=char_ngrams, sublinear_tf=True, min_df=1, dtype=np.float64)
+    return TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1, dtype=np.float64)
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def _block_inputs(block: str, rows: pd.DataFrame) -> list[Any]:
+    if block == "text":
+        return [list(_word_tokens(t)) for t in rows["text"]]
+    if block == "title":
+        return [list(_word_tokens(t)) for t in rows["title"]]
+    if block == "headings":
+        return [_heading_tokens(h) for h in rows["headings"]]
+    return [_char_text(r) for r in rows.itertuples(index=False)]
+
+
+class KeywordMatcher:
+    """Finds codebook keywords in a text, longest match first, without overlaps.
+
+    Longest-first matching keeps 行政复议 from also counting as 复议, so a code
+    with short generic keywords does not win by double counting.
+    """
+
+    def __init__(self, codebook: Codebook) -> None:
+        self.codebook = codebook
+        owners: dict[str, list[str]] = {}
+        for code in codebook.codes:
+            for keyword in codebook.keywords(code):
+                owners.setdefault(keyword, []).append(code)
+        self.owners = owners
+        self.keywords = sorted(owners, key=lambda k: (-len(k), k))
+
+    @functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)  # noqa: B019 - bounded; matchers live as long as the codebook
+    def hits(self, text: str) -> tuple[str, ...]:
+        """Keywords found in ``text`` (one entry per non-overlapping occurrence)."""
+        text = normalise(text)
+        taken = bytearray(len(text))
+        found: list[tuple[int, str]] = []
+        for keyword in self.keywords:
+            start = text.find(keyword)
+            while start != -1:
+                end = start + len(keyword)
+                if not any(taken[start:end]):
+                    taken[start:end] = b"\x01" * len(keyword)
+                    found.append((start, keyword))
+                start = text.find(keyword, start + 1)
+        return tuple(k for _, k in sorted(found))
+
+    def theme_scores(self, text: str) -> tuple[dict[str, int], dict[str, set[str]]]:
+        """Per level-1 theme: keyword occurrences and the distinct keywords found.
+
+        A keyword counts for the code that lists it and, for a subtheme, for its parent.
+        """
+        counts = dict.fromkeys(LEVEL1_CODES, 0)
+        distinct: dict[str, set[str]] = {code: set() for code in LEVEL1_CODES}
+        for keyword in self.hits(text):
+            themes = {self.codebook.parent(c) or c for c in self.owners[keyword]}
+            for theme in themes:
+                counts[theme] += 1
+                distinct[theme].add(keyword)
+        return counts, distinct
+
+    def subtheme_counts(self, text: str, theme: str) -> dict[str, int]:
+        counts = dict.fromkeys(self.codebook.children(theme), 0)
+        for keyword in self.hits(text):
+            for code in self.owners[keyword]:
+                if code in counts:
+                    counts[code] += 1
+        return counts
+
+
+def _pseudo_examples(codebook: Codebook) -> pd.DataFrame:
+    """Two training examples per code made from the codebook itself.
+
+    (1) title = label, text = scope note, heading = the level-1 label;
+    (2) text = the keywords.  Level-1 codes with subthemes get no level-2 target.
+    """
+    rows = []
+    for theme in LEVEL1_CODES:
+        for code in [theme, *codebook.children(theme)]:
+            is_level1 = code == theme
+            leaf = code if not is_level1 else (theme if not codebook.children(theme) else "")
+            scope = codebook.scope(code)
+            keywords = "；".join(codebook.keywords(code))
+            heading = [codebook.label(theme)]
+            rows.append(
+                {
+                    "doc_id": "",
+                    "path": "",
+                    "task_id": f"codebook:{code}:scope",
+                    "headings": heading,
+                    "title": codebook.label(code),
+                    "text": scope,
+                    "gold_theme": theme,
+                    "leaf": leaf,
+                }
+            )
+            if keywords:
+                rows.append(
+                    {
+                        "doc_id": "",
+                        "path": "",
+                        "task_id": f"codebook:{code}:keywords",
+                        "headings": [],
+                        "title": "",
+                        "text": keywords,
+                        "gold_theme": theme,
+                        "leaf": leaf,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class _Probabilities:
+    """Aligned probability matrices over all level-1 codes and all leaves."""
+
+    level1: np.ndarray  # n x len(LEVEL1_CODES); model's level-1 probabilities
+    leaves: np.ndarray  # n x len(leaf_codes); model's leaf probabilities
+    features: sparse.csr_matrix
+
+
+class ThemeClassifier(BaseEstimator):
+    """Codes tasks with a level-1 theme and a level-2 subtheme.
+
+    Features (each block L2-normalised TF-IDF, then multiplied by its weight):
+    jieba words of the task text, words of its title, words + whole titles of
+    the enclosing headings, and character n-grams of title + text.  Two
+    multinomial logistic regressions (level 1, level-2 "leaves") are trained on
+    the gold tasks plus codebook pseudo-examples (weight ``codebook_weight``).
+    Logistic-regression probabilities serve as the confidence (a
+    CalibratedClassifierCV needs several examples of every code per fold,
+    which the gold data does not have).
+
+    ``hierarchy`` keeps level 2 consistent with level 1:
+    ``"restrict"`` level 1 from its own model, level 2 = best child of it;
+    ``"derive"`` level 1 = the parent whose children's level-2 probabilities sum highest;
+    ``"combine"`` level 1 from the mean of both distributions, level 2 restricted;
+    ``"auto"`` chooses among them by leave-one-document-out cross-validation
+    *inside the training data* (``hierarchy_`` and ``hierarchy_scores_``).
+
+    Rule (``rules=True``): when the model's confidence is below ``rule_below``
+    and the codebook keywords found in title + text point to one level-1 theme
+    with at least ``rule_min_keywords`` distinct keywords and at least twice as
+    many distinct keywords as any other theme, that theme wins
+    (``theme_source = "rule"``; the confidence stays the model's probability
+    of that theme, so such tasks still go to review).
+    """
+
+    def __init__(
+        self,
+        codebook: Codebook | None = None,
+        *,
+        text_weight: float = 1.0,
+        title_weight: float = 0.7,
+        heading_weight: float = 0.7,
+        char_weight: float = 0.5,
+        char_ngrams: tuple[int, int] = (2, 3),
+        C: float = 10.0,
+        class_weight: str | None = "balanced",
+        codebook_weight: float = 1.0,
+        hierarchy: str = "auto",
+        rules: bool = True,
+        rule_below: float = 0.5,
+        rule_min_keywords: int = 2,
+        n_evidence: int = 4,
+        random_state: int = 0,
+    ) -> None:
+        self.codebook = codebook
+        self.text_weight = text_weight
+        self.title_weight = title_weight
+        self.heading_weight = heading_weight
+        self.char_weight = char_weight
+        self.char_ngrams = char_ngrams
+        self.C = C
+        self.class_weight = class_weight
+        self.codebook_weight = codebook_weight
+        self.hierarchy = hierarchy
+        self.rules = rules
+        self.rule_below = rule_below
+        self.rule_min_keywords = rule_min_keywords
+        self.n_evidence = n_evidence
+        self.random_state = random_state
+
+    # -- fitting
+
+    def _weights(self) -> dict[str, float]:
+        return {
+            "text": self.text_weight,
+            "title": self.title_weight,
+            "headings": self.heading_weight,
+            "chars": self.char_weight,
+        }
+
+    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None = None) -> ThemeClassifier:
+        """Learn from the gold codes of ``tasks`` (joined on doc_id + path) and the codebook.
+
+        BLAS runs single-threaded here: the problems are small (threads only
+        add contention, measured 8x slower on 2 cores) and a fixed summation
+        order keeps results bit-identical between runs and machines' thread counts.
+        """
+        with threadpool_limits(limits=1):
+            return self._fit(tasks, gold)
+
+    def _fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None) -> ThemeClassifier:
+        if self.hierarchy not in (*HIERARCHIES, "auto"):
+            raise ValueError(f"hierarchy must be one of {(*HIERARCHIES, 'auto')}, not {self.hierarchy!r}")
+        self.codebook_ = self.codebook or Codebook.load()
+        if gold is not None and len(gold):
+            labelled, self.unmatched_gold_ = join_gold(tasks, check_gold_frame(gold, self.codebook_))
+        else:
+            labelled, self.unmatched_gold_ = self._empty_labelled(), pd.DataFrame(columns=list(GOLD_COLUMNS))
+        self.n_gold_ = len(labelled)
+        self.hierarchy_, self.hierarchy_scores_ = self._choose_hierarchy(labelled)
+        self._fit_models(labelled)
+        self.keyword_matcher_ = KeywordMatcher(self.codebook_)
+        self.codebook_version_ = self.codebook_.version
+        return self
+
+    @staticmethod
+    def _empty_labelled() -> pd.DataFrame:
+        return pd.DataFrame(
+            columns=[*list(TASK_COLUMNS), "gold_theme", "gold_subtheme", "gold_secondary_theme", "hard"]
+        )
+
+    def _training_frame(self, labelled: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        codebook = self.codebook_
+        gold_rows = labelled[["doc_id", "path", "task_id", "headings", "title", "text", "gold_theme"]].copy()
+        gold_rows["leaf"] = [
+            sub or (theme if not codebook.children(theme) else "")
+            for theme, sub in zip(labelled["gold_theme"], labelled["gold_subtheme"], strict=False)
+        ]
+        frames = [gold_rows]
+        weights = [np.ones(len(gold_rows))]
+        if self.codebook_weight > 0:
+            pseudo = _pseudo_examples(codebook)
+            frames.append(pseudo)
+            weights.append(np.full(len(pseudo), float(self.codebook_weight)))
+        frames = [f for f in frames if len(f)]
+        return pd.concat(frames, ignore_index=True), np.concatenate(weights)
+
+    def _fit_models(self, labelled: pd.DataFrame) -> None:
+        training, sample_weight = self._training_frame(labelled)
+        self.vectorizers_: dict[str, TfidfVectorizer] = {}
+        blocks = []
+        for block, weight in self._weights().items():
+            if weight <= 0:
+                continue
+            vectorizer = _make_vectorizer(block, self.char_ngrams)
+            try:
+                matrix = vectorizer.fit_transform(_block_inputs(block, training))
+            except ValueError:  # empty vocabulary (e.g. no headings anywhere)
+                continue
+            self.vectorizers_[block] = vectorizer
+            blocks.append(matrix * weight)
+        if not blocks:
+            raise ValueError("no features: every feature block is empty or has weight 0")
+        features = sparse.hstack(blocks, format="csr")
+        self.feature_names_ = self._feature_names()
+        self.level1_model_ = self._logistic().fit(features, training["gold_theme"], sample_weight=sample_weight)
+        has_leaf = (training["leaf"] != "").to_numpy()
+        leaves = training.loc[has_leaf, "leaf"]
+        self.level2_model_ = None
+        if leaves.nunique() >= 2:
+            self.level2_model_ = self._logistic().fit(features[has_leaf], leaves, sample_weight=sample_weight[has_leaf])
+        elif leaves.nunique() == 1:
+            self.single_leaf_ = leaves.iloc[0]
+        self.leaf_codes_ = list(self.codebook_.level2_codes + list(LEVEL1_CODES))
+        self.leaf_parent_ = np.array([self.codebook_.parent(c) or c for c in self.leaf_codes_])
+
+    def _logistic(self) -> LogisticRegression:
+        return LogisticRegression(
+            C=self.C, class_weight=self.class_weight, max_iter=5000, random_state=self.random_state
+        )
+
+    def _feature_names(self) -> list[str]:
+        names: list[str] = []
+        prefixes = {b.name: b.prefix for b in _BLOCKS}
+        for block, vectorizer in self.vectorizers_.items():
+            for name in vectorizer.get_feature_names_out():
+                if block == "headings" and name.startswith("§"):
+                    name = name[1:]
+                names.append(prefixes[block] + name)
+        return names
+
+    def _choose_hierarchy(self, labelled: pd.DataFrame) -> tuple[str, dict[str, float]]:
+        """Pick the hierarchy strategy by leave-one-document-out CV within ``labelled``."""
+        if self.hierarchy != "auto":
+            return self.hierarchy, {}
+        documents = sorted(set(labelled["doc_id"]))
+        if len(documents) < 2:
+            return HIERARCHIES[0], {}
+        parts = []
+        for held_out in documents:
+            inner = clone(self).set_params(hierarchy=HIERARCHIES[0], codebook=self.codebook_)
+            inner.codebook_ = self.codebook_
+            inner._fit_models(labelled[labelled["doc_id"] != held_out])
+            test = labelled[labelled["doc_id"] == held_out]
+            parts.append((test, inner, inner._probabilities(test)))
+        scores: dict[str, float] = {}
+        for strategy in HIERARCHIES:
+            themes, subthemes = [], []
+            for _, inner, probabilities in parts:
+                theme_idx, _, leaf = inner._decide(probabilities, strategy)
+                themes += [LEVEL1_CODES[i] for i in theme_idx]
+                subthemes += leaf
+            gold_themes = pd.concat([t["gold_theme"] for t, _, _ in parts]).tolist()
+            gold_subs = pd.concat([t["gold_subtheme"] for t, _, _ in parts]).tolist()
+            level2 = [(g, p) for g, p in zip(gold_subs, subthemes, strict=False) if g]
+            score = f1_score(gold_themes, themes, average="macro", zero_division=0)
+            if level2:
+                score += accuracy_score([g for g, _ in level2], [p for _, p in level2])
+            scores[strategy] = round(float(score), 6)
+        best = max(HIERARCHIES, key=lambda s: (scores[s], -HIERARCHIES.index(s)))
+        log.debug("hierarchy scores %s -> %s", scores, best)
+        return best, scores
+
+    # -- predicting
+
+    def _features(self, rows: pd.DataFrame) -> sparse.csr_matrix:
+        weights = self._weights()
+        blocks = [v.transform(_block_inputs(b, rows)) * weights[b] for b, v in self.vectorizers_.items()]
+        return sparse.hstack(blocks, format="csr")
+
+    def _probabilities(self, rows: pd.DataFrame) -> _Probabilities:
+        features = self._features(rows)
+        level1 = np.zeros((len(rows), len(LEVEL1_CODES)))
+        column = {code: i for i, code in enumerate(LEVEL1_CODES)}
+        proba = self.level1_model_.predict_proba(features)
+        for j, code in enumerate(self.level1_model_.classes_):
+            level1[:, column[code]] = proba[:, j]
+        leaves = np.zeros((len(rows), len(self.leaf_codes_)))
+        leaf_column = {code: i for i, code in enumerate(self.leaf_codes_)}
+        if self.level2_model_ is not None:
+            proba2 = self.level2_model_.predict_proba(features)
+            for j, code in enumerate(self.level2_model_.classes_):
+                leaves[:, leaf_column[code]] = proba2[:, j]
+        elif hasattr(self, "single_leaf_"):
+            leaves[:, leaf_column[self.single_leaf_]] = 1.0
+        return _Probabilities(level1, leaves, features)
+
+    def _decide(self, probabilities: _Probabilities, strategy: str) -> tuple[list[int], np.ndarray, list[str]]:
+        """Theme index, level-1 distribution used, and subtheme for each row."""
+        derived = np.stack(
+            [probabilities.leaves[:, self.leaf_parent_ == code].sum(axis=1) for code in LEVEL1_CODES], axis=1
+        )
+        if strategy == "restrict" or not derived.any():
+            distribution = probabilities.level1
+        elif strategy == "derive":
+            distribution = derived
+        else:
+            distribution = (probabilities.level1 + derived) / 2
+        theme_idx = [int(i) for i in np.argmax(distribution, axis=1)]
+        subthemes = [self._best_child(probabilities.leaves[r], LEVEL1_CODES[i]) for r, i in enumerate(theme_idx)]
+        return theme_idx, distribution, subthemes
+
+    def _best_child(self, leaf_row: np.ndarray, theme: str) -> str:
+        mask = (self.leaf_parent_ == theme) & (np.array(self.leaf_codes_) != theme)
+        if not mask.any() or leaf_row[mask].max() <= 0:
+            return ""
+        indices = np.flatnonzero(mask)
+        return self.leaf_codes_[int(indices[np.argmax(leaf_row[indices])])]
+
+    def _evidence(self, features: sparse.csr_matrix, row: int, theme: str) -> str:
+        classes = list(self.level1_model_.classes_)
+        if theme not in classes:
+            return ""
+        coef = self.level1_model_.coef_
+        weights = (
+            coef[classes.index(theme)] if coef.shape[0] > 1 else (coef[0] if classes.index(theme) == 1 else -coef[0])
+        )
+        start, end = features.indptr[row], features.indptr[row + 1]
+        columns = features.indices[start:end]
+        values = features.data[start:end] * weights[columns]
+        positive = values > 0
+        columns, values = columns[positive], values[positive]
+        names = self._feature_name_array()[columns]
+        order = np.lexsort((names, -values))[: self.n_evidence]  # largest first, ties by name
+        return "; ".join(f"{names[i]}({values[i]:+.2f})" for i in order)
+
+    def _feature_name_array(self) -> np.ndarray:
+        if getattr(self, "_feature_name_cache", None) is None or len(self._feature_name_cache) != len(
+            self.feature_names_
+        ):
+            self._feature_name_cache = np.asarray(self.feature_names_, dtype=object)
+        return self._feature_name_cache
+
+    def _rule_theme(self, title: str, text: str) -> tuple[str, list[str]] | None:
+        _, distinct = self.keyword_matcher_.theme_scores(f"{title}\n{text}")
+        ranked = sorted(LEVEL1_CODES, key=lambda c: (-len(distinct[c]), LEVEL1_CODES.index(c)))
+        best, second = ranked[0], ranked[1]
+        n_best, n_second = len(distinct[best]), len(distinct[second])
+        if n_best >= self.rule_min_keywords and n_best >= 2 * n_second:
+            return best, sorted(distinct[best])
+        return None
+
+    def predict(self, tasks: pd.DataFrame, *, use_rules: bool | None = None) -> pd.DataFrame:
+        """One row per task (kind == "task", input order) with :data:`PREDICTION_COLUMNS`."""
+        with threadpool_limits(limits=1):
+            return self._predict(tasks, use_rules)
+
+    def _predict(self, tasks: pd.DataFrame, use_rules: bool | None) -> pd.DataFrame:
+        if not hasattr(self, "level1_model_"):
+            raise RuntimeError("ThemeClassifier is not fitted: call fit() first")
+        rows = check_tasks_frame(tasks)
+        use_rules = self.rules if use_rules is None else use_rules
+        if rows.empty:
+            return _prediction_frame([], [], [], [], [], [], self.codebook_)
+        probabilities = self._probabilities(rows)
+        theme_idx, distribution, subthemes = self._decide(probabilities, self.hierarchy_)
+        themes, confidences, sources, evidence = [], [], [], []
+        for r, row in enumerate(rows.itertuples(index=False)):
+            theme = LEVEL1_CODES[theme_idx[r]]
+            confidence = float(distribution[r, theme_idx[r]])
+            source, note = SOURCE_MODEL, self._evidence(probabilities.features, r, theme)
+            if use_rules and confidence < self.rule_below:
+                ruled = self._rule_theme(row.title, row.text)
+                if ruled and ruled[0] != theme:
+                    model_theme, model_confidence = theme, confidence
+                    theme = ruled[0]
+                    confidence = float(distribution[r, LEVEL1_CODES.index(theme)])
+                    subthemes[r] = self._best_child(probabilities.leaves[r], theme)
+                    source = SOURCE_RULE
+                    note = (
+                        f"rule: {len(ruled[1])} keywords {', '.join(ruled[1][:6])}; "
+                        f"model said {model_theme} ({model_confidence:.2f})"
+                    )
+            themes.append(theme)
+            confidences.append(round(confidence, 6))
+            sources.append(source)
+            evidence.append(note)
+        return _prediction_frame(
+            rows["task_id"].tolist(), themes, subthemes, confidences, sources, evidence, self.codebook_
+        )
+
+
+def _prediction_frame(
+    task_ids: list[str],
+    themes: list[str],
+    subthemes: list[str],
+    confidences: list[float],
+    sources: list[str],
+    evidence: list[str],
+    codebook: Codebook,
+) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "task_id": task_ids,
+            "theme": themes,
+            "theme_label_zh": [codebook.label(t, "zh") if t else "" for t in themes],
+            "theme_label_en": [codebook.label(t, "en") if t else "" for t in themes],
+            "subtheme": subthemes,
+            "subtheme_label_zh": [codebook.label(s, "zh") if s else "" for s in subthemes],
+            "subtheme_label_en": [codebook.label(s, "en") if s else "" for s in subthemes],
+            "theme_confidence": pd.Series(confidences, dtype="float64"),
+            "theme_source": sources,
+            "theme_evidence": evidence,
+        },
+        columns=list(PREDICTION_COLUMNS),
+    )
+    frame.attrs["codebook_version"] = codebook.version
+    return frame
+
+
+class MajorityBaseline:
+    """Always the most frequent gold theme (ties: codebook order) and its most frequent subtheme."""
+
+    def __init__(self, codebook: Codebook | None = None) -> None:
+        self.codebook = codebook
+
+    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame) -> MajorityBaseline:
+        self.codebook_ = self.codebook or Codebook.load()
+        labelled, _ = join_gold(tasks, check_gold_frame(gold, self.codebook_))
+        if labelled.empty:
+            raise ValueError("majority baseline needs gold examples")
+        self.theme_ = _most_frequent(labelled["gold_theme"], LEVEL1_CODES)
+        self.subtheme_by_theme_ = {
+            theme: _most_frequent(group["gold_subtheme"][group["gold_subtheme"] != ""], self.codebook_.level2_codes)
+            for theme, group in labelled.groupby("gold_theme")
+        }
+        return self
+
+    def predict(self, tasks: pd.DataFrame) -> pd.DataFrame:
+        rows = check_tasks_frame(tasks)
+        n = len(rows)
+        return _prediction_frame(
+            rows["task_id"].tolist(),
+            [self.theme_] * n,
+            [self.subtheme_by_theme_.get(self.theme_, "")] * n,
+            [np.nan] * n,
+            [SOURCE_MODEL] * n,
+            ["majority"] * n,
+            self.codebook_,
+        )
+
+
+def _most_frequent(values: pd.Series, order: Sequence[str]) -> str:
+    """Most frequent value; ties broken by ``order``; "" for no values."""
+    counts = values.value_counts()
+    if counts.empty:
+        return ""
+    rank = {code: i for i, code in enumerate(order)}
+    return sorted(counts.index, key=lambda c: (-counts[c], rank.get(c, len(rank)), c))[0]
+
+
+class KeywordBaseline(MajorityBaseline):
+    """Counts codebook keyword occurrences in title + text; the theme with most wins.
+
+    Ties go to the earlier code in the codebook; no keyword at all -> the
+    training majority.  Level 2: the child of that theme with most keyword
+    hits, else the theme's most frequent gold subtheme.
+    """
+
+    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame) -> KeywordBaseline:
+        super().fit(tasks, gold)
+        self.matcher_ = KeywordMatcher(self.codebook_)
+        return self
+
+    def predict(self, tasks: pd.DataFrame) -> pd.DataFrame:
+        rows = check_tasks_frame(tasks)
+        themes, subthemes, evidence = [], [], []
+        for row in rows.itertuples(index=False):
+            theme, sub, note = self._code(f"{row.title}\n{row.text}")
+            themes.append(theme)
+            subthemes.append(sub)
+            evidence.append(note)
+        n = len(rows)
+        return _prediction_frame(
+            rows["task_id"].tolist(), themes, subthemes, [np.nan] * n, [SOURCE_RULE] * n, evidence, self.codebook_
+        )
+
+    def _code(self, text: str) -> tuple[str, str, str]:
+        counts, distinct = self.matcher_.theme_scores(text)
+        theme = max(LEVEL1_CODES, key=lambda c: (counts[c], -LEVEL1_CODES.index(c)))
+        if counts[theme] == 0:
+            return self.theme_, self.subtheme_by_theme_.get(self.theme_, ""), "no keyword: majority"
+        sub_counts = self.matcher_.subtheme_counts(text, theme)
+        children = self.codebook_.children(theme)
+        sub = max(children, key=lambda c: (sub_counts[c], -children.index(c))) if children else ""
+        if sub and sub_counts[sub] == 0:
+            sub = self.subtheme_by_theme_.get(theme, "")
+        return theme, sub, ", ".join(sorted(distinct[theme]))
+
+
+def heading_baseline(codebook: Codebook | None = None) -> ThemeClassifier:
+    """The classifier restricted to the enclosing headings (words and whole titles)."""
+    return ThemeClassifier(
+        codebook,
+        text_weight=0.0,
+        title_weight=0.0,
+        char_weight=0.0,
+        heading_weight=1.0,
+        hierarchy="restrict",
+        rules=False,
+    )
+
+
+def apply_overrides(
+    predictions: pd.DataFrame, overrides: pd.DataFrame, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """Predictions with the coders' overrides applied (they win everywhere).
+
+    An override sets theme/subtheme (+ labels), confidence 1.0, source
+    "override" and evidence naming the coder.  An override without a subtheme
+    keeps the predicted subtheme only if it belongs to the override's theme.
+    Overrides for task_ids not in ``predictions`` are logged and listed in
+    ``result.attrs["unmatched_overrides"]``.
+    """
+    codebook = codebook or Codebook.load()
+    result = predictions.copy()
+    result.attrs = dict(predictions.attrs)
+    if overrides is None or overrides.empty:
+        result.attrs["unmatched_overrides"] = []
+        return result
+    missing = [c for c in OVERRIDE_COLUMNS if c not in overrides.columns]
+    if missing:
+        raise InputError(overrides.attrs.get("path"), f"overrides: missing column(s) {', '.join(missing)}")
+    position = {task_id: i for i, task_id in enumerate(result["task_id"])}
+    unmatched = []
+    for override in overrides.fillna("").itertuples(index=False):
+        try:
+            codebook.validate_codes(override.theme, override.subtheme)
+        except CodebookCodeError as error:
+            raise InputError(overrides.attrs.get("path"), f"override for {override.task_id}: {error}") from None
+        if override.task_id not in position:
+            unmatched.append(override.task_id)
+            continue
+        i = result.index[position[override.task_id]]
+        subtheme = override.subtheme
+        if not subtheme:
+            predicted = result.at[i, "subtheme"]
+            subtheme = predicted if predicted and codebook.parent(predicted) == override.theme else ""
+        result.loc[i, ["theme", "theme_label_zh", "theme_label_en"]] = [
+            override.theme,
+            codebook.label(override.theme, "zh"),
+            codebook.label(override.theme, "en"),
+        ]
+        result.loc[i, ["subtheme", "subtheme_label_zh", "subtheme_label_en"]] = [
+            subtheme,
+            codebook.label(subtheme, "zh") if subtheme else "",
+            codebook.label(subtheme, "en") if subtheme else "",
+        ]
+        result.at[i, "theme_confidence"] = 1.0
+        result.at[i, "theme_source"] = SOURCE_OVERRIDE
+        note = f": {override.note}" if override.note else ""
+        result.at[i, "theme_evidence"] = f"override by {override.coder or '?'} ({override.coded_at}){note}"
+    if unmatched:
+        log.warning("%d override(s) for unknown task_id(s): %s", len(unmatched), ", ".join(unmatched[:20]))
+    result.attrs["unmatched_overrides"] = unmatched
+    return result
+
+
+METHODS: tuple[str, ...] = ("model", "model_no_rules", "majority", "keywords", "headings")
+
+
+@dataclass
+class EvaluationReport:
+    """Leave-one-document-out results for the model and the baselines."""
+
+    scores: pd.DataFrame  # method, level, n, accuracy, macro_f1 (+ accuracy_lenient for level 1)
+    per_code: pd.DataFrame  # method, level, code, precision, recall, f1, support
+    confusion_level1: pd.DataFrame  # model: rows gold, columns predicted
+    confusion_level2: pd.DataFrame
+    per_document: pd.DataFrame  # method, doc_id, level, n, accuracy
+    predictions: pd.DataFrame  # pooled out-of-fold predictions of every method
+    hierarchy_by_fold: dict[str, str] = field(default_factory=dict)
+    codebook_version: str = ""
+    unmatched_gold: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "scores": self.scores,
+            "per_code": self.per_code,
+            "confusion_level1": self.confusion_level1,
+            "confusion_level2": self.confusion_level2,
+            "per_document": self.per_document,
+            "predictions": self.predictions,
+        }
+
+    def to_text(self) -> str:
+        n_docs = self.per_document["doc_id"].nunique() if len(self.per_document) else 0
+        model_codes = self.per_code[self.per_code["method"] == "model"].drop(columns="method")
+        lines = [
+            f"Theme classifier, leave-one-document-out ({n_docs} documents, codebook {self.codebook_version})",
+            f"hierarchy chosen per fold: {self.hierarchy_by_fold}",
+            f"gold rows matching no task: {len(self.unmatched_gold)}",
+            "",
+            "Scores",
+            self.scores.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+            "",
+            "Model per code",
+            model_codes.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+            "",
+            "Model accuracy per held-out document",
+            self.per_document[self.per_document["method"] == "model"]
+            .drop(columns="method")
+            .to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+            "",
+            "Confusion, level 1 (rows gold, columns predicted)",
+            self.confusion_level1.to_string(),
+        ]
+        return "\n".join(lines)
+
+
+def evaluate_lodo(
+    tasks: pd.DataFrame, gold: pd.DataFrame, codebook: Codebook | None = None, classifier: ThemeClassifier | None = None
+) -> EvaluationReport:
+    """Leave-one-document-out evaluation of the classifier and the baselines.
+
+    For each document, every method is fitted on the gold tasks of the other
+    documents only (the classifier's hierarchy choice included) and predicts the
+    held-out document; the out-of-fold predictions are pooled and scored.
+    """
+    codebook = codebook or Codebook.load()
+    template = classifier if classifier is not None else ThemeClassifier(codebook)
+    gold = check_gold_frame(gold, codebook)
+    labelled, unmatched = join_gold(tasks, gold)
+    documents = sorted(set(labelled["doc_id"]))
+    if len(documents) < 2:
+        raise ValueError(f"leave-one-document-out needs gold tasks from 2+ documents, got {len(documents)}")
+    predictions, hierarchy_by_fold = [], {}
+    for held_out in documents:
+        train_gold = gold[gold["doc_id"] != held_out]
+        train_tasks = tasks[tasks["doc_id"] != held_out]
+        test = labelled[labelled["doc_id"] == held_out]
+        model = clone(template).set_params(codebook=codebook).fit(train_tasks, train_gold)
+        hierarchy_by_fold[held_out] = model.hierarchy_
+        fitted = {
+            "model": model.predict(test),
+            "model_no_rules": model.predict(test, use_rules=False),
+            "majority": MajorityBaseline(codebook).fit(train_tasks, train_gold).predict(test),
+            "keywords": KeywordBaseline(codebook).fit(train_tasks, train_gold).predict(test),
+            "headings": heading_baseline(codebook).fit(train_tasks, train_gold).predict(test),
+        }
+        for method, frame in fitted.items():
+            frame = frame[["task_id", "theme", "subtheme", "theme_confidence", "theme_source", "theme_evidence"]]
+            frame = frame.merge(
+                test[["task_id", "doc_id", "path", "gold_theme", "gold_subtheme", "gold_secondary_theme", "hard"]],
+                on="task_id",
+                how="left",
+            )
+            frame.insert(0, "method", method)
+            predictions.append(frame)
+    pooled = pd.concat(predictions, ignore_index=True)
+    scores, per_code, per_document = _score(pooled, codebook)
+    model_rows = pooled[pooled["method"] == "model"]
+    level2_rows = model_rows[model_rows["gold_subtheme"] != ""]
+    return EvaluationReport(
+        scores=scores,
+        per_code=per_code,
+        confusion_level1=_confusion(model_rows["gold_theme"], model_rows["theme"], list(LEVEL1_CODES)),
+        confusion_level2=_confusion(level2_rows["gold_subtheme"], level2_rows["subtheme"], codebook.level2_codes),
+        per_document=per_document,
+        predictions=pooled,
+        hierarchy_by_fold=hierarchy_by_fold,
+        codebook_version=codebook.version,
+        unmatched_gold=unmatched,
+    )
+
+
+def _level_pairs(rows: pd.DataFrame, level: int) -> tuple[pd.Series, pd.Series]:
+    if level == 1:
+        return rows["gold_theme"], rows["theme"]
+    keep = rows["gold_subtheme"] != ""
+    return rows.loc[keep, "gold_subtheme"], rows.loc[keep, "subtheme"]
+
+
+def _score(pooled: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    order = {code: i for i, code in enumerate(codebook.codes)}
+    scores, per_code, per_document = [], [], []
+    for method in METHODS:
+        rows = pooled[pooled["method"] == method]
+        for level in (1, 2):
+            gold, predicted = _level_pairs(rows, level)
+            if gold.empty:
+                continue
+            labels = sorted(set(gold) | (set(predicted) - {""}), key=lambda c: order.get(c, len(order)))
+            entry = {
+                "method": method,
+                "level": level,
+                "n": len(gold),
+                "accuracy": accuracy_score(gold, predicted),
+                "macro_f1": f1_score(gold, predicted, labels=labels, average="macro", zero_division=0),
+            }
+            if level == 1:
+                lenient = (rows["theme"] == rows["gold_theme"]) | (rows["theme"] == rows["gold_secondary_theme"])
+                entry["accuracy_lenient"] = float(lenient.mean())
+            scores.append(entry)
+            precision, recall, f1, support = precision_recall_fscore_support(
+                gold, predicted, labels=labels, zero_division=0
+            )
+            per_code += [
+                {
+                    "method": method,
+                    "level": level,
+                    "code": code,
+                    "precision": p,
+                    "recall": r,
+                    "f1": f,
+                    "support": int(s),
+                }
+                for code, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
+            ]
+            for doc_id in sorted(set(rows["doc_id"])):
+                in_doc = rows["doc_id"] == doc_id
+                g, p = _level_pairs(rows[in_doc], level)
+                if len(g):
+                    per_document.append(
+                        {
+                            "method": method,
+                            "doc_id": doc_id,
+                            "level": level,
+                            "n": len(g),
+                            "accuracy": accuracy_score(g, p),
+                        }
+                    )
+    return pd.DataFrame(scores), pd.DataFrame(per_code), pd.DataFrame(per_document)
+
+
+def _confusion(gold: pd.Series, predicted: pd.Series, order: list[str]) -> pd.DataFrame:
+    present = set(gold) | set(predicted)
+    labels = [c for c in order if c in present] + sorted(present - set(order))
+    table = pd.crosstab(
+        pd.Categorical(gold, categories=labels), pd.Categorical(predicted, categories=labels), dropna=False
+    )
+    table.index.name, table.columns.name = "gold", "predicted"
+    return table
+
+
+def tasks_frame(docs: Iterable[Any]) -> pd.DataFrame:
+    """Tasks DataFrame (classifier input) from parsed documents."""
+    rows = [
+        {
+            "doc_id": u.doc_id,
+            "task_id": u.task_id,
+            "kind": u.kind,
+            "path": u.path,
+            "headings": list(u.headings),
+            "title": u.title,
+            "text": u.text,
+        }
+        for doc in docs
+        for u in doc.items
+    ]
+    return pd.DataFrame(rows, columns=list(TASK_COLUMNS))

@@ -1,0 +1,114 @@
+"""Text that remembers where every character came from.
+
+Cleaning, repairing and traditional→simplified conversion all change the
+text.  Every later row (task, measure, unit, target) must still point back
+into the *original* capture, so each stage expresses its changes as
+:class:`Edit` objects and :func:`apply_edits` carries a character-level map
+from the new text to the original one.
+
+``AlignedText.origin_start[i]`` / ``origin_end[i]`` give the original range
+that character ``i`` of the current text came from.  An inserted character
+(a repair that adds a lost ``年``) has an empty range at its insertion point.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``text[start:end]`` with ``replacement``; ``kind``/``reason`` say why."""
+
+    start: int
+    end: int
+    replacement: str
+    kind: str = ""
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"bad edit range {self.start}:{self.end}")
+
+
+@dataclass(frozen=True)
+class AlignedText:
+    """A text plus, for each character, the original range it derives from."""
+
+    text: str
+    origin_start: array = field(repr=False)
+    origin_end: array = field(repr=False)
+    original_length: int
+
+    @classmethod
+    def identity(cls, text: str) -> AlignedText:
+        """The original text itself: character ``i`` comes from ``i:i+1``."""
+        n = len(text)
+        return cls(text, array("q", range(n)), array("q", range(1, n + 1)), n)
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the span ``[start, end)`` of this text to the original text."""
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(f"span {start}:{end} outside text of length {len(self.text)}")
+        if start == end:
+            pos = self.origin_start[start] if start < len(self.text) else self.original_length
+            return pos, pos
+        return self.origin_start[start], self.origin_end[end - 1]
+
+    def original_offset(self, position: int) -> int:
+        """Original offset of the character at ``position`` (or of the end)."""
+        if position >= len(self.text):
+            return self.original_length
+        return self.origin_start[position]
+
+
+def apply_edits(aligned: AlignedText, edits: Iterable[Edit]) -> AlignedText:
+    """Apply non-overlapping edits (any order) and carry the origin map along.
+
+    A replacement of equal length maps character by character; any other
+    replacement maps every new character to the whole replaced range (or, for
+    a pure insertion, to the empty range at the insertion point).
+    """
+    ordered: Sequence[Edit] = sorted(edits, key=lambda e: (e.start, e.end))
+    text = aligned.text
+    pieces: list[str] = []
+    new_start = array("q")
+    new_end = array("q")
+    cursor = 0
+    for edit in ordered:
+        if edit.start < cursor:
+            raise ValueError(f"overlapping edits at {edit.start} ({edit.kind})")
+        if edit.end > len(text):
+            raise ValueError(f"edit {edit.start}:{edit.end} beyond text end {len(text)}")
+        pieces.append(text[cursor : edit.start])
+        new_start.extend(aligned.origin_start[cursor : edit.start])
+        new_end.extend(aligned.origin_end[cursor : edit.start])
+        replaced = edit.end - edit.start
+        if len(edit.replacement) == replaced:
+            new_start.extend(aligned.origin_start[edit.start : edit.end])
+            new_end.extend(aligned.origin_end[edit.start : edit.end])
+        elif edit.replacement:
+            lo, hi = aligned.original_span(edit.start, edit.end)
+            new_start.extend([lo] * len(edit.replacement))
+            new_end.extend([hi] * len(edit.replacement))
+        pieces.append(edit.replacement)
+        cursor = edit.end
+    pieces.append(text[cursor:])
+    new_start.extend(aligned.origin_start[cursor:])
+    new_end.extend(aligned.origin_end[cursor:])
+    return AlignedText("".join(pieces), new_start, new_end, aligned.original_length)
+
+
+def alternation(terms: Iterable[str]) -> str:
+    """A regex alternation of literal ``terms``, longest first (so 不少于 wins over 少于).
+
+    With no terms it is a pattern that matches nothing, never the empty string.
+    """
+    ordered = sorted(set(terms), key=lambda term: (-len(term), term))
+    return "|".join(re.escape(term) for term in ordered) if ordered else "(?!)"

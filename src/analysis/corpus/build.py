@@ -1,0 +1,262 @@
+"""Build the corpus: manifest → per-document rows → coded tasks → tables + run report.
+
+I/O lives at the two edges: :func:`build_corpus` reads the manifest and
+writes the tables and the report.  In between, every document goes through
+the same pure function (:func:`process_entry`), which returns the rows of
+every table for that document — small, picklable bundles that one process,
+a process pool or a Dask cluster can produce alike.  Themes are coded after,
+over the whole `tasks` table, because the classifier is trained once per run.
+A document that fails is reported and left out; the others still go through.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis import config
+from analysis.core import schema
+from analysis.core.errors import InputError
+from analysis.core.schema import TABLE_NAMES
+from analysis.core.store import PartitionedWriter, read_table
+from analysis.corpus import rows
+from analysis.corpus.cache import DocumentCache, map_cached
+from analysis.corpus.coding import ThemeCoder
+from analysis.corpus.engine import map_ordered
+from analysis.parse.manifest import ManifestEntry, load_manifest
+from analysis.parse.pipeline import process_document
+
+log = logging.getLogger(__name__)
+
+DocumentRows = dict[str, list[dict[str, Any]]]
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote: where the tables are, its summary, the documents that failed."""
+
+    out_dir: Path
+    summary: dict[str, Any]
+    failed: list[str] = field(default_factory=list)
+    cache_stats: dict[str, int] = field(default_factory=dict)  # hits / misses of the document cache
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Read one of the tables this build wrote."""
+        return read_table(name, self.out_dir)
+
+
+def problem_row(doc_id: str, file: str, stage: str, severity: str, problem: str) -> dict[str, Any]:
+    return {"doc_id": doc_id, "file": file, "stage": stage, "severity": severity, "problem": problem}
+
+
+def process_entry(entry: ManifestEntry) -> tuple[str, DocumentRows | None, dict[str, Any] | None]:
+    """Parse and annotate one document: ``(doc_id, rows, None)`` or ``(doc_id, None, problem)``."""
+    try:
+        doc = process_document(entry.path, entry.doc_id, entry.metadata)
+    except InputError as error:
+        return entry.doc_id, None, problem_row(entry.doc_id, str(entry.path), "read", "error", error.problem)
+    return entry.doc_id, rows.document_tables(doc), None
+
+
+def process_entries(
+    entries: list[ManifestEntry],
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    engine: str = "local",
+    scheduler: str | None = None,
+    cache: Any = None,
+) -> Iterable[tuple]:
+    """``process_entry`` over all entries in manifest order; unchanged documents come from ``cache``."""
+
+    options = {"jobs": jobs, "engine": engine, "scheduler": scheduler, "progress": progress, "desc": "documents"}
+    if cache is None:
+        yield from map_ordered(process_entry, entries, **options)
+    else:
+        yield from map_cached(process_entry, entries, cache, **options)
+
+
+def theme_coder() -> Any:
+    """A fitted theme coder: classifier trained on the gold annotations, overrides applied."""
+
+    return ThemeCoder.from_project()
+
+
+def code_task_parts(parts: list[Path], *, jobs: int = 1, progress: bool = False) -> Iterable[pd.DataFrame]:
+    """Each tasks part with its theme columns, in order; parts coded in parallel when ``jobs`` > 1.
+
+    The coder is fitted (or loaded) here first, so worker processes load the
+    fitted classifier from the on-disk cache instead of fitting it again.
+    """
+    coder = theme_coder()
+    if jobs <= 1 or len(parts) <= 1:
+        for path in parts:
+            part = pd.read_parquet(path)
+            yield with_themes(part, coder.code(part))
+        return
+
+    yield from map_ordered(_code_part_file, parts, jobs=jobs, progress=progress, desc="theme coding")
+
+
+def _code_part_file(path: Path) -> pd.DataFrame:
+    """One tasks part coded in a worker (the project's coder, from the disk cache)."""
+    part = pd.read_parquet(path)
+    return with_themes(part, theme_coder().code(part))
+
+
+def with_themes(tasks: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+    """The tasks table with its theme columns filled from ``themes`` (by task_id)."""
+    base = tasks.drop(columns=[c for c in rows.THEME_COLUMNS if c in tasks.columns])
+    if themes.empty:
+        return schema.conform(base, "tasks", allow_missing=rows.THEME_COLUMNS)
+    merged = base.merge(themes[["task_id", *rows.THEME_COLUMNS]], on="task_id", how="left", validate="one_to_one")
+    return schema.conform(merged, "tasks")
+
+
+def assemble(bundles: Iterable[DocumentRows], problems: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
+    """Per-document rows → conformed tables (themes not yet coded)."""
+    collected: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_NAMES}
+    collected["problems"].extend(problems)
+    for bundle in bundles:
+        for name in TABLE_NAMES:
+            collected[name].extend(bundle.get(name, []))
+    return {
+        name: schema.frame(table_rows, name, **({"allow_missing": rows.THEME_COLUMNS} if name == "tasks" else {}))
+        for name, table_rows in collected.items()
+    }
+
+
+CHUNK_DOCUMENTS = 500  # documents per written part: bounds memory at any corpus size
+
+
+def build_corpus(
+    manifest_path: Path | None = None,
+    raw_dir: Path | None = None,
+    out_dir: Path | None = None,
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    chunk_documents: int = CHUNK_DOCUMENTS,
+    engine: str = "local",
+    scheduler: str | None = None,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+) -> BuildResult:
+    """Build every document of the manifest; write the tables and the run report.
+
+    Documents stream through in manifest order and are written in parts of
+    ``chunk_documents``; themes are coded part by part after the classifier
+    is fitted once.  Nothing in ``out_dir`` changes until the whole build has
+    succeeded.  Documents whose file, metadata and pipeline code are unchanged
+    since the last build come from the cache (``use_cache``); ``engine="dask"``
+    runs the per-document work on a Dask cluster (``scheduler`` address, or a
+    local cluster when None).
+    """
+
+    manifest_path = manifest_path or config.MANIFEST_PATH
+    raw_dir = raw_dir or config.RAW_DIR
+    out_dir = out_dir or config.PROCESSED_DIR
+    entries, manifest_problems = load_manifest(manifest_path, raw_dir)
+    problems = [
+        {k: p.to_dict()[k] for k in ("doc_id", "file", "stage", "severity", "problem")} for p in manifest_problems
+    ]
+    failed = [p["doc_id"] for p in problems]
+    # The cache lives with the tables it feeds, so builds into other folders never share or prune it.
+    cache = DocumentCache(cache_dir or out_dir / ".document_cache") if use_cache else None
+    writer = PartitionedWriter(out_dir)
+    try:
+        chunk: list[DocumentRows] = []
+        documents = process_entries(
+            entries, jobs=jobs, progress=progress, engine=engine, scheduler=scheduler, cache=cache
+        )
+        for doc_id, rows, problem in documents:
+            if problem:
+                log.error("%s: %s", problem["file"], problem["problem"])
+                problems.append(problem)
+                failed.append(doc_id)
+                continue
+            chunk.append(rows)
+            if len(chunk) >= chunk_documents:
+                _write_chunk(writer, chunk)
+                chunk = []
+        if chunk or not writer.parts("documents"):
+            _write_chunk(writer, chunk)
+        writer.write("problems", schema.frame(problems, "problems"))
+        writer.rewrite("tasks", lambda parts: code_task_parts(parts, jobs=jobs, progress=progress))
+        summary = run_summary(writer, failed)
+        writer.commit(
+            {
+                "run_report.md": run_report(writer, summary),
+                "run_report.json": json.dumps(summary, ensure_ascii=False, indent=2, default=str),
+            }
+        )
+    except BaseException:
+        writer.abort()
+        raise
+    cache_stats: dict[str, int] = {}
+    if cache is not None:
+        cache.prune(cache.used_keys)
+        cache_stats = cache.stats.as_dict()
+        log.info("document cache: %s", cache_stats)
+    return BuildResult(out_dir, summary, failed, cache_stats)
+
+
+def _write_chunk(writer: PartitionedWriter, chunk: list[DocumentRows]) -> None:
+    for name, frame in assemble(chunk, []).items():
+        writer.write(name, frame)
+
+
+def run_summary(writer: PartitionedWriter, failed: list[str]) -> dict[str, Any]:
+    """Machine-readable summary of a build (from the staged tables)."""
+    documents = writer.read("documents")
+    problems = writer.read("problems")
+    match = pd.concat([pd.read_parquet(p, columns=["match"]) for p in writer.parts("units")], ignore_index=True)
+    per_document = documents[["doc_id", "n_tasks", "n_framing", "n_measures", "n_repairs", "n_problems"]]
+    return {
+        "n_documents": len(documents),
+        "n_failed": len(failed),
+        "failed": failed,
+        "n_tasks": int(documents["n_tasks"].sum()) if len(documents) else 0,
+        "n_errors": int((problems["severity"] == "error").sum()),
+        "n_warnings": int((problems["severity"] == "warning").sum()),
+        "n_unit_mentions": len(match),
+        "n_unmatched_units": int((match["match"] == "unmatched").sum()),
+        "per_document": per_document.astype(object).where(per_document.notna(), None).to_dict(orient="records"),
+    }
+
+
+def run_report(writer: PartitionedWriter, summary: dict[str, Any]) -> str:
+    """Human-readable run report: per-document summary, unmatched units, every problem."""
+    documents, problems = writer.read("documents"), writer.read("problems")
+    unmatched = pd.concat(
+        [pd.read_parquet(p, columns=["doc_id", "task_id", "raw", "match"]) for p in writer.parts("units")],
+        ignore_index=True,
+    )
+    unmatched = unmatched[unmatched["match"] == "unmatched"]
+    lines = [
+        "# Run report",
+        "",
+        f"Documents built: {summary['n_documents']}; failed: {summary['n_failed']}; tasks: {summary['n_tasks']}; "
+        f"errors: {summary['n_errors']}; warnings: {summary['n_warnings']}; "
+        f"unit mentions: {summary['n_unit_mentions']} ({summary['n_unmatched_units']} unmatched).",
+        "",
+        "## Documents",
+        "",
+    ]
+    columns = ["doc_id", "jurisdiction", "doc_type", "n_tasks", "n_framing", "n_measures", "n_repairs", "n_problems"]
+    lines += [documents[columns].to_markdown(index=False) if len(documents) else "None.", ""]
+    lines += ["## Unmatched unit names (kept as written)", ""]
+    lines += [unmatched[["doc_id", "task_id", "raw"]].to_markdown(index=False) if len(unmatched) else "None.", ""]
+    lines += ["## Problems", ""]
+    lines += [problems.to_markdown(index=False) if len(problems) else "None.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,267 @@
+"""Clean stage: drop web-page furniture and normalise whitespace.
+
+Three passes, each a list of :class:`~analysis.text.Edit` applied with
+:func:`~analysis.text.apply_edits`, so every character keeps its origin:
+
+1. character normalisation: NBSP, U+3000 and other space variants -> ' ',
+   fullwidth ASCII U+FF01-U+FF5E -> ASCII (（一） -> (一), ： -> :),
+   zero-width characters dropped;
+2. furniture: every line is matched against the patterns in
+   ``reference/furniture_patterns.csv``.  A pattern with position
+   ``anywhere`` is specific enough to remove its line wherever it stands
+   (e.g. '【打印】【关闭】', an ICP number, '浏览量:253').  A pattern with
+   position ``edge`` (e.g. an address line, a '· ...' link item) only removes
+   lines inside a furniture block: the run of furniture/blank lines at the top
+   or bottom of the document, provided that run contains a line whose pattern
+   is ``standalone``, or lines next to a removed line of the same kind.  So a
+   body sentence that merely mentions 地址 survives;
+3. whitespace: runs of spaces/tabs collapse to one space, spaces at line
+   starts and ends go, three or more newlines become one blank line, blank
+   lines at the start and end go.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+from analysis.core.text import AlignedText, Edit, apply_edits
+
+log = logging.getLogger(__name__)
+
+FURNITURE_PATTERNS_FILE = "furniture_patterns.csv"
+POSITION_ANYWHERE = "anywhere"
+POSITION_EDGE = "edge"
+
+_SPACE_VARIANTS = frozenset(
+    "\u00a0\u3000\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"
+)
+_LINE_BREAK_VARIANTS = frozenset("\x0b\x0c")
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+_FULLWIDTH_FIRST, _FULLWIDTH_LAST, _FULLWIDTH_OFFSET = 0xFF01, 0xFF5E, 0xFEE0
+_BLANK_RUN = re.compile(r"[ \t]+")
+_NEWLINE_RUN = re.compile(r"\n{3,}")
+
+
+def _check_regex(row: pd.Series) -> str | None:
+    try:
+        re.compile(row["regex"])
+    except re.error as exc:
+        return f"regex {row['regex']!r} does not compile: {exc}"
+    return None
+
+
+FURNITURE_SCHEMA = TableSchema(
+    required=("pattern_id", "kind", "position", "standalone", "regex"),
+    optional=("note",),
+    unique=(("pattern_id",),),
+    allowed={"position": frozenset({POSITION_ANYWHERE, POSITION_EDGE}), "standalone": frozenset({"yes", "no"})},
+    checks=(_check_regex,),
+)
+
+
+@dataclass(frozen=True)
+class FurniturePattern:
+    """One row of furniture_patterns.csv, compiled."""
+
+    pattern_id: str
+    kind: str
+    position: str  # "anywhere" | "edge"
+    standalone: bool  # may anchor an edge block on its own
+    regex: re.Pattern[str]
+
+
+def load_furniture_patterns(path: str | Path | None = None) -> tuple[FurniturePattern, ...]:
+    """Load and validate the furniture patterns (the shipped table by default)."""
+    if path is None:
+        return _default_patterns()
+    return _load(Path(path))
+
+
+@lru_cache(maxsize=1)
+def _default_patterns() -> tuple[FurniturePattern, ...]:
+    return _load(reference_path(FURNITURE_PATTERNS_FILE))
+
+
+def _load(path: Path) -> tuple[FurniturePattern, ...]:
+    frame = read_csv_strict(path, FURNITURE_SCHEMA)
+    return tuple(
+        FurniturePattern(row.pattern_id, row.kind, row.position, row.standalone == "yes", re.compile(row.regex))
+        for row in frame.itertuples(index=False)
+    )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def clean(aligned: AlignedText, patterns: tuple[FurniturePattern, ...] | None = None) -> tuple[AlignedText, list[dict]]:
+    """Remove furniture and normalise whitespace.
+
+    Returns the cleaned text and one dict per removed furniture block:
+    ``{"kind", "text", "raw_span": [a, b]}`` (``raw_span`` into the original text).
+    """
+    patterns = load_furniture_patterns() if patterns is None else patterns
+    normalised = apply_edits(aligned, normalise_characters(aligned.text))
+    furniture_edits, removed = find_furniture(normalised, patterns)
+    without_furniture = apply_edits(normalised, furniture_edits)
+    spaced = apply_edits(without_furniture, collapse_spaces(without_furniture.text))
+    cleaned = apply_edits(spaced, collapse_blank_lines(spaced.text))
+    if removed:
+        log.debug("removed %d furniture block(s): %s", len(removed), ", ".join(b["kind"] for b in removed))
+    return cleaned, removed
+
+
+# --------------------------------------------------------------------------- pass 1: characters
+
+
+def normalise_characters(text: str) -> list[Edit]:
+    """Edits mapping space variants to ' ', fullwidth ASCII to ASCII, dropping zero-width characters."""
+    edits: list[Edit] = []
+    for position, ch in enumerate(text):
+        code = ord(ch)
+        if ch in _SPACE_VARIANTS:
+            edits.append(Edit(position, position + 1, " ", "space", f"U+{code:04X} -> space"))
+        elif _FULLWIDTH_FIRST <= code <= _FULLWIDTH_LAST:
+            edits.append(Edit(position, position + 1, chr(code - _FULLWIDTH_OFFSET), "fullwidth", "fullwidth ASCII"))
+        elif ch in _LINE_BREAK_VARIANTS:
+            edits.append(Edit(position, position + 1, "\n", "space", f"U+{code:04X} -> newline"))
+        elif ch in _ZERO_WIDTH:
+            edits.append(Edit(position, position + 1, "", "zero_width", f"U+{code:04X} dropped"))
+    return edits
+
+
+# --------------------------------------------------------------------------- pass 2: furniture
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int  # offset of the first character
+    end: int  # offset after the line's newline (or the text end)
+    content: str  # stripped line text
+
+
+def _split_lines(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    start = 0
+    for raw in text.splitlines(keepends=True):
+        lines.append(_Line(start, start + len(raw), raw.strip()))
+        start += len(raw)
+    return lines
+
+
+def classify_line(content: str, patterns: tuple[FurniturePattern, ...]) -> FurniturePattern | None:
+    """The first furniture pattern matching a stripped line, or None."""
+    if not content:
+        return None
+    for pattern in patterns:
+        if pattern.regex.search(content):
+            return pattern
+    return None
+
+
+def find_furniture(aligned: AlignedText, patterns: tuple[FurniturePattern, ...]) -> tuple[list[Edit], list[dict]]:
+    """Edits removing furniture lines, and the removed blocks for the report."""
+    lines = _split_lines(aligned.text)
+    matches = [classify_line(line.content, patterns) for line in lines]
+    removed = _removed_lines(lines, matches)
+    edits: list[Edit] = []
+    blocks: list[dict] = []
+    index = 0
+    while index < len(lines):
+        if index not in removed:
+            index += 1
+            continue
+        kind = matches[index].kind  # type: ignore[union-attr]
+        last = index
+        probe = index + 1
+        # A block runs over blank lines while the next removed line has the same kind.
+        while probe < len(lines) and (not lines[probe].content or probe in removed):
+            if probe in removed:
+                if matches[probe].kind != kind:  # type: ignore[union-attr]
+                    break
+                last = probe
+            probe += 1
+        start, end = lines[index].start, lines[last].end
+        edits.append(Edit(start, end, "", "furniture", kind))
+        raw_start, raw_end = aligned.original_span(start, end)
+        blocks.append({"kind": kind, "text": aligned.text[start:end].strip(), "raw_span": [raw_start, raw_end]})
+        index = last + 1
+    return edits, blocks
+
+
+def _removed_lines(lines: list[_Line], matches: list[FurniturePattern | None]) -> set[int]:
+    """Indices of furniture lines to remove (see the module docstring for the rule)."""
+    removed = {i for i, m in enumerate(matches) if m is not None and m.position == POSITION_ANYWHERE}
+
+    def is_furniture_or_blank(i: int) -> bool:
+        return not lines[i].content or matches[i] is not None
+
+    top: list[int] = []
+    for i in range(len(lines)):
+        if not is_furniture_or_blank(i):
+            break
+        top.append(i)
+    bottom: list[int] = []
+    for i in range(len(lines) - 1, -1, -1):
+        if not is_furniture_or_blank(i) or i in top:
+            break
+        bottom.append(i)
+    for run in (top, bottom):
+        furniture = [i for i in run if matches[i] is not None]
+        if any(matches[i].standalone or matches[i].position == POSITION_ANYWHERE for i in furniture):  # type: ignore[union-attr]
+            removed.update(furniture)
+    # Edge lines next to a removed line of the same kind (e.g. the '· ...' items under '更多>>').
+    pending = sorted(removed)
+    while pending:
+        i = pending.pop()
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(lines) and not lines[j].content:
+                j += step
+            if 0 <= j < len(lines) and j not in removed and matches[j] is not None:
+                if matches[j].kind == matches[i].kind:  # type: ignore[union-attr]
+                    removed.add(j)
+                    pending.append(j)
+    return removed
+
+
+# --------------------------------------------------------------------------- pass 3: whitespace
+
+
+def collapse_spaces(text: str) -> list[Edit]:
+    """Edits collapsing space/tab runs to one space and dropping them at line starts/ends."""
+    edits: list[Edit] = []
+    for match in _BLANK_RUN.finditer(text):
+        start, end = match.span()
+        at_line_start = start == 0 or text[start - 1] == "\n"
+        at_line_end = end == len(text) or text[end] == "\n"
+        if at_line_start or at_line_end:
+            edits.append(Edit(start, end, "", "whitespace", "space at line start/end"))
+        elif match.group() != " ":
+            # keep the first character (as ' ') so the space maps 1:1 to its source
+            edits.append(Edit(start, start + 1, " ", "whitespace", "tab -> space"))
+            if end > start + 1:
+                edits.append(Edit(start + 1, end, "", "whitespace", "space run collapsed"))
+    return edits
+
+
+def collapse_blank_lines(text: str) -> list[Edit]:
+    """Edits reducing 3+ newlines to one blank line and trimming blank lines at both ends."""
+    edits: list[Edit] = []
+    leading = len(text) - len(text.lstrip("\n"))
+    trailing = len(text) - len(text.rstrip("\n"))
+    if leading == len(text):
+        return [Edit(0, len(text), "", "whitespace", "blank text")] if text else []
+    if leading:
+        edits.append(Edit(0, leading, "", "whitespace", "leading blank lines"))
+    for match in _NEWLINE_RUN.finditer(text, leading, len(text) - trailing):
+        edits.append(Edit(match.start() + 2, match.end(), "", "whitespace", "blank lines collapsed"))
+    if trailing:
+        edits.append(Edit(len(text) - trailing, len(text), "", "whitespace", "trailing blank lines"))
+    return edits

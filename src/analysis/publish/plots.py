@@ -1,0 +1,900 @@
+"""The project's one plotting module: house style, CJK fonts, bilingual labels, saving.
+
+Notebooks draw every figure through these functions so that all figures share
+one look, render Chinese on any machine, and are saved with the data they plot.
+
+* :func:`use_house_style` applies seaborn's theme and *then* the CJK font
+  (``sns.set_theme`` resets the font list).  Plot functions do not rely on it:
+  they build their figures inside :func:`house_style` (an ``rc_context``), so a
+  later ``sns.set_theme()`` in user code cannot bring back empty boxes.
+* :func:`find_cjk_font` finds an installed CJK font with TrueType (``glyf``)
+  outlines, preferring WenQuanYi Micro Hei (``make fonts`` installs it).
+  PDF is the vector format; fonts are embedded as TrueType (``pdf.fonttype
+  42``), so text stays selectable and searchable.  SVG (if a user saves one)
+  draws text as paths (``svg.fonttype 'path'``) so it needs no font to view.
+* Every plot function takes ``lang`` ("zh" or "en"), returns ``(fig, data)``
+  where ``data`` is exactly what is drawn, ready for :func:`save_figure`.
+
+Bilingual labels: categorical columns are passed by *base* name and resolved
+with :func:`label_column` (``"theme_label"`` -> ``"theme_label_zh"``/``_en``);
+axis titles come from :data:`UI_STRINGS` (one table, both languages) unless
+given as ``*_zh``/``*_en`` arguments; matrix row/column keys are translated
+with :data:`BilingualLabels` (build them with :func:`bilingual_labels`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import weakref
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import matplotlib.dates
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from cycler import cycler
+from fontTools.ttLib import TTFont
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+from analysis import config
+from analysis.core.errors import AnalysisError
+from analysis.publish.exports import check_slug, display_width, write_csv
+
+log = logging.getLogger(__name__)
+
+LANGS: tuple[str, ...] = ("zh", "en")
+
+# Figure sizes in inches: slides are 16:9.
+SLIDE: tuple[float, float] = (10.0, 5.625)
+"""Full-width 16:9 slide figure."""
+HALF: tuple[float, float] = (5.0, 5.625)
+"""Half a slide (two figures side by side)."""
+SQUARE: tuple[float, float] = (5.625, 5.625)
+"""Square figure, e.g. for matrices."""
+TALL: tuple[float, float] = (10.0, 8.0)
+"""Full width, taller: long category lists (many themes or agencies)."""
+
+# Okabe & Ito (2008) colour-blind-safe qualitative palette (black last).
+OKABE_ITO: tuple[str, ...] = (
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#009E73",  # bluish green
+    "#F0E442",  # yellow
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#000000",  # black
+)
+SEQUENTIAL_CMAP = "viridis"
+"""Perceptually uniform, colour-blind-safe map for counts and shares (``cividis`` also fine)."""
+
+FIGURE_DPI = 300
+CJK_PROBE = "法治政府建设依法全面履行职能行政执法"
+"""Characters a usable CJK font must cover."""
+
+PREFERRED_CJK_FAMILIES: tuple[str, ...] = (
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+    "SimHei",
+    "Microsoft YaHei",
+)
+"""Families tried first, in order; any other font with glyf outlines covering
+:data:`CJK_PROBE` is accepted after them."""
+
+KNOWN_CJK_FONT_FILES: tuple[Path, ...] = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),  # Debian fonts-wqy-microhei
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),  # Debian fonts-wqy-zenhei
+)
+CJK_FONT_ENV = "ANALYSIS_CJK_FONT"
+"""Environment variable naming a font file to use instead of searching."""
+
+UI_STRINGS: dict[str, dict[str, str]] = {
+    # axis titles and legend titles, keyed by the column (base) name they describe
+    "theme": {"zh": "主题", "en": "Theme"},
+    "theme_label": {"zh": "主题", "en": "Theme"},
+    "subtheme": {"zh": "子主题", "en": "Subtheme"},
+    "doc_id": {"zh": "文件", "en": "Document"},
+    "doc_label": {"zh": "文件", "en": "Document"},
+    "place": {"zh": "地区", "en": "Place"},
+    "place_label": {"zh": "地区", "en": "Place"},
+    "level": {"zh": "层级", "en": "Level"},
+    "year": {"zh": "年份", "en": "Year"},
+    "agency": {"zh": "部门", "en": "Agency"},
+    "agency_label": {"zh": "部门", "en": "Agency"},
+    "unit": {"zh": "责任单位", "en": "Responsible unit"},
+    "deadline": {"zh": "完成时限", "en": "Deadline"},
+    "date": {"zh": "日期", "en": "Date"},
+    "n_tasks": {"zh": "任务数", "en": "Number of tasks"},
+    "n_measures": {"zh": "措施数", "en": "Number of measures"},
+    "n_targets": {"zh": "量化目标数", "en": "Number of quantified targets"},
+    "n_documents": {"zh": "文件数", "en": "Number of documents"},
+    "count": {"zh": "数量", "en": "Count"},
+    "share": {"zh": "占比", "en": "Share"},
+    "cooccurrence": {"zh": "共同出现次数", "en": "Co-occurrences"},
+    "true_label": {"zh": "人工标注", "en": "Annotated (true)"},
+    "predicted_label": {"zh": "模型预测", "en": "Predicted"},
+    "row_share": {"zh": "行占比", "en": "Row share"},
+    # caption parts
+    "source_prefix": {"zh": "数据来源：", "en": "Source: "},
+    "default_source": {
+        "zh": "本项目法治政府建设规划文本语料",
+        "en": "project corpus of rule-of-law government plans",
+    },
+}
+"""Every fixed UI string (axis titles, caption parts) in both languages, in one place."""
+
+BilingualLabels = Mapping[Hashable, Mapping[str, str]]
+"""``{key: {"zh": ..., "en": ...}}``: display names for matrix rows/columns."""
+
+_CAPTION_GID = "analysis-caption"
+_FIGURE_LANG: weakref.WeakKeyDictionary[Figure, str] = weakref.WeakKeyDictionary()
+"""Language each plot function drew its figure in, so save_figure's caption matches."""
+
+
+class MissingFontError(AnalysisError):
+    """No installed font can draw Chinese labels."""
+
+
+# ---------------------------------------------------------------------------
+# Fonts and style
+# ---------------------------------------------------------------------------
+
+
+def _has_truetype_outlines_and_cjk(path: Path) -> bool:
+    """True if the first face of ``path`` has glyf outlines and covers :data:`CJK_PROBE`."""
+
+    try:
+        font = TTFont(str(path), fontNumber=0, lazy=True)
+    except Exception:
+        return False
+    try:
+        if "glyf" not in font:  # CFF-based OpenType embeds badly with pdf.fonttype 42
+            return False
+        cmap = font.getBestCmap() or {}
+        return all(ord(ch) in cmap for ch in CJK_PROBE)
+    finally:
+        font.close()
+
+
+def _candidate_font_files() -> list[Path]:
+    """Font files worth trying, best first."""
+    override = os.environ.get(CJK_FONT_ENV)
+    if override:
+        return [Path(override)]
+    ranked: list[tuple[int, str, Path]] = []
+    for entry in font_manager.fontManager.ttflist:
+        rank = (
+            PREFERRED_CJK_FAMILIES.index(entry.name)
+            if entry.name in PREFERRED_CJK_FAMILIES
+            else len(PREFERRED_CJK_FAMILIES)
+        )
+        ranked.append((rank, entry.fname, Path(entry.fname)))
+    candidates = [p for p in KNOWN_CJK_FONT_FILES if p.is_file()]
+    candidates += [path for _, _, path in sorted(ranked, key=lambda r: (r[0], r[1]))]
+    return list(dict.fromkeys(candidates))
+
+
+@lru_cache(maxsize=1)
+def find_cjk_font() -> Path:
+    """Find, register and return an installed CJK font with TrueType outlines.
+
+    Order: ``$ANALYSIS_CJK_FONT``; WenQuanYi Micro Hei / Zen Hei at Debian's
+    paths; fonts known to matplotlib, preferred families first.  A font counts
+    only if it has ``glyf`` outlines (Noto CJK's CFF outlines embed badly as
+    TrueType in PDF) and covers common Chinese characters.  The file is
+    registered with ``font_manager.fontManager.addfont`` so matplotlib can use
+    it even if its font cache predates the install.
+    """
+    for path in _candidate_font_files():
+        if path.is_file() and _has_truetype_outlines_and_cjk(path):
+            font_manager.fontManager.addfont(str(path))
+            log.debug("using CJK font %s", path)
+            return path
+    where = f" ({CJK_FONT_ENV}={os.environ[CJK_FONT_ENV]!r} is not such a font)" if os.environ.get(CJK_FONT_ENV) else ""
+    raise MissingFontError(
+        "No CJK font with TrueType outlines is installed, so Chinese labels would render as "
+        f"empty boxes{where}. Run `make fonts` (scripts/install_fonts.sh installs Debian's "
+        "fonts-wqy-microhei), then restart the Python kernel."
+    )
+
+
+def cjk_font_family() -> str:
+    """Family name matplotlib uses for :func:`find_cjk_font`'s file."""
+    return font_manager.FontProperties(fname=str(find_cjk_font())).get_name()
+
+
+def font_rc() -> dict[str, Any]:
+    """rcParams for the CJK font and vector output (re-apply after ``sns.set_theme``)."""
+    return {
+        # Concrete family names (not "sans-serif"), so a later sns.set_theme()
+        # resetting font.sans-serif cannot change already-created text.
+        "font.family": [cjk_font_family(), "DejaVu Sans"],
+        "axes.unicode_minus": True,
+        "pdf.fonttype": 42,  # embed TrueType: selectable, searchable Chinese in PDF
+        "ps.fonttype": 42,
+        "svg.fonttype": "path",  # SVG viewers need no CJK font
+        "savefig.dpi": FIGURE_DPI,
+    }
+
+
+def house_rc() -> dict[str, Any]:
+    """All rcParams of the house style: seaborn whitegrid theme, sizes, palette, font."""
+
+    rc: dict[str, Any] = {}
+    rc.update(sns.axes_style("whitegrid"))
+    rc.update(sns.plotting_context("notebook"))
+    rc.update(
+        {
+            "font.size": 12,
+            "axes.titlesize": 16,
+            "axes.labelsize": 13,
+            "xtick.labelsize": 11,
+            "ytick.labelsize": 11,
+            "legend.fontsize": 11,
+            "legend.title_fontsize": 12,
+            "figure.figsize": SLIDE,
+            "figure.dpi": 100,
+            "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
+            "image.cmap": SEQUENTIAL_CMAP,
+        }
+    )
+    rc.update(font_rc())
+    return rc
+
+
+def use_house_style() -> None:
+    """Apply the house style globally (for ad hoc plots in notebooks).
+
+    ``sns.set_theme`` first, then the CJK font: set_theme resets the font list.
+    """
+    rc = house_rc()
+    sns.set_theme(style="whitegrid", context="notebook", palette=list(OKABE_ITO))
+    matplotlib.rcParams.update(rc)
+
+
+@contextmanager
+def house_style() -> Iterator[None]:
+    """Temporarily apply the house style (used by every plot function and save_figure)."""
+    with plt.rc_context(house_rc()):
+        yield
+
+
+# ---------------------------------------------------------------------------
+# Bilingual labels
+# ---------------------------------------------------------------------------
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is "zh" or "en", else raise."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    return lang
+
+
+def label_column(base: str, lang: str) -> str:
+    """Name of the label column for ``lang``: ``label_column("theme_label", "en") -> "theme_label_en"``."""
+    return f"{base}_{check_lang(lang)}"
+
+
+def resolve_column(frame: pd.DataFrame, column: str, lang: str) -> str:
+    """``column`` itself if present, else its ``{column}_{lang}`` label column; raise if neither."""
+    if column in frame.columns:
+        return column
+    localised = label_column(column, lang)
+    if localised in frame.columns:
+        return localised
+    raise KeyError(f"column {column!r} (or {localised!r}) not in data; columns are {list(frame.columns)}")
+
+
+def ui(key: str, lang: str) -> str:
+    """A UI string from :data:`UI_STRINGS`."""
+    check_lang(lang)
+    try:
+        return UI_STRINGS[key][lang]
+    except KeyError:
+        raise KeyError(f"no UI string {key!r}; add it to analysis.plots.UI_STRINGS") from None
+
+
+def pick_text(lang: str, zh: str | None, en: str | None, *, column: str | None = None) -> str | None:
+    """Text for ``lang``: the explicit ``zh``/``en`` pair, else the UI string for ``column``.
+
+    Giving only the other language raises (a figure must not mix languages).
+    Without any text and without a UI string, the column name itself is used.
+    """
+    check_lang(lang)
+    chosen = zh if lang == "zh" else en
+    if chosen is not None:
+        return chosen
+    if zh is not None or en is not None:
+        raise ValueError(f"text given only in the other language ({zh or en!r}); pass the {lang} text too")
+    if column is None:
+        return None
+    base = column
+    for suffix in ("_zh", "_en"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+    if base in UI_STRINGS:
+        return UI_STRINGS[base][lang]
+    log.debug("no UI string for column %r; using the column name as axis title", column)
+    return column
+
+
+def bilingual_labels(frame: pd.DataFrame, key: str, base: str) -> dict[Hashable, dict[str, str]]:
+    """``{key: {"zh": frame[f"{base}_zh"], "en": frame[f"{base}_en"]}}`` from a label table.
+
+    E.g. ``bilingual_labels(codebook, "theme", "theme_label")``.
+    """
+    columns = [key, label_column(base, "zh"), label_column(base, "en")]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"label table lacks column(s) {missing}")
+    if frame[key].duplicated().any():
+        raise ValueError(
+            f"label table has duplicate keys in {key!r}: {frame.loc[frame[key].duplicated(), key].tolist()}"
+        )
+    return {
+        row[key]: {lang: row[label_column(base, lang)] for lang in LANGS} for row in frame[columns].to_dict("records")
+    }
+
+
+def translate(keys: Sequence[Hashable], labels: BilingualLabels | None, lang: str) -> list[str]:
+    """Display names of ``keys``; every key must have a label (none is silently left raw)."""
+    check_lang(lang)
+    if labels is None:
+        return [str(k) for k in keys]
+    unmatched = [k for k in keys if k not in labels or lang not in labels[k]]
+    if unmatched:
+        raise KeyError(f"no {lang} label for key(s) {unmatched}")
+    return [labels[k][lang] for k in keys]
+
+
+# ---------------------------------------------------------------------------
+# Saving
+# ---------------------------------------------------------------------------
+
+
+TICK_LABEL_WIDTH = 44  # display columns (a CJK character counts 2) before a tick label wraps
+
+
+def _shorten(label: str, width: int) -> str:
+    """A one-line tick label of at most ``width`` display columns.
+
+    A long label first loses its trailing parenthetical gloss ("Industry line
+    departments (economy/IT, …)"), then is cut with an ellipsis; the CSV
+    beside the figure keeps the full label.
+    """
+    if display_width(label) <= width:
+        return label
+    label = re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", label)
+    while display_width(label) > width:
+        label = label[:-2] + "…"
+    return label
+
+
+def _wrap_display(text: str, width: int) -> str:
+    """Wrap ``text`` to ``width`` display columns.
+
+    CJK counts double and may break anywhere; Latin words break at spaces.
+    """
+    lines: list[str] = []
+    current = ""
+    for ch in text:
+        if ch == "\n":
+            lines.append(current)
+            current = ""
+            continue
+        if display_width(current + ch) <= width:
+            current += ch
+            continue
+        cut = current.rfind(" ")
+        if ch != " " and display_width(ch) == 1 and cut > 0 and display_width(current[cut + 1 :]) < width // 3:
+            lines.append(current[:cut])
+            current = current[cut + 1 :] + ch
+        else:
+            lines.append(current)
+            current = "" if ch == " " else ch
+    lines.append(current)
+    return "\n".join(line.strip() for line in lines if line.strip())
+
+
+def add_caption(fig: Figure, caption: str | None, source: str | None, lang: str = "zh") -> None:
+    """Put one caption line (``caption`` + data source) under the figure, replacing an old one."""
+    for text in list(fig.texts):
+        if text.get_gid() == _CAPTION_GID:
+            text.remove()
+    source = source if source is not None else ui("default_source", lang)
+    parts = [p for p in (caption, ui("source_prefix", lang) + source if source else None) if p]
+    if not parts:
+        return
+    # "small" text is ~0.83 em; a Latin character is ~0.55 of that, a CJK one a full em.
+    small_pt = 0.833 * matplotlib.rcParams["font.size"]
+    width_chars = int(fig.get_figwidth() * 72 / (0.55 * small_pt))
+    text = _wrap_display("  ".join(parts), max(width_chars, 20))
+    # Below everything already drawn (rotated tick labels reach under the axes).
+    bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+    fig.text(
+        0.01, min(-0.01, bottom - 0.02), text, ha="left", va="top", fontsize="small", color="#444444", gid=_CAPTION_GID
+    )
+
+
+def save_figure(
+    fig: Figure,
+    data: pd.DataFrame,
+    name: str,
+    *,
+    out_dir: Path | None = None,
+    caption: str | None = None,
+    source: str | None = None,
+    lang: str | None = None,
+) -> dict[str, Path]:
+    """Save ``fig`` as PNG (300 dpi) and PDF, and ``data`` as CSV beside them.
+
+    ``name`` is a slug (``theme_share_by_city``); files go to ``out_dir``
+    (default ``config.FIGURES_DIR``).  A caption line with the data source
+    (``source``, default: the project corpus) is added under the plot, worded
+    in ``lang`` (default: the language the plot function drew in, else "zh").  The CSV (UTF-8 with BOM, formula-safe) holds
+    exactly the data drawn, as returned by the plot functions.
+    Returns ``{"png": ..., "pdf": ..., "csv": ...}``.
+    """
+    check_slug(name, "figure name")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be the DataFrame the figure plots, not {type(data).__name__}")
+    out = Path(out_dir) if out_dir is not None else config.FIGURES_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"png": out / f"{name}.png", "pdf": out / f"{name}.pdf", "csv": out / f"{name}.csv"}
+    with house_style():
+        add_caption(fig, caption, source, check_lang(lang or _FIGURE_LANG.get(fig, "zh")))
+        fig.savefig(paths["png"], dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(paths["pdf"], bbox_inches="tight", metadata={"CreationDate": None})
+    write_csv(data, paths["csv"])
+    log.info("saved figure %s to %s", name, out)
+    return paths
+
+
+# ---------------------------------------------------------------------------
+# Plot functions (each returns (fig, data drawn))
+# ---------------------------------------------------------------------------
+
+
+def _finish(fig: Figure, lang: str) -> Figure:
+    """Lay out and draw once inside the style context, so ticks get the house font."""
+    _FIGURE_LANG[fig] = lang
+    fig.tight_layout()
+    fig.draw_without_rendering()
+    return fig
+
+
+def _set_titles(ax: Any, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
+    if title:
+        ax.set_title(title)
+    ax.set_xlabel(xlabel or "")
+    ax.set_ylabel(ylabel or "")
+
+
+def heatmap(
+    matrix_df: pd.DataFrame,
+    *,
+    lang: str = "zh",
+    title_zh: str | None = None,
+    title_en: str | None = None,
+    xlabel_zh: str | None = None,
+    xlabel_en: str | None = None,
+    ylabel_zh: str | None = None,
+    ylabel_en: str | None = None,
+    colorbar_zh: str | None = None,
+    colorbar_en: str | None = None,
+    row_labels: BilingualLabels | None = None,
+    col_labels: BilingualLabels | None = None,
+    value_format: str = ".0f",
+    annotate: bool = True,
+    cmap: str = SEQUENTIAL_CMAP,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    size: tuple[float, float] = SLIDE,
+) -> tuple[Figure, pd.DataFrame]:
+    """Heatmap of a numeric matrix (rows = ``matrix_df.index``, columns = its columns).
+
+    Row/column keys are shown through ``row_labels``/``col_labels`` in ``lang``
+    (keys themselves if None).  Returned data: the matrix with display labels,
+    row labels in the first column (named after the y-axis title).
+    """
+    check_lang(lang)
+    values = matrix_df.apply(pd.to_numeric, errors="raise")
+    ylabel = pick_text(lang, ylabel_zh, ylabel_en, column=matrix_df.index.name)
+    xlabel = pick_text(lang, xlabel_zh, xlabel_en, column=matrix_df.columns.name)
+    shown = pd.DataFrame(
+        values.to_numpy(),
+        index=pd.Index(translate(list(values.index), row_labels, lang), name=ylabel or "row"),
+        columns=translate(list(values.columns), col_labels, lang),
+    )
+    with house_style():
+        fig, ax = plt.subplots(figsize=size)
+        sns.heatmap(
+            shown,
+            ax=ax,
+            cmap=cmap,
+            annot=annotate,
+            fmt=value_format,
+            vmin=vmin,
+            vmax=vmax,
+            linewidths=0.5,
+            linecolor="white",
+            cbar_kws={"label": pick_text(lang, colorbar_zh, colorbar_en) or ""},
+        )
+        _set_titles(ax, pick_text(lang, title_zh, title_en), xlabel, ylabel)
+        ax.set_yticklabels([_shorten(t.get_text(), TICK_LABEL_WIDTH) for t in ax.get_yticklabels()])
+        ax.set_xticklabels([_wrap_display(t.get_text(), TICK_LABEL_WIDTH) for t in ax.get_xticklabels()])
+        ax.tick_params(axis="x", labelrotation=45)
+        plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+        ax.tick_params(axis="y", labelrotation=0)
+        _finish(fig, lang)
+    return fig, shown.reset_index()
+
+
+def bar_chart(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    *,
+    lang: str = "zh",
+    title_zh: str | None = None,
+    title_en: str | None = None,
+    xlabel_zh: str | None = None,
+    xlabel_en: str | None = None,
+    ylabel_zh: str | None = None,
+    ylabel_en: str | None = None,
+    horizontal: bool = False,
+    value_format: str | None = None,
+    size: tuple[float, float] = SLIDE,
+) -> tuple[Figure, pd.DataFrame]:
+    """Bar chart of ``y`` per category ``x`` (optionally grouped by ``hue``).
+
+    ``x``/``hue`` may be label bases (``"theme_label"`` -> ``theme_label_zh``).
+    Bars keep the row order of ``df``; each (x, hue) pair must occur once, since
+    the chart shows values, not averages.  ``horizontal`` puts categories on
+    the y axis (better for long Chinese names).  ``value_format`` (e.g.
+    ``".0f"``) writes values on the bars.
+    """
+    check_lang(lang)
+    x_col = resolve_column(df, x, lang)
+    hue_col = resolve_column(df, hue, lang) if hue else None
+    keys = [x_col] + ([hue_col] if hue_col else [])
+    data = df[[*keys, y]].reset_index(drop=True)
+    if data.duplicated(keys).any():
+        raise ValueError(f"bar_chart needs one row per {keys}; aggregate first (duplicates found)")
+    cat_title = pick_text(lang, xlabel_zh, xlabel_en, column=x_col)
+    val_title = pick_text(lang, ylabel_zh, ylabel_en, column=y)
+    with house_style():
+        fig, ax = plt.subplots(figsize=size)
+        order = list(dict.fromkeys(data[x_col]))
+        hue_order = list(dict.fromkeys(data[hue_col])) if hue_col else None
+        sns.barplot(
+            data=data,
+            x=y if horizontal else x_col,
+            y=x_col if horizontal else y,
+            hue=hue_col,
+            order=order,
+            hue_order=hue_order,
+            orient="h" if horizontal else "v",
+            errorbar=None,
+            color=None if hue_col else OKABE_ITO[4],
+            ax=ax,
+        )
+        if horizontal:
+            _set_titles(ax, pick_text(lang, title_zh, title_en), val_title, cat_title)
+        else:
+            _set_titles(ax, pick_text(lang, title_zh, title_en), cat_title, val_title)
+            if max((display_width(str(v)) for v in order), default=0) > 8:
+                plt.setp(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
+        if value_format:
+            for container in ax.containers:
+                ax.bar_label(container, fmt="{:" + value_format + "}", padding=2, fontsize="small")
+        if hue_col:
+            ax.legend(title=pick_text(lang, None, None, column=hue_col), frameon=False)
+        _finish(fig, lang)
+    return fig, data
+
+
+def stacked_share_bar(
+    df: pd.DataFrame,
+    index: str,
+    columns: str,
+    values: str,
+    *,
+    lang: str = "zh",
+    title_zh: str | None = None,
+    title_en: str | None = None,
+    xlabel_zh: str | None = None,
+    xlabel_en: str | None = None,
+    legend_zh: str | None = None,
+    legend_en: str | None = None,
+    horizontal: bool = True,
+    size: tuple[float, float] = SLIDE,
+) -> tuple[Figure, pd.DataFrame]:
+    """100 % stacked bars: for each ``index`` category, the share of each ``columns`` category.
+
+    ``df`` is long (one row per index x column with a count/weight in
+    ``values``); ``index``/``columns`` may be label bases.  Returned data: one
+    row per index category with the shares (0-1) of each column category.
+    """
+    check_lang(lang)
+    index_col = resolve_column(df, index, lang)
+    column_col = resolve_column(df, columns, lang)
+    if df.duplicated([index_col, column_col]).any():
+        raise ValueError(f"stacked_share_bar needs one row per ({index_col}, {column_col}); aggregate first")
+    wide = df.pivot(index=index_col, columns=column_col, values=values).fillna(0)
+    wide = wide.loc[list(dict.fromkeys(df[index_col])), list(dict.fromkeys(df[column_col]))]
+    totals = wide.sum(axis=1)
+    if (totals <= 0).any():
+        raise ValueError(f"rows with no positive total cannot be shown as shares: {list(wide.index[totals <= 0])}")
+    shares = wide.div(totals, axis=0)
+    shares.columns.name = None
+    colors = _category_colors(len(shares.columns))
+    with house_style():
+        fig, ax = plt.subplots(figsize=size)
+        shares.plot(
+            kind="barh" if horizontal else "bar", stacked=True, ax=ax, color=colors, width=0.75, edgecolor="white"
+        )
+        share_axis = pick_text(lang, xlabel_zh, xlabel_en, column="share")
+        cat_axis = pick_text(lang, None, None, column=index_col)
+        if horizontal:
+            ax.invert_yaxis()  # first category on top
+            ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+            ax.set_xlim(0, 1)
+            _set_titles(ax, pick_text(lang, title_zh, title_en), share_axis, cat_axis)
+        else:
+            ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+            ax.set_ylim(0, 1)
+            _set_titles(ax, pick_text(lang, title_zh, title_en), cat_axis, share_axis)
+        ax.legend(
+            title=pick_text(lang, legend_zh, legend_en, column=column_col),
+            bbox_to_anchor=(1.01, 1),
+            loc="upper left",
+            frameon=False,
+        )
+        _finish(fig, lang)
+    return fig, shares.reset_index()
+
+
+def _category_colors(n: int) -> list[Any]:
+    """Okabe-Ito colours; beyond 8 categories, a colour-blind-friendlier extension."""
+    if n <= len(OKABE_ITO):
+        return list(OKABE_ITO[:n])
+    return list(OKABE_ITO) + sns.color_palette("colorblind", n - len(OKABE_ITO))
+
+
+def timeline(
+    df: pd.DataFrame,
+    date_col: str,
+    label_col: str | None = None,
+    group_col: str | None = None,
+    *,
+    lang: str = "zh",
+    title_zh: str | None = None,
+    title_en: str | None = None,
+    annotate: bool = True,
+    size: tuple[float, float] = SLIDE,
+) -> tuple[Figure, pd.DataFrame]:
+    """Deadlines (or any dated events) on a time axis, one lane per ``group_col`` value
+    (lanes top to bottom in order of first appearance in ``df``).
+
+    ``label_col`` (a label base allowed) names each point when ``annotate``.
+    Rows without a parseable date are not drawable and raise (drop or fix
+    them first, so none disappear silently).  Returned data: group, label,
+    date, sorted by date.
+    """
+    check_lang(lang)
+    group = resolve_column(df, group_col, lang) if group_col else None
+    label = resolve_column(df, label_col, lang) if label_col else None
+    dates = pd.to_datetime(df[date_col], errors="coerce", format="mixed")
+    bad = df.index[dates.isna()].tolist()
+    if bad:
+        raise ValueError(f"timeline: {len(bad)} row(s) with no valid {date_col!r} (index {bad[:10]})")
+    data = pd.DataFrame({date_col: dates})
+    if group:
+        data.insert(0, group, df[group].to_numpy())
+    if label:
+        data.insert(len(data.columns) - 1, label, df[label].to_numpy())
+    data = data.sort_values(date_col, kind="stable").reset_index(drop=True)
+    lanes = list(dict.fromkeys(df[group])) if group else [""]  # lanes in input order
+    colors = dict(zip(lanes, _category_colors(len(lanes)), strict=False))
+    with house_style():
+        fig, ax = plt.subplots(figsize=size)
+        for lane_no, lane in enumerate(lanes):
+            rows = data[data[group] == lane] if group else data
+            ax.scatter(rows[date_col], [lane_no] * len(rows), s=60, color=colors[lane], zorder=3)
+            if annotate and label:
+                for offset, (when, text) in enumerate(zip(rows[date_col], rows[label], strict=False)):
+                    ax.annotate(
+                        str(text),
+                        (when, lane_no),
+                        xytext=(0, 8 if offset % 2 == 0 else -14),
+                        textcoords="offset points",
+                        ha="center",
+                        fontsize="x-small",
+                    )
+        ax.set_yticks(range(len(lanes)), lanes)
+        ax.set_ylim(-0.7, len(lanes) - 0.3)
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        # Numeric date formats: no English month names on a Chinese figure.
+        ax.xaxis.set_major_formatter(
+            matplotlib.dates.ConciseDateFormatter(
+                ax.xaxis.get_major_locator(),
+                formats=["%Y", "%Y-%m", "%m-%d", "%H:%M", "%H:%M", "%S.%f"],
+                offset_formats=["", "%Y", "%Y-%m", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"],
+            )
+        )
+        ylabel = pick_text(lang, None, None, column=group) if group else None
+        _set_titles(ax, pick_text(lang, title_zh, title_en), pick_text(lang, None, None, column="deadline"), ylabel)
+        _finish(fig, lang)
+    return fig, data
+
+
+def cooccurrence_matrix(pairs: pd.DataFrame, a_col: str, b_col: str, weight_col: str | None = None) -> pd.DataFrame:
+    """Symmetric matrix of how often two items (e.g. agencies) occur together.
+
+    ``pairs`` has one row per co-occurrence (optionally weighted); (a, b) and
+    (b, a) count for the same cell.  The diagonal holds self-pairs if any.
+    """
+    weights = pairs[weight_col] if weight_col else pd.Series(1, index=pairs.index)
+    items = sorted(set(pairs[a_col]) | set(pairs[b_col]), key=str)
+    matrix = pd.DataFrame(0.0, index=pd.Index(items, name=a_col), columns=pd.Index(items, name=b_col))
+    for a, b, w in zip(pairs[a_col], pairs[b_col], weights, strict=False):
+        matrix.loc[a, b] += w
+        if a != b:
+            matrix.loc[b, a] += w
+    if np.allclose(matrix.to_numpy(), matrix.to_numpy().round()):
+        matrix = matrix.astype(int)
+    return matrix
+
+
+def cooccurrence_heatmap(
+    pairs: pd.DataFrame,
+    a_col: str,
+    b_col: str,
+    weight_col: str | None = None,
+    *,
+    lang: str = "zh",
+    labels: BilingualLabels | None = None,
+    title_zh: str | None = None,
+    title_en: str | None = None,
+    min_total: float = 0,
+    cmap: str = SEQUENTIAL_CMAP,
+    size: tuple[float, float] = SQUARE,
+) -> tuple[Figure, pd.DataFrame]:
+    """Heatmap of agency (or any item) pairs, e.g. lead and co-responsible units.
+
+    Items whose total co-occurrence is below ``min_total`` are left out (the
+    count of items dropped is logged).  Upper triangle masked (symmetric).
+    """
+    matrix = cooccurrence_matrix(pairs, a_col, b_col, weight_col)
+    keep = matrix.sum(axis=1) >= min_total
+    if not keep.all():
+        log.info("cooccurrence_heatmap: %d item(s) below min_total=%s left out", int((~keep).sum()), min_total)
+    matrix = matrix.loc[keep, keep]
+    axis_title = {"zh": ui("agency", "zh"), "en": ui("agency", "en")}
+    return heatmap(
+        matrix,
+        lang=lang,
+        title_zh=title_zh,
+        title_en=title_en,
+        xlabel_zh=axis_title["zh"],
+        xlabel_en=axis_title["en"],
+        ylabel_zh=axis_title["zh"],
+        ylabel_en=axis_title["en"],
+        colorbar_zh=ui("cooccurrence", "zh"),
+        colorbar_en=ui("cooccurrence", "en"),
+        row_labels=labels,
+        col_labels=labels,
+        value_format=".0f",
+        annotate=len(matrix) <= 15,
+        cmap=cmap,
+        size=size,
+    )
+
+
+def confusion_matrix_plot(
+    matrix_df: pd.DataFrame,
+    *,
+    lang: str = "zh",
+    labels: BilingualLabels | None = None,
+    normalize: bool = False,
+    title_zh: str | None = None,
+    title_en: str | None = None,
+    cmap: str = SEQUENTIAL_CMAP,
+    size: tuple[float, float] = SQUARE,
+) -> tuple[Figure, pd.DataFrame]:
+    """Confusion matrix (rows = annotated/true class, columns = predicted class).
+
+    ``normalize`` shows row shares (recall per true class) instead of counts;
+    rows with no examples then stay 0.
+    """
+    counts = matrix_df.apply(pd.to_numeric, errors="raise")
+    shown = counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0).fillna(0) if normalize else counts
+    return heatmap(
+        shown,
+        lang=lang,
+        title_zh=title_zh,
+        title_en=title_en,
+        xlabel_zh=ui("predicted_label", "zh"),
+        xlabel_en=ui("predicted_label", "en"),
+        ylabel_zh=ui("true_label", "zh"),
+        ylabel_en=ui("true_label", "en"),
+        colorbar_zh=ui("row_share" if normalize else "count", "zh"),
+        colorbar_en=ui("row_share" if normalize else "count", "en"),
+        row_labels=labels,
+        col_labels=labels,
+        value_format=".2f" if normalize else ".0f",
+        cmap=cmap,
+        vmin=0,
+        vmax=1 if normalize else None,
+        size=size,
+    )
+
+
+def scatter(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    label: str | None = None,
+    hue: str | None = None,
+    *,
+    lang: str = "zh",
+    title_zh: str | None = None,
+    title_en: str | None = None,
+    xlabel_zh: str | None = None,
+    xlabel_en: str | None = None,
+    ylabel_zh: str | None = None,
+    ylabel_en: str | None = None,
+    size: tuple[float, float] = SLIDE,
+) -> tuple[Figure, pd.DataFrame]:
+    """Scatter plot of ``y`` against ``x``; ``label`` names points, ``hue`` colours them.
+
+    ``label``/``hue`` may be label bases.  Returned data: the plotted columns.
+    """
+    check_lang(lang)
+    label_col = resolve_column(df, label, lang) if label else None
+    hue_col = resolve_column(df, hue, lang) if hue else None
+    columns = list(dict.fromkeys([c for c in (label_col, hue_col, x, y) if c]))
+    data = df[columns].reset_index(drop=True)
+    with house_style():
+        fig, ax = plt.subplots(figsize=size)
+        hue_order = list(dict.fromkeys(data[hue_col])) if hue_col else None
+        sns.scatterplot(
+            data=data,
+            x=x,
+            y=y,
+            hue=hue_col,
+            hue_order=hue_order,
+            palette=_category_colors(len(hue_order)) if hue_order else None,
+            color=None if hue_col else OKABE_ITO[4],
+            s=70,
+            ax=ax,
+        )
+        if label_col:
+            for xv, yv, text in zip(data[x], data[y], data[label_col], strict=False):
+                ax.annotate(str(text), (xv, yv), xytext=(4, 4), textcoords="offset points", fontsize="small")
+        if hue_col:
+            ax.legend(title=pick_text(lang, None, None, column=hue_col), frameon=False)
+        _set_titles(
+            ax,
+            pick_text(lang, title_zh, title_en),
+            pick_text(lang, xlabel_zh, xlabel_en, column=x),
+            pick_text(lang, ylabel_zh, ylabel_en, column=y),
+        )
+        _finish(fig, lang)
+    return fig, data
