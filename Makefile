@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup fonts build evaluate notebooks exports figures test test-fast bench clean distclean
+.PHONY: help all setup fonts build evaluate notebooks exports figures lint test test-fast test-unit test-seeds test-integration bench clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,8 +43,22 @@ figures: notebooks  ## alias: figures are written by the notebooks
 exports: setup  ## comparison tables -> exports/ (CSV, Excel, Markdown, LaTeX)
 	$(PY) -m analysis export
 
-test: setup  ## run the whole test suite (exit 5, "no tests collected", counts as failure)
+lint: setup  ## ruff (lint + format check) and mypy on the package: zero findings
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: setup lint  ## lint, then the whole test suite (exit 5, "no tests collected", counts as failure)
 	$(BIN)/pytest -q -p no:cacheprovider
+
+test-unit: setup  ## unit tests only (small texts written for the tests)
+	$(BIN)/pytest -q -p no:cacheprovider -m unit
+
+test-seeds: setup  ## regression tests on the five seed documents
+	$(BIN)/pytest -q -p no:cacheprovider -m seeds
+
+test-integration: setup  ## build, CLI, notebooks and report end to end
+	$(BIN)/pytest -q -p no:cacheprovider -m integration
 
 test-fast: setup  ## tests without the slow notebook and Dask ones
 	$(BIN)/pytest -q -p no:cacheprovider -m "not slow"
