@@ -3,7 +3,7 @@
 Commands
 --------
 build      the whole corpus (manifest) → ``data/processed/`` tables + run report
-extract    one document from any path → JSON Lines on stdout
+extract    documents from any paths (files, folders, globs) → JSON Lines on stdout
 evaluate   measured quality: theme classifier (leave-one-document-out), targets, units
 review     export low-confidence theme codes to Excel / import a coder's sheet as overrides
 export     comparison tables → CSV, Excel, Markdown, LaTeX under ``exports/``
@@ -64,32 +64,63 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+EXTRACT_SUFFIXES = (".txt", ".html", ".htm", ".docx", ".pdf")
+"""The files ``extract`` picks from a folder."""
+
+
+def extract_paths(arguments: Sequence[str]) -> list[Path]:
+    """The files named by ``extract``'s arguments, in order: files as given, a folder's supported files sorted by
+    name, a glob pattern's matches sorted (a pattern matching nothing, or a missing file, is kept so that its
+    error is reported in its place)."""
+    paths: list[Path] = []
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            paths += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES)
+        elif not path.exists() and any(ch in argument for ch in "*?["):
+            matches = sorted(Path().glob(argument)) if not path.is_absolute() else sorted(Path("/").glob(argument[1:]))
+            paths += [m for m in matches if m.is_file()] or [path]
+        else:
+            paths.append(path)
+    return paths
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `python -m analysis --help` and the other commands
+    # should not pay for the parser stages and the theme model (start-up time).
     from analysis.core import schema
     from analysis.corpus import rows
-    from analysis.corpus.build import theme_coder
-    from analysis.parse.pipeline import annotate_document, default_normaliser, parse_document
+    from analysis.corpus.coding import ThemeCoder
+    from analysis.parse.pipeline import process_document
 
     meta = _parse_meta(args.meta or [])
+    paths = extract_paths(args.paths)
     doc_id = str(meta.pop("doc_id", "") or args.doc_id or "") or None
-    try:
-        doc = parse_document(Path(args.path), doc_id, meta)
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    annotate_document(doc, default_normaliser())
-    if not args.no_themes and doc.tasks:
-        tasks = schema.frame(rows.task_rows(doc), "tasks", allow_missing=rows.THEME_COLUMNS)
-        themes = theme_coder().code(tasks).set_index("task_id")
-        for unit in doc.tasks:
-            if unit.task_id in themes.index:
-                row = themes.loc[unit.task_id]
-                unit.extra.update({c: _plain(row[c]) for c in rows.THEME_COLUMNS})
+    if doc_id and len(paths) > 1:
+        raise SystemExit("--doc-id names one document: give one path, or none for file-name ids")
+    coder: ThemeCoder | None = None  # fitted or loaded on the first document with tasks
+    failed = 0
     out = sys.stdout
-    out.write(json.dumps(doc.document_record(), ensure_ascii=False, default=str) + "\n")
-    for unit in doc.items:
-        out.write(json.dumps(unit.to_record(), ensure_ascii=False, default=str) + "\n")
-    return 0
+    for path in paths:
+        try:
+            doc = process_document(path, doc_id, dict(meta))
+        except InputError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        if not args.no_themes and doc.tasks:
+            coder = coder or ThemeCoder.from_project()
+            tasks = schema.frame(rows.task_rows(doc), "tasks", allow_missing=rows.THEME_COLUMNS)
+            themes = coder.code(tasks).set_index("task_id")
+            for task in doc.tasks:
+                if task.task_id in themes.index:
+                    row = themes.loc[task.task_id]
+                    task.extra.update({c: _plain(row[c]) for c in rows.THEME_COLUMNS})
+        out.write(json.dumps(doc.document_record(), ensure_ascii=False, default=str) + "\n")
+        for item in doc.items:
+            out.write(json.dumps(item.to_record(), ensure_ascii=False, default=str) + "\n")
+        out.flush()
+    return 2 if failed else 0
 
 
 def _plain(value: object) -> object:
@@ -163,9 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(func=cmd_build)
 
-    extract = sub.add_parser("extract", help="one document from any path → JSON Lines on stdout")
-    extract.add_argument("path")
-    extract.add_argument("--doc-id", help="document id (default: the file name stem)")
+    extract = sub.add_parser(
+        "extract", help="documents from any paths (files, folders, globs) → JSON Lines on stdout, in input order"
+    )
+    extract.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a file, a folder (its .txt/.html/.docx/.pdf) or a glob"
+    )
+    extract.add_argument("--doc-id", help="document id, for one document (default: the file name stem)")
     extract.add_argument("--meta", nargs="*", metavar="KEY=VALUE", help="metadata, e.g. jurisdiction=天门市")
     extract.add_argument("--no-themes", action="store_true", help="skip theme coding")
     extract.set_defaults(func=cmd_extract)

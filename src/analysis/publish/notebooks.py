@@ -28,12 +28,13 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from analysis import config
 from analysis.core.errors import AnalysisError
+
+if TYPE_CHECKING:  # annotations only: pandas is not imported when the CLI starts
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
