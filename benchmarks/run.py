@@ -12,17 +12,26 @@ runs, each in a fresh Python process so that peak memory is its own:
     write.  Time is exclusive (a stage called inside another is not counted
     twice); what no wrapper covers is ``other``.  Peak RSS per stage is the
     largest resident size sampled (every 20 ms, psutil) while that stage ran.
+``build1``
+    the whole build with ``jobs=1``, timed as a whole: the headline is
+    build1 / jieba1 — one core against one core.
 ``build``
-    the same build with ``jobs=N`` (the number to compare with), timed as a
-    whole; peak RSS of the process tree (main + workers).
+    the same build with ``jobs=N``, timed as a whole; peak RSS of the process
+    tree (main + workers); compared with jieba in N processes.
 ``cache``
     ``analysis.cache.map_cached`` with ``jobs=N`` into an empty cache (parse +
     store every document), then again with every document cached (the
     per-document part of an incremental rebuild where nothing changed).
 ``jieba``
     the reference: ``jieba`` alone (default dictionary + the project's domain
-    dictionary through ``analysis.segment.get_tokenizer``) segmenting the same
-    texts in one process (``lcut``; loading the dictionary not counted).
+    dictionary through ``analysis.core.segment.get_tokenizer``) segmenting the
+    same texts in one process (``lcut``; loading the dictionary not counted),
+    and again in N processes (wall time of the pool's map, dictionaries loaded
+    in every worker before the clock starts).
+``extract``
+    the command line on single documents: start-up (``--help``), one document
+    (the classifier cache warm), and up to 50 documents in one call; the
+    difference gives the time per document once started.
 
 Then it checks that the ``jobs=N`` tables equal the ``jobs=1`` tables, prints
 a table and writes ``results.json`` and ``results.md`` to ``--out``.  Stage
@@ -305,30 +314,86 @@ def phase_build(raw_dir: Path, out_dir: Path, jobs: int) -> dict[str, Any]:
     return {"seconds": seconds, "peak_rss": sampler.peak, "jobs": jobs, "error": error}
 
 
-def phase_jieba(raw_dir: Path) -> dict[str, Any]:
-    """jieba alone over the same texts (one process)."""
+def _jieba_tokenizer() -> tuple[Any, str]:
     try:
         from analysis.core.segment import get_tokenizer
 
-        tokenizer = get_tokenizer()
-        dictionary = "jieba default + analysis domain dictionary"
+        return get_tokenizer(), "jieba default + analysis domain dictionary"
     except ImportError:
         import jieba
 
-        tokenizer = jieba.Tokenizer()
-        dictionary = "jieba default"
+        return jieba.Tokenizer(), "jieba default"
+
+
+def _jieba_count(paths: list[str]) -> int:
+    """Tokens of the given files (run in a worker: the tokenizer is loaded by :func:`_jieba_warm`)."""
+    tokenizer, _ = _jieba_tokenizer()
+    return sum(len(tokenizer.lcut(Path(path).read_text(encoding="utf-8"))) for path in paths)
+
+
+def _jieba_warm(_: int) -> int:
+    tokenizer, _ = _jieba_tokenizer()
+    tokenizer.lcut("法治政府建设")
+    return os.getpid()
+
+
+def phase_jieba(raw_dir: Path, jobs: int = 1) -> dict[str, Any]:
+    """jieba alone over the same texts: in one process, then in ``jobs`` processes (wall time)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    tokenizer, dictionary = _jieba_tokenizer()
     tokenizer.lcut("法治政府建设")  # load the dictionaries before timing
     seconds = 0.0
     n_tokens = 0
     sampler = RssSampler()
     sampler.start()
-    for path in sorted(raw_dir.glob("*.txt")):
+    paths = sorted(raw_dir.glob("*.txt"))
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         start = time.perf_counter()
         n_tokens += len(tokenizer.lcut(text))
         seconds += time.perf_counter() - start
     sampler.stop()
-    return {"seconds": seconds, "n_tokens": n_tokens, "dictionary": dictionary, "peak_rss": sampler.peak}
+    result: dict[str, Any] = {
+        "seconds": seconds,
+        "n_tokens": n_tokens,
+        "dictionary": dictionary,
+        "peak_rss": sampler.peak,
+        "jobs": jobs,
+    }
+    if jobs > 1:
+        chunks = [[str(p) for p in paths[i::jobs]] for i in range(jobs)]
+        with ProcessPoolExecutor(jobs) as pool:
+            while len(set(pool.map(_jieba_warm, range(4 * jobs)))) < jobs:  # every worker has its dictionary
+                pass
+            start = time.perf_counter()
+            parallel_tokens = sum(pool.map(_jieba_count, chunks))
+            result["parallel_seconds"] = time.perf_counter() - start
+        result["parallel_tokens_equal"] = parallel_tokens == n_tokens
+    return result
+
+
+def phase_extract(raw_dir: Path, limit: int = 50) -> dict[str, Any]:
+    """``python -m analysis extract``: start-up, one document, and ``limit`` documents in one call (wall seconds)."""
+    paths = sorted(raw_dir.glob("*.txt"))[:limit]
+    command = [sys.executable, "-m", "analysis"]
+
+    def wall(arguments: list[str]) -> float:
+        start = time.perf_counter()
+        subprocess.run(command + arguments, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+    wall(["extract", str(paths[0])])  # fits or loads the theme classifier: its cache is warm from here on
+    startup = min(wall(["--help"]) for _ in range(3))
+    one = min(wall(["extract", str(paths[0])]) for _ in range(3))
+    many = wall(["extract", *map(str, paths)])
+    return {
+        "startup_seconds": startup,
+        "one_document_seconds": one,
+        "n_documents": len(paths),
+        "many_documents_seconds": many,
+        "per_document_seconds": (many - one) / max(len(paths) - 1, 1),
+    }
 
 
 def phase_profile(raw_dir: Path, out_file: Path, limit: int) -> dict[str, Any]:
@@ -357,9 +422,11 @@ def phase_profile(raw_dir: Path, out_file: Path, limit: int) -> dict[str, Any]:
 
 PHASES = {
     "staged": phase_staged,
+    "build1": phase_build,
     "build": phase_build,
     "cache": phase_cache,
     "jieba": phase_jieba,
+    "extract": phase_extract,
     "profile": phase_profile,
 }
 
@@ -465,6 +532,14 @@ def _rate(count: float, seconds: float) -> str:
     return f"{rate:,.1f}" if rate >= 10 else f"{rate:.2f}"
 
 
+def _ratio(numerator: float | None, denominator: float | None) -> str:
+    return f"{numerator / denominator:.2f}" if numerator and denominator else "—"
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
+
+
 def _equal(value: bool | None) -> str:
     return "not checked" if value is None else ("yes" if value else "NO")
 
@@ -478,22 +553,42 @@ def markdown(results: dict[str, Any]) -> str:
         f"Machine: {host['cpu']}, {host['cores']} cores, {_mb(host['memory_bytes'])} MB RAM, "
         f"Python {host['python']}. Parallel build: jobs={results['jobs']}.",
         "",
-        "## Whole build",
+        "## Whole build against jieba alone, core for core",
         "",
-        "| docs | MB | build s (jobs=N) | docs/s | MB/s | ms/doc | peak RSS MB (tree) | serial build s | "
-        "jieba s | build/jieba | jobs=N == jobs=1 | warm-cache s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
+        "| docs | MB | build s, jobs=1 | jieba s, 1 process | **build/jieba, jobs=1** | "
+        f"build s, jobs={results['jobs']} | jieba s, {results['jobs']} processes | build/jieba, jobs={results['jobs']} | "
+        "docs/s per core | MB/s per core | peak RSS MB (tree) | jobs=N == jobs=1 | warm-cache s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
     ]
     for size in results["sizes"]:
-        build, staged, jieba = size["build"], size["staged"], size["jieba"]
-        ratio = build.get("seconds", 0) / jieba["seconds"] if jieba.get("seconds") else None
+        build1, build, jieba = size.get("build1", {}), size["build"], size["jieba"]
+        jobs = results["jobs"]
+        ratio1 = _ratio(build1.get("seconds"), jieba.get("seconds"))
+        ratio_n = _ratio(build.get("seconds"), jieba.get("parallel_seconds") if jobs > 1 else jieba.get("seconds"))
+        core_seconds = build.get("seconds", 0) * jobs
         lines.append(
-            f"| {size['n_documents']:,} | {size['n_bytes'] / 1e6:,.1f} | {build.get('seconds', 0):,.1f} | "
-            f"{_rate(size['n_documents'], build.get('seconds', 0))} | {_rate(size['n_bytes'] / 1e6, build.get('seconds', 0))} | "
-            f"{1000 * build.get('seconds', 0) / size['n_documents']:.1f} | {_mb(build.get('peak_rss'))} | "
-            f"{staged.get('seconds', 0):,.1f} | {jieba.get('seconds', 0):,.1f} | "
-            f"{'—' if ratio is None else f'{ratio:.2f}'} | {_equal(size['same_output'].get('equal'))} | "
-            f"{size['cache'].get('warm_seconds', 0):,.1f} |"
+            f"| {size['n_documents']:,} | {size['n_bytes'] / 1e6:,.1f} | {_seconds(build1.get('seconds'))} | "
+            f"{_seconds(jieba.get('seconds'))} | **{ratio1}** | {_seconds(build.get('seconds'))} | "
+            f"{_seconds(jieba.get('parallel_seconds') if jobs > 1 else jieba.get('seconds'))} | {ratio_n} | "
+            f"{_rate(size['n_documents'], core_seconds)} | {_rate(size['n_bytes'] / 1e6, core_seconds)} | "
+            f"{_mb(build.get('peak_rss'))} | {_equal(size['same_output'].get('equal'))} | "
+            f"{_seconds(size['cache'].get('warm_seconds'))} |"
+        )
+    lines += [
+        "",
+        "## One-document answers (`python -m analysis extract`, wall seconds)",
+        "",
+        "| docs in corpus | start-up (`--help`) | one document | N documents in one call | N | per document after start-up |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in results["sizes"]:
+        extract = size.get("extract") or {}
+        if extract.get("skipped") or not extract.get("n_documents"):
+            continue
+        lines.append(
+            f"| {size['n_documents']:,} | {extract['startup_seconds']:.2f} | {extract['one_document_seconds']:.2f} | "
+            f"{extract['many_documents_seconds']:.2f} | {extract['n_documents']} | "
+            f"{extract['per_document_seconds']:.3f} |"
         )
     for size in results["sizes"]:
         staged = size["staged"]
@@ -524,7 +619,7 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-SKIPPABLE = ("staged", "cache", "jieba")
+SKIPPABLE = ("staged", "build1", "cache", "jieba", "extract")
 
 
 def benchmark_size(
@@ -547,24 +642,31 @@ def benchmark_size(
     log.warning("%d synthetic documents (%.1f MB) written in %.0f s", n, corpus.n_bytes / 1e6, generated)
     staged = phase("staged", raw_dir=corpus.raw_dir, out_dir=folder / "out_serial")
     log.warning("serial build with stage timers: %.0f s", staged.get("seconds", 0))
+    build1 = phase("build1", raw_dir=corpus.raw_dir, out_dir=folder / "out_one", jobs=1)
+    log.warning("build with jobs=1: %.0f s", build1.get("seconds", 0))
     build = phase("build", raw_dir=corpus.raw_dir, out_dir=folder / "out_parallel", jobs=jobs)
     log.warning("build with jobs=%d: %.0f s", jobs, build.get("seconds", 0))
     cache = phase("cache", raw_dir=corpus.raw_dir, cache_dir=folder / "cache", jobs=jobs)
     log.warning("cache: cold %.0f s, warm %.0f s", cache.get("cold_seconds", 0), cache.get("warm_seconds", 0))
-    jieba = phase("jieba", raw_dir=corpus.raw_dir)
+    jieba = phase("jieba", raw_dir=corpus.raw_dir, jobs=jobs)
+    extract = phase("extract", raw_dir=corpus.raw_dir)
     result = {
         "n_documents": n,
         "n_bytes": corpus.n_bytes,
         "generate_seconds": generated,
         "staged": staged,
+        "build1": build1,
         "build": build,
         "cache": cache,
         "jieba": jieba,
+        "extract": extract,
         "same_output": {"equal": None, "differences": ["not checked: the serial build was skipped"]}
         if "staged" in skip
         else same_tables(folder / "out_serial", folder / "out_parallel"),
     }
-    versions = {result[name].get("pipeline_version") for name in ("staged", "build", "cache") if name not in skip}
+    versions = {
+        result[name].get("pipeline_version") for name in ("staged", "build1", "build", "cache") if name not in skip
+    }
     if len(versions) > 1:  # someone edited the package while the benchmark ran: outputs may differ for that reason
         result["same_output"]["differences"].append(f"the code changed between phases: {sorted(map(str, versions))}")
         log.warning("the analysis package changed while the benchmark ran; comparisons are not meaningful")
@@ -587,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="*",
         choices=SKIPPABLE,
         default=[],
-        help="phases to leave out (e.g. for 100,000 documents: --skip staged cache)",
+        help="phases to leave out (e.g. for 100,000 documents: --skip staged build1 cache extract)",
     )
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
