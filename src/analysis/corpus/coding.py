@@ -13,7 +13,7 @@ import functools
 import hashlib
 import logging
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -75,7 +75,7 @@ class ThemeCoder:
     ) -> ThemeCoder:
         """Fit on the project's gold annotations (cached per process for the default paths)."""
         if gold_path is manifest_path is raw_dir is overrides_path is None:
-            return _default_coder()
+            return replace(_default_coder(), overrides=load_overrides())  # the classifier cached, overrides fresh
         return _fit(gold_path, manifest_path, raw_dir, overrides_path)
 
     def code(self, tasks: pd.DataFrame) -> pd.DataFrame:
