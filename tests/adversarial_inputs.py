@@ -71,3 +71,39 @@ def pdf_with_pages(n_pages: int, line: str = "Rule of law plan, page") -> bytes:
         out.write(b"%010d 00000 n \n" % offset)
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
     return out.getvalue()
+
+
+# A plan written for these tests; the adversarial files below are variations of it.
+PLAN = """翠屏县2022年法治政府建设工作要点
+一、依法全面履行政府职能
+1.深化行政审批制度改革，推行告知承诺制。(牵头单位:县行政审批局)
+2.加强规范性文件备案审查，合法性审核率达到100%。(牵头单位:县司法局)
+二、严格规范公正文明执法
+3.全面推行行政执法公示制度、执法全过程记录制度。(牵头单位:县司法局)
+4.每年至少开展一次行政执法案卷评查。(牵头单位:县司法局)
+"""
+
+
+def plan_with_task(extra: str) -> bytes:
+    """The plan with a fifth task whose text is ``extra`` (UTF-8)."""
+    return (PLAN + f"5.{extra}\n").encode("utf-8")
+
+
+def plan_with_foreign_lines() -> bytes:
+    """The plan in UTF-8 with two of its lines in GB18030 (pasted from another file)."""
+    lines = [line.encode("utf-8") for line in PLAN.splitlines()]
+    for i in (2, 5):
+        lines[i] = PLAN.splitlines()[i].encode("gb18030")
+    return b"\n".join(lines) + b"\n"
+
+
+def quadratic_inputs() -> dict[str, bytes]:
+    """Small inputs that once took quadratic time (issue 15): runs of brackets, labels, digits, %, years."""
+    return {
+        "brackets.txt": plan_with_task("完善制度" + "(" * 20_000 + "。"),
+        "fullwidth_brackets.txt": plan_with_task("完善制度" + "（" * 300_000 + "。"),
+        "labels.txt": plan_with_task("完善制度" + "(牵头单位:" * 5_000 + "。"),
+        "digits.txt": plan_with_task("完善制度" + "1" * 10_000 + "。"),
+        "percents.txt": plan_with_task("完善制度" + "100%" * 8_000 + "。"),
+        "years.txt": plan_with_task("完善制度" + "2016" * 200_000 + "。"),
+    }
