@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from adversarial_inputs import PLAN
 from analysis.annotate.review import REVIEW_COLUMNS, export_review, import_review, load_overrides
 from analysis.annotate.themes import ThemeClassifier, apply_overrides
 from analysis.core.codebook import Codebook
@@ -171,6 +172,14 @@ def test_sheet_without_review_columns_rejected(tmp_path: Path, codebook: Codeboo
 # --------------------------------------------------------------------------- hostile sheets, overrides by identity
 
 
+def exported_sheet(tmp_path: Path, codebook: Codebook, predicted) -> tuple[pd.DataFrame, Path, Path]:
+    """Every task exported for review: the tasks, the sheet's path and the overrides file's path."""
+    tasks, predictions = predicted
+    sheet, store = tmp_path / "review.xlsx", tmp_path / "overrides.csv"
+    export_review(predictions, tasks, sheet, threshold=1.01, codebook=codebook)
+    return tasks, sheet, store
+
+
 def test_the_review_sheet_holds_no_formula(tmp_path: Path, codebook: Codebook, predicted) -> None:
     tasks, predictions = predicted
     tasks = tasks.copy()
@@ -185,9 +194,7 @@ def test_the_review_sheet_holds_no_formula(tmp_path: Path, codebook: Codebook, p
 
 
 def test_rows_for_tasks_that_do_not_exist_are_refused_with_their_excel_row(tmp_path, codebook, predicted) -> None:
-    tasks, predictions = predicted
-    sheet, store = tmp_path / "review.xlsx", tmp_path / "overrides.csv"
-    export_review(predictions, tasks, sheet, threshold=1.01, codebook=codebook)
+    tasks, sheet, store = exported_sheet(tmp_path, codebook, predicted)
     workbook = load_workbook(sheet)
     review = workbook["review"]
     header = [c.value for c in review[1]]
@@ -201,9 +208,7 @@ def test_rows_for_tasks_that_do_not_exist_are_refused_with_their_excel_row(tmp_p
 
 
 def test_a_formula_in_a_coder_cell_is_an_error_not_dropped(tmp_path, codebook, predicted) -> None:
-    tasks, predictions = predicted
-    sheet, store = tmp_path / "review.xlsx", tmp_path / "overrides.csv"
-    export_review(predictions, tasks, sheet, threshold=1.01, codebook=codebook)
+    tasks, sheet, store = exported_sheet(tmp_path, codebook, predicted)
     fill(
         sheet, {"alpha_2017-T001": ("oversight", "", "", "张三"), "alpha_2017-T002": ('=IF(1,"disputes")', "", "", "")}
     )
@@ -213,9 +218,7 @@ def test_a_formula_in_a_coder_cell_is_an_error_not_dropped(tmp_path, codebook, p
 
 
 def test_a_sheet_exported_before_the_tasks_changed_is_refused(tmp_path, codebook, predicted) -> None:
-    tasks, predictions = predicted
-    sheet, store = tmp_path / "review.xlsx", tmp_path / "overrides.csv"
-    export_review(predictions, tasks, sheet, threshold=1.01, codebook=codebook)
+    tasks, sheet, store = exported_sheet(tmp_path, codebook, predicted)
     fill(sheet, {"alpha_2017-T001": ("oversight", "", "", "张三")})
     rebuilt = tasks.copy()
     rebuilt.loc[rebuilt["task_id"] == "alpha_2017-T001", "text"] = "另一项任务：推进政务公开标准化规范化。"
@@ -226,9 +229,7 @@ def test_a_sheet_exported_before_the_tasks_changed_is_refused(tmp_path, codebook
 def test_overrides_are_stored_with_their_tasks_identity(tmp_path, codebook, predicted) -> None:
     from analysis.annotate.review import task_text_hash
 
-    tasks, predictions = predicted
-    sheet, store = tmp_path / "review.xlsx", tmp_path / "overrides.csv"
-    export_review(predictions, tasks, sheet, threshold=1.01, codebook=codebook)
+    tasks, sheet, store = exported_sheet(tmp_path, codebook, predicted)
     fill(sheet, {"beta_2019-T007": ("capacity", "study", "", "李四")})
     [stored] = import_review(sheet, codebook, store, tasks=tasks, now=T0).to_dict("records")
     task = tasks.set_index("task_id").loc["beta_2019-T007"]
@@ -271,15 +272,7 @@ def test_attach_finds_moved_tasks_and_reports_gone_and_changed_ones() -> None:
     assert "d-T004" in problems[1] and "no task of d has its text any more" in problems[1]
 
 
-PLAN_V1 = """红岩县2021年法治政府建设工作要点
-一、依法全面履行政府职能
-1.深化行政审批制度改革，推行告知承诺制。(牵头单位:县行政审批局)
-2.加强规范性文件备案审查，合法性审核率达到100%。(牵头单位:县司法局)
-二、严格规范公正文明执法
-3.全面推行行政执法公示制度、执法全过程记录制度。(牵头单位:县司法局)
-4.每年至少开展一次行政执法案卷评查。(牵头单位:县司法局)
-5.加强行政复议规范化建设，依法纠正违法或不当行政行为。(牵头单位:县司法局)
-"""
+PLAN_V1 = PLAN + "5.加强行政复议规范化建设，依法纠正违法或不当行政行为。(牵头单位:县司法局)\n"
 # The next capture of the same plan: a task inserted at the top (every later number moves), task 4 reworded,
 # task 5's section renumbered.  Overrides must follow their tasks' texts, never their old numbers.
 PLAN_V2 = (
