@@ -126,13 +126,13 @@ def process_entries(
     engine: str = "local",
     scheduler: str | None = None,
     cache: Any = None,
-) -> Iterable[tuple]:
+) -> Iterable[Any]:
     """``process_entry`` over all entries in manifest order; unchanged documents come from ``cache``.
 
     Each result is ``process_entry``'s triple or an :class:`ItemFailure` (bug, budget, dead worker).
     """
 
-    options = {
+    options: dict[str, Any] = {
         "jobs": jobs,
         "engine": engine,
         "scheduler": scheduler,
@@ -251,6 +251,7 @@ def build_corpus(
                     problems.append(problem)
                     failed.append(entry.doc_id)
                     continue
+                assert document_rows is not None
                 chunk.append(document_rows)
                 if len(chunk) >= chunk_documents:
                     _write_chunk(writer, chunk)

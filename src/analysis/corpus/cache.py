@@ -306,7 +306,7 @@ def map_cached(
     entries: list[Any],
     cache: DocumentCache,
     **engine_options: Any,
-) -> Iterator[Outcome]:
+) -> Iterator[Outcome | ItemFailure]:
     """``process(entry)`` for every manifest entry, in order, skipping documents already in the cache.
 
     ``process`` returns ``(doc_id, rows, problem)`` like

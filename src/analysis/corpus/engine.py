@@ -153,7 +153,7 @@ def run_guarded(func: Callable[[Any], Any], index: int, item: Any, budget: Budge
     alarm = seconds is not None and threading.current_thread() is threading.main_thread()
     previous: Any = None
     try:
-        if alarm:
+        if alarm and seconds is not None:
             previous = signal.signal(signal.SIGALRM, _raise_over_time)
             signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
