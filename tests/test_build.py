@@ -348,3 +348,105 @@ def test_a_50_mb_file_is_refused_with_its_size_and_the_rest_is_built(tmp_path):
     problem = result.table("problems").set_index("doc_id").loc["huge", "problem"]
     assert "MB" in problem and "limit" in problem
     assert list(result.table("documents")["doc_id"]) == ["qingshan_2019"]
+
+
+# --------------------------------------------------------------------------- isolation, formula safety
+
+
+def _five_plans(raw: Path) -> Path:
+    """Five good county plans (rows 2..6 of the manifest) that differ in their county name."""
+    counties = ["青山县", "白水县", "红岩县", "东岭县", "西河县"]
+    rows = [{"doc_id": f"plan_{i}", "file": f"plan_{i}.txt", "jurisdiction": name} for i, name in enumerate(counties)]
+    files = {f"plan_{i}.txt": COUNTY_PLAN.replace("青山县", name).encode() for i, name in enumerate(counties)}
+    return write_corpus(raw, rows, files)
+
+
+def _misbehave_on_plan_4(behaviour: str):
+    """A stand-in for a stage that goes wrong on one document (the fifth, manifest row 6) in the worker."""
+    import os
+    import signal
+
+    real = build_module.process_document
+
+    def process_document(path, *args, **kwargs):
+        if Path(path).name == "plan_4.txt":
+            if behaviour == "bug":
+                raise RecursionError("maximum recursion depth exceeded")
+            if behaviour == "crash":
+                os.kill(os.getpid(), signal.SIGKILL)
+            if behaviour == "slow":
+                while True:
+                    pass
+        return real(path, *args, **kwargs)
+
+    return process_document
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "expected"),
+    [
+        ("bug", "internal error (a bug, not bad input): RecursionError: maximum recursion depth exceeded"),
+        ("crash", "not built: the worker process died on this item (signal SIGKILL)"),
+        ("slow", "too slow: took longer than the time budget of 2 s (ANALYSIS_DOCUMENT_SECONDS raises the budget)"),
+    ],
+)
+def test_any_failure_of_one_document_is_one_problem_row_naming_file_and_manifest_row(
+    tmp_path, monkeypatch, behaviour, expected
+):
+    manifest = _five_plans(tmp_path / "raw")
+    monkeypatch.setattr(build_module, "process_document", _misbehave_on_plan_4(behaviour))
+    monkeypatch.setattr("analysis.config.DOCUMENT_SECONDS", 2.0)
+    result = build_corpus(manifest, tmp_path / "raw", tmp_path / "out", jobs=2, progress=False, use_cache=False)
+    assert result.failed == ["plan_4"]
+    assert list(result.table("documents")["doc_id"]) == ["plan_0", "plan_1", "plan_2", "plan_3"]
+    problems = result.table("problems")
+    [row] = problems[problems["severity"] == "error"].to_dict("records")
+    assert row["doc_id"] == "plan_4" and row["file"].endswith("plan_4.txt") and row["stage"] == "build"
+    assert row["manifest_row"] == 6  # its line in the manifest, not its position in some chunk
+    assert row["problem"].startswith(expected)
+    assert (tmp_path / "out" / "run_report.md").read_text(encoding="utf-8").count("plan_4") >= 1
+
+
+def test_the_cli_exits_non_zero_when_a_worker_dies(tmp_path, monkeypatch):
+    manifest = _five_plans(tmp_path / "raw")
+    monkeypatch.setattr(build_module, "process_document", _misbehave_on_plan_4("crash"))
+    arguments = ["build", "--manifest", str(manifest), "--raw-dir", str(tmp_path / "raw"), "--out", str(tmp_path / "o")]
+    assert main([*arguments, "--jobs", "1", "--no-progress"]) == 1
+
+
+def test_problems_of_built_documents_carry_their_manifest_row(tmp_path):
+    raw = tmp_path / "raw"
+    cut_off = COUNTY_PLAN.rstrip("\n").rstrip("责任单位:县政府办公室").rstrip("\n") + "\n4.加强行政执法"
+    manifest = write_corpus(
+        raw,
+        [{"doc_id": "empty", "file": "empty.txt"}, {"doc_id": "cut", "file": "cut.txt"}],
+        {"empty.txt": b"", "cut.txt": cut_off.encode()},
+    )
+    problems = build_corpus(manifest, raw, tmp_path / "out", progress=False).table("problems")
+    assert problems.set_index("doc_id").loc["empty", "manifest_row"] == 2
+    assert set(problems.loc[problems["doc_id"] == "cut", "manifest_row"]) == {3}
+
+
+def test_no_processed_csv_holds_a_live_formula(tmp_path):
+    hostile = (
+        COUNTY_PLAN.replace("1.深化“放管服”改革。", "1.=cmd|' /C calc'!A0 深化改革。")
+        .replace("(牵头单位:县行政审批局)", "(牵头单位:+县行政审批局)")
+        .replace("青政办发〔2019〕5号", "@SUM(1+1)")
+    )
+    raw = tmp_path / "raw"
+    manifest = write_corpus(
+        raw,
+        [{"doc_id": "hostile", "file": "h.txt", "title": '=HYPERLINK("http://x")', "issuer": "-2+3"}],
+        {"h.txt": hostile.encode()},
+    )
+    out = tmp_path / "out"
+    build_corpus(manifest, raw, out, progress=False)
+    formula_cells = 0
+    for csv_path in sorted(out.glob("*.csv")):
+        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        for value in frame.to_numpy().ravel():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), f"{csv_path.name}: {value!r}"
+            formula_cells += value.startswith("'") and value[1:2] in ("=", "+", "-", "@")
+    assert formula_cells >= 4  # title, issuer, task text, unit name: guarded, not dropped
+    documents = pd.read_parquet(out / "documents.parquet")  # the Parquet tables keep the text as captured
+    assert documents.loc[0, "title"] == '=HYPERLINK("http://x")'

@@ -126,3 +126,60 @@ def _fail_on_broken(entry: ManifestEntry) -> str:
     if entry.doc_id.startswith("broken"):
         raise ValueError(f"cannot parse {entry.doc_id}")
     return entry.doc_id
+
+
+# --------------------------------------------------------------------------- isolation under a budget
+
+
+def _hostile(item: str) -> object:
+    """A per-document function that misbehaves on some documents (runs in the worker process)."""
+    import ctypes
+    import os
+    import signal
+    import time
+
+    if item == "crashes":  # a segfault in a C extension, or the kernel's OOM killer
+        os.kill(os.getpid(), signal.SIGKILL)
+    if item == "loops":  # pure-Python loop: stopped by the alarm in the worker
+        while True:
+            pass
+    if item == "hangs_in_c":  # ignores the alarm (as C code that never returns would): the parent kills it
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        ctypes.CDLL(None).sleep(60)
+    if item == "hungry":
+        blocks = [bytearray(10_000_000) for _ in range(100)]  # 1 GB, over the 300 MB budget
+        return len(blocks)
+    if item == "buggy":
+        raise KeyError("missing field")
+    time.sleep(0.01)
+    return headings_summary(PLAN_TEXTS[0]), item
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_every_bad_item_fails_alone_and_the_others_are_built(jobs: int) -> None:
+    from analysis.corpus.engine import FAILURE_DIED, FAILURE_ERROR, FAILURE_TOO_LARGE, FAILURE_TOO_SLOW, Budget
+
+    items = ["a", "crashes", "b", "loops", "c", "hungry", "d", "buggy", "e", "hangs_in_c", "f"]
+    budget = Budget(seconds=1.5, memory_bytes=300_000_000)
+    results = list(map_ordered(_hostile, items, jobs=jobs, progress=False, on_error="return", budget=budget))
+    assert len(results) == len(items)
+    good = [r[1] for r in results if not isinstance(r, ItemFailure)]
+    assert good == ["a", "b", "c", "d", "e", "f"]  # every good item, in input order
+    failures = {items[r.index]: r for r in results if isinstance(r, ItemFailure)}
+    assert {name: f.kind for name, f in failures.items()} == {
+        "crashes": FAILURE_DIED,
+        "loops": FAILURE_TOO_SLOW,
+        "hungry": FAILURE_TOO_LARGE,
+        "buggy": FAILURE_ERROR,
+        "hangs_in_c": FAILURE_TOO_SLOW,
+    }
+    assert "SIGKILL" in failures["crashes"].error
+    assert "1.5 s" in failures["loops"].error and "300 MB" in failures["hungry"].error
+    assert "KeyError" in failures["buggy"].error and "missing field" in failures["buggy"].traceback
+
+
+def test_a_budget_failure_raises_naming_the_item_by_default() -> None:
+    from analysis.corpus.engine import Budget
+
+    with pytest.raises(ItemError, match=r"item 1 \('loops'\) failed: took longer than the time budget of 0.5 s"):
+        list(map_ordered(_hostile, ["a", "loops"], jobs=1, progress=False, budget=Budget(seconds=0.5)))

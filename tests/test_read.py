@@ -299,3 +299,105 @@ def test_to_simplified_is_one_to_one(text):
     assert len(result.text) == len(text)
     assert changed == sum(1 for a, b in zip(text, result.text, strict=False) if a != b)
     assert list(result.origin_start) == list(range(len(text)))
+
+
+# --------------------------------------------------------------------------- bounded expansion, damaged lines
+
+PLAN_LINES = [
+    "东坡区2022年法治政府建设工作要点",
+    "一、健全依法行政制度体系",
+    "1.加强规范性文件备案审查，合法性审核率达到100%。(牵头单位:区司法局)",
+    "2.严格执行重大行政决策程序，落实公众参与、专家论证、风险评估。(牵头单位:区政府办公室)",
+    "二、严格规范公正文明执法",
+    "3.全面推行行政执法公示制度、执法全过程记录制度。(牵头单位:区司法局)",
+    "4.开展行政执法案卷评查，每年至少一次。(牵头单位:区司法局)",
+    "三、强化对行政权力的制约和监督",
+    "5.自觉接受人大监督和政协民主监督，认真办理建议提案。(牵头单位:区政府办公室)",
+    "6.加强行政复议规范化建设，依法纠正违法或不当行政行为。(牵头单位:区司法局)",
+]
+
+
+def test_html_nested_deeper_than_the_limit_is_refused_naming_it(monkeypatch):
+    from adversarial_inputs import deep_html
+
+    monkeypatch.setattr("analysis.config.MAX_HTML_DEPTH", 200)
+    with pytest.raises(InputError, match="nested deeper than the limit of 200 levels"):
+        decode_bytes(deep_html(5000), "page.html")  # deep enough that a recursive walk overflows the stack
+    decoded = decode_bytes(deep_html(150), "page.html")
+    assert decoded.text == "一、总体要求"
+
+
+def test_html_walk_keeps_block_and_cell_layout():
+    markup = (
+        "<html><body><div><h1>工作要点</h1><p>一、<b>总体</b>要求</p>"
+        "<table><tr><td>任务</td><td>责任单位</td></tr></table><pre>a  b</pre></div></body></html>"
+    )
+    assert decode_bytes(markup.encode(), "p.html").text.split("\n") == [
+        "工作要点",
+        "一、总体要求",
+        "任务\t责任单位",
+        "a  b",
+    ]
+
+
+def test_docx_with_too_many_paragraphs_is_refused_before_parsing(monkeypatch):
+    from adversarial_inputs import docx_with_paragraphs
+
+    data = docx_with_paragraphs(200_001)
+    assert len(data) < 100_000  # a small file that expands enormously
+    with pytest.raises(InputError, match="more than 100,000 paragraphs"):
+        decode_bytes(data, "bomb.docx")
+    monkeypatch.setattr("analysis.config.MAX_DOCX_PARAGRAPHS", 50)
+    with pytest.raises(InputError, match="more than 50 paragraphs"):
+        decode_bytes(docx_with_paragraphs(51), "plan.docx")
+    assert decode_bytes(docx_with_paragraphs(50), "plan.docx").text.count("\n") == 49
+
+
+def test_docx_that_unpacks_too_large_is_refused_naming_the_limit(monkeypatch):
+    from adversarial_inputs import docx_with_paragraphs
+
+    monkeypatch.setattr("analysis.config.MAX_DOCX_UNPACKED_BYTES", 1_000_000)
+    data = docx_with_paragraphs(30_000)  # about 1.6 MB of XML
+    with pytest.raises(InputError, match=r"unpacks to 2 MB, over the limit of 1 MB"):
+        decode_bytes(data, "big.docx")
+
+
+def test_pdf_with_too_many_pages_is_refused_naming_the_limit(monkeypatch):
+    from adversarial_inputs import pdf_with_pages
+
+    monkeypatch.setattr("analysis.config.MAX_PDF_PAGES", 20)
+    with pytest.raises(InputError, match=r"PDF has 21 pages, over the limit of 20"):
+        decode_bytes(pdf_with_pages(21), "long.pdf")
+    assert "page 20" in decode_bytes(pdf_with_pages(20), "long.pdf").text
+
+
+def test_a_few_lines_in_another_encoding_are_decoded_and_recorded():
+    lines = [line.encode("utf-8") for line in PLAN_LINES]
+    lines[3] = PLAN_LINES[3].encode("gb18030")  # pasted from a GBK document
+    lines[7] = PLAN_LINES[7].encode("gb18030")
+    decoded = decode_bytes(b"\r\n".join(lines), "plan.txt")
+    assert decoded.text == "\n".join(PLAN_LINES)
+    assert decoded.encoding == "utf-8"
+    assert [(r.kind, r.after) for r in decoded.repairs] == [("decoding", PLAN_LINES[3]), ("decoding", PLAN_LINES[7])]
+    for repair in decoded.repairs:
+        start, end = repair.raw_span
+        assert decoded.text[start:end] == repair.after
+        assert "decoded as gb18030" in repair.reason
+    assert "line 4 " in decoded.repairs[0].reason
+
+
+def test_a_line_of_broken_bytes_is_replaced_and_recorded():
+    lines = [line.encode("utf-8") for line in PLAN_LINES]
+    lines[5] = PLAN_LINES[5][:4].encode("utf-8") + b"\xff\xfe\xfa" + PLAN_LINES[5][4:].encode("utf-8")
+    decoded = decode_bytes(b"\n".join(lines), "plan.txt")
+    assert decoded.text.split("\n")[5] == PLAN_LINES[5][:4] + "\ufffd" * 3 + PLAN_LINES[5][4:]
+    [repair] = decoded.repairs
+    assert "line 6 is valid in no supported encoding" in repair.reason
+    assert repair.before.count("\\xff") == 1
+
+
+def test_many_odd_lines_are_still_refused():
+    lines = [line.encode("gb18030") if i % 2 else line.encode("utf-8") for i, line in enumerate(PLAN_LINES * 5)]
+    lines = [line + b"\xff\xff" if i % 3 == 0 else line for i, line in enumerate(lines)]
+    with pytest.raises(InputError):
+        decode_bytes(b"\n".join(lines), "plan.txt")

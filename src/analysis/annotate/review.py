@@ -2,25 +2,37 @@
 
 ``export_review`` writes the tasks the classifier is unsure about (confidence
 below a threshold) to an Excel workbook with empty ``coder_*`` columns and a
-second sheet listing the codebook.  ``import_review`` reads the filled sheet,
-checks every code against the codebook (nothing is stored if any row is
-wrong) and merges the coded rows into ``data/annotations/theme_overrides.csv``
-(one row per task_id, written atomically).  Importing the same sheet twice
-leaves the file unchanged; a new code for a task replaces the old one.
-:func:`analysis.themes.apply_overrides` makes the overrides win over the model.
+second sheet listing the codebook; every cell is text, never a formula
+(:mod:`analysis.core.safety`).  ``import_review`` reads the filled sheet,
+checks every code against the codebook and every task against the current
+tasks table (nothing is stored if any row is wrong: an unknown code, a
+task_id that does not exist, a task whose text changed since the export, a
+formula typed in a cell) and merges the coded rows into
+``data/annotations/theme_overrides.csv`` (written atomically).  Importing the
+same sheet twice leaves the file unchanged; a new code for a task replaces
+the old one.
+
+A ``task_id`` follows document order, so it may name another task after a
+rebuild with different segmentation.  Each override is therefore stored with
+what identifies its task independently of order — the document, the path
+and a hash of the task's text — and :func:`attach_overrides` finds the task
+again by that identity before :func:`analysis.annotate.themes.apply_overrides`
+makes the override win over the model.  An override whose task is gone or
+changed is reported (run report) and never applied to another task.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -28,6 +40,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from analysis import config
 from analysis.core.codebook import LEVEL1_CODES, OVERRIDE_COLUMNS, Codebook, CodebookCodeError, check_tasks_frame
 from analysis.core.errors import InputError
+from analysis.core.safety import set_text_cell
 from analysis.core.store import atomic_path, read_table
 
 log = logging.getLogger(__name__)
@@ -52,15 +65,18 @@ REVIEW_COLUMNS: tuple[str, ...] = (
     "theme_source",
     "theme_evidence",
     *CODER_COLUMNS,
+    "task_hash",  # identity of the task's text when exported (checked on import)
 )
 _COLUMN_WIDTHS = {"headings": 30, "title": 24, "text": 70, "theme_evidence": 40, "coder_note": 30}
+# What identifies an override's task independently of numbering order; stored with every override.
+IDENTITY_COLUMNS: tuple[str, ...] = ("doc_id", "path", "text_hash")
+STORED_COLUMNS: tuple[str, ...] = (*OVERRIDE_COLUMNS, *IDENTITY_COLUMNS)
+MAX_SHEET_PROBLEMS = 1000  # reading a sheet stops after this many bad rows (a sheet of bogus rows fails fast)
 
 
-def _cell(value: Any) -> Any:
-    """A value openpyxl accepts: control characters from damaged text removed."""
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
+def task_text_hash(text: Any) -> str:
+    """Identity of a task's wording: the first 16 hex digits of the sha256 of its trimmed text."""
+    return hashlib.sha256(str(text if text is not None else "").strip().encode("utf-8")).hexdigest()[:16]
 
 
 def review_rows(predictions: pd.DataFrame, tasks: pd.DataFrame, threshold: float = 0.6) -> pd.DataFrame:
@@ -75,6 +91,7 @@ def review_rows(predictions: pd.DataFrame, tasks: pd.DataFrame, threshold: float
     rows = merged.loc[unsure].copy()
     for column in CODER_COLUMNS:
         rows[column] = ""
+    rows["task_hash"] = rows["text"].map(task_text_hash)
     return rows[list(REVIEW_COLUMNS)].reset_index(drop=True)
 
 
@@ -104,9 +121,16 @@ def export_review(
 
 
 def _write_frame(sheet: Any, frame: pd.DataFrame) -> None:
-    sheet.append(list(frame.columns))
-    for values in frame.itertuples(index=False):
-        sheet.append([_cell(v) for v in values])
+    """Header and rows; every string cell is text (a task starting with ``=`` never becomes a formula)."""
+    for column_index, name in enumerate(frame.columns, start=1):
+        set_text_cell(sheet.cell(row=1, column=column_index), str(name))
+    for row_index, values in enumerate(frame.itertuples(index=False), start=2):
+        for column_index, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row_index, column=column_index)
+            if isinstance(value, str):
+                set_text_cell(cell, value)
+            elif not (value is None or (pd.api.types.is_scalar(value) and pd.isna(value))):
+                cell.value = value.item() if hasattr(value, "item") else value
     sheet.freeze_panes = "A2"
     for i, column in enumerate(frame.columns, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = _COLUMN_WIDTHS.get(column, 14)
@@ -133,71 +157,111 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def read_review_sheet(path: str | Path, codebook: Codebook) -> pd.DataFrame:
-    """The coded rows of a filled review sheet, validated (columns of the overrides file but coded_at).
+def read_review_sheet(path: str | Path, codebook: Codebook, tasks: pd.DataFrame) -> pd.DataFrame:
+    """The coded rows of a filled review sheet, validated, with their tasks' identity (stored columns but coded_at).
 
-    Raises :class:`InputError` naming the file, the Excel row and the code for
-    every unknown code or subtheme outside its theme.
+    Every coded row must name a task of ``tasks`` (the current tasks table)
+    whose text is the one the sheet was exported with.  Raises
+    :class:`InputError` naming the file and, for each bad row, its Excel row
+    and what is wrong: an unknown code, a subtheme outside its theme, a
+    task_id that does not exist, a task that changed, a formula in a cell.
     """
     path = Path(path)
+    current = {row.task_id: row for row in check_tasks_frame(tasks, "the current tasks table").itertuples()}
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        # Formulas are read as formulas (data_only=False), so they are reported, never silently dropped.
+        workbook = load_workbook(path, read_only=True, data_only=False)
     except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as error:
         raise InputError(path, f"cannot be read as an Excel workbook: {error}") from error
+    coded: dict[str, dict[str, str]] = {}
+    problems: list[str] = []
     try:
         if REVIEW_SHEET not in workbook.sheetnames:
             raise InputError(path, f"no sheet named {REVIEW_SHEET!r} (sheets: {', '.join(workbook.sheetnames)})")
-        rows = list(workbook[REVIEW_SHEET].iter_rows(values_only=True))
+        rows = workbook[REVIEW_SHEET].iter_rows()
+        first = next(rows, None)
+        if first is None:
+            raise InputError(path, f"sheet {REVIEW_SHEET!r} is empty")
+        header = [_text(cell.value) for cell in first]
+        missing = [c for c in ("task_id", *CODER_COLUMNS) if c not in header]
+        if missing:
+            raise InputError(path, f"sheet {REVIEW_SHEET!r} lacks column(s): {', '.join(missing)}")
+        wanted = ("task_id", *CODER_COLUMNS, "text", "task_hash")
+        column = {name: header.index(name) for name in wanted if name in header}
+        for excel_row, cells in enumerate(rows, start=2):
+            if len(problems) >= MAX_SHEET_PROBLEMS:
+                problems.append(f"stopped reading at row {excel_row}")
+                break
+            problem = _coded_row(excel_row, cells, column, codebook, current, coded)
+            if problem:
+                problems.append(problem)
     finally:
         workbook.close()
-    if not rows:
-        raise InputError(path, f"sheet {REVIEW_SHEET!r} is empty")
-    header = [_text(h) for h in rows[0]]
-    missing = [c for c in ("task_id", *CODER_COLUMNS) if c not in header]
-    if missing:
-        raise InputError(path, f"sheet {REVIEW_SHEET!r} lacks column(s): {', '.join(missing)}")
-    column = {name: header.index(name) for name in ("task_id", *CODER_COLUMNS)}
-    coded: dict[str, dict[str, str]] = {}
-    problems: list[str] = []
-    for excel_row, values in enumerate(rows[1:], start=2):
-        get = {name: _text(values[i]) if i < len(values) else "" for name, i in column.items()}
-        theme, subtheme = get["coder_theme"], get["coder_subtheme"]
-        if not theme and not subtheme:
-            continue
-        task_id = get["task_id"]
-        if not task_id:
-            problems.append(f"row {excel_row}: codes given but task_id is empty")
-            continue
-        if not theme and subtheme in codebook and codebook.level(subtheme) == 2:
-            theme = codebook.parent(subtheme) or ""
-        try:
-            codebook.validate_codes(theme, subtheme)
-        except CodebookCodeError as error:
-            problems.append(f"row {excel_row} ({task_id}): {error}")
-            continue
-        entry = {
-            "task_id": task_id,
-            "theme": theme,
-            "subtheme": subtheme,
-            "note": get["coder_note"],
-            "coder": get["coder"],
-        }
-        previous = coded.get(task_id)
-        if previous is not None and previous != entry:
-            problems.append(f"row {excel_row} ({task_id}): task coded twice with different codes")
-            continue
-        coded[task_id] = entry
     if problems:
         more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
         raise InputError(path, "; ".join(problems[:20]) + more)
-    return pd.DataFrame(list(coded.values()), columns=[c for c in OVERRIDE_COLUMNS if c != "coded_at"])
+    return pd.DataFrame(list(coded.values()), columns=[c for c in STORED_COLUMNS if c != "coded_at"])
+
+
+def _coded_row(
+    excel_row: int,
+    cells: tuple[Any, ...],
+    column: dict[str, int],
+    codebook: Codebook,
+    current: dict[str, Any],
+    coded: dict[str, dict[str, str]],
+) -> str | None:
+    """Check one sheet row and add it to ``coded`` (keyed by task_id); return what is wrong with it, if anything."""
+    found = {name: cells[i] for name, i in column.items() if i < len(cells)}
+    formulas = [name for name, cell in found.items() if cell.data_type == "f" and name != "text"]
+    get = {name: _text(cell.value) for name, cell in found.items()}
+    theme, subtheme = get.get("coder_theme", ""), get.get("coder_subtheme", "")
+    if formulas:
+        return f"row {excel_row}: {', '.join(formulas)} holds a formula ({get[formulas[0]]}); type the value as text"
+    if not theme and not subtheme:
+        return None
+    task_id = get.get("task_id", "")
+    if not task_id:
+        return f"row {excel_row}: codes given but task_id is empty"
+    task = current.get(task_id)
+    if task is None:
+        return f"row {excel_row}: task_id {task_id!r} is not in the current tasks table"
+    exported_hash = get.get("task_hash") or (task_text_hash(get["text"]) if "text" in get else "")
+    text_hash = task_text_hash(task.text)
+    if exported_hash and exported_hash != text_hash:
+        return f"row {excel_row} ({task_id}): the task's text has changed since the sheet was exported; export again"
+    if not theme and subtheme in codebook and codebook.level(subtheme) == 2:
+        theme = codebook.parent(subtheme) or ""
+    try:
+        codebook.validate_codes(theme, subtheme)
+    except CodebookCodeError as error:
+        return f"row {excel_row} ({task_id}): {error}"
+    entry = {
+        "task_id": task_id,
+        "theme": theme,
+        "subtheme": subtheme,
+        "note": get.get("coder_note", ""),
+        "coder": get.get("coder", ""),
+        "doc_id": task.doc_id,
+        "path": task.path,
+        "text_hash": text_hash,
+    }
+    previous = coded.get(task_id)
+    if previous is not None and previous != entry:
+        return f"row {excel_row} ({task_id}): task coded twice with different codes"
+    coded[task_id] = entry
+    return None
 
 
 def load_overrides(path: str | Path | None = None) -> pd.DataFrame:
-    """The stored overrides (empty table if the file does not exist yet)."""
+    """The stored overrides (empty table if the file does not exist yet).
+
+    A file written before identities were stored lacks the identity columns:
+    they are read as empty, and such overrides are reported, not applied.
+    """
     path = Path(path) if path is not None else config.THEME_OVERRIDES_PATH
     if not path.is_file():
-        frame = pd.DataFrame(columns=list(OVERRIDE_COLUMNS))
+        frame = pd.DataFrame(columns=list(STORED_COLUMNS))
     else:
         try:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -206,25 +270,36 @@ def load_overrides(path: str | Path | None = None) -> pd.DataFrame:
         missing = [c for c in OVERRIDE_COLUMNS if c not in frame.columns]
         if missing:
             raise InputError(path, f"missing column(s): {', '.join(missing)}")
-        duplicated = frame["task_id"].duplicated()
+        for column in IDENTITY_COLUMNS:
+            if column not in frame.columns:
+                frame[column] = ""
+        keys = frame.apply(_override_key, axis=1)
+        duplicated = keys.duplicated()
         if duplicated.any():
-            raise InputError(path, f"task_id(s) listed twice: {', '.join(frame.loc[duplicated, 'task_id'][:10])}")
-        frame = frame[list(OVERRIDE_COLUMNS)]
+            raise InputError(path, f"task(s) listed twice: {', '.join(frame.loc[duplicated, 'task_id'][:10])}")
+        frame = frame[list(STORED_COLUMNS)]
     frame.attrs["path"] = str(path)
     return frame
 
 
+def _override_key(row: Any) -> tuple[str, ...]:
+    """What one stored override is about: its task's identity (the task_id only for identity-less old rows)."""
+    if row["text_hash"]:
+        return (row["doc_id"], row["path"], row["text_hash"])
+    return ("", "", row["task_id"])
+
+
 def merge_overrides(existing: pd.DataFrame, coded: pd.DataFrame, coded_at: str) -> pd.DataFrame:
-    """``existing`` with ``coded`` merged in: unchanged rows keep their timestamp, changed ones replace."""
-    merged = {row["task_id"]: row for row in existing[list(OVERRIDE_COLUMNS)].to_dict("records")}
-    compared = [c for c in OVERRIDE_COLUMNS if c != "coded_at"]
+    """``existing`` with ``coded`` merged in (by task identity): unchanged rows keep their timestamp."""
+    merged = {_override_key(row): row for row in existing[list(STORED_COLUMNS)].to_dict("records")}
+    compared = [c for c in STORED_COLUMNS if c != "coded_at"]
     for row in coded.to_dict("records"):
-        old = merged.get(row["task_id"])
+        key = _override_key(row)
+        old = merged.get(key)
         if old is not None and all(old[c] == row[c] for c in compared):
             continue
-        merged[row["task_id"]] = {**row, "coded_at": coded_at}
-    frame = pd.DataFrame([merged[k] for k in sorted(merged)], columns=list(OVERRIDE_COLUMNS))
-    return frame
+        merged[key] = {**row, "coded_at": coded_at}
+    return pd.DataFrame([merged[k] for k in sorted(merged)], columns=list(STORED_COLUMNS))
 
 
 def import_review(
@@ -232,16 +307,20 @@ def import_review(
     codebook: Codebook | None = None,
     overrides_path: str | Path | None = None,
     *,
+    tasks: pd.DataFrame | None = None,
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """Store the coded rows of a filled review sheet as overrides; returns all stored overrides.
 
-    Nothing is written when any row is invalid (the :class:`InputError` names
-    the file, Excel row and code) or when the sheet adds nothing new.
+    ``tasks`` is the current tasks table (default: the last build's).  Nothing
+    is written when any row is invalid (the :class:`InputError` names the
+    file, Excel row and problem) or when the sheet adds nothing new.
     """
     codebook = codebook or Codebook.load()
     overrides_path = Path(overrides_path) if overrides_path is not None else config.THEME_OVERRIDES_PATH
-    coded = read_review_sheet(path, codebook)
+    if tasks is None:
+        tasks = read_table("tasks", config.PROCESSED_DIR)
+    coded = read_review_sheet(path, codebook, tasks)
     existing = load_overrides(overrides_path)
     stamp = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     merged = merge_overrides(existing, coded, stamp)
@@ -251,6 +330,73 @@ def import_review(
         log.info("%s: %d override(s) stored (%d from %s)", overrides_path, len(merged), len(coded), path)
     merged.attrs["path"] = str(overrides_path)
     return merged
+
+
+# --------------------------------------------------------------------------- re-attaching overrides
+
+
+@dataclass
+class AttachedOverrides:
+    """Overrides found again in a tasks table: the applicable ones (current task_id) and the others, explained."""
+
+    overrides: pd.DataFrame  # STORED_COLUMNS; task_id = the task the override identifies in this table
+    problems: list[dict[str, str]]  # doc_id, task_id (as stored), problem: one per override not applied
+
+
+def attach_overrides(overrides: pd.DataFrame, tasks: pd.DataFrame) -> AttachedOverrides:
+    """Find each override's task in ``tasks`` by its identity (document, text hash, path), never by position.
+
+    An override applies to the task of its document whose text has the same
+    hash — the one at the stored path if the text occurs more than once.  Its
+    path and task_id may have moved (numbering changed, tasks added or split
+    before it).  Not applied, and explained in ``problems``: the task is gone,
+    its text changed (another text at the stored path), the text matches
+    several tasks none at the stored path, or the override has no identity
+    (stored before identities were).  Overrides of documents absent from
+    ``tasks`` are reported too: call this with a whole build's tasks for the
+    report, or with part of it just to apply.
+    """
+    columns = list(STORED_COLUMNS)
+    if overrides is None or overrides.empty:
+        return AttachedOverrides(pd.DataFrame(columns=columns), [])
+    real = tasks[tasks["kind"] == "task"] if "kind" in tasks.columns else tasks
+    by_text: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    at_path: set[tuple[str, str]] = set()
+    for doc_id, task_id, path, text in zip(real["doc_id"], real["task_id"], real["path"], real["text"], strict=True):
+        by_text.setdefault((str(doc_id), task_text_hash(text)), []).append((str(task_id), str(path)))
+        at_path.add((str(doc_id), str(path)))
+    documents = {doc_id for doc_id, _ in at_path}
+    applied: list[dict[str, Any]] = []
+    problems: list[dict[str, str]] = []
+    for override in overrides.fillna("").to_dict("records"):
+        doc_id, path, text_hash = (str(override.get(c) or "") for c in IDENTITY_COLUMNS)
+        described = f"override of {override['task_id']} ({override['theme']}/{override['subtheme'] or '-'})"
+        if not text_hash:
+            why = "it was stored without its task's identity (import the review sheet again)"
+        else:
+            candidates = by_text.get((doc_id, text_hash), [])
+            same_path = [c for c in candidates if c[1] == path]
+            if len(candidates) == 1 or len(same_path) == 1:
+                task_id, _ = candidates[0] if len(candidates) == 1 else same_path[0]
+                applied.append({**override, "task_id": task_id})
+                continue
+            if candidates:
+                why = f"its text occurs in {len(candidates)} tasks of {doc_id}, none at {path}"
+            elif (doc_id, path) in at_path:
+                why = f"the task at {doc_id} {path} has another text now"
+            elif doc_id in documents:
+                why = f"no task of {doc_id} has its text any more"
+            else:
+                why = f"document {doc_id} is not in the build"
+        problems.append(
+            {"doc_id": doc_id, "task_id": str(override["task_id"]), "problem": f"{described} not applied: {why}"}
+        )
+    if problems:
+        log.warning("%d override(s) not applied (task gone or changed)", len(problems))
+    # Two stored overrides may find the same task (its path moved and it was coded again): the latest wins.
+    frame = pd.DataFrame(applied, columns=columns).sort_values("coded_at", kind="stable")
+    frame = frame.drop_duplicates("task_id", keep="last").sort_index().reset_index(drop=True)
+    return AttachedOverrides(frame, problems)
 
 
 def export_from_processed(out: Path | None = None, threshold: float = 0.6, processed_dir: Path | None = None) -> Path:

@@ -7,6 +7,13 @@ every table for that document — small, picklable bundles that one process,
 a process pool or a Dask cluster can produce alike.  Themes are coded after,
 over the whole `tasks` table, because the classifier is trained once per run.
 A document that fails is reported and left out; the others still go through.
+
+Isolation: each document is built in a worker process under a time and
+memory budget (``config.DOCUMENT_SECONDS``, ``config.DOCUMENT_MEMORY_BYTES``).
+Whatever goes wrong with one document — bad input, a bug, too slow, too large,
+a worker that dies — becomes one ``problems`` row naming its file and manifest
+row; the build goes on and exits non-zero.  Builds into one output folder are
+exclusive (a lock file) and publish all tables at once (``core.store``).
 """
 
 from __future__ import annotations
@@ -24,11 +31,18 @@ from analysis import config
 from analysis.core import schema
 from analysis.core.errors import InputError
 from analysis.core.schema import TABLE_NAMES
-from analysis.core.store import PartitionedWriter, read_table
+from analysis.core.store import BuildLock, PartitionedWriter, clean_leftovers, read_table
 from analysis.corpus import rows
 from analysis.corpus.cache import DocumentCache, map_cached
 from analysis.corpus.coding import ThemeCoder
-from analysis.corpus.engine import map_ordered
+from analysis.corpus.engine import (
+    FAILURE_DIED,
+    FAILURE_TOO_LARGE,
+    FAILURE_TOO_SLOW,
+    Budget,
+    ItemFailure,
+    map_ordered,
+)
 from analysis.parse.manifest import ManifestEntry, load_manifest
 from analysis.parse.pipeline import process_document
 
@@ -55,8 +69,17 @@ class BuildResult:
         return read_table(name, self.out_dir)
 
 
-def problem_row(doc_id: str, file: str, stage: str, severity: str, problem: str) -> dict[str, Any]:
-    return {"doc_id": doc_id, "file": file, "stage": stage, "severity": severity, "problem": problem}
+def problem_row(
+    doc_id: str, file: str, stage: str, severity: str, problem: str, manifest_row: int | None = None
+) -> dict[str, Any]:
+    return {
+        "doc_id": doc_id,
+        "file": file,
+        "manifest_row": manifest_row,
+        "stage": stage,
+        "severity": severity,
+        "problem": problem,
+    }
 
 
 def process_entry(entry: ManifestEntry) -> tuple[str, DocumentRows | None, dict[str, Any] | None]:
@@ -64,8 +87,35 @@ def process_entry(entry: ManifestEntry) -> tuple[str, DocumentRows | None, dict[
     try:
         doc = process_document(entry.path, entry.doc_id, entry.metadata)
     except InputError as error:
-        return entry.doc_id, None, problem_row(entry.doc_id, str(entry.path), "read", "error", error.problem)
+        return entry.doc_id, None, problem_row(entry.doc_id, str(entry.path), "read", "error", error.problem, entry.row)
     return entry.doc_id, rows.document_tables(doc), None
+
+
+_FAILURE_PROBLEMS = {
+    FAILURE_TOO_SLOW: "too slow: {error} (ANALYSIS_DOCUMENT_SECONDS raises the budget)",
+    FAILURE_TOO_LARGE: "too large: {error} (ANALYSIS_DOCUMENT_MEMORY_MB raises the budget)",
+    FAILURE_DIED: "not built: {error}",
+}
+
+
+def failure_problem(entry: ManifestEntry, failure: ItemFailure) -> dict[str, Any]:
+    """The problems row for a document whose worker did not return rows (budget, crash, or a bug)."""
+    template = _FAILURE_PROBLEMS.get(failure.kind, "internal error (a bug, not bad input): {error}")
+    if failure.traceback:
+        log.error("%s (manifest row %s) failed:\n%s", entry.path, entry.row, failure.traceback)
+    problem = template.format(error=failure.error)
+    return problem_row(entry.doc_id, str(entry.path), "build", "error", problem, entry.row)
+
+
+def outcome_rows(entry: ManifestEntry, outcome: Any) -> tuple[DocumentRows | None, dict[str, Any] | None]:
+    """``(rows, None)`` for a built document (its problems rows stamped with the manifest row), else ``(None, problem)``."""
+    if isinstance(outcome, ItemFailure):
+        return None, failure_problem(entry, outcome)
+    _doc_id, document_rows, problem = outcome
+    if problem is not None:
+        return None, {**problem, "manifest_row": entry.row}
+    stamped = [{**row, "manifest_row": entry.row} for row in document_rows.get("problems", [])]
+    return {**document_rows, "problems": stamped}, None
 
 
 def process_entries(
@@ -76,10 +126,21 @@ def process_entries(
     engine: str = "local",
     scheduler: str | None = None,
     cache: Any = None,
-) -> Iterable[tuple]:
-    """``process_entry`` over all entries in manifest order; unchanged documents come from ``cache``."""
+) -> Iterable[Any]:
+    """``process_entry`` over all entries in manifest order; unchanged documents come from ``cache``.
 
-    options = {"jobs": jobs, "engine": engine, "scheduler": scheduler, "progress": progress, "desc": "documents"}
+    Each result is ``process_entry``'s triple or an :class:`ItemFailure` (bug, budget, dead worker).
+    """
+
+    options: dict[str, Any] = {
+        "jobs": jobs,
+        "engine": engine,
+        "scheduler": scheduler,
+        "progress": progress,
+        "desc": "documents",
+        "on_error": "return",
+        "budget": Budget.from_config(),
+    }
     if cache is None:
         yield from map_ordered(process_entry, entries, **options)
     else:
@@ -131,9 +192,13 @@ def assemble(bundles: Iterable[DocumentRows], problems: list[dict[str, Any]]) ->
         for name in TABLE_NAMES:
             collected[name].extend(bundle.get(name, []))
     return {
-        name: schema.frame(table_rows, name, **({"allow_missing": rows.THEME_COLUMNS} if name == "tasks" else {}))
+        name: schema.frame(table_rows, name, allow_missing=_FILLED_LATER.get(name, ()))
         for name, table_rows in collected.items()
     }
+
+
+# Columns a table may lack when assembled: themes are coded later; problems of rows not from the manifest.
+_FILLED_LATER: dict[str, tuple[str, ...]] = {"tasks": tuple(rows.THEME_COLUMNS), "problems": ("manifest_row",)}
 
 
 CHUNK_DOCUMENTS = 500  # documents per written part: bounds memory at any corpus size
@@ -167,48 +232,65 @@ def build_corpus(
     raw_dir = raw_dir or config.RAW_DIR
     out_dir = out_dir or config.PROCESSED_DIR
     entries, manifest_problems = load_manifest(manifest_path, raw_dir)
-    problems = [
-        {k: p.to_dict()[k] for k in ("doc_id", "file", "stage", "severity", "problem")} for p in manifest_problems
-    ]
+    problems = [problem_row(p.doc_id, p.file, "manifest", "error", p.problem, p.row) for p in manifest_problems]
     failed = [p["doc_id"] for p in problems]
-    # The cache lives with the tables it feeds, so builds into other folders never share or prune it.
-    cache = DocumentCache(cache_dir or out_dir / ".document_cache") if use_cache else None
-    writer = PartitionedWriter(out_dir)
-    try:
-        chunk: list[DocumentRows] = []
-        documents = process_entries(
-            entries, jobs=jobs, progress=progress, engine=engine, scheduler=scheduler, cache=cache
-        )
-        for doc_id, rows, problem in documents:
-            if problem:
-                log.error("%s: %s", problem["file"], problem["problem"])
-                problems.append(problem)
-                failed.append(doc_id)
-                continue
-            chunk.append(rows)
-            if len(chunk) >= chunk_documents:
+    with BuildLock(out_dir, config.BUILD_LOCK_WAIT_SECONDS):
+        clean_leftovers(out_dir)
+        # The cache lives with the tables it feeds, so builds into other folders never share or prune it.
+        cache = DocumentCache(cache_dir or out_dir / ".document_cache") if use_cache else None
+        writer = PartitionedWriter(out_dir)
+        try:
+            chunk: list[DocumentRows] = []
+            documents = process_entries(
+                entries, jobs=jobs, progress=progress, engine=engine, scheduler=scheduler, cache=cache
+            )
+            for entry, outcome in zip(entries, documents, strict=True):
+                document_rows, problem = outcome_rows(entry, outcome)
+                if problem is not None:
+                    log.error("%s (manifest row %s): %s", problem["file"], entry.row, problem["problem"])
+                    problems.append(problem)
+                    failed.append(entry.doc_id)
+                    continue
+                assert document_rows is not None
+                chunk.append(document_rows)
+                if len(chunk) >= chunk_documents:
+                    _write_chunk(writer, chunk)
+                    chunk = []
+            if chunk or not writer.parts("documents"):
                 _write_chunk(writer, chunk)
-                chunk = []
-        if chunk or not writer.parts("documents"):
-            _write_chunk(writer, chunk)
-        writer.write("problems", schema.frame(problems, "problems"))
-        writer.rewrite("tasks", lambda parts: code_task_parts(parts, jobs=jobs, progress=progress))
-        summary = run_summary(writer, failed)
-        writer.commit(
-            {
-                "run_report.md": run_report(writer, summary),
-                "run_report.json": json.dumps(summary, ensure_ascii=False, indent=2, default=str),
-            }
-        )
-    except BaseException:
-        writer.abort()
-        raise
-    cache_stats: dict[str, int] = {}
-    if cache is not None:
-        cache.prune(cache.used_keys)
-        cache_stats = cache.stats.as_dict()
-        log.info("document cache: %s", cache_stats)
+            problems.extend(override_problems(writer))
+            writer.write("problems", schema.frame(problems, "problems"))
+            writer.rewrite("tasks", lambda parts: code_task_parts(parts, jobs=jobs, progress=progress))
+            summary = run_summary(writer, failed)
+            writer.commit(
+                {
+                    "run_report.md": run_report(writer, summary),
+                    "run_report.json": json.dumps(summary, ensure_ascii=False, indent=2, default=str),
+                }
+            )
+        except BaseException:
+            writer.abort()
+            raise
+        cache_stats: dict[str, int] = {}
+        if cache is not None:
+            cache.prune(cache.used_keys)
+            cache_stats = cache.stats.as_dict()
+            log.info("document cache: %s", cache_stats)
     return BuildResult(out_dir, summary, failed, cache_stats)
+
+
+def override_problems(writer: PartitionedWriter) -> list[dict[str, Any]]:
+    """A problems row (warning) for every stored override that is not applied: its task is gone or changed."""
+    from analysis.annotate.review import attach_overrides, load_overrides
+
+    overrides = load_overrides()
+    if overrides.empty:
+        return []
+    columns = ["doc_id", "task_id", "kind", "path", "text"]
+    tasks = pd.concat([pd.read_parquet(p, columns=columns) for p in writer.parts("tasks")], ignore_index=True)
+    attached = attach_overrides(overrides, tasks)
+    where = str(overrides.attrs.get("path", ""))
+    return [problem_row(p["doc_id"], where, "review", "warning", p["problem"]) for p in attached.problems]
 
 
 def _write_chunk(writer: PartitionedWriter, chunk: list[DocumentRows]) -> None:

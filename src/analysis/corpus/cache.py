@@ -44,7 +44,7 @@ from typing import Any
 
 from analysis import config
 from analysis.core.store import atomic_path
-from analysis.corpus.engine import map_ordered
+from analysis.corpus.engine import ItemFailure, map_ordered, run_guarded
 
 log = logging.getLogger(__name__)
 
@@ -306,7 +306,7 @@ def map_cached(
     entries: list[Any],
     cache: DocumentCache,
     **engine_options: Any,
-) -> Iterator[Outcome]:
+) -> Iterator[Outcome | ItemFailure]:
     """``process(entry)`` for every manifest entry, in order, skipping documents already in the cache.
 
     ``process`` returns ``(doc_id, rows, problem)`` like
@@ -314,7 +314,8 @@ def map_cached(
     ``metadata``.  Only the misses go to :func:`analysis.engine.map_ordered`
     (``engine_options``: ``jobs``, ``engine``, ``scheduler``, ``progress``, …);
     hits are read here, in order.  Successful rows are written to the cache;
-    failures are not.  ``cache.used_keys`` afterwards holds the keys of this
+    failures are not (an :class:`~analysis.corpus.engine.ItemFailure` is
+    passed through when ``engine_options`` has ``on_error="return"``).  ``cache.used_keys`` afterwards holds the keys of this
     run (pass them to :meth:`DocumentCache.prune`).
     """
 
@@ -327,16 +328,19 @@ def map_cached(
     cache.used_keys = {k for k in keys if k is not None}
     hit = [key is not None and key in cache for key in keys]
     misses = iter(map_ordered(process, [e for e, h in zip(entries, hit, strict=False) if not h], **engine_options))
-    for entry, key, was_hit in zip(entries, keys, hit, strict=False):
+    for position, (entry, key, was_hit) in enumerate(zip(entries, keys, hit, strict=False)):
         rows = cache.get(key) if was_hit and key is not None else None
         if rows is not None:
             yield entry.doc_id, rows, None
             continue
-        if was_hit:  # present when checked but unreadable now: parse it here
-            outcome = process(entry)
+        if was_hit:  # present when checked but unreadable now: parse it here (a failure is returned, not raised)
+            outcome = run_guarded(process, position, entry, engine_options.get("budget"))
         else:
             cache.stats.misses += 1
             outcome = next(misses)
+        if isinstance(outcome, ItemFailure):  # a bug, a budget overrun or a dead worker: never cached
+            yield outcome
+            continue
         _doc_id, fresh_rows, problem = outcome
         if fresh_rows is not None and problem is None and key is not None:
             cache.put(key, fresh_rows)

@@ -13,14 +13,14 @@ import functools
 import hashlib
 import logging
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 import sklearn
 
 from analysis import config
-from analysis.annotate.review import load_overrides
+from analysis.annotate.review import attach_overrides, load_overrides
 from analysis.annotate.themes import ThemeClassifier, apply_overrides, tasks_frame
 from analysis.core.codebook import PREDICTION_COLUMNS, Codebook, load_gold
 from analysis.core.models import KIND_TASK
@@ -75,7 +75,7 @@ class ThemeCoder:
     ) -> ThemeCoder:
         """Fit on the project's gold annotations (cached per process for the default paths)."""
         if gold_path is manifest_path is raw_dir is overrides_path is None:
-            return _default_coder()
+            return replace(_default_coder(), overrides=load_overrides())  # the classifier cached, overrides fresh
         return _fit(gold_path, manifest_path, raw_dir, overrides_path)
 
     def code(self, tasks: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +85,9 @@ class ThemeCoder:
             return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
         predictions = self.classifier.predict(as_classifier_input(real))
         if self.overrides is not None and len(self.overrides):
-            predictions = apply_overrides(predictions, self.overrides, self.codebook)
+            # Overrides find their task by identity (document, text), never by a task_id that may have moved.
+            attached = attach_overrides(self.overrides, real).overrides
+            predictions = apply_overrides(predictions, attached, self.codebook)
         return predictions[list(PREDICTION_COLUMNS)]
 
 

@@ -115,7 +115,7 @@ def parse_decoded(
 
     headings = parse_structure(aligned.text)
     items = extract_tasks(doc_id, aligned, headings)
-    repairs = list(repairs) + _heading_repairs(aligned, headings)
+    repairs = list(decoded.repairs) + list(repairs) + _heading_repairs(aligned, headings)  # decoding repairs first
     if not any(item.kind == KIND_TASK for item in items):
         problems.append(_problem(doc_id, "tasks", "warning", "no numbered task found (document kept with zero tasks)"))
     for item in items:

@@ -32,6 +32,7 @@ from typing import Any
 
 from analysis import config
 from analysis.core.errors import InputError
+from analysis.core.models import Repair
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class DecodedText:
     text: str  # decoded text, BOM removed, newlines normalised to \n
     encoding: str  # "utf-8", "gb18030", "big5", "utf-16", ...; for docx/pdf/html the container's
     source_format: str  # "txt" | "html" | "docx" | "pdf"
+    repairs: tuple[Repair, ...] = ()  # lines not valid in ``encoding``, decoded on their own (kind "decoding")
 
 
 # --------------------------------------------------------------------------- entry points
@@ -135,31 +137,39 @@ def decode_bytes(data: bytes, path: str | Path) -> DecodedText:
         return _decode_docx(data, path)
     if suffix in {".doc", ".xls", ".xlsx", ".ppt", ".pptx", ".wps", ".ofd", ".zip", ".rar"}:
         raise InputError(path, f"unsupported file format {suffix!r}")
-    text, encoding = _decode_text_bytes(data, path)
+    text, encoding, odd_lines = _decode_text_bytes(data, path)
     if suffix in {".html", ".htm", ".xhtml", ".shtml"} or _HTML_SNIFF_TEXT.search(text[:4096]):
-        return DecodedText(_require_text(html_to_text(text), path), encoding, FORMAT_HTML)
-    return DecodedText(_require_text(text, path), encoding, FORMAT_TXT)
+        # The repaired lines are lines of the markup: their span in the page's text is not known.
+        repairs = tuple(line.repair(encoding, None) for line in odd_lines)
+        return DecodedText(_require_text(html_to_text(text, path=path), path), encoding, FORMAT_HTML, repairs)
+    repairs = tuple(line.repair(encoding, (line.start, line.end)) for line in odd_lines)
+    return DecodedText(_require_text(text, path), encoding, FORMAT_TXT, repairs)
 
 
 # --------------------------------------------------------------------------- plain text
 
 
-def _decode_text_bytes(data: bytes, path: str | Path) -> tuple[str, str]:
-    """Detect the encoding of a text (or HTML) byte stream and decode it."""
+def _decode_text_bytes(data: bytes, path: str | Path) -> tuple[str, str, list[OddLine]]:
+    """Detect the encoding of a text (or HTML) byte stream and decode it: text, encoding, lines decoded apart.
+
+    A file valid in one encoding but for a few lines (pasted from elsewhere,
+    or with broken bytes) is decoded line by line (:func:`_decode_by_lines`),
+    each odd line recorded, rather than refused.
+    """
     for bom, codec, name in _BOMS:
         if data.startswith(bom):
             try:
                 text = data.decode(codec)
             except UnicodeDecodeError as exc:
                 raise InputError(path, f"has a {name} byte-order mark but is not valid {name}: {exc.reason}") from exc
-            return _check_not_binary(_normalise_newlines(text.lstrip("\ufeff")), path), name
+            return _check_not_binary(_normalise_newlines(text.lstrip("\ufeff")), path), name, []
     if b"\x00" in data:
         raise InputError(path, "binary content (contains NUL bytes; binary file or UTF-16 without byte-order mark)")
     candidates: list[tuple[float, int, str, str]] = []  # (score, -order, encoding, text)
     declared = _declared_html_charset(data)
     try:
         text = data.decode("utf-8")
-        return _check_not_binary(_normalise_newlines(text), path), "utf-8"
+        return _check_not_binary(_normalise_newlines(text), path), "utf-8", []
     except UnicodeDecodeError:
         pass
     codecs_to_try = list(_LEGACY_CODECS)
@@ -176,6 +186,9 @@ def _decode_text_bytes(data: bytes, path: str | Path) -> tuple[str, str]:
     n_bad = lossy.count("\ufffd")
     if n_bad <= max(1, int(len(lossy) * MAX_UTF8_ERROR_SHARE)):
         candidates.append((plausibility(lossy), 1, "utf-8", lossy))
+    by_lines = _decode_by_lines(data)
+    if by_lines is not None:  # on a tie it wins over the lossy whole-file decoding: it records what it did
+        candidates.append((plausibility(by_lines[0]), 2, by_lines[1], by_lines[0]))
     if not candidates or max(candidates)[0] < MIN_PLAUSIBILITY:
         fallback = _charset_normalizer_guess(data)
         if fallback is not None:
@@ -189,8 +202,110 @@ def _decode_text_bytes(data: bytes, path: str | Path) -> tuple[str, str]:
         )
     if encoding == "utf-8" and "\ufffd" in text:
         log.warning("%s: UTF-8 with %d undecodable byte(s), replaced by U+FFFD", path, text.count("\ufffd"))
+    odd_lines: list[OddLine] = []
+    if by_lines is not None and text is by_lines[0]:
+        odd_lines = by_lines[2]
+        log.warning(
+            "%s: %s with %d line(s) decoded apart: %s",
+            path,
+            encoding,
+            len(odd_lines),
+            "; ".join(line.reason(encoding) for line in odd_lines[:3]),
+        )
     log.debug("%s: detected %s (plausibility %.2f)", path, encoding, score)
-    return _check_not_binary(_normalise_newlines(text), path), encoding
+    return _check_not_binary(_normalise_newlines(text), path), encoding, odd_lines
+
+
+# A document may hold a few lines in another encoding (pasted from elsewhere) or with broken bytes: up to
+# this many such lines, and at most this share of its lines (or 3), are decoded one by one and recorded as repairs.
+MAX_ODD_LINES = 20
+MAX_ODD_LINE_SHARE = 0.05
+# An odd line decoded with another codec than the document's must look at least this much like Chinese text.
+MIN_ODD_LINE_PLAUSIBILITY = 0.6
+
+
+@dataclass(frozen=True)
+class OddLine:
+    """A line not valid in the document's encoding, and how it was decoded instead."""
+
+    number: int  # 1-based line number in the file
+    start: int  # span of the decoded line in the decoded text
+    end: int
+    raw: bytes
+    text: str
+    codec: str | None  # the codec that decoded it, or None: undecodable bytes replaced by U+FFFD
+
+    def reason(self, encoding: str) -> str:
+        if self.codec:
+            return f"line {self.number} is not valid {encoding} (the rest of the file is); decoded as {self.codec}"
+        return (
+            f"line {self.number} is valid in no supported encoding; "
+            f"its undecodable bytes are replaced by U+FFFD (the rest of the file is {encoding})"
+        )
+
+    def repair(self, encoding: str, span: tuple[int, int] | None) -> Repair:
+        """The line as a recorded repair (``span`` None when it is not known in the final text)."""
+        where = span if span is not None else (0, 0)
+        before = self.raw.decode("latin-1").encode("unicode_escape").decode("ascii")
+        return Repair("decoding", before[:300], self.text, where, self.reason(encoding))
+
+
+def _decode_by_lines(data: bytes) -> tuple[str, str, list[OddLine]] | None:
+    """Decode line by line: the codec valid for most bytes, and the few other lines on their own.
+
+    Returns ``(text, encoding, odd lines)``, or None when every line is valid
+    in one codec (nothing to do here) or when too many lines are not (then
+    it is not one text with a few damaged lines).
+    """
+    lines = [line[:-1] if line.endswith(b"\r") else line for line in data.split(b"\n")]
+    best = max(
+        (
+            (sum(len(line) for line in lines if _decodes(line, codec)), -order, codec)
+            for order, codec in enumerate(("utf-8", *_LEGACY_CODECS))
+        ),
+    )
+    encoding = best[2]
+    odd = [i for i, line in enumerate(lines) if not _decodes(line, encoding)]
+    n_lines = sum(1 for line in lines if line.strip())
+    if not odd or len(odd) > MAX_ODD_LINES or len(odd) > max(3, int(n_lines * MAX_ODD_LINE_SHARE)):
+        return None
+    pieces: list[str] = []
+    odd_lines: list[OddLine] = []
+    position = 0
+    odd_set = set(odd)
+    for number, line in enumerate(lines, start=1):
+        if number - 1 in odd_set:
+            text, codec = _decode_odd_line(line, encoding)
+            odd_lines.append(OddLine(number, position, position + len(text), line, text, codec))
+        else:
+            text = line.decode(encoding)
+        pieces.append(text)
+        position += len(text) + 1
+    return "\n".join(pieces), encoding, odd_lines
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_odd_line(line: bytes, encoding: str) -> tuple[str, str | None]:
+    """A line ``encoding`` cannot decode: another codec if it yields plausible text, else bytes replaced."""
+    best: tuple[float, str, str | None] = (MIN_ODD_LINE_PLAUSIBILITY, line.decode(encoding, errors="replace"), None)
+    for codec in ("utf-8", *_LEGACY_CODECS):
+        if codec == encoding:
+            continue
+        try:
+            text = line.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        score = plausibility(text)
+        if score >= best[0] and (best[2] is None or score > best[0]):
+            best = (score, text, codec)
+    return best[1], best[2]
 
 
 def _declared_html_charset(data: bytes) -> str | None:
@@ -314,8 +429,13 @@ def _is_page_chrome(tag: Any) -> bool:
     return bool(names) and _CHROME_WORDS.search(names) is not None
 
 
-def html_to_text(markup: str) -> str:
-    """Main text of an HTML page: scripts, styles and page chrome dropped, blocks as lines."""
+def html_to_text(markup: str, *, path: str | Path | None = None) -> str:
+    """Main text of an HTML page: scripts, styles and page chrome dropped, blocks as lines.
+
+    The tree is walked with an explicit stack (no recursion), and a page nested
+    deeper than ``config.MAX_HTML_DEPTH`` elements is refused with an
+    :class:`InputError` naming the limit.
+    """
     from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
     soup = BeautifulSoup(markup, "lxml")
@@ -326,26 +446,37 @@ def html_to_text(markup: str) -> str:
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
     root = soup.body or soup
+    limit = config.MAX_HTML_DEPTH
     pieces: list[str] = []
-
-    def walk(node: Tag, in_pre: bool) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child) is not NavigableString:  # CData, Doctype, ProcessingInstruction, ...
-                    continue
-                value = str(child)
+    # Stack of (node, in <pre>, depth) to enter, or a string to emit when a block closes.
+    stack: list[Any] = [(child, False, 1) for child in reversed(list(root.children))]
+    while stack:
+        entry = stack.pop()
+        if isinstance(entry, str):
+            pieces.append(entry)
+            continue
+        node, in_pre, depth = entry
+        if isinstance(node, NavigableString):
+            if type(node) is NavigableString:  # not CData, Doctype, ProcessingInstruction, ...
+                value = str(node)
                 pieces.append(value if in_pre else re.sub(r"[ \t\r\n\f]+", " ", value))
-            elif isinstance(child, Tag):
-                name = child.name.lower()
-                if name in _BLOCK_TAGS:
-                    pieces.append("\n")
-                elif name in _CELL_TAGS:
-                    pieces.append("\t")
-                walk(child, in_pre or name == "pre")
-                if name in _BLOCK_TAGS:
-                    pieces.append("\n")
-
-    walk(root, False)
+            continue
+        if not isinstance(node, Tag):
+            continue
+        if depth > limit:
+            raise InputError(
+                path,
+                f"HTML elements nested deeper than the limit of {limit} levels "
+                "(a real page needs far fewer; ANALYSIS_MAX_HTML_DEPTH raises the limit)",
+            )
+        name = node.name.lower()
+        if name in _BLOCK_TAGS:
+            pieces.append("\n")
+            stack.append("\n")
+        elif name in _CELL_TAGS:
+            pieces.append("\t")
+        inner = in_pre or name == "pre"
+        stack.extend((child, inner, depth + 1) for child in reversed(list(node.children)))
     # Block boundaries produce runs of breaks; one line per block is all the structure we keep.
     lines = (line.strip(" \t") for line in "".join(pieces).split("\n"))
     return "\n".join(line for line in lines if line)
@@ -354,14 +485,67 @@ def html_to_text(markup: str) -> str:
 # --------------------------------------------------------------------------- docx
 
 
+_PARAGRAPH_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?p[\s/>]")
+
+
+def _check_docx_expansion(data: bytes, path: str | Path) -> None:
+    """Refuse a .docx that unpacks to more than ``config.MAX_DOCX_UNPACKED_BYTES`` or holds too many paragraphs.
+
+    A small file can hold a huge document (XML compresses a thousandfold), so
+    the limits are checked before python-docx builds its tree: the sizes the
+    archive declares (which bound what zipfile will extract), then the
+    paragraphs of ``word/document.xml``, counted while streaming it.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise InputError(path, f"not a readable .docx file ({type(exc).__name__}: {exc})") from exc
+    with archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+        limit = config.MAX_DOCX_UNPACKED_BYTES
+        if unpacked > limit:
+            raise InputError(
+                path,
+                f".docx unpacks to {unpacked / 1e6:,.0f} MB, over the limit of {limit / 1e6:,.0f} MB "
+                "(ANALYSIS_MAX_DOCX_UNPACKED_MB raises it)",
+            )
+        if "word/document.xml" not in archive.namelist():
+            return  # python-docx reports what is wrong with the package
+        max_paragraphs = config.MAX_DOCX_PARAGRAPHS
+        count = 0
+        tail = b""
+        try:
+            with archive.open("word/document.xml") as stream:
+                while chunk := stream.read(1 << 20):
+                    block = tail + chunk
+                    # Tags starting in the last 40 bytes may be cut: they are counted with the next block.
+                    cut = max(0, len(block) - 40)
+                    count += sum(1 for match in _PARAGRAPH_TAG.finditer(block) if match.start() < cut)
+                    tail = block[cut:]
+                    if count > max_paragraphs:
+                        break
+            count += len(_PARAGRAPH_TAG.findall(tail))
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+            raise InputError(path, f"not a readable .docx file ({type(exc).__name__}: {exc})") from exc
+        if count > max_paragraphs:
+            raise InputError(
+                path,
+                f".docx holds more than {max_paragraphs:,} paragraphs, over the limit "
+                "(a plan has a few thousand; ANALYSIS_MAX_DOCX_PARAGRAPHS raises it)",
+            )
+
+
 def _decode_docx(data: bytes, path: str | Path) -> DecodedText:
     """Paragraphs and table cells of a .docx, in document order."""
+    _check_docx_expansion(data, path)
     try:
         import docx
         from docx.table import Table
         from docx.text.paragraph import Paragraph
 
         document = docx.Document(io.BytesIO(data))
+    except MemoryError:
+        raise  # a budget overrun, not a corrupt file: the build reports it as such
     except Exception as exc:  # python-docx raises many kinds for corrupt packages
         raise InputError(path, f"not a readable .docx file ({type(exc).__name__}: {exc})") from exc
 
@@ -396,6 +580,8 @@ def _decode_docx(data: bytes, path: str | Path) -> DecodedText:
 
     try:
         add_block(document)
+    except MemoryError:
+        raise
     except Exception as exc:
         raise InputError(path, f"cannot extract text from .docx ({type(exc).__name__}: {exc})") from exc
     text = _normalise_newlines("\n".join(lines))
@@ -427,8 +613,15 @@ def _decode_pdf(data: bytes, path: str | Path) -> DecodedText:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise InputError(path, "PDF is encrypted")
+        n_pages = len(reader.pages)
+        if n_pages > config.MAX_PDF_PAGES:
+            raise InputError(
+                path,
+                f"PDF has {n_pages:,} pages, over the limit of {config.MAX_PDF_PAGES:,} "
+                "(ANALYSIS_MAX_PDF_PAGES raises it)",
+            )
         pages = [page.extract_text() or "" for page in reader.pages]
-    except InputError:
+    except (InputError, MemoryError):
         raise
     except Exception as exc:  # pypdf raises many kinds for damaged files
         raise InputError(path, f"not a readable PDF ({type(exc).__name__}: {exc})") from exc

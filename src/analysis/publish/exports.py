@@ -3,9 +3,10 @@
 The notebooks export every comparison table through :func:`export_tables` so
 that all tables look alike and are safe to open in a spreadsheet program.
 
-Formula safety (CSV/formula injection, OWASP guidance): a text cell whose
-first character is ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
-could be run as a formula by Excel/LibreOffice.  Such *strings* are written
+Formula safety (CSV/formula injection, OWASP guidance; the one guard for the
+whole project is :mod:`analysis.core.safety`): a text cell whose first
+character is ``=``, ``+``, ``-``, ``@``, a tab or a carriage return could be run
+as a formula by Excel/LibreOffice.  Such *strings* are written
 
 * to CSV with a leading single quote (``'=SUM(A1)``), which the spreadsheet
   shows instead of running; :func:`read_back_csv` does not undo it, so a
@@ -31,16 +32,20 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from analysis.core.errors import InputError
+from analysis.core.safety import (  # the one formula guard, shared with every spreadsheet writer
+    FORMULA_TRIGGERS,  # noqa: F401  (re-exported: part of this module's interface)
+    csv_safe,
+    is_formula_like,  # noqa: F401
+    neutralise_formula,  # noqa: F401
+    set_text_cell,
+)
 
 log = logging.getLogger(__name__)
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-"""First characters that make a spreadsheet treat a text cell as a formula."""
 
 CSV_ENCODING = "utf-8-sig"
 """UTF-8 with a byte-order mark, so Excel opens Chinese text correctly."""
@@ -75,16 +80,6 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def is_formula_like(value: object) -> bool:
-    """True if ``value`` is a string a spreadsheet could run as a formula."""
-    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
-
-
-def neutralise_formula(value: object) -> object:
-    """Prefix formula-like strings with ``'`` (for CSV); anything else is returned unchanged."""
-    return "'" + value if is_formula_like(value) else value
-
-
 def _has_default_index(frame: pd.DataFrame) -> bool:
     index = frame.index
     return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None
@@ -102,19 +97,6 @@ def _flat_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if duplicated:
         raise ValueError(f"duplicate column name(s): {duplicated}")
     return frame
-
-
-def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``frame`` with formula-like strings (cells and headers) quote-prefixed.
-
-    Numeric columns are left untouched, so negative numbers stay numbers.
-    """
-    safe = frame.copy()
-    for column in safe.columns:
-        if not (pd.api.types.is_numeric_dtype(safe[column]) or pd.api.types.is_datetime64_any_dtype(safe[column])):
-            safe[column] = safe[column].map(neutralise_formula)
-    safe.columns = [neutralise_formula(str(c)) for c in safe.columns]
-    return safe
 
 
 # ---------------------------------------------------------------------------
@@ -228,18 +210,7 @@ def _write_excel_cell(sheet: Any, row: int, column: int, value: object) -> Any:
     value = _excel_value(value)
     cell = sheet.cell(row=row, column=column)
     if isinstance(value, str):
-        if ILLEGAL_CHARACTERS_RE.search(value):
-            log.warning(
-                "sheet %r cell %s: control characters replaced by U+FFFD (not allowed in XLSX)",
-                sheet.title,
-                cell.coordinate,
-            )
-            value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-        cell.value = value
-        # openpyxl turns any string starting with "=" into a formula; force text.
-        cell.data_type = "s"
-        if is_formula_like(value):
-            cell.quotePrefix = True
+        set_text_cell(cell, value)
     else:
         cell.value = value
     return cell
