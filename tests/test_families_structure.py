@@ -273,3 +273,36 @@ def test_chinese_section_numbers_past_one_hundred():
 def test_a_spaced_out_date_at_a_line_start_is_no_item(year_line):
     text = f"一、任务\n1.完成清理。\n{year_line}\n2.加强培训。\n"
     assert keys(text) == [(1, "一"), (3, "1"), (3, "2")]
+
+
+def test_tab_separated_table_and_numbers_with_their_own_cell():
+    text = (
+        "序号\t工作任务\t责任单位\t完成时限\n"
+        "一、规范执法\n"
+        "1\t推行执法公示制度。\t县司法局\t6月底前\n"
+        "2\t开展执法案卷评查。\t县司法局、各执法部门\t年底前\n"
+        "二、强化监督\n"
+        "3. | 办理人大代表建议。 | 县政府办公室 | 持续推进 |\n"
+    )
+    assert paths_of(text) == ["一/1", "一/2", "二/3"]
+    doc = parsed(text)
+    assert table_cells(doc.tasks[0].text) == ["推行执法公示制度。", "县司法局", "6月底前"]
+    assert doc.tasks[2].text.startswith("办理人大代表建议。")
+
+
+def test_bracketed_reference_inside_a_long_paragraph_is_no_heading():
+    paragraph = "依照条例第十条(三)项规定," + "各部门应当依法公开行政执法信息,接受社会监督," * 10 + "并按要求报送。"
+    text = f"一、任务\n(一)公开执法信息\n(二)规范执法程序。{paragraph}\n(三)加强监督。\n"
+    assert [k for _, k in keys(text)] == ["一", "(一)", "(二)", "(三)"]
+    assert parse_structure(text)[2].span[1] > text.index("并按要求报送")
+
+
+def test_first_lost_number_is_still_recovered_when_numbering_follows():
+    text = "二、主要任务\n规范行政执法\n内容一。\n(二)加强复议\n内容二。\n(三)强化监督\n内容三。\n"
+    headings = parse_structure(text)
+    assert [(h.number_key, h.inferred) for h in headings] == [
+        ("二", False),
+        ("(一)", True),
+        ("(二)", False),
+        ("(三)", False),
+    ]

@@ -32,6 +32,7 @@ Input is the cleaned analysis text; all offsets refer to it.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
@@ -78,14 +79,17 @@ NUMBER_STYLES: tuple[NumberStyle, ...] = (
 )
 
 # A row number alone in its table cell or line (only read inside a task table).
-TABLE_ROW_NUMBER = NumberStyle("item", LEVEL_ITEM, re.compile(r"(?P<value>[0-9]{1,4})[ \t]*(?=\||\n|$)"), bare=True)
+TABLE_ROW_NUMBER = NumberStyle(
+    "item", LEVEL_ITEM, re.compile(r"(?P<value>[0-9]{1,4})(?:[ \t]*(?=\||\n|$)|\t+)"), bare=True
+)
 
 # Where a mid-line item may start: right after a sentence end, a closing
 # bracket (an assignment clause such as "(责任单位:…)" often ends an item) or
-# a table-cell bar.
-MIDLINE_BOUNDARY = re.compile(r"[。;;!?！？)）\]】〕|]\s*")
+# a table-cell bar or tab.
+MIDLINE_BOUNDARY = re.compile(r"[。;;!?！？)）\]】〕|]\s*|\t+")
 # In a long line of flattened PDF text a heading may follow a plain space.
 FLATTENED_LINE_MIN = 200
+RUN_TOGETHER_LINES_MAX = 3  # a text that lost its breaks keeps at most a title or link line besides its one line
 SPACE_BOUNDARY = re.compile(r"(?<=[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef,:;])[ \t]+")
 BRACKETED_NUMBER = re.compile(rf"(?<=[\u4e00-\u9fff])[(（](?:{CN_NUMERAL}|[0-9]+)[)）]")
 # What may stand before the number at a line start: indentation, a Q&A label, a cell bar.
@@ -235,13 +239,16 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
 def table_cells(text: str) -> list[str]:
     """The cells of a task-table row as the structure stage keeps it in a task's text.
 
-    Cells are separated by ``|`` (on one line or on lines of their own) or,
-    in tables flattened to one cell per line, by line breaks.
+    Cells are separated by ``|`` (on one line or on lines of their own); in
+    tables flattened to one cell per line by line breaks; in a row kept on one
+    line without bars by spaces (tabs become spaces in the clean stage).
     """
     if "|" in text:
         parts = text.split("|")
-    else:
+    elif "\n" in text.strip():
         parts = text.split("\n")
+    else:
+        parts = re.split(r"[ \t]+", text)
     return [cell.strip() for cell in parts if cell.strip()]
 
 
@@ -271,7 +278,7 @@ def _match_number(text: str, pos: int, line_end: int, table: bool = False) -> tu
 
 
 def _body_start(text: str, style: NumberStyle, number_end: int, line_end: int) -> int:
-    """First character of an item's text: after spaces, and for a row number after cell bars and line breaks."""
+    """First character of an item's text: after spaces and cell bars (for a row number, line breaks too)."""
     body = number_end
     if style.bare:
         while body < len(text) and text[body] in " \t\n|":
@@ -279,12 +286,16 @@ def _body_start(text: str, style: NumberStyle, number_end: int, line_end: int) -
         return body
     while body < line_end and text[body] in " \t":
         body += 1
+    if body < line_end and text[body] == "|":  # "1. | text": the number has a cell of its own
+        while body < line_end and text[body] in " \t|":
+            body += 1
     return body
 
 
 def _candidates(text: str) -> list[_Candidate]:
     """Every place a number could start an item: line starts and mid-line boundaries."""
     table = has_task_table(text)
+    run_together = lost_line_breaks(text)
     found: list[_Candidate] = []
     for line_start, line_end in _lines(text):
         prefix = LINE_PREFIX.match(text, line_start, line_end)
@@ -298,12 +309,12 @@ def _candidates(text: str) -> list[_Candidate]:
             if value:
                 body = _body_start(text, style, match.end(), line_end)
                 found.append(_Candidate(style, value, pos, body, line_start, line_end, False))
-        boundaries = [m.end() for m in MIDLINE_BOUNDARY.finditer(text, pos, line_end)]
+        boundaries = {m.end() for m in MIDLINE_BOUNDARY.finditer(text, pos, line_end)}
         flattened = line_end - line_start >= FLATTENED_LINE_MIN
         spaced = {m.end() for m in SPACE_BOUNDARY.finditer(text, pos, line_end)} if flattened else set()
-        # A line that lost its breaks runs headings into the text before them: "总体要求(一)指导思想".
-        bracketed = {m.start() for m in BRACKETED_NUMBER.finditer(text, pos, line_end)} if flattened else set()
-        for start in sorted(set(boundaries) | spaced | bracketed):
+        # A text that lost its breaks runs headings into the text before them: "总体要求(一)指导思想".
+        bracketed = {m.start() for m in BRACKETED_NUMBER.finditer(text, pos, line_end)} if run_together else set()
+        for start in sorted(boundaries | spaced | bracketed):
             if start >= line_end:
                 continue
             hit = _match_number(text, start, line_end, table and _after_cell_bar(text, start))
@@ -323,13 +334,16 @@ def _candidates(text: str) -> list[_Candidate]:
 
 
 def lost_line_breaks(text: str) -> bool:
-    """Whether most of the text stands on one long line (a capture or PDF extraction that lost its breaks)."""
-    longest = max((end - start for start, end in _lines(text)), default=0)
-    return longest >= FLATTENED_LINE_MIN and longest * 2 >= len(text.strip())
+    """Whether the text stands on a few long lines (a capture or PDF extraction that lost its breaks)."""
+    lines = [(start, end) for start, end in _lines(text) if text[start:end].strip()]
+    longest = max((end - start for start, end in lines), default=0)
+    return longest >= FLATTENED_LINE_MIN and len(lines) <= RUN_TOGETHER_LINES_MAX
 
 
 def _after_cell_bar(text: str, position: int) -> bool:
-    """Whether the last non-space character before ``position`` is a table-cell bar."""
+    """Whether ``position`` starts a table cell: after a cell bar (spaces allowed) or a tab."""
+    if position > 0 and text[position - 1] == "\t":
+        return True
     index = position - 1
     while index >= 0 and text[index] in " \t":
         index -= 1
@@ -401,6 +415,8 @@ def parse_structure(text: str) -> list[Heading]:
     for c in candidates:
         later_values[(c.style.name, c.value)] = c.start
     opening_end = _opening_end(text, lines)
+    shallowest: int | None = None  # highest level accepted so far (a capture may start below it)
+    last_start: dict[int, int] = {}  # level -> start of the last heading accepted at it
     for candidate in candidates:
         local, global_ = sequencer.expected(candidate.style)
         value = candidate.value
@@ -413,7 +429,7 @@ def parse_structure(text: str) -> list[Heading]:
             if not (in_sequence or run_in or first_run_together):
                 continue
         elif value not in (1, local, global_):
-            above_all = bool(accepted) and all(c.style.level > candidate.style.level for c, _ in accepted)
+            above_all = shallowest is not None and shallowest > candidate.style.level
             partial_start = (
                 first_of_style
                 and not candidate.style.bare
@@ -424,15 +440,17 @@ def parse_structure(text: str) -> list[Heading]:
             if value < local or value - local > 2:
                 if not (partial_start or repeated):
                     continue
-            elif not partial_start:
+            else:
                 # A gap: the skipped numbers may have been lost from heading lines.
-                siblings = [c.start for c, _ in accepted if c.style.level <= candidate.style.level]
-                recovered = _recover_lost(text, lines, candidate, local, siblings[-1] if siblings else 0)
+                since = max((start for level, start in last_start.items() if level <= candidate.style.level), default=0)
+                recovered = _recover_lost(text, lines, candidate, local, since)
                 for lost in recovered:
                     sequencer.accept(candidate.style, lost.value)
                     accepted.append((lost, True))
         sequencer.accept(candidate.style, value)
         accepted.append((candidate, False))
+        last_start[candidate.style.level] = candidate.start
+        shallowest = candidate.style.level if shallowest is None else min(shallowest, candidate.style.level)
     accepted.sort(key=lambda item: item[0].start)
     return _build_headings(text, accepted)
 
@@ -464,11 +482,9 @@ def _recover_lost(
 ) -> list[_Candidate]:
     """Unnumbered heading-like lines between ``since`` and ``candidate`` that lost a number."""
     missing = list(range(first_missing, candidate.value))
-    pool = [
-        (start, end)
-        for start, end in lines
-        if since < start < candidate.line_start and _is_heading_like(text, start, end)
-    ]
+    first = bisect.bisect_right(lines, (since, len(text) + 1))
+    last = bisect.bisect_left(lines, (candidate.line_start, -1))
+    pool = [(start, end) for start, end in lines[first:last] if _is_heading_like(text, start, end)]
     chosen = pool[-len(missing) :] if len(pool) >= len(missing) else []
     recovered = []
     for value, (start, end) in zip(missing, chosen, strict=False):
@@ -497,16 +513,21 @@ def _build_headings(text: str, accepted: list[tuple[_Candidate, bool]]) -> list[
         return []
     last_start = accepted[-1][0].start
     body_limit = content_end(text, last_start)
+    # End of each item: the start of the next item of the same or a higher level (one backward pass).
+    ends = [body_limit] * len(accepted)
+    later: list[tuple[int, int]] = []  # (level, start) of later items, levels increasing towards the top
+    for index in range(len(accepted) - 1, -1, -1):
+        candidate = accepted[index][0]
+        while later and later[-1][0] > candidate.style.level:
+            later.pop()
+        if later:
+            ends[index] = later[-1][1]
+        later.append((candidate.style.level, candidate.start))
     headings: list[Heading] = []
     for index, (candidate, inferred) in enumerate(accepted):
         level = candidate.style.level
-        end = body_limit
-        for later, _ in accepted[index + 1 :]:
-            if later.style.level <= level:
-                end = later.start
-                break
-        end = _rstrip(text, candidate.start, end)
-        number = "" if inferred else text[candidate.start : candidate.end].strip()
+        end = _rstrip(text, candidate.start, ends[index])
+        number = "" if inferred else text[candidate.start : candidate.end].strip(" \t\n|")
         body_start = candidate.end if not inferred else candidate.start
         title = heading_title(text, body_start, end)
         headings.append(
