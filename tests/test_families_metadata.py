@@ -199,6 +199,7 @@ def test_merge_recomputes_the_year_from_the_manifest():
         ("    新交发 [2022] 88号关于印发《新城市交通运输局法治建设方案》的通知", "新交发〔2022〕88号"),
         ("林州市人民政府关于优化营商环境的实施意见(林政〔2018〕56号)", "林政〔2018〕56号"),
         ("林县发20194", "林县发〔2019〕4号"),
+        ("发文字号:青政发〔2020〕第8号", "青政发〔2020〕8号"),
     ],
 )
 def test_document_number_forms(line, number):
@@ -301,3 +302,20 @@ def test_documents_table_carries_year_source_and_raw_type():
         2022,
         "title",
     )
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "根据省政府办公厅关于印发2022年政务公开工作要点的通知要求,结合我县实际,现将有关任务分解如下,请抓好落实。\n",
+        "为贯彻落实国务院印发《法治政府建设实施纲要(2021—2025年)》的部署,结合本市实际,推进依法行政。\n",
+    ],
+)
+def test_a_plan_cited_without_quotes_in_the_opening_is_not_the_title(opening):
+    assert meta_of(opening + "一、主要任务\n")["title"] is None
+
+
+def test_period_written_with_two_years_each_marked():
+    meta = meta_of("某县法治政府建设规划(2021年—2025年)\n一、总体要求\n")
+    assert (meta["period_start"], meta["period_end"]) == (2021, 2025)
+    assert (meta["year"], meta["year_source"]) == (2021, "period")

@@ -92,9 +92,7 @@ _DOC_NUMBER_LINE = re.compile(
     rf"^(?P<abbr>[{_CJK}]{{1,12}})[〔\[﹝【(](?P<year>\d{{4}})[〕\]﹞】)](?P<serial>\d{{1,5}})号(?:\s*签发人.*)?$"
 )
 # A document number anywhere: abbreviation, bracketed year (any bracket, spaces allowed), serial, 号.
-_DOC_NUMBER = (
-    rf"(?P<abbr>[{_CJK}]{{1,12}}?)\s*[〔\[﹝【(（]\s*(?P<year>\d{{4}})\s*[〕\]﹞】)）]\s*(?P<serial>\d{{1,5}})\s*号"
-)
+_DOC_NUMBER = rf"(?P<abbr>[{_CJK}]{{1,12}}?)\s*[〔\[﹝【(（]\s*(?P<year>\d{{4}})\s*[〕\]﹞】)）]\s*第?\s*(?P<serial>\d{{1,5}})\s*号"
 _DOC_NUMBER_LABELS = "发文字号|发文文号|文号|字号"
 _DOC_NUMBER_LABEL = re.compile(_DOC_NUMBER_LABELS)
 _DOC_NUMBER_LABELLED = re.compile(rf"(?:{_DOC_NUMBER_LABELS})\s*[】\]]?\s*[:|]?\s*{_DOC_NUMBER}")
@@ -104,6 +102,9 @@ _NOTICE_IN_TEXT = re.compile(r"关于(?:印发|转发|印送|下发|发布)(?P<i
 _OWN_NOTICE_LINE = re.compile(
     r"^(?:【[^】]{1,30}】)?(?P<title>[^《》<>。,;:!?]{0,80}关于[^《》。;:!?]{2,120}的(?:通知|决定|批复|函))$"
 )
+# Words that make what follows a cited document, not this one ('根据…关于印发…的通知要求').
+_CITING = re.compile(r"根据|按照|依据|依照|贯彻|落实|对照|参照")
+CITING_LOOKBACK = 20
 _FIRST_SENTENCE_TITLES = (
     re.compile(r"印发(?:了)?《(?P<title>[^《》]{2,120})》"),
     re.compile(r"^《(?P<title>[^《》]{2,120})》(?:已经|已|经)"),
@@ -117,9 +118,9 @@ PAGE_META_LINES = 15
 _TITLE_SPACE = re.compile(rf"(?<=[{_CJK}0-9]) +(?=[{_CJK}0-9])")
 OPENING_BODY_LINES = 2
 BODY_LINE_MIN = 30
-_YEAR_RANGE = re.compile(r"(\d{4})\s*[—–\-~至到]+\s*(\d{4})\s*年?")
+_YEAR_RANGE = re.compile(r"(\d{4})\s*年?\s*[—–\-~至到]+\s*(\d{4})\s*年?")
 _SINGLE_YEAR = re.compile(r"(?<!\d)(\d{4})\s*年")
-_TRAILING_PERIOD = re.compile(r"\s*[(\[]\s*\d{4}\s*[—–\-~至到]*\s*(\d{4})?\s*年?度?\s*[)\]]\s*$")
+_TRAILING_PERIOD = re.compile(r"\s*[(\[]\s*\d{4}\s*年?\s*[—–\-~至到]*\s*(\d{4})?\s*年?度?\s*[)\]]\s*$")
 _TITLE_START_ORG = re.compile(
     rf"^(?P<org>[{_CJK}]{{2,30}}?(?:人民政府办公室|人民政府办公厅|人民政府|委员会|办公室|办公厅|局|厅))"
 )
@@ -369,12 +370,14 @@ def _title_in_text(head_text: str) -> str | None:
     window = head_text[: MAX_TITLE_LENGTH * 4]
     depths = _quote_depths(window)
     for match in _NOTICE_IN_TEXT.finditer(window):
-        if depths[match.start()] == 0:
+        if depths[match.start()] == 0 and not _CITING.search(
+            window, max(0, match.start() - CITING_LOOKBACK), match.start()
+        ):
             return _tidy_title(_unwrap_quotes(match.group("inner").strip()))
     for line in head_text.split("\n")[:3]:
         for pattern in _FIRST_SENTENCE_TITLES:
             named = pattern.search(line)
-            if named:
+            if named and not _CITING.search(line, max(0, named.start() - CITING_LOOKBACK), named.start()):
                 return _tidy_title(named.group("title"))
     return None
 
