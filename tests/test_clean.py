@@ -220,3 +220,10 @@ def test_seed_tianmen_furniture_gone_body_kept():
     assert "1.深化行政审批制度改革。" in cleaned.text
     assert "36.加强政府法制机构建设。" in cleaned.text
     assert "各乡镇(场、街道)" in cleaned.text
+
+
+def test_breadcrumb_worded_as_the_place_you_are_removed():
+    text = "您所在的位置:政务公开 > 工作报告\n\n2021年某区法治政府建设情况报告\n\n2021年,某区坚持依法行政。\n"
+    cleaned, removed = clean(AlignedText.identity(text))
+    assert cleaned.text == "2021年某区法治政府建设情况报告\n\n2021年,某区坚持依法行政。"
+    assert [block["kind"] for block in removed] == ["breadcrumb"]

@@ -57,13 +57,20 @@ def test_notice_with_quoted_plan():
         "period_end": 2025,
         "doc_type": "实施方案",
         "jurisdiction": "宜昌市",
+        "doc_type_raw": "实施方案",
+        "published": None,
+        "opening_year": None,  # both opening sentences name only cited plans' years
+        "body_year": None,
+        "year": 2021,  # a plan period in the title: the year of issue
+        "year_source": "issued",
     }
 
 
 def test_work_report_of_a_district():
     meta = extract_metadata(YUELU_REPORT)
     assert meta["title"] == "长沙市岳麓区2019年法治政府建设工作报告"
-    assert meta["doc_type"] == "工作报告"
+    assert (meta["doc_type"], meta["doc_type_raw"]) == ("情况报告", "工作报告")
+    assert (meta["year"], meta["year_source"]) == (2019, "title")  # the year reported on, not the 2020 signature
     assert (meta["period_start"], meta["period_end"]) == (2019, 2019)
     assert meta["issuer"] == "长沙市岳麓区人民政府"
     assert meta["issued"] == "2020-01-15"
@@ -177,13 +184,13 @@ def test_manifest_wins_and_disagreements_are_normalised():
         "issued": "2021/4/2",  # other date format: same date
         "period_start": "2021",
         "period_end": "2025",
-        "doc_type": "工作方案",  # a real disagreement
+        "doc_type": "工作要点",  # a real disagreement
         "jurisdiction_zh": "",
     }
     extracted = extract_metadata(YICHANG_NOTICE)
     merged, disagreements = merge_metadata(manifest, extracted)
-    assert disagreements == [{"field": "doc_type", "manifest": "工作方案", "extracted": "实施方案"}]
-    assert merged["doc_type"] == "工作方案"
+    assert disagreements == [{"field": "doc_type", "manifest": "工作要点", "extracted": "实施方案"}]
+    assert merged["doc_type"] == "工作要点"
     assert merged["title_zh"] == manifest["title_zh"]
     assert merged["issued"] == "2021-04-02"
     assert merged["period_start"] == 2021 and merged["period_end"] == 2025

@@ -237,3 +237,95 @@ def test_seed_xihe_repairs():
     for record in repairs:
         a, b = record.raw_span
         assert original[a:b] == record.before
+
+
+# --------------------------------------------------------------------------- damage families (issue 11)
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("严格执(zhí)法,规范执(zhí)法程序。", "严格执法,规范执法程序。"),
+        (
+            "贵州省人民政府关(guān)于印发(fā)通知\n黔府发(fā)〔2019〕7号",
+            "贵州省人民政府关于印发通知\n黔府发〔2019〕7号",
+        ),
+        ("推进数(shù)据(jù)共享。", "推进数据共享。"),
+    ],
+)
+def test_pinyin_after_characters_removed_and_recorded(before, after):
+    repaired, repairs = run_repair(before)
+    assert repaired.text == after
+    assert {r.kind for r in repairs} <= {"pinyin", "doc_number"}
+    pinyin = [r for r in repairs if r.kind == "pinyin"]
+    assert all(r.before.startswith("(") and r.after == "" for r in pinyin)
+    assert_origin_consistent(repaired)
+
+
+@pytest.mark.parametrize("text", ["使用手机应用(app)办理。", "《管理办法(试行)》", "开展(一)类检查", "规范("])
+def test_parentheses_that_are_not_pinyin_stay(text):
+    repaired, repairs = run_repair(text)
+    assert repaired.text == text
+    assert repairs == []
+
+
+def test_question_marks_for_lost_indentation_removed():
+    text = "??一、总体要求\n??(一)指导思想。坚持依法行政。\n??1.加强学习。\n问:为什么?\n"
+    repaired, repairs = run_repair(text)
+    assert repaired.text == "一、总体要求\n(一)指导思想。坚持依法行政。\n1.加强学习。\n问:为什么?\n"
+    assert [r.kind for r in repairs] == ["lost_indent"] * 3
+
+
+def test_heading_number_garbled_by_a_one_byte_shift_restored():
+    # '　(一)' in GBK is A1A1 A3A8 D2BB A3A9; a decoder one byte off reads '?' for the orphan byte,
+    # then the pairs A1A3 / A8D2 / BBA3: '。', 'ㄒ', '唬'.
+    garbled = "?" + b"\xa1\xa3\xa8\xd2\xbb\xa3".decode("gbk")
+    assert garbled == "?。ㄒ唬"
+    text = f"一、总体要求\n {garbled}乱码标题。坚持依法行政。\n"
+    repaired, repairs = run_repair(text)
+    assert repaired.text == "一、总体要求\n (一)乱码标题。坚持依法行政。\n"
+    assert [(r.kind, r.before, r.after) for r in repairs] == [("mojibake", garbled, "(一)")]
+    assert_origin_consistent(repaired)
+
+
+def test_heading_number_of_utf8_read_as_gbk_restored():
+    garbled = "（三）加强执法".encode().decode("gbk", errors="ignore")
+    repaired, repairs = run_repair(garbled + "\n正文。\n")
+    assert repaired.text.startswith("(三)")
+    assert [r.kind for r in repairs] == ["mojibake"]
+
+
+def test_garbled_looking_text_in_a_sentence_is_left_alone():
+    text = "正文中提到?。ㄒ唬并非行首。\n"
+    assert run_repair(text)[0].text == text
+
+
+def test_wrap_spaces_of_a_flattened_line_removed():
+    line = (
+        "为深入推进依法行政,加快建设法治政府,结合本县实际,制定本方案。一、总体要求 坚持以习 近平新时代中国特色社会主义"
+        "思想为指导,全面贯彻党的二十大精神,推进法治政府建设。二、主要任务 1.完善依法决策机制,严格落实重大行政决策程序,"
+        "健全合法性审 查制度。〔牵头单 位:县司法局〕 2.深化行政执法体制改革,推进综合执法。〔牵头单位:县委编办、县司法 局〕"
+        " 3.全面推行行政执法公示制度、执法全过程记录制度、重大执法决定法制审核制度。〔牵头单位:县司法局〕"
+    )
+    assert len(line) >= 200
+    repaired, repairs = run_repair(line)
+    assert "习近平" in repaired.text and "牵头单位:县司法局" in repaired.text and "县司法局〕" in repaired.text
+    assert "合法性审查" in repaired.text
+    assert (
+        "一、总体要求 坚持" in repaired.text
+    )  # a heading title keeps the space that ends it? no: between two characters
+    assert all(r.kind == "line_wrap_space" for r in repairs)
+    assert_origin_consistent(repaired)
+
+
+def test_spaces_in_short_lines_stay():
+    text = "中共某县委办公室 某县人民政府办公室\n2021年3月5日\n"
+    assert run_repair(text)[0].text == text
+
+
+def test_bare_document_number_line_gets_its_brackets():
+    repaired, repairs = run_repair("关于印发方案的通知\n\n株县发20184\n\n各乡镇:\n")
+    assert "株县发〔2018〕4号" in repaired.text
+    assert [r.kind for r in repairs] == ["doc_number"]
+    # a number inside a sentence is not touched
+    assert run_repair("全年办理20184件。\n")[0].text == "全年办理20184件。\n"

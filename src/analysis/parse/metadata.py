@@ -9,15 +9,33 @@ own conventions (GB/T 9704 official-document layout):
 * issuer: the signature - office name(s) on the line before (or in front of)
   the date; else the prefix of the notice title; else an office name the
   title starts with (漯河市文化广电和旅游局创建…方案);
-* doc_number: a line that is just '<abbr>〔yyyy〕n号' (numbers cited inside
-  the text belong to other documents and are ignored);
-* issued: the signature date, else a 'yyyy年m月d日印发' date, else a line that
-  is only a date;
+  In a flattened text (one long line) the notice title is found inside the
+  line; a capture that only reports the plan names it in its first sentence
+  ('…印发《X》', '《X》已经…同意');
+* doc_number: a line that is just '<abbr>〔yyyy〕n号', a labelled one
+  ('发文字号: …', '文号 …'), one that opens the title line or closes it in
+  brackets (numbers cited inside the text belong to other documents and are
+  ignored); brackets may be square or lost to spaces;
+* issued: the signature date, else a labelled 成文日期/发文日期, else a
+  'yyyy年m月d日印发' date, else a line that is only a date; published: the
+  date of the page-meta line (发布时间, 日期, a site line with the date);
 * period: a year range in the title, else a single year in the title.  A range
   that sits inside a cited 《…》 in the title is the cited plan's period: the
   document then runs from its issue year to the end of that range;
-* doc_type: first match of ``reference/doc_types.csv`` (by precedence) on the
-  title's ending, quoted titles and a trailing (yyyy—yyyy年) removed;
+* doc_type: the controlled vocabulary of ``reference/doc_type_vocabulary.csv``
+  (实施方案, 工作要点, …, 情况报告, 其他), from the first rule of
+  ``reference/doc_types.csv`` (by precedence) that matches the title's
+  ending, quoted titles and a trailing (yyyy—yyyy年) removed; ``doc_type_raw``
+  is the ending as the title writes it (年度报告, 工作方案).  Without a title,
+  cues in the opening text (``reference/doc_type_cues.csv``: '制定本方案',
+  '现将…情况报告如下', a report's opening 'yyyy年,在…') decide; a title that
+  matches no rule is 其他;
+* year: the year the plan is for or the report covers, with ``year_source``
+  (see :func:`resolve_year`): a single year in the title (``title``); for a
+  report, the year its opening sentence reports on (``text``: '2019年,在…');
+  the issue date, the document number's year or the publication date
+  (``issued``); the plan period's first year (``period``); else the first
+  year the body names (``text``);
 * jurisdiction: the chain of place names (…省/市/区/县…) the issuer or the
   title starts with, e.g. 阜新市细河区.
 
@@ -35,13 +53,21 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.core.errors import ReferenceDataError
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
 from analysis.parse.repair import is_org_name, plausible_year, valid_date
 
 log = logging.getLogger(__name__)
 
 DOC_TYPES_FILE = "doc_types.csv"
+DOC_TYPE_VOCABULARY_FILE = "doc_type_vocabulary.csv"
+DOC_TYPE_CUES_FILE = "doc_type_cues.csv"
+DOC_TYPE_OTHER = "其他"
+DOC_TYPE_REPORT = "情况报告"
 FIELDS = ("title", "issuer", "doc_number", "issued", "period_start", "period_end", "doc_type", "jurisdiction")
+# Fields the document record gains besides the manifest columns (see the data dictionary).
+DERIVED_FIELDS = ("year", "year_source", "doc_type_raw")
+YEAR_SOURCES = ("title", "period", "issued", "text")
 # Manifest columns that hold an extracted field under another name.
 MANIFEST_ALIASES = {
     "title": ("title", "title_zh"),
@@ -65,9 +91,36 @@ _ISSUE_DATE = re.compile(rf"{_DATE}\s*(?:印发|发布|签发)")
 _DOC_NUMBER_LINE = re.compile(
     rf"^(?P<abbr>[{_CJK}]{{1,12}})[〔\[﹝【(](?P<year>\d{{4}})[〕\]﹞】)](?P<serial>\d{{1,5}})号(?:\s*签发人.*)?$"
 )
-_YEAR_RANGE = re.compile(r"(\d{4})\s*[—–\-~至到]+\s*(\d{4})\s*年?")
+# A document number anywhere: abbreviation, bracketed year (any bracket, spaces allowed), serial, 号.
+_DOC_NUMBER = rf"(?P<abbr>[{_CJK}]{{1,12}}?)\s*[〔\[﹝【(（]\s*(?P<year>\d{{4}})\s*[〕\]﹞】)）]\s*第?\s*(?P<serial>\d{{1,5}})\s*号"
+_DOC_NUMBER_LABELS = "发文字号|发文文号|文号|字号"
+_DOC_NUMBER_LABEL = re.compile(_DOC_NUMBER_LABELS)
+_DOC_NUMBER_LABELLED = re.compile(rf"(?:{_DOC_NUMBER_LABELS})\s*[】\]]?\s*[:|]?\s*{_DOC_NUMBER}")
+_DOC_NUMBER_OPENING = re.compile(rf"^{_DOC_NUMBER}(?=\S*(?:关于|《))")
+_DOC_NUMBER_CLOSING = re.compile(rf"[(（]\s*{_DOC_NUMBER}\s*[)）]$")
+_NOTICE_IN_TEXT = re.compile(r"关于(?:印发|转发|印送|下发|发布)(?P<inner>[^。,;:!?]{2,120}?)的通知")
+_OWN_NOTICE_LINE = re.compile(
+    r"^(?:【[^】]{1,30}】)?(?P<title>[^《》<>。,;:!?]{0,80}关于[^《》。;:!?]{2,120}的(?:通知|决定|批复|函))$"
+)
+# Words that make what follows a cited document, not this one ('根据…关于印发…的通知要求').
+_CITING = re.compile(r"根据|按照|依据|依照|贯彻|落实|对照|参照")
+CITING_LOOKBACK = 20
+_FIRST_SENTENCE_TITLES = (
+    re.compile(r"印发(?:了)?《(?P<title>[^《》]{2,120})》"),
+    re.compile(r"^《(?P<title>[^《》]{2,120})》(?:已经|已|经)"),
+)
+_LABELLED_ISSUE_DATE = re.compile(
+    r"(?:成文日期|发文日期|印发日期|签发日期)\s*[】\]]?\s*[:|]?\s*(?P<date>[0-9年月日./\- ]{8,20})"
+)
+_PAGE_DATE = re.compile(r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})")
+_PAGE_META_LINE = re.compile(r"发布|来源|时间|日期|更新|浏览|www\.|\.gov\.cn")
+PAGE_META_LINES = 15
+_TITLE_SPACE = re.compile(rf"(?<=[{_CJK}0-9]) +(?=[{_CJK}0-9])")
+OPENING_BODY_LINES = 2
+BODY_LINE_MIN = 30
+_YEAR_RANGE = re.compile(r"(\d{4})\s*年?\s*[—–\-~至到]+\s*(\d{4})\s*年?")
 _SINGLE_YEAR = re.compile(r"(?<!\d)(\d{4})\s*年")
-_TRAILING_PERIOD = re.compile(r"\s*[(\[]\s*\d{4}\s*[—–\-~至到]*\s*(\d{4})?\s*年?度?\s*[)\]]\s*$")
+_TRAILING_PERIOD = re.compile(r"\s*[(\[]\s*\d{4}\s*年?\s*[—–\-~至到]*\s*(\d{4})?\s*年?度?\s*[)\]]\s*$")
 _TITLE_START_ORG = re.compile(
     rf"^(?P<org>[{_CJK}]{{2,30}}?(?:人民政府办公室|人民政府办公厅|人民政府|委员会|办公室|办公厅|局|厅))"
 )
@@ -87,24 +140,60 @@ def _check_pattern(row: pd.Series) -> str | None:
         re.compile(row["pattern"])
     except re.error as exc:
         return f"pattern {row['pattern']!r} does not compile: {exc}"
-    if not row["precedence"].isdigit():
+    if "precedence" in row and not row["precedence"].isdigit():
         return f"precedence {row['precedence']!r} is not a non-negative integer"
     return None
 
 
+DOC_TYPE_VOCABULARY_SCHEMA = TableSchema(required=("doc_type", "label_en", "scope"), unique=(("doc_type",),))
 DOC_TYPES_SCHEMA = TableSchema(
     required=("doc_type", "precedence", "pattern"),
     optional=("note",),
-    unique=(("doc_type",), ("precedence",)),
+    unique=(("precedence",), ("pattern",)),
+    checks=(_check_pattern,),
+)
+DOC_TYPE_CUES_SCHEMA = TableSchema(
+    required=("cue_id", "doc_type", "pattern", "note"),
+    unique=(("cue_id",),),
     checks=(_check_pattern,),
 )
 
 
 @dataclass(frozen=True)
 class DocTypeRule:
+    """A title ending and the controlled document type it stands for (group ``raw``: the written ending)."""
+
     doc_type: str
     precedence: int
     pattern: re.Pattern[str]
+
+    def raw(self, match: re.Match[str]) -> str:
+        return match.group("raw") if "raw" in self.pattern.groupindex and match.group("raw") else match.group()
+
+
+@dataclass(frozen=True)
+class DocTypeCue:
+    """Wording of a document's opening text that tells its type when no title is found."""
+
+    cue_id: str
+    doc_type: str
+    pattern: re.Pattern[str]
+
+
+def doc_type_vocabulary(path: str | Path | None = None) -> frozenset[str]:
+    """The controlled document types (reference/doc_type_vocabulary.csv)."""
+    return _vocabulary(str(path) if path else None)
+
+
+@lru_cache(maxsize=4)
+def _vocabulary(path: str | None) -> frozenset[str]:
+    frame = read_csv_strict(
+        Path(path) if path else reference_path(DOC_TYPE_VOCABULARY_FILE), DOC_TYPE_VOCABULARY_SCHEMA
+    )
+    vocabulary = frozenset(frame["doc_type"])
+    if DOC_TYPE_OTHER not in vocabulary:
+        raise ReferenceDataError(Path(path or reference_path(DOC_TYPE_VOCABULARY_FILE)), f"no {DOC_TYPE_OTHER} row")
+    return vocabulary
 
 
 def load_doc_types(path: str | Path | None = None) -> tuple[DocTypeRule, ...]:
@@ -121,15 +210,44 @@ def _default_doc_types() -> tuple[DocTypeRule, ...]:
 
 def _load_doc_types(path: Path) -> tuple[DocTypeRule, ...]:
     frame = read_csv_strict(path, DOC_TYPES_SCHEMA)
+    _check_vocabulary(path, frame)
     rules = [DocTypeRule(r.doc_type, int(r.precedence), re.compile(r.pattern)) for r in frame.itertuples(index=False)]
     return tuple(sorted(rules, key=lambda rule: rule.precedence))
+
+
+def _check_vocabulary(path: Path, frame: pd.DataFrame) -> None:
+    vocabulary = doc_type_vocabulary()
+    for row_number, doc_type in enumerate(frame["doc_type"], start=2):
+        if doc_type not in vocabulary:
+            raise ReferenceDataError(
+                path, f"row {row_number}: doc_type {doc_type!r} is not in {DOC_TYPE_VOCABULARY_FILE}"
+            )
+
+
+@lru_cache(maxsize=1)
+def load_doc_type_cues() -> tuple[DocTypeCue, ...]:
+    """Opening-text cues for documents without a title (reference/doc_type_cues.csv), in file order."""
+    path = reference_path(DOC_TYPE_CUES_FILE)
+    frame = read_csv_strict(path, DOC_TYPE_CUES_SCHEMA)
+    _check_vocabulary(path, frame)
+    return tuple(DocTypeCue(r.cue_id, r.doc_type, re.compile(r.pattern)) for r in frame.itertuples(index=False))
 
 
 # --------------------------------------------------------------------------- extraction
 
 
-def extract_metadata(text: str, doc_types: tuple[DocTypeRule, ...] | None = None) -> dict[str, Any]:
-    """Metadata read from a cleaned, repaired document text (None where not found)."""
+def extract_metadata(
+    text: str, doc_types: tuple[DocTypeRule, ...] | None = None, page_meta: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Metadata read from a cleaned, repaired document text (None where not found).
+
+    ``page_meta``: the page-meta lines the clean stage removed as furniture
+    ('发布时间: … 来源: …'); the publication date is read from them too.
+    Besides the fields of :data:`FIELDS` and :data:`DERIVED_FIELDS` the result
+    holds ``published`` and the year hints ``opening_year`` (the year a
+    report's opening sentence names) and ``body_year`` (the first year the
+    body names), which :func:`merge_metadata` needs to resolve the year again.
+    """
     doc_types = load_doc_types() if doc_types is None else doc_types
     lines = [arabic_dates(line.strip()) for line in text.split("\n") if line.strip()]
     head = lines[:HEAD_LINES]
@@ -137,18 +255,25 @@ def extract_metadata(text: str, doc_types: tuple[DocTypeRule, ...] | None = None
     title = _find_title(head, notice, doc_types)
     signature = _find_signature(lines)
     issuer = signature[0] if signature else _fallback_issuer(notice, title)
-    issued = signature[1] if signature else _find_issue_date(lines)
+    issued = signature[1] if signature else (_find_labelled_issue_date(head) or _find_issue_date(lines))
     period_start, period_end = extract_period(title, int(issued[:4]) if issued else None)
-    return {
+    doc_type, doc_type_raw = document_type(title, head, doc_types)
+    metadata: dict[str, Any] = {
         "title": title,
         "issuer": issuer,
         "doc_number": _find_doc_number(head),
         "issued": issued,
         "period_start": period_start,
         "period_end": period_end,
-        "doc_type": classify_doc_type(title, doc_types) if title else None,
+        "doc_type": doc_type,
         "jurisdiction": _find_jurisdiction(issuer, title),
+        "doc_type_raw": doc_type_raw,
+        "published": _find_published([arabic_dates(line.strip()) for line in page_meta] + head),
+        "opening_year": _opening_year(head, title),
+        "body_year": _body_year(head, title),
     }
+    metadata["year"], metadata["year_source"] = resolve_year(metadata)
+    return metadata
 
 
 _CN_DIGIT = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"零": "0", "○": "0", "O": "0"}
@@ -218,19 +343,48 @@ def _quote_depths(text: str) -> list[int]:
 
 def _find_title(head: list[str], notice: re.Match[str] | None, doc_types: tuple[DocTypeRule, ...]) -> str | None:
     if notice is not None:
-        return _unwrap_quotes(notice.group("inner").strip())
-    forwarded = _FORWARDED.search("\n".join(head))
+        return _tidy_title(_unwrap_quotes(notice.group("inner").strip()))
+    joined = "\n".join(head)
+    forwarded = _FORWARDED.search(joined)
     if forwarded:
-        return forwarded.group("title").replace("\n", "")
+        return _tidy_title(forwarded.group("title").replace("\n", ""))
     for index, line in enumerate(head):
-        if len(line) > MAX_TITLE_LENGTH or line[-1] in "。,;:!?" or _HEADING_START.match(line):
-            continue
-        candidate = line
+        if len(line) > MAX_TITLE_LENGTH or line[-1] in "。,;:!?" or _HEADING_START.match(line) or ">" in line:
+            continue  # too long, a sentence, a numbered heading or a breadcrumb
+        candidate = _unwrap_quotes(_DOC_NUMBER_CLOSING.sub("", line).strip())
         if index + 1 < len(head) and _TRAILING_PERIOD.fullmatch(head[index + 1]):
             candidate += head[index + 1]  # '(2016—2020年)' wrapped onto its own line
-        if classify_doc_type(candidate, doc_types):
-            return candidate
+        if _names_own_type(candidate, doc_types) or _OWN_NOTICE_LINE.match(candidate):
+            return _tidy_title(_OWN_NOTICE_LINE.sub(r"\g<title>", candidate))
+    return _title_in_text(joined)
+
+
+def _names_own_type(title: str, doc_types: tuple[DocTypeRule, ...]) -> bool:
+    """The title ends in a document type and says more than the type word (not a bare '工作报告' link)."""
+    found = classify_doc_type_raw(title, doc_types)
+    return found is not None and len(title_stem(title)) >= len(found[1]) + 4
+
+
+def _title_in_text(head_text: str) -> str | None:
+    """A title inside running text: a notice title in a flattened line, or the plan a first sentence names."""
+    window = head_text[: MAX_TITLE_LENGTH * 4]
+    depths = _quote_depths(window)
+    for match in _NOTICE_IN_TEXT.finditer(window):
+        if depths[match.start()] == 0 and not _CITING.search(
+            window, max(0, match.start() - CITING_LOOKBACK), match.start()
+        ):
+            return _tidy_title(_unwrap_quotes(match.group("inner").strip()))
+    for line in head_text.split("\n")[:3]:
+        for pattern in _FIRST_SENTENCE_TITLES:
+            named = pattern.search(line)
+            if named and not _CITING.search(line, max(0, named.start() - CITING_LOOKBACK), named.start()):
+                return _tidy_title(named.group("title"))
     return None
+
+
+def _tidy_title(title: str) -> str:
+    """Spaces a PDF or a web page put around numbers and between characters of a title removed."""
+    return _TITLE_SPACE.sub("", title.strip())
 
 
 def title_stem(title: str) -> str:
@@ -241,13 +395,47 @@ def title_stem(title: str) -> str:
 
 
 def classify_doc_type(title: str, doc_types: tuple[DocTypeRule, ...] | None = None) -> str | None:
-    """Document type of a title by the first matching rule in precedence order."""
+    """Controlled document type of a title by the first matching rule in precedence order (None: no rule)."""
+    found = classify_doc_type_raw(title, doc_types)
+    return found[0] if found else None
+
+
+def classify_doc_type_raw(title: str, doc_types: tuple[DocTypeRule, ...] | None = None) -> tuple[str, str] | None:
+    """(controlled type, the ending as written) of a title, e.g. ('情况报告', '年度报告')."""
     doc_types = load_doc_types() if doc_types is None else doc_types
     stem = title_stem(title)
     for rule in doc_types:
-        if rule.pattern.search(stem):
-            return rule.doc_type
+        match = rule.pattern.search(stem)
+        if match:
+            return rule.doc_type, rule.raw(match)
     return None
+
+
+def controlled_doc_type(value: str | None, doc_types: tuple[DocTypeRule, ...] | None = None) -> str | None:
+    """A type label (from a manifest or a title ending) in the controlled vocabulary; unknown labels are 其他."""
+    if value is None or not str(value).strip():
+        return None
+    value = str(value).strip()
+    if value in doc_type_vocabulary():
+        return value
+    found = classify_doc_type_raw(value, doc_types)
+    return found[0] if found else DOC_TYPE_OTHER
+
+
+def document_type(
+    title: str | None, head: list[str], doc_types: tuple[DocTypeRule, ...] | None = None
+) -> tuple[str | None, str | None]:
+    """(doc_type, doc_type_raw): from the title; without a title from opening-text cues; else unknown."""
+    if title:
+        found = classify_doc_type_raw(title, doc_types)
+        return found if found else (DOC_TYPE_OTHER, None)
+    opening = "\n".join(head)[: MAX_TITLE_LENGTH * 6]
+    for cue in load_doc_type_cues():
+        match = cue.pattern.search(opening)
+        if match:
+            raw = match.group("raw") if "raw" in cue.pattern.groupindex and match.group("raw") else None
+            return cue.doc_type, raw
+    return None, None
 
 
 def _iso(match: re.Match[str]) -> str | None:
@@ -307,10 +495,131 @@ def _fallback_issuer(notice: re.Match[str] | None, title: str | None) -> str | N
 
 
 def _find_doc_number(head: list[str]) -> str | None:
+    """The document's own number: alone on a line, labelled, opening the title line or closing it in brackets."""
     for line in head:
         match = _DOC_NUMBER_LINE.match(line)
-        if match and plausible_year(int(match["year"])):
-            return f"{match['abbr']}〔{match['year']}〕{match['serial']}号"
+        if match and plausible_year(int(match["year"])) and not _DOC_NUMBER_LABEL.match(match["abbr"]):
+            return _format_doc_number(match)
+    for pattern in (_DOC_NUMBER_LABELLED, _DOC_NUMBER_OPENING, _DOC_NUMBER_CLOSING):
+        for line in head:
+            match = pattern.search(line)
+            if match and plausible_year(int(match["year"])):
+                return _format_doc_number(match)
+    return None
+
+
+def _format_doc_number(match: re.Match[str]) -> str:
+    return f"{match['abbr']}〔{match['year']}〕{match['serial']}号"
+
+
+def _find_labelled_issue_date(head: list[str]) -> str | None:
+    """A 成文日期 / 发文日期 field of the page's document information."""
+    for line in head:
+        match = _LABELLED_ISSUE_DATE.search(line)
+        if match:
+            date = _PAGE_DATE.search(match.group("date"))
+            if date and _iso(date):
+                return _iso(date)
+    return None
+
+
+def _find_published(lines: list[str]) -> str | None:
+    """The publication date on a page-meta line near the top (发布时间: 2021-03-29, a site line with a date)."""
+    for line in lines[:PAGE_META_LINES]:
+        if not _PAGE_META_LINE.search(line):
+            continue
+        match = _PAGE_DATE.search(line)
+        if match and _iso(match):
+            return _iso(match)
+    return None
+
+
+def _body_lines(head: list[str], title: str | None) -> list[str]:
+    """The first lines of running text (not title, heading or page-meta lines)."""
+    body = []
+    for line in head:
+        if len(line) < BODY_LINE_MIN or (title and title in line and len(line) < len(title) + 20):
+            continue
+        if _PAGE_META_LINE.search(line[:20]) and not re.search(r"[。,]", line):
+            continue
+        body.append(line)
+        if len(body) >= OPENING_BODY_LINES:
+            break
+    return body
+
+
+def _single_years(text: str) -> list[int]:
+    """Years written alone (2019年, 2020年度) outside quoted titles, document numbers and year ranges."""
+    depths = _quote_depths(text)
+    years = []
+    for match in re.finditer(r"(?<![\d〔\[—–\-~至到])((?:19|20)\d{2})\s*年(?!\s*[—–\-~至到]\s*\d)", text):
+        before = text[max(0, match.start() - 2) : match.start()]
+        if depths[match.start()] == 0 and not re.search(r"[—–\-~至到]\s*$", before) and plausible_year(int(match[1])):
+            years.append(int(match[1]))
+    return years
+
+
+def _opening_year(head: list[str], title: str | None) -> int | None:
+    """The year a report's opening sentence speaks of ('2019年,在…领导下', '编制了2020年度…报告')."""
+    body = _body_lines(head, title)
+    if not body:
+        return None
+    first_sentence = re.split(r"[。!?]", body[0], maxsplit=1)[0]
+    years = _single_years(first_sentence)
+    return years[0] if years else None
+
+
+def _body_year(head: list[str], title: str | None) -> int | None:
+    """The first single year the running text names (last resort for the year)."""
+    for line in _body_lines(head, title):
+        years = _single_years(line)
+        if years:
+            return years[0]
+    return None
+
+
+def resolve_year(metadata: dict[str, Any]) -> tuple[int | None, str | None]:
+    """(year, year_source): the year the plan is for or the report covers.
+
+    In order: a single year in the title (``title``); for a report, the year of
+    its opening sentence (``text``); the issue date, else the document
+    number's year, else the publication date (``issued``); the first year of
+    the plan period (``period``); for a plan, the year of the opening
+    sentence, else the first year the body names (``text``).
+    """
+    title = metadata.get("title")
+    if title:
+        title_years = set(_single_years(title))
+        if len(title_years) == 1 and not _own_range(title):
+            return title_years.pop(), "title"
+    report = metadata.get("doc_type") == DOC_TYPE_REPORT
+    if report and metadata.get("opening_year"):
+        return int(metadata["opening_year"]), "text"
+    for field in ("issued", "doc_number", "published"):
+        year = _year_in(metadata.get(field), field)
+        if year:
+            return year, "issued"
+    if metadata.get("period_start"):
+        return int(metadata["period_start"]), "period"
+    for field in ("opening_year", "body_year"):
+        if metadata.get(field):
+            return int(metadata[field]), "text"
+    return None, None
+
+
+def _own_range(title: str) -> bool:
+    """Whether the title has a year range of its own (not inside a cited 《…》)."""
+    depths = _quote_depths(title)
+    return any(depths[m.start()] == 0 for m in _YEAR_RANGE.finditer(title))
+
+
+def _year_in(value: Any, field: str) -> int | None:
+    if _is_empty(value):
+        return None
+    text = str(value)
+    match = re.search(r"[〔\[(]\s*(\d{4})\s*[〕\])]", text) if field == "doc_number" else re.match(r"\s*(\d{4})", text)
+    if match and plausible_year(int(match[1])):
+        return int(match[1])
     return None
 
 
@@ -376,6 +685,12 @@ def merge_metadata(manifest: dict[str, Any], extracted: dict[str, Any]) -> tuple
     """
     merged = dict(manifest)
     disagreements: list[dict] = []
+    raw_type = extracted.get("doc_type_raw")
+    if not _is_empty(manifest.get("doc_type")):
+        # The manifest's label in the controlled vocabulary; a label outside it (工作方案) is the raw type.
+        written = str(manifest["doc_type"]).strip()
+        manifest = dict(manifest, doc_type=controlled_doc_type(written))
+        raw_type = written if written != manifest["doc_type"] else raw_type
     for field in FIELDS:
         keys = MANIFEST_ALIASES.get(field, (field,))
         key = next((k for k in keys if k in manifest), field)
@@ -387,6 +702,22 @@ def merge_metadata(manifest: dict[str, Any], extracted: dict[str, Any]) -> tuple
         merged[key] = _normalise_value(field, manifest_value)
         if not _is_empty(extracted_value) and not _agree(field, manifest_value, extracted_value):
             disagreements.append({"field": field, "manifest": manifest_value, "extracted": extracted_value})
+    merged["doc_type_raw"] = raw_type
+    if _is_empty(manifest.get("published")):
+        merged["published"] = extracted.get("published")
+    # The year follows the merged values (a manifest issue date or period wins over the text's).
+    title_key = next((k for k in MANIFEST_ALIASES["title"] if k in merged), "title")
+    resolved = {
+        "title": merged.get(title_key),
+        "doc_type": merged.get("doc_type"),
+        "issued": merged.get("issued"),
+        "doc_number": merged.get("doc_number"),
+        "published": merged.get("published"),
+        "period_start": merged.get("period_start"),
+        "opening_year": extracted.get("opening_year"),
+        "body_year": extracted.get("body_year"),
+    }
+    merged["year"], merged["year_source"] = resolve_year(resolved)
     return merged, disagreements
 
 

@@ -23,11 +23,11 @@ from analysis.core.models import KIND_TASK, ParsedDocument, Repair
 from analysis.core.text import AlignedText
 from analysis.parse.clean import clean
 from analysis.parse.manifest import METADATA_COLUMNS
-from analysis.parse.metadata import extract_metadata, merge_metadata
+from analysis.parse.metadata import DERIVED_FIELDS, extract_metadata, merge_metadata
 from analysis.parse.read import DecodedText, read_document
 from analysis.parse.repair import find_unrepaired, repair
 from analysis.parse.simplify import to_simplified
-from analysis.parse.structure import parse_structure
+from analysis.parse.structure import lost_line_breaks, parse_structure
 from analysis.parse.tasks import extract_tasks
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def parse_decoded(
     for suspect in find_unrepaired(aligned.text):
         problems.append(_problem(doc_id, "repair", "warning", f"possible damage left unrepaired: {suspect}"))
 
-    extracted = extract_metadata(aligned.text)
+    extracted = extract_metadata(aligned.text, page_meta=[block["text"] for block in furniture])
     merged, disagreements = merge_metadata(_metadata_subset(manifest_metadata), extracted)
     for disagreement in disagreements:
         problems.append(
@@ -104,7 +104,7 @@ def parse_decoded(
                 f"manifest {disagreement['manifest']!r}, text {disagreement['extracted']!r} (manifest kept)",
             )
         )
-    metadata = {name: merged.get(name) for name in DOCUMENT_FIELDS}
+    metadata = {name: merged.get(name) for name in DOCUMENT_FIELDS + DERIVED_FIELDS}
     metadata.update(
         {
             "source_format": decoded.source_format,
@@ -116,6 +116,15 @@ def parse_decoded(
     headings = parse_structure(aligned.text)
     items = extract_tasks(doc_id, aligned, headings)
     repairs = list(decoded.repairs) + list(repairs) + _heading_repairs(aligned, headings)  # decoding repairs first
+    if lost_line_breaks(aligned.text):
+        problems.append(
+            _problem(
+                doc_id,
+                "structure",
+                "warning",
+                "the text has lost its line breaks: headings and items were recognised inside the running text",
+            )
+        )
     if not any(item.kind == KIND_TASK for item in items):
         problems.append(_problem(doc_id, "tasks", "warning", "no numbered task found (document kept with zero tasks)"))
     for item in items:

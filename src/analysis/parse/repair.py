@@ -11,10 +11,26 @@ unambiguously is restored:
 * ``doc_number``: issuer abbreviation + 〔 + 4-digit year + serial with 〕
   and/or 号 missing (天办发〔201711 -> 天办发〔2017〕11号).  The year is
   always four digits, so the split is unique.
+  A number alone on its line that lost both brackets (株县发20174) gets them
+  back when the abbreviation ends like an issuer's (…发, …办, …函, …字).
 * ``date``: a 5-8 digit run alone on a signature/date line (optionally after
   the issuing office, optionally followed by 印发) whose tail splits into a
   valid month/day in exactly one way (201769 -> 2017年6月9日); a date missing
   only 年, 月 or 日 (2017年6月9印发 -> 2017年6月9日印发).
+
+* ``pinyin``: pinyin in parentheses after a character, left by pages that
+  annotate pronunciation (执(zhí)法, 建设(shè)), is removed; the
+  parenthesis must hold one toned syllable, so (app) or (试行) stay.
+* ``lost_indent``: ``?`` marks at a line start that stand for indentation
+  spaces lost in transcoding (``??一、…``) are removed.
+* ``mojibake``: a heading number garbled by a wrong decoding - GBK text read
+  one byte off (``?。ㄒ唬`` for ``　(一)``) or UTF-8 read as GBK (``锛堜竴锛``)
+  - at a line start is restored; the rest of a garbled heading cannot be
+  recovered and is kept as captured.
+* ``line_wrap_space``: in a long line of flattened PDF text that shows
+  several spaces between two Chinese characters (习 近平, 市司法 局), those
+  wrap spaces are removed (not before a heading number such as 二、, nor
+  the space that ends a heading title run into its text: 一、总体要求 坚持…).
 
 Ambiguous cases are left alone; :func:`find_unrepaired` lists them so the
 pipeline can report them.  Ordinary numbers (100项, 227天, PM2.5) never
@@ -24,6 +40,7 @@ match: every rule needs a year-shaped digit run in a date/number context.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -38,6 +55,10 @@ RANGE_DASH = "—"
 KIND_YEAR_RANGE = "year_range"
 KIND_DOC_NUMBER = "doc_number"
 KIND_DATE = "date"
+KIND_PINYIN = "pinyin"
+KIND_LOST_INDENT = "lost_indent"
+KIND_MOJIBAKE = "mojibake"
+KIND_WRAP_SPACE = "line_wrap_space"
 
 _CJK = r"\u4e00-\u9fff"
 _OPEN_TO_CLOSE = {"〔": "〕", "[": "]", "﹝": "﹞"}
@@ -63,6 +84,19 @@ _DATE_NO_DAY_MARK = re.compile(
 )
 _DATE_NO_YEAR_MARK = re.compile(r"(?<![\d.])(\d{4})(\d{1,2})月(\d{1,2})日")
 _DATE_NO_MONTH_MARK = re.compile(r"(?<![\d.])(\d{4})年(\d{2,4})日")
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹ"
+_PINYIN_LETTERS = "a-zü" + _TONED
+_PINYIN = re.compile(rf"(?<=[{_CJK}])\((?=[{_PINYIN_LETTERS}]*[{_TONED}])[{_PINYIN_LETTERS}]{{1,7}}\)")
+_LOST_INDENT = re.compile(r"^([ \t]*)(\?{1,4})(?=[^\s?。])", re.MULTILINE)
+WRAP_LINE_MIN = 200  # a line at least this long ...
+WRAP_SPACES_MIN = 3  # ... with at least this many spaces between two Chinese characters is flattened PDF text
+WRAP_HEADING_LOOKBACK = 30
+_HEADING_BEFORE = re.compile(r"(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])[^。;;,,: ]*$")
+_WRAP_SPACE = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])(?![一二三四五六七八九十]+、|第[一二三四五六七八九十]+[部章条])")
+_DOC_NUMBER_BARE_LINE = re.compile(
+    rf"^[ \t]*(?P<abbr>[{_CJK}]{{1,10}}[发办函字])(?P<year>(?:19|20)\d{{2}})(?P<serial>\d{{1,4}})(?P<hao>号?)[ \t]*$",
+    re.MULTILINE,
+)
 _DOC_NUMBER_NO_SERIAL = re.compile(rf"[{_CJK}]{{1,12}}[〔\[﹝]\d{{4}}(?:[〕\]﹞])?(?![\d〕\]﹞])")
 _DOC_NUMBER_LONG = re.compile(rf"[{_CJK}]{{1,12}}[〔\[﹝]\d{{9,}}")
 
@@ -83,16 +117,41 @@ class _Found:
 
 
 def repair(aligned: AlignedText) -> tuple[AlignedText, list[Repair]]:
-    """Restore lost characters; each repair is an insertion Edit plus a Repair record."""
+    """Remove damage, then restore lost characters; each repair is an Edit plus a Repair record.
+
+    Two passes: removals and replacements (pinyin, lost indentation, garbled
+    heading numbers, wrap spaces) first, so that the insertions (year ranges,
+    document numbers, dates) see the text without them.
+    """
     text = aligned.text
-    found = _year_ranges(text) + _doc_numbers(text) + _signature_dates(text) + _partial_dates(text)
+    first = _pinyin(text) + _lost_indents(text) + _mojibake_numbers(text) + _wrap_spaces(text)
+    aligned, first_repairs = _apply(aligned, first)
+    text = aligned.text
+    second = (
+        _year_ranges(text)
+        + _doc_numbers(text)
+        + _bare_doc_numbers(text)
+        + _signature_dates(text)
+        + _partial_dates(text)
+    )
+    aligned, second_repairs = _apply(aligned, second)
+    return aligned, first_repairs + second_repairs
+
+
+def _apply(aligned: AlignedText, found: list[_Found]) -> tuple[AlignedText, list[Repair]]:
+    """Apply non-overlapping repairs (the earliest wins a conflict) and make their records."""
+    text = aligned.text
     chosen: list[_Found] = []
-    taken: list[tuple[int, int]] = []
+    reach_before = -1  # furthest end of chosen repairs starting before the current start
+    reach_here, here = -1, -1  # furthest end of chosen repairs starting at ``here``
     for item in sorted(found, key=lambda f: (f.start, f.end)):
-        if any(item.start < end and start < item.end for start, end in taken):
-            continue  # two rules claiming the same characters: keep the first
+        if item.start != here:
+            reach_before, reach_here, here = max(reach_before, reach_here), -1, item.start
+        # Two rules claiming the same characters: keep the first.
+        if item.start < reach_before or (item.end > item.start and item.start < reach_here):
+            continue
         chosen.append(item)
-        taken.append((item.start, item.end))
+        reach_here = max(reach_here, item.end)
     edits = [edit for item in chosen for edit in item.edits]
     repairs = [
         Repair(
@@ -262,6 +321,20 @@ def _doc_numbers(text: str) -> list[_Found]:
     return found
 
 
+def _bare_doc_numbers(text: str) -> list[_Found]:
+    """A document number alone on its line that lost both brackets: 株县发20174 -> 株县发〔2017〕4号."""
+    found: list[_Found] = []
+    for match in _DOC_NUMBER_BARE_LINE.finditer(text):
+        if not plausible_year(int(match.group("year"))):
+            continue
+        inserts = [(match.start("year"), "〔"), (match.end("year"), "〕")]
+        if not match.group("hao"):
+            inserts.append((match.end("serial"), "号"))
+        reason = "document number alone on its line (issuer + 4-digit year + serial) lost its brackets"
+        found.append(_make(text, match.start("abbr"), match.end("hao"), inserts, KIND_DOC_NUMBER, reason))
+    return found
+
+
 def _signature_dates(text: str) -> list[_Found]:
     found: list[_Found] = []
     for match in _SIGNATURE_DATE.finditer(text):
@@ -297,4 +370,118 @@ def _partial_dates(text: str) -> list[_Found]:
             month_len = readings[0][0]
             inserts = [(match.start(2) + month_len, "月")]
             found.append(_make(text, match.start(), match.end(), inserts, KIND_DATE, "date lost its 月"))
+    return found
+
+
+def _pinyin(text: str) -> list[_Found]:
+    """Pinyin in parentheses after a character (执(zhí)法) removed."""
+    reason = "pinyin pronunciation in parentheses after a character, not part of the text"
+    return [
+        _Found(m.start(), m.end(), (Edit(m.start(), m.end(), "", KIND_PINYIN, reason),), KIND_PINYIN, "", reason)
+        for m in _PINYIN.finditer(text)
+    ]
+
+
+def _lost_indents(text: str) -> list[_Found]:
+    """'?' marks at a line start that replaced indentation spaces."""
+    reason = "'?' at a line start stands for an indentation space lost in transcoding"
+    found = []
+    for match in _LOST_INDENT.finditer(text):
+        start, end = match.span(2)
+        found.append(
+            _Found(start, end, (Edit(start, end, "", KIND_LOST_INDENT, reason),), KIND_LOST_INDENT, "", reason)
+        )
+    return found
+
+
+def _wrap_spaces(text: str) -> list[_Found]:
+    """Line-wrap spaces between two Chinese characters in long lines of flattened PDF text."""
+    reason = "space between two characters of a flattened PDF line where the original line wrapped"
+    found: list[_Found] = []
+    for line in re.finditer(r"[^\n]+", text):
+        if line.end() - line.start() < WRAP_LINE_MIN:
+            continue
+        spaces = list(_WRAP_SPACE.finditer(text, line.start(), line.end()))
+        if len(spaces) < WRAP_SPACES_MIN:
+            continue
+        for space in spaces:
+            start, end = space.span()
+            if _HEADING_BEFORE.search(text, max(line.start(), start - WRAP_HEADING_LOOKBACK), start):
+                continue  # the space ends a run-in heading title (一、总体要求 坚持…): a real break
+            context = text[start - 1 : end + 1]
+            found.append(
+                _Found(
+                    start,
+                    end,
+                    (Edit(start, end, "", KIND_WRAP_SPACE, reason),),
+                    KIND_WRAP_SPACE,
+                    context.replace(" ", ""),
+                    reason,
+                )
+            )
+    return found
+
+
+def _pairwise_gbk(data: bytes) -> str:
+    """Bytes read as GBK two at a time, as a misaligned decoder does: unreadable pairs vanish."""
+    chars = []
+    for index in range(0, len(data) - 1, 2):
+        try:
+            char = data[index : index + 2].decode("gbk")
+        except UnicodeDecodeError:
+            continue
+        if len(char) == 1 and not 0xE000 <= ord(char) <= 0xF8FF:
+            chars.append(char)
+    return "".join(chars)
+
+
+@functools.lru_cache(maxsize=1)
+def _garbled_numbers() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Regex of heading numbers as two wrong decodings show them, and the number each stands for.
+
+    GBK read one byte off: the indentation space and the number lose their
+    alignment, '　(一)' shows as '?。ㄒ唬' ('?' is the orphaned byte).  UTF-8
+    read as GBK: '(一)' shows as '锛堜竴锛'.  Numbers 一 to 三十, as (N) and N、.
+    """
+    readings: dict[str, str] = {}
+
+    def add(garbled: str, written: str) -> None:
+        # Unreadable byte pairs vanish, so (二十) may look like (二): the smaller number, met first, wins.
+        readings.setdefault(garbled, written)
+
+    for value in range(1, 31):
+        numeral = _chinese_numeral(value)
+        for shown, written in ((f"（{numeral}）", f"({numeral})"), (f"{numeral}、", f"{numeral}、")):
+            # The last byte of the number pairs with the next character: only whole pairs are the number's.
+            shifted = _pairwise_gbk(("\u3000" + shown).encode("gbk")[1:])
+            if len(shifted) >= 2:
+                add("?" + shifted, written)
+            utf8 = _pairwise_gbk(shown.encode("utf-8"))
+            if len(utf8) >= 3:
+                add(utf8, written)
+    alternatives = "|".join(re.escape(k) for k in sorted(readings, key=len, reverse=True))
+    return re.compile(rf"^[ \t]*(?P<garbled>{alternatives})", re.MULTILINE), readings
+
+
+def _chinese_numeral(value: int) -> str:
+    digits = "零一二三四五六七八九"
+    if value < 10:
+        return digits[value]
+    tens, units = divmod(value, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[units] if units else "")
+
+
+def _mojibake_numbers(text: str) -> list[_Found]:
+    """Heading numbers garbled by a wrong decoding, at line starts, restored."""
+    if "?" not in text and "锛" not in text and "涓" not in text:
+        return []
+    pattern, readings = _garbled_numbers()
+    found = []
+    for match in pattern.finditer(text):
+        start, end = match.span("garbled")
+        number = readings[match.group("garbled")]
+        reason = f"heading number garbled by a wrong decoding (GBK/UTF-8), read as {number}"
+        found.append(
+            _Found(start, end, (Edit(start, end, number, KIND_MOJIBAKE, reason),), KIND_MOJIBAKE, number, reason)
+        )
     return found

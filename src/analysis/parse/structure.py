@@ -5,27 +5,44 @@ Chinese plans number their parts ``一、`` > ``(一)`` > ``1.`` / ``1、`` >
 Captures indent irregularly, put text on the same line as a heading, run
 items together on one line, and lose numbers.  The parser therefore:
 
-1. finds candidate numbers at line starts (and, only when they continue the
-   sequence exactly, after a sentence end in mid-line);
+1. finds candidate numbers at line starts (after indentation, a Q&A label
+   such as ``答:`` or a table-cell bar ``|``) and in mid-line after a sentence
+   end, a closing bracket, a cell bar, or - in a long run-together line of
+   flattened PDF text - a space;
 2. accepts a candidate when its value continues its level's sequence
    (restart at 1, next in the parent, or next in the whole document, since
-   many plans number items 1…36 across sections);
+   many plans number items 1…36 across sections).  A mid-line ``1`` is
+   accepted when it opens the first child of the heading just before it on
+   the same line (``一、标题 1.…``, ``1.标题。(1)…``) or when it is the
+   first number of its kind and a ``2`` follows (a document that lost its
+   line breaks);
 3. when a level skips a number, looks back for the unnumbered heading-like
    line that lost it and re-creates it as an *inferred* heading;
-4. cuts the closing block (signature, date, 此件公开发布) off the last item.
+4. accepts numbering that a partial capture starts with (the first number of
+   its kind, when the next value follows it or it opens the capture) and a
+   heading line that repeats its predecessor's number (numbering restarts);
+5. in a task table (a header row with cells such as 工作任务 / 责任单位 /
+   完成时限; see ``reference/table_headers.csv``) reads a number standing
+   alone in its cell or line as the row's item number: the row, cells
+   included, is the item;
+6. cuts the closing block (signature, date, 此件公开发布) off the last item.
 
 Input is the cleaned analysis text; all offsets refer to it.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from analysis.core.models import Heading
+from analysis.core.reference import TableSchema, read_csv_strict, reference_path
 
 CN_DIGITS = "〇零一二三四五六七八九"
-CN_NUMERAL = "[一二三四五六七八九十百零〇]{1,4}"
+CN_NUMERAL = "[一二三四五六七八九十百千零〇]{1,6}"
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 LEVEL_PART, LEVEL_SECTION, LEVEL_SUBSECTION, LEVEL_ITEM, LEVEL_SUBITEM, LEVEL_POINT = 0, 1, 2, 3, 4, 5
@@ -38,6 +55,7 @@ class NumberStyle:
     name: str
     level: int
     pattern: re.Pattern[str]
+    bare: bool = False  # a number alone in a table cell or line (no punctuation of its own)
 
 
 # The number must be followed by something that is not a digit (so "2.5" or
@@ -50,16 +68,38 @@ NUMBER_STYLES: tuple[NumberStyle, ...] = (
     NumberStyle(
         "item",
         LEVEL_ITEM,
-        # "1." must not be a decimal (2.5倍), except before a year: "1.2017年底前…".
-        re.compile(r"(?P<value>[0-9]{1,3})\s*(?:、|[.．](?:(?![0-9])|(?=(?:19|20)[0-9]{2}年))|\s(?=[\u4e00-\u9fff]))"),
+        # "1." must not be a decimal (2.5倍), except before a year: "1.2017年底前…"; numbers of any
+        # length (item 1000 follows 999); "2021 年" (a year spaced out by PDF extraction) is no item.
+        re.compile(
+            r"(?P<value>[0-9]+)\s*(?:、|[.．](?:(?![0-9])|(?=(?:19|20)[0-9]{2}年))|\s(?=[\u4e00-\u9fff])(?![年月日号]))"
+        ),
     ),
-    NumberStyle("subitem", LEVEL_SUBITEM, re.compile(r"[(（]\s*(?P<value>[0-9]{1,3})\s*[)）]\s*[、.]?")),
+    NumberStyle("subitem", LEVEL_SUBITEM, re.compile(r"[(（]\s*(?P<value>[0-9]+)\s*[)）]\s*[、.]?")),
     NumberStyle("point", LEVEL_POINT, re.compile(rf"(?P<value>[{CIRCLED}])")),
 )
 
-# Where a mid-line item may start: right after a sentence end or a closing
-# bracket (an assignment clause such as "(责任单位:…)" often ends an item).
-MIDLINE_BOUNDARY = re.compile(r"[。;;!?！？)）\]】]\s*")
+# A row number alone in its table cell or line (only read inside a task table).
+TABLE_ROW_NUMBER = NumberStyle(
+    "item", LEVEL_ITEM, re.compile(r"(?P<value>[0-9]{1,4})(?:[ \t]*(?=\||\n|$)|\t+)"), bare=True
+)
+
+# Where a mid-line item may start: right after a sentence end, a closing
+# bracket (an assignment clause such as "(责任单位:…)" often ends an item) or
+# a table-cell bar or tab.
+MIDLINE_BOUNDARY = re.compile(r"[。;;!?！？)）\]】〕|]\s*|\t+")
+# In a long line of flattened PDF text a heading may follow a plain space.
+FLATTENED_LINE_MIN = 200
+RUN_TOGETHER_LINES_MAX = 3  # a text that lost its breaks keeps at most a title or link line besides its one line
+SPACE_BOUNDARY = re.compile(r"(?<=[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef,:;])[ \t]+")
+BRACKETED_NUMBER = re.compile(rf"(?<=[\u4e00-\u9fff])[(（](?:{CN_NUMERAL}|[0-9]+)[)）]")
+# What may stand before the number at a line start: indentation, a Q&A label, a cell bar.
+LINE_PREFIX = re.compile(r"[ \t]*(?:(?:Q|A|问|答)[ \t]*[:：][ \t]*)?(?:\|[ \t]*)?")
+# A mid-line "1" opening the first child of the heading before it on the same line
+# (一、标题 1.…): the heading's text up to it is at most this long.
+RUN_IN_TITLE_MAX = 45
+# A partial capture may start with a number this early (in its first lines) without confirmation.
+OPENING_LINES = 3
+MID_DOCUMENT_START_MAX = 999
 TERMINAL_PUNCTUATION = "。;;!?！？:："
 SHORT_TITLE_MAX = 40
 HEADING_LINE_MAX = 30
@@ -80,12 +120,12 @@ CLOSING_LINE_PATTERNS: tuple[re.Pattern[str], ...] = (
 
 
 def chinese_numeral_value(numeral: str) -> int | None:
-    """Value of a Chinese numeral up to 999 (一 → 1, 十二 → 12, 二十 → 20)."""
+    """Value of a Chinese numeral up to 9999 (一 → 1, 十二 → 12, 二十 → 20, 一千零一 → 1001)."""
     if not numeral:
         return None
     if all(c in CN_DIGITS for c in numeral):  # 一〇 style
         return int("".join(str(CN_DIGITS.index(c) - 1 if c not in "〇零" else 0) for c in numeral))
-    units = {"百": 100, "十": 10}
+    units = {"千": 1000, "百": 100, "十": 10}
     total, current = 0, 0
     for char in numeral:
         if char in units:
@@ -124,8 +164,20 @@ def number_key(style: NumberStyle, value: int) -> str:
 
 
 def to_chinese_numeral(value: int) -> str:
-    """1 → 一, 12 → 十二, 20 → 二十, 105 → 一百零五 (for keys of inferred numbers)."""
+    """1 → 一, 12 → 十二, 20 → 二十, 105 → 一百零五, 1001 → 一千零一 (for keys of inferred numbers)."""
     digits = "零一二三四五六七八九"
+    if value >= 10000:
+        return str(value)
+    if value >= 1000:
+        rest = value % 1000
+        head = digits[value // 1000] + "千"
+        if rest == 0:
+            return head
+        return (
+            head
+            + ("零" if rest < 100 else "")
+            + ("一" + to_chinese_numeral(rest) if 10 <= rest < 20 else to_chinese_numeral(rest))
+        )
     if value < 10:
         return digits[value]
     if value < 20:
@@ -148,6 +200,61 @@ class _Candidate:
     midline: bool
 
 
+# --------------------------------------------------------------------------- task tables
+
+TABLE_HEADERS_FILE = "table_headers.csv"
+TABLE_HEADERS_SCHEMA = TableSchema(
+    required=("label", "column"),
+    optional=("note",),
+    unique=(("label",),),
+    allowed={"column": frozenset({"number", "task", "requirement", "unit", "deadline"})},
+)
+# A table is recognised by a header row naming at least this many distinct columns.
+TABLE_HEADER_MIN = 2
+_CELL_SPLIT = re.compile(r"\s*\|\s*|\t+| {2,}")
+
+
+@functools.lru_cache(maxsize=4)
+def table_header_labels(path: str | None = None) -> frozenset[str]:
+    """Column labels of task tables (reference/table_headers.csv): 工作任务, 责任单位, 完成时限 …"""
+    table = read_csv_strict(Path(path) if path else reference_path(TABLE_HEADERS_FILE), TABLE_HEADERS_SCHEMA)
+    return frozenset(table["label"])
+
+
+def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
+    """True when the text holds a task table's header: header cells on one line or one per line."""
+    labels = table_header_labels() if labels is None else labels
+    standalone: set[str] = set()
+    for line in text.split("\n"):
+        cells = {cell for cell in _CELL_SPLIT.split(line.strip()) if cell}
+        if len(cells & labels) >= TABLE_HEADER_MIN:
+            return True
+        if len(cells) == 1 and cells <= labels:
+            standalone |= cells
+            if len(standalone) >= TABLE_HEADER_MIN:
+                return True
+    return False
+
+
+def table_cells(text: str) -> list[str]:
+    """The cells of a task-table row as the structure stage keeps it in a task's text.
+
+    Cells are separated by ``|`` (on one line or on lines of their own); in
+    tables flattened to one cell per line by line breaks; in a row kept on one
+    line without bars by spaces (tabs become spaces in the clean stage).
+    """
+    if "|" in text:
+        parts = text.split("|")
+    elif "\n" in text.strip():
+        parts = text.split("\n")
+    else:
+        parts = re.split(r"[ \t]+", text)
+    return [cell.strip() for cell in parts if cell.strip()]
+
+
+# --------------------------------------------------------------------------- candidates
+
+
 def _lines(text: str) -> list[tuple[int, int]]:
     """(start, end) of each line, end excluding the newline."""
     spans, start = [], 0
@@ -158,47 +265,89 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _match_number(text: str, pos: int, line_end: int) -> tuple[NumberStyle, re.Match[str]] | None:
+def _match_number(text: str, pos: int, line_end: int, table: bool = False) -> tuple[NumberStyle, re.Match[str]] | None:
     for style in NUMBER_STYLES:
         match = style.pattern.match(text, pos, line_end)
         if match and match.end() < line_end:
             return style, match
+    if table:
+        match = TABLE_ROW_NUMBER.pattern.match(text, pos, line_end)
+        if match:
+            return TABLE_ROW_NUMBER, match
     return None
+
+
+def _body_start(text: str, style: NumberStyle, number_end: int, line_end: int) -> int:
+    """First character of an item's text: after spaces and cell bars (for a row number, line breaks too)."""
+    body = number_end
+    if style.bare:
+        while body < len(text) and text[body] in " \t\n|":
+            body += 1
+        return body
+    while body < line_end and text[body] in " \t":
+        body += 1
+    if body < line_end and text[body] == "|":  # "1. | text": the number has a cell of its own
+        while body < line_end and text[body] in " \t|":
+            body += 1
+    return body
 
 
 def _candidates(text: str) -> list[_Candidate]:
     """Every place a number could start an item: line starts and mid-line boundaries."""
+    table = has_task_table(text)
+    run_together = lost_line_breaks(text)
     found: list[_Candidate] = []
     for line_start, line_end in _lines(text):
-        pos = line_start
-        while pos < line_end and text[pos] in " \t":
-            pos += 1
+        prefix = LINE_PREFIX.match(text, line_start, line_end)
+        pos = prefix.end() if prefix else line_start
         if pos >= line_end:
             continue
-        hit = _match_number(text, pos, line_end)
+        hit = _match_number(text, pos, line_end, table)
         if hit:
             style, match = hit
             value = number_value(style, match.group("value"))
             if value:
-                body = match.end()
-                while body < line_end and text[body] in " \t":
-                    body += 1
+                body = _body_start(text, style, match.end(), line_end)
                 found.append(_Candidate(style, value, pos, body, line_start, line_end, False))
-        for boundary in MIDLINE_BOUNDARY.finditer(text, pos, line_end):
-            start = boundary.end()
+        boundaries = {m.end() for m in MIDLINE_BOUNDARY.finditer(text, pos, line_end)}
+        flattened = line_end - line_start >= FLATTENED_LINE_MIN
+        spaced = {m.end() for m in SPACE_BOUNDARY.finditer(text, pos, line_end)} if flattened else set()
+        # A text that lost its breaks runs headings into the text before them: "总体要求(一)指导思想".
+        bracketed = {m.start() for m in BRACKETED_NUMBER.finditer(text, pos, line_end)} if run_together else set()
+        for start in sorted(boundaries | spaced | bracketed):
             if start >= line_end:
                 continue
-            hit = _match_number(text, start, line_end)
+            hit = _match_number(text, start, line_end, table and _after_cell_bar(text, start))
             if not hit:
                 continue
             style, match = hit
-            if style.level < LEVEL_SUBSECTION:
+            if style.level < LEVEL_SECTION:
                 continue
+            if start in spaced and start not in boundaries and match.group().rstrip() == match.group("value"):
+                continue  # after a plain space only a punctuated number ("1." "(一)" "二、") starts an item
             value = number_value(style, match.group("value"))
             if value:
-                found.append(_Candidate(style, value, start, match.end(), line_start, line_end, True))
+                body = _body_start(text, style, match.end(), line_end)
+                found.append(_Candidate(style, value, start, body, line_start, line_end, True))
     found.sort(key=lambda c: c.start)
     return found
+
+
+def lost_line_breaks(text: str) -> bool:
+    """Whether the text stands on a few long lines (a capture or PDF extraction that lost its breaks)."""
+    lines = [(start, end) for start, end in _lines(text) if text[start:end].strip()]
+    longest = max((end - start for start, end in lines), default=0)
+    return longest >= FLATTENED_LINE_MIN and len(lines) <= RUN_TOGETHER_LINES_MAX
+
+
+def _after_cell_bar(text: str, position: int) -> bool:
+    """Whether ``position`` starts a table cell: after a cell bar (spaces allowed) or a tab."""
+    if position > 0 and text[position - 1] == "\t":
+        return True
+    index = position - 1
+    while index >= 0 and text[index] in " \t":
+        index -= 1
+    return index >= 0 and text[index] == "|"
 
 
 def _is_heading_like(text: str, line_start: int, line_end: int) -> bool:
@@ -215,6 +364,12 @@ def _is_heading_like(text: str, line_start: int, line_end: int) -> bool:
     return re.search(r"[\u4e00-\u9fff]", line) is not None and not any(p.match(line) for p in CLOSING_LINE_PATTERNS)
 
 
+def _is_heading_line(text: str, candidate: _Candidate) -> bool:
+    """The candidate's line holds a short heading and nothing else (二、下一步工作)."""
+    rest = text[candidate.end : candidate.line_end].strip()
+    return 0 < len(rest) <= HEADING_LINE_MAX and rest[-1] not in TERMINAL_PUNCTUATION + ",,、"
+
+
 class _Sequencer:
     """Keeps the numbering state while headings are accepted in text order."""
 
@@ -228,6 +383,10 @@ class _Sequencer:
         parent = self._parent_scope(style.level)
         local = self._last_in_parent.get(parent, {}).get(style.name, 0) + 1
         return local, self._last_global.get(style.name, 0) + 1
+
+    def seen(self, style: NumberStyle) -> bool:
+        """Whether a number of this style was accepted before."""
+        return style.name in self._last_global
 
     def _parent_scope(self, level: int) -> tuple[int, ...]:
         scope = []
@@ -251,25 +410,71 @@ def parse_structure(text: str) -> list[Heading]:
     sequencer = _Sequencer()
     accepted: list[tuple[_Candidate, bool]] = []  # (candidate, number inferred)
     lines = _lines(text)
-    for candidate in _candidates(text):
+    candidates = _candidates(text)
+    later_values: dict[tuple[str, int], int] = {}  # (style, value) -> last start
+    for c in candidates:
+        later_values[(c.style.name, c.value)] = c.start
+    opening_end = _opening_end(text, lines)
+    shallowest: int | None = None  # highest level accepted so far (a capture may start below it)
+    last_start: dict[int, int] = {}  # level -> start of the last heading accepted at it
+    for candidate in candidates:
         local, global_ = sequencer.expected(candidate.style)
         value = candidate.value
+        confirmed = later_values.get((candidate.style.name, value + 1), -1) > candidate.start
+        first_of_style = not sequencer.seen(candidate.style)
         if candidate.midline:
-            if value not in (local, global_) or value == 1:
+            in_sequence = value in (local, global_) and value != 1
+            run_in = value == 1 and _runs_in(text, candidate, accepted)
+            first_run_together = value == 1 and first_of_style and confirmed
+            if not (in_sequence or run_in or first_run_together):
                 continue
         elif value not in (1, local, global_):
+            above_all = shallowest is not None and shallowest > candidate.style.level
+            partial_start = (
+                first_of_style
+                and not candidate.style.bare
+                and value <= MID_DOCUMENT_START_MAX
+                and (confirmed or candidate.start < opening_end or above_all)
+            )
+            repeated = value == local - 1 and _is_heading_line(text, candidate)
             if value < local or value - local > 2:
-                continue
-            # A gap: the skipped numbers may have been lost from heading lines.
-            siblings = [c.start for c, _ in accepted if c.style.level <= candidate.style.level]
-            recovered = _recover_lost(text, lines, candidate, local, siblings[-1] if siblings else 0)
-            for lost in recovered:
-                sequencer.accept(candidate.style, lost.value)
-                accepted.append((lost, True))
+                if not (partial_start or repeated):
+                    continue
+            else:
+                # A gap: the skipped numbers may have been lost from heading lines.
+                since = max((start for level, start in last_start.items() if level <= candidate.style.level), default=0)
+                recovered = _recover_lost(text, lines, candidate, local, since)
+                for lost in recovered:
+                    sequencer.accept(candidate.style, lost.value)
+                    accepted.append((lost, True))
         sequencer.accept(candidate.style, value)
         accepted.append((candidate, False))
+        last_start[candidate.style.level] = candidate.start
+        shallowest = candidate.style.level if shallowest is None else min(shallowest, candidate.style.level)
     accepted.sort(key=lambda item: item[0].start)
     return _build_headings(text, accepted)
+
+
+def _opening_end(text: str, lines: list[tuple[int, int]]) -> int:
+    """End of the first few non-empty lines: a partial capture's first number stands there."""
+    seen = 0
+    for line_start, line_end in lines:
+        if text[line_start:line_end].strip():
+            seen += 1
+            if seen >= OPENING_LINES:
+                return line_end
+    return len(text)
+
+
+def _runs_in(text: str, candidate: _Candidate, accepted: list[tuple[_Candidate, bool]]) -> bool:
+    """A mid-line first child right after its parent's short title on the same line."""
+    if not accepted:
+        return False
+    parent, inferred = accepted[-1]
+    if inferred or parent.style.level >= candidate.style.level or parent.line_start != candidate.line_start:
+        return False
+    between = text[parent.end : candidate.start]
+    return len(between.strip(" \t|")) <= RUN_IN_TITLE_MAX and len(re.findall(r"[。!?！？]", between)) <= 1
 
 
 def _recover_lost(
@@ -277,11 +482,9 @@ def _recover_lost(
 ) -> list[_Candidate]:
     """Unnumbered heading-like lines between ``since`` and ``candidate`` that lost a number."""
     missing = list(range(first_missing, candidate.value))
-    pool = [
-        (start, end)
-        for start, end in lines
-        if since < start < candidate.line_start and _is_heading_like(text, start, end)
-    ]
+    first = bisect.bisect_right(lines, (since, len(text) + 1))
+    last = bisect.bisect_left(lines, (candidate.line_start, -1))
+    pool = [(start, end) for start, end in lines[first:last] if _is_heading_like(text, start, end)]
     chosen = pool[-len(missing) :] if len(pool) >= len(missing) else []
     recovered = []
     for value, (start, end) in zip(missing, chosen, strict=False):
@@ -310,16 +513,21 @@ def _build_headings(text: str, accepted: list[tuple[_Candidate, bool]]) -> list[
         return []
     last_start = accepted[-1][0].start
     body_limit = content_end(text, last_start)
+    # End of each item: the start of the next item of the same or a higher level (one backward pass).
+    ends = [body_limit] * len(accepted)
+    later: list[tuple[int, int]] = []  # (level, start) of later items, levels increasing towards the top
+    for index in range(len(accepted) - 1, -1, -1):
+        candidate = accepted[index][0]
+        while later and later[-1][0] > candidate.style.level:
+            later.pop()
+        if later:
+            ends[index] = later[-1][1]
+        later.append((candidate.style.level, candidate.start))
     headings: list[Heading] = []
     for index, (candidate, inferred) in enumerate(accepted):
         level = candidate.style.level
-        end = body_limit
-        for later, _ in accepted[index + 1 :]:
-            if later.style.level <= level:
-                end = later.start
-                break
-        end = _rstrip(text, candidate.start, end)
-        number = "" if inferred else text[candidate.start : candidate.end].strip()
+        end = _rstrip(text, candidate.start, ends[index])
+        number = "" if inferred else text[candidate.start : candidate.end].strip(" \t\n|")
         body_start = candidate.end if not inferred else candidate.start
         title = heading_title(text, body_start, end)
         headings.append(
@@ -352,13 +560,15 @@ def heading_title(text: str, body_start: int, end: int) -> str:
     """
     line_end = text.find("\n", body_start, end)
     line_end = end if line_end == -1 else line_end
+    cell_end = text.find("|", body_start, line_end)
+    line_end = line_end if cell_end == -1 else cell_end  # a table cell ends the title too
     line = text[body_start:line_end].strip()
     if not line:
         return ""
     has_more = text[line_end:end].strip() != ""
     if has_more and line[-1] not in TERMINAL_PUNCTUATION + ",,、" and len(line) <= HEADING_LINE_MAX:
         return line
-    sentence = re.match(r"[^。;;!?！？\n]*", line).group(0)
+    sentence = re.split(r"[。;;!?！？\n]", line, maxsplit=1)[0]
     closes = len(sentence) < len(line) and line[len(sentence)] == "。"
     if closes and 0 < len(sentence.strip()) <= SHORT_TITLE_MAX and not re.search(r"[,,]", sentence):
         return sentence.strip()
