@@ -299,7 +299,7 @@ def to_latex(
             frame,
             group,
             f"{caption} ({part} {i}/{len(groups)}){separator}{note}".strip(),
-            f"{label}-{i}",
+            label if i == 1 else f"{label}-{i}",
             LANDSCAPE_WIDTH_PT,
         )
         for i, group in enumerate(groups, start=1)
