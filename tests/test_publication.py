@@ -123,8 +123,8 @@ def test_latex_states_rounding_and_shows_not_applicable(exported: Path) -> None:
     row = next(line for line in duty.splitlines() if line.startswith("Beiling District 2018"))
     assert "n/a" in row  # names no unit: agencies not applicable, not 0
     share = (exported / "coverage_level1_share.tex").read_text(encoding="utf-8")
-    assert "shares in %, one decimal" in share.lower()
-    assert re.search(r"Nanshan 2017 & 33\.3 & 33\.3 &", share)  # 1 of 3 tasks -> 33.3 (%)
+    assert r"Shares in \%, one decimal" in share
+    assert re.search(r"Nanshan 2017 & 33\.3 & ", share)  # 1 of its 3 tasks on functions -> 33.3 (%)
     zh = (exported / "duty_metrics_zh.tex").read_text(encoding="utf-8")
     assert "责任部门数" in zh and "北岭区 2018" in zh
 

@@ -145,6 +145,7 @@ def export_comparison_tables(out_dir: Path | None = None, processed_dir: Path | 
     codebook = Codebook.load()
     inputs = load_tables(processed_dir, COMPARISON_INPUTS)
     tables = comparison_tables(inputs, codebook)
+    codes = {*codebook.codes, UNCODED}
     headers_en, headers_zh = table_headers(tables, codebook)
     written = export_tables(
         tables,
@@ -156,5 +157,8 @@ def export_comparison_tables(out_dir: Path | None = None, processed_dir: Path | 
         label_columns={name: "doc_label_en" for name, frame in tables.items() if "doc_label_en" in frame.columns},
         print_columns=print_columns(tables),
         definitions=definitions_table({n: f for n, f in tables.items() if len(f)}, codebook),
+        percent_columns={
+            "coverage_level1_share": [c for c in map(str, tables["coverage_level1_share"].columns) if c in codes]
+        },
     )
     return list(dict.fromkeys(path for paths in written.values() for path in paths))

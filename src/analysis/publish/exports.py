@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -227,10 +227,10 @@ def _write_excel_cell(sheet: Any, row: int, column: int, value: object) -> Any:
     return cell
 
 
-def _number_format(column: str, series: pd.Series) -> str | None:
+def _number_format(column: str, series: pd.Series, percent: bool = False) -> str | None:
     """Number format by column type: shares (``*_share``, 0-1) as %, ``*_pct`` (0-100) with one
     decimal, integer columns as integers, other decimals with two places; text: none."""
-    if column.endswith("_share"):
+    if column.endswith("_share") or percent:
         return "0.0%"
     if column.endswith("_pct"):
         return "0.0"
@@ -270,6 +270,7 @@ def write_sheet(
     headers_zh: Mapping[str, str],
     *,
     label_column: str | None = None,
+    percent_columns: Collection[str] = (),
 ) -> None:
     """Fill a worksheet: row 1 English header, row 2 Chinese header, data from row 3.
 
@@ -291,7 +292,7 @@ def write_sheet(
             cell.alignment = Alignment(vertical="center", wrap_text=True)
         sheet.cell(row=2, column=col_idx).border = rule
 
-        number_format = _number_format(column, frame[column])
+        number_format = _number_format(column, frame[column], column in percent_columns)
         width = max(display_width(headers_en[column]), display_width(headers_zh[column])) // 2 + 2
         for row_idx, value in enumerate(frame[column].tolist(), start=HEADER_ROWS + 1):
             cell = _write_excel_cell(sheet, row_idx, col_idx, value)
@@ -359,6 +360,7 @@ def write_workbook(
     *,
     label_columns: Mapping[str, str] | None = None,
     definitions: pd.DataFrame | None = None,
+    percent_columns: Mapping[str, Collection[str]] | None = None,
 ) -> Path:
     """One workbook, one sheet per table (see :func:`write_sheet`), plus a ``definitions`` sheet if given."""
 
@@ -371,7 +373,14 @@ def write_workbook(
         if name == DEFINITIONS_SHEET and definitions is not None and name not in tables:
             write_definitions(sheet, definitions)
         else:
-            write_sheet(sheet, tables[name], headers_en[name], headers_zh[name], label_column=label_columns.get(name))
+            write_sheet(
+                sheet,
+                tables[name],
+                headers_en[name],
+                headers_zh[name],
+                label_column=label_columns.get(name),
+                percent_columns=(percent_columns or {}).get(name, ()),
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path
@@ -418,6 +427,7 @@ def export_tables(
     label_columns: Mapping[str, str] | None = None,
     print_columns: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     definitions: pd.DataFrame | None = None,
+    percent_columns: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, list[Path]]:
     """Export each table as CSV, Markdown and LaTeX, plus all of them in one Excel workbook.
 
@@ -486,7 +496,15 @@ def export_tables(
             caption = (captions.get(name) or {}).get(lang) or name
             tex_path = out_dir / f"{name}{suffix}.tex"
             tex_path.write_text(
-                to_latex(shown, headers, caption=caption, label=f"tab:{name}{suffix}", lang=lang), encoding="utf-8"
+                to_latex(
+                    shown,
+                    headers,
+                    caption=caption,
+                    label=f"tab:{name}{suffix}",
+                    lang=lang,
+                    percent_columns=(percent_columns or {}).get(name, ()),
+                ),
+                encoding="utf-8",
             )
             paths.append(tex_path)
         written[name] = paths
@@ -499,6 +517,7 @@ def export_tables(
         header_maps["zh"],
         label_columns=label_columns,
         definitions=definitions,
+        percent_columns=percent_columns,
     )
     for paths in written.values():
         paths.append(xlsx_path)

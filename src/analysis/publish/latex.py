@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -93,8 +93,11 @@ def format_number(value: object, decimals: int | None, percent: bool) -> str:
     return f"{number:,.{decimals}f}"
 
 
-def column_formats(frame: pd.DataFrame, headers: Mapping[str, str]) -> list[ColumnFormat]:
-    """Alignment, precision and width of every column of ``frame``."""
+def column_formats(
+    frame: pd.DataFrame, headers: Mapping[str, str], percent_columns: Collection[str] = ()
+) -> list[ColumnFormat]:
+    """Alignment, precision and width of every column of ``frame`` (``*_share`` and ``percent_columns``
+    hold shares 0-1, printed as per cent)."""
     formats = []
     for column in frame.columns:
         series = frame[column]
@@ -103,7 +106,7 @@ def column_formats(frame: pd.DataFrame, headers: Mapping[str, str]) -> list[Colu
         if not numeric:
             formats.append(ColumnFormat(column, header, False, 0.0))
             continue
-        percent = column.endswith("_share")
+        percent = column.endswith("_share") or column in percent_columns
         values = pd.to_numeric(series, errors="coerce")
         integral = bool((values.dropna() == values.dropna().round()).all())
         decimals = 1 if percent else (0 if integral else 2)
@@ -274,6 +277,7 @@ def to_latex(
     label: str,
     lang: str = "en",
     label_columns: int = 1,
+    percent_columns: Collection[str] = (),
 ) -> str:
     """``frame`` as a LaTeX table that fits the page (see the module docstring).
 
@@ -281,7 +285,7 @@ def to_latex(
     appended; ``label`` is the ``\\label`` key (``tab:…``); ``label_columns``
     leading columns are repeated in every part of a split table.
     """
-    formats = column_formats(frame, headers)
+    formats = column_formats(frame, headers, percent_columns)
     note = precision_note(formats, frame, lang)
     separator = "。" if lang == "zh" else ". "
     full = f"{caption}{separator}{note}".strip() if note else caption
