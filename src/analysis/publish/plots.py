@@ -651,8 +651,10 @@ def bar_chart(
         fig, ax = plt.subplots(figsize=size)
         order = list(dict.fromkeys(data[x_col]))
         hue_order = list(dict.fromkeys(data[hue_col])) if hue_col else None
+        # A share with no denominator draws as an empty bar labelled "n/a" (seaborn drops NaN bars).
+        drawn = data.assign(**{y: data[y].astype(float).fillna(0)}) if count and denominator else data
         sns.barplot(
-            data=data,
+            data=drawn,
             x=y if horizontal else x_col,
             y=x_col if horizontal else y,
             hue=hue_col,
