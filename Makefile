@@ -9,12 +9,12 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup fonts build evaluate notebooks exports figures lint test test-fast test-unit test-seeds test-integration bench clean distclean
+.PHONY: help all setup fonts system-deps build evaluate notebooks exports report figures lint test test-fast test-unit test-seeds test-integration bench clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-all: setup build evaluate notebooks exports  ## set-up, build the corpus, evaluate, run every notebook (figures), export tables
+all: setup build evaluate notebooks exports report  ## set-up, build, evaluate, run every notebook (figures), export tables, HTML report
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 needed, found " + sys.version' 
@@ -28,6 +28,9 @@ setup: $(STAMP) fonts  ## create .venv and install the package, its dependencies
 
 fonts:  ## install a CJK TrueType font for the figures if none is present (apt-get)
 	@bash scripts/install_fonts.sh
+
+system-deps:  ## install Chromium + chromedriver, XeLaTeX + ctex, LibreOffice and the CJK font (apt-get; tests need them)
+	@bash scripts/install_system_deps.sh
 
 build: setup  ## data/raw + manifest -> data/processed tables and run report
 	$(PY) -m analysis build --jobs $(JOBS)
@@ -48,6 +51,9 @@ lint: setup  ## ruff (lint + format check) and mypy on the package: zero finding
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
+report: setup  ## static HTML report -> reports/ (rendered notebooks + interactive comparison; opens from disk)
+	$(PY) -m analysis report
+
 test: setup lint  ## lint, then the whole test suite (exit 5, "no tests collected", counts as failure)
 	$(BIN)/pytest -q -p no:cacheprovider
 
@@ -66,8 +72,8 @@ test-fast: setup  ## tests without the slow notebook and Dask ones
 bench: setup  ## synthetic-corpus benchmark (prints docs/s, MB/s, peak memory)
 	$(PY) -m benchmarks.run
 
-clean:  ## remove built outputs (data/processed, figures, exports)
-	rm -rf data/processed data/cache figures exports
+clean:  ## remove built outputs (data/processed, figures, exports, reports)
+	rm -rf data/processed data/cache figures exports reports
 
 distclean: clean  ## also remove the virtual environment
 	rm -rf $(VENV)

@@ -321,6 +321,29 @@ def test_duty_table_marks_plans_without_units(units, tasks, documents):
     assert duty.loc["jia_2017", "doc_label_zh"] == "甲市 2017"
 
 
+def test_plans_naming_no_unit_have_no_agency_counts_not_zero(units, tasks, documents):
+    duty = cmp.duty_table(units, tasks, documents).set_index("doc_id")
+    assert pd.isna(duty.loc["yi_2018", "n_agencies"])  # names no unit at all: n/a
+    assert pd.isna(duty.loc["yi_2018", "hhi"])
+    assert duty.loc["jia_2017", "n_agencies"] == 3  # 司法局, 市场监督管理局, 政府法制办公室 as written
+
+
+def test_agency_pairs_and_top_agencies_follow_the_2018_reform(units, tasks):
+    # jia T003 names 政府法制办公室 and 司法局: after the reform one agency, so no pair.
+    pairs = cmp.agency_pairs(units)
+    assert pairs[["doc_id", "agency_a", "agency_b", "n_shared_tasks"]].values.tolist() == [
+        ["jia_2017", "司法局", "市场监督管理局", 1]
+    ]
+    written = cmp.agency_pairs(units, reformed=False)
+    assert ["jia_2017", "司法局", "政府法制办公室", 1] in written[
+        ["doc_id", "agency_a", "agency_b", "n_shared_tasks"]
+    ].values.tolist()
+    top = cmp.top_agencies(units, tasks, top=5).set_index("canonical")
+    assert top.loc["司法局", "n_tasks"] == 2  # T001 and T003 (法制办 counted with 司法局)
+    assert top.loc["市场监督管理局", "n_tasks"] == 2  # jia T001 and bing T001 (工商 + 质监 merged)
+    assert "政府法制办公室" not in top.index
+
+
 def test_agency_pair_totals_sum_over_plans():
     pairs = pd.DataFrame(
         {

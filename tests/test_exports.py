@@ -50,14 +50,20 @@ def test_csv_round_trip_has_bom_and_keeps_chinese_and_values(tmp_path, compariso
 
 def test_export_returns_csv_md_tex_and_shared_workbook(tmp_path, comparison, dangerous):
     paths = exports.export_tables({"comparison": comparison, "dangerous": dangerous}, tmp_path, workbook="plans")
-    assert [p.suffix for p in paths["comparison"]] == [".csv", ".md", ".tex", ".xlsx"]
-    assert paths["comparison"][3] == paths["dangerous"][3] == tmp_path / "plans.xlsx"
+    assert [p.name for p in paths["comparison"]] == [
+        "comparison.csv",
+        "comparison.md",
+        "comparison.tex",
+        "comparison_zh.tex",
+        "plans.xlsx",
+    ]
+    assert paths["comparison"][-1] == paths["dangerous"][-1] == tmp_path / "plans.xlsx"
     assert all(p.is_file() for ps in paths.values() for p in ps)
 
 
 def test_xlsx_has_english_and_chinese_header_rows_frozen_panes_and_widths(tmp_path, comparison):
     paths = exports.export_tables({"comparison": comparison}, tmp_path, headers_en=HEADERS_EN, headers_zh=HEADERS_ZH)
-    sheet = load_workbook(paths["comparison"][3])["comparison"]
+    sheet = load_workbook(paths["comparison"][-1])["comparison"]
     assert [c.value for c in sheet[1]] == ["Theme", "Place", "Tasks", "Share"]
     assert [c.value for c in sheet[2]] == ["主题", "地区", "任务数", "占比"]
     assert all(c.font.bold for c in sheet[1]) and all(c.font.bold for c in sheet[2])
@@ -84,7 +90,7 @@ def test_formula_triggers_are_quoted_in_csv(tmp_path, trigger):
 @pytest.mark.parametrize("trigger", TRIGGERS)
 def test_formula_triggers_are_string_cells_in_xlsx(tmp_path, trigger):
     frame = pd.DataFrame({"text": [f"{trigger}SUM(A1:A2)"], "value": [-4.5]})
-    xlsx = exports.export_tables({"t": frame}, tmp_path)["t"][3]
+    xlsx = exports.export_tables({"t": frame}, tmp_path)["t"][-1]
     sheet = load_workbook(xlsx)["t"]
     cell = sheet["A3"]
     assert cell.data_type == "s"
@@ -96,7 +102,7 @@ def test_formula_triggers_are_string_cells_in_xlsx(tmp_path, trigger):
 def test_xlsx_file_contains_no_formula_element(tmp_path, dangerous):
     import zipfile
 
-    xlsx = exports.export_tables({"dangerous": dangerous}, tmp_path)["dangerous"][3]
+    xlsx = exports.export_tables({"dangerous": dangerous}, tmp_path)["dangerous"][-1]
     with zipfile.ZipFile(xlsx) as archive:
         sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
     assert "<f>" not in sheet_xml and "<f " not in sheet_xml
@@ -115,7 +121,7 @@ def test_negative_numbers_stay_numeric_but_negative_looking_text_is_guarded(tmp_
     back = exports.read_back_csv(paths[0])
     assert back["amount"].tolist() == [-3, -0.5]
     assert back["code"].tolist() == ["'-3", "A-1"]
-    sheet = load_workbook(paths[3])["t"]
+    sheet = load_workbook(paths[-1])["t"]
     assert sheet["A3"].value == -3 and sheet["A3"].data_type == "n"
     assert sheet["B3"].value == "-3" and sheet["B3"].data_type == "s"
 
@@ -127,9 +133,9 @@ def test_latex_is_booktabs_and_escapes_special_characters(tmp_path):
     assert r"R\&D 投入" in tex
     assert r"完成率 95\%" in tex
     assert r"\#1 任务" in tex
-    assert r"a\_b" in tex
-    assert r"item\_name" in tex  # headers escaped too
-    assert "xeCJK" in tex
+    assert r"a\_\allowbreak{}b" in tex  # a break point after the underscore
+    assert r"item\_\allowbreak{}name" in tex  # headers escaped too
+    assert r"\caption{" in tex and r"\label{tab:t}" in tex
 
 
 def test_markdown_has_header_row_and_escapes_pipes(tmp_path, comparison):
@@ -158,7 +164,7 @@ def test_long_table_names_become_distinct_sheets(tmp_path, comparison):
         "theme_share_by_city_and_year_level_one": comparison,
         "theme_share_by_city_and_year_level_two": comparison,
     }
-    xlsx = exports.export_tables(tables, tmp_path)["theme_share_by_city_and_year_level_one"][3]
+    xlsx = exports.export_tables(tables, tmp_path)["theme_share_by_city_and_year_level_one"][-1]
     workbook = load_workbook(xlsx)
     assert len(workbook.sheetnames) == 2 and all(len(n) <= 31 for n in workbook.sheetnames)
 
@@ -179,7 +185,7 @@ def test_meaningful_index_is_exported_as_a_column(tmp_path):
 
 def test_control_characters_from_damaged_text_do_not_break_the_workbook(tmp_path, caplog):
     frame = pd.DataFrame({"text": ["行政\x01执法"]})
-    xlsx = exports.export_tables({"t": frame}, tmp_path)["t"][3]
+    xlsx = exports.export_tables({"t": frame}, tmp_path)["t"][-1]
     assert load_workbook(xlsx)["t"]["A3"].value == "行政\ufffd执法"
     assert "control characters" in caplog.text
 

@@ -297,3 +297,147 @@ def test_long_caption_wraps_between_words_and_keeps_every_character(theme_counts
     words = " ".join(text.split("\n")).split()
     expected = (caption + "  Source: Beijing Municipal People's Government website").split()
     assert words == expected  # no word cut in two, nothing lost
+
+
+# --------------------------------------------------------------------------- one test per fault class (issue 14)
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+
+def _lab(colour: str) -> tuple[float, float, float]:
+    """CIELAB (D65) of an sRGB colour, written out here so the test does not trust the code's own maths."""
+    import matplotlib.colors
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in matplotlib.colors.to_rgb(colour))
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
+
+
+@pytest.mark.parametrize("n", range(2, len(plots.CATEGORY_COLOURS) + 1))
+def test_category_colours_are_distinct_for_every_count_used(n):
+    # 11 = ten level-1 themes + uncoded; 7 target types; 3 assignment statuses.
+    colours = plots._category_colors(n)
+    assert len(set(colours)) == n
+    labs = [_lab(c) for c in colours]
+    closest = min(
+        sum((a - b) ** 2 for a, b in zip(labs[i], labs[j], strict=True)) ** 0.5
+        for i in range(n)
+        for j in range(i + 1, n)
+    )
+    assert closest > 25, f"two of {n} category colours are only {closest:.1f} apart in CIELAB"
+
+
+def test_more_categories_than_distinct_colours_is_refused():
+    with pytest.raises(ValueError, match="distinct colours"):
+        plots._category_colors(len(plots.CATEGORY_COLOURS) + 1)
+
+
+def test_stacked_bars_of_eleven_themes_use_eleven_colours():
+    long = pd.DataFrame(
+        {"plan": ["甲"] * 11, "theme_label_zh": [f"主题{i}" for i in range(11)], "n_tasks": range(1, 12)}
+    )
+    fig, _ = plots.stacked_share_bar(long, "plan", "theme_label", "n_tasks")
+    faces = {tuple(container.patches[0].get_facecolor()) for container in fig.axes[0].containers}
+    assert len(faces) == 11
+
+
+def test_every_heatmap_row_is_labelled():
+    rows = [f"子主题{i:02d}" for i in range(54)]
+    matrix = pd.DataFrame([[i % 3, (i + 1) % 4] for i in range(54)], index=rows, columns=["甲市 2017", "乙区 2018"])
+    fig, _ = plots.heatmap(matrix, lang="zh")
+    shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert shown == rows
+
+
+def test_heatmap_column_labels_are_not_slanted_and_numbers_fit_their_cells():
+    matrix = pd.DataFrame([[0.1234, 0.5], [0.25, 1.0]], index=["A", "B"], columns=["依法全面履行政府职能", "行政执法"])
+    fig, _ = plots.heatmap(matrix, lang="zh", value_format=".2f", size=plots.HALF)
+    ax = fig.axes[0]
+    assert all(t.get_rotation() in (0, 90) for t in ax.get_xticklabels())
+    renderer = fig.canvas.get_renderer()
+    cell_width = ax.get_window_extent(renderer).width / matrix.shape[1]
+    numbers = [t for t in ax.texts if re.fullmatch(r"[\d.]+", t.get_text())]
+    assert len(numbers) == 4
+    assert all(t.get_window_extent(renderer).width < cell_width for t in numbers)
+
+
+def test_count_axes_have_whole_number_ticks():
+    counts = pd.DataFrame({"plan": ["甲市 2017", "乙区 2018", "丙县 2019"], "n_documents": [1, 2, 1]})
+    fig, _ = plots.bar_chart(counts, "plan", "n_documents", lang="zh")
+    ticks = [t for t in fig.axes[0].get_yticks() if 0 <= t <= 2]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    fig, _ = plots.heatmap(pd.DataFrame([[0, 1], [2, 1]], index=["a", "b"], columns=["c", "d"]), lang="en")
+    colorbar = fig.axes[0].collections[0].colorbar
+    assert all(float(t).is_integer() for t in colorbar.get_ticks())
+
+
+def test_plotted_shares_show_their_denominators():
+    at_100 = pd.DataFrame(
+        {
+            "plan": ["Xi 2018", "Tian 2017", "Bei 2019"],
+            "at_100_share": [1.0, 0.25, float("nan")],
+            "n_at_100": [2, 3, 0],
+            "n_pct_targets": [2, 12, 0],
+        }
+    )
+    fig, _ = plots.bar_chart(
+        at_100, "plan", "at_100_share", lang="en", horizontal=True, count="n_at_100", denominator="n_pct_targets"
+    )
+    texts = [t.get_text() for t in fig.axes[0].findobj(matplotlib.text.Text)]
+    assert "100% (2/2)" in texts and "25% (3/12)" in texts and "n/a" in texts, texts
+    long = pd.DataFrame({"plan": ["甲"] * 2 + ["乙"] * 2, "type": ["比率", "时限"] * 2, "n_targets": [2, 0, 5, 7]})
+    fig, data = plots.stacked_share_bar(long, "plan", "type", "n_targets", lang="zh")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "n = 2" in texts and "n = 12" in texts
+    assert data["n"].tolist() == [2, 12]
+
+
+def _figure_text(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+
+
+def test_english_labels_in_the_reference_contain_no_chinese():
+    from analysis.core.labels import load_labels
+
+    table = load_labels()
+    chinese = table[table["label_en"].map(lambda text: bool(CJK.search(text)))]
+    # Proper names of the 纲要 may appear in notes, never in an English label.
+    assert chinese.empty, chinese[["kind", "key", "label_en"]].to_string()
+
+
+def test_english_figure_of_document_types_and_sections_has_no_chinese():
+    from analysis.core.labels import label
+
+    types = pd.DataFrame({"doc_type": ["实施方案", "工作要点", "创建方案"], "n_documents": [2, 1, 1]})
+    types["doc_type_label_zh"] = types["doc_type"]
+    types["doc_type_label_en"] = [label("doc_type", t, "en") for t in types["doc_type"]]
+    fig, _ = plots.bar_chart(types, "doc_type_label", "n_documents", lang="en", title_zh="类型", title_en="Types")
+    plots.add_caption(fig, None, None, "en")
+    assert [t for t in _figure_text(fig) if CJK.search(t)] == []
+
+
+def test_a_view_with_nothing_to_show_writes_no_file(tmp_path):
+    from analysis.publish.notebooks import save_variants
+
+    zeros = pd.DataFrame([[0, 0], [0, 0]], index=["甲市 2017", "乙区 2018"], columns=["a", "b"])
+    fig, data = plots.heatmap(zeros, lang="zh")
+    with pytest.raises(plots.NothingToShowError):
+        plots.save_figure(fig, data, "all_zero", out_dir=tmp_path)
+    empty = pd.DataFrame({"plan": [], "n_pairs": []})
+    saved = save_variants(
+        lambda lang: plots.bar_chart(empty, "plan", "n_pairs", lang=lang, title_zh="空", title_en="Empty"),
+        "nothing_here",
+        "zh",
+        tmp_path,
+    )
+    assert saved == {}
+    assert list(tmp_path.iterdir()) == []

@@ -162,6 +162,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The static HTML report: processed tables, the documents' captured text, executed notebooks."""
+    from analysis.compare.labels import load_tables
+    from analysis.parse.read import read_document
+    from analysis.publish.report import build_report
+
+    processed = Path(args.processed) if args.processed else config.PROCESSED_DIR
+    tables = load_tables(processed, ("documents", "tasks", "units", "targets"))
+    texts: dict[str, str | None] = {}
+    for doc_id, source in zip(tables["documents"]["doc_id"], tables["documents"]["source_path"], strict=True):
+        path = Path(str(source)) if str(source) not in ("", "nan", "None", "<NA>") else None
+        if path is not None and not path.is_absolute():
+            path = config.ROOT / path
+        try:
+            texts[str(doc_id)] = read_document(path).text if path is not None else None
+        except InputError as error:  # the report still links the document, saying its text is missing
+            logging.getLogger(__name__).warning("report: no text for %s: %s", doc_id, error)
+            texts[str(doc_id)] = None
+    executed = Path(args.notebooks) if args.notebooks else config.NOTEBOOKS_DIR / "executed"
+    index = build_report(tables, Path(args.out) if args.out else None, texts=texts, executed_dir=executed)
+    print(index)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -218,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="comparison tables → CSV, Excel, Markdown, LaTeX")
     export.add_argument("--out", help=f"output folder (default {config.EXPORTS_DIR})")
     export.set_defaults(func=cmd_export)
+
+    report = sub.add_parser("report", help="static HTML report (notebooks + interactive comparison) -> reports/")
+    report.add_argument("--processed", help=f"processed tables (default {config.PROCESSED_DIR})")
+    report.add_argument("--notebooks", help="executed notebooks to render (default notebooks/executed)")
+    report.add_argument("--out", help=f"output folder (default {config.REPORTS_DIR})")
+    report.set_defaults(func=cmd_report)
 
     from analysis.publish import notebooks as notebook_runner
 

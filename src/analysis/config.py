@@ -36,6 +36,7 @@ TARGETS_GOLD_PATH = ANNOTATIONS_DIR / "targets_gold.csv"
 THEME_OVERRIDES_PATH = ANNOTATIONS_DIR / "theme_overrides.csv"
 FIGURES_DIR = ROOT / "figures"
 EXPORTS_DIR = ROOT / "exports"
+REPORTS_DIR = ROOT / "reports"  # the static HTML report (python -m analysis report)
 NOTEBOOKS_DIR = ROOT / "notebooks"
 
 # Reference knowledge (codebook, agency aliases, reform crosswalk, domain

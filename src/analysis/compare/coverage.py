@@ -14,14 +14,15 @@ import pandas as pd
 from analysis.compare.labels import (
     GANGYAO_EDITIONS,
     NO_COUNTERPART,
-    SPECIAL_LABELS,
     UNCODED,
     _theme_keys,
     document_labels,
     select_tasks,
+    special_labels,
     theme_labels,
     with_doc_labels,
 )
+from analysis.core import labels as reference_labels
 from analysis.core.codebook import LEVEL1_CODES, Codebook
 from analysis.core.errors import ReferenceDataError
 from analysis.core.numerals import chinese_number
@@ -238,7 +239,7 @@ def gangyao_alignment(tasks: pd.DataFrame, documents: pd.DataFrame, codebook: Co
         totals = select_tasks(tasks).groupby("doc_id").size().reindex(weights.index, fill_value=0)
         for doc_id, row in weights.iterrows():
             for section, n in row.items():
-                special = SPECIAL_LABELS.get(section)
+                special = special_labels().get(section)
                 records.append(
                     {
                         "doc_id": doc_id,
@@ -265,14 +266,18 @@ def gangyao_matrix(alignment: pd.DataFrame, edition: int, value: str = "task_sha
 
 
 def section_labels(alignment: pd.DataFrame, edition: int) -> dict[Hashable, dict[str, str]]:
-    """``{section: {"zh": "五 健全…", "en": "Section 五"}}`` for :func:`gangyao_matrix` columns."""
+    """``{section: {"zh": "五 健全…", "en": "5. Administrative law enforcement"}}`` (English names: labels.csv) for :func:`gangyao_matrix` columns."""
     rows = alignment[alignment["edition"] == edition].drop_duplicates("section")
+    specials = special_labels()
+    english = reference_labels.labels(f"gangyao_{edition}")
     labels: dict[Hashable, dict[str, str]] = {}
     for section, title in zip(rows["section"], rows["section_title"], strict=False):
-        if section in SPECIAL_LABELS:
-            labels[section] = dict(SPECIAL_LABELS[section])
+        if section in specials:
+            labels[section] = dict(specials[section])
         else:
-            labels[section] = {"zh": f"{section} {title}".strip(), "en": f"Section {int(_section_order(section))}"}
+            number = int(_section_order(section))
+            name = english[section]["en"] if section in english else ""
+            labels[section] = {"zh": f"{section} {title}".strip(), "en": f"{number}. {name}".strip(" .")}
     return labels
 
 

@@ -15,17 +15,17 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from analysis.compare.labels import (
-    ASSIGNMENT_LABELS,
     GENERIC_ONLY,
     NOT_ASSIGNED,
-    SPECIAL_LABELS,
     UNCODED,
     _theme_keys,
     add_labels,
     select_tasks,
+    special_labels,
     with_doc_labels,
 )
 from analysis.core.codebook import LEVEL1_CODES, Codebook
+from analysis.core.labels import label_keys
 from analysis.core.models import KIND_TASK
 from analysis.core.reference import load_agency_categories
 from analysis.core.schema import require_columns
@@ -142,12 +142,16 @@ def duty_metrics(units: pd.DataFrame, tasks: pd.DataFrame, documents: pd.DataFra
     return result
 
 
-def agency_pairs(units: pd.DataFrame) -> pd.DataFrame:
-    """Per document, pairs of agencies (non-generic canonicals) named on the same tasks.
+def agency_pairs(units: pd.DataFrame, *, reformed: bool = True) -> pd.DataFrame:
+    """Per document, pairs of agencies (non-generic units) named on the same tasks.
 
+    Agencies are named by :func:`agency_names` (post-2018 successors when
+    ``reformed``), so a predecessor and its successor are one agency.
     ``agency_a`` < ``agency_b``; ``n_shared_tasks`` = tasks naming both.
     """
     frame = _task_units_frame(units)
+    if len(frame):
+        frame = frame.assign(canonical=agency_names(frame, reformed=reformed))
     agencies = frame[~frame["generic"]][["doc_id", "task_id", "canonical"]].drop_duplicates()
     shared: Counter[tuple[str, str, str]] = Counter()
     for (doc_id, _), group in agencies.groupby(["doc_id", "task_id"], sort=False):
@@ -169,7 +173,7 @@ def category_labels(reference_dir: Path | None = None) -> dict[Hashable, dict[st
         row.code: {"zh": row.label_zh, "en": row.label_en} for row in table.itertuples()
     }
     for key in (GENERIC_ONLY, NOT_ASSIGNED, UNCODED):
-        labels[key] = dict(SPECIAL_LABELS[key])
+        labels[key] = special_labels()[key]
     return labels
 
 
@@ -177,10 +181,34 @@ def _generic_flags(units: pd.DataFrame) -> pd.Series:
     return units["generic"].map(lambda v: str(v).strip().lower() in {"true", "1", "yes"}).astype(bool)
 
 
-def duty_table(units: pd.DataFrame, tasks: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
-    """:func:`analysis.units.duty_metrics` with document labels."""
+NOT_APPLICABLE_WITHOUT_UNITS = ("n_agencies", "n_generic_mentions", "n_unmatched")
+"""Unit counts that do not apply (n/a, not 0) to a plan naming no unit at all."""
 
-    return with_doc_labels(duty_metrics(units, tasks, documents), documents)
+
+def duty_table(units: pd.DataFrame, tasks: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """:func:`duty_metrics` with document labels, for figures and exports.
+
+    A plan that names no unit on any task has no agencies to count: its unit
+    counts are missing (shown as "n/a"), not 0, like its shares and HHI.
+    """
+    metrics = duty_metrics(units, tasks, documents)
+    unassigned = metrics["n_tasks_assigned"].fillna(0) == 0
+    for column in NOT_APPLICABLE_WITHOUT_UNITS:
+        metrics[column] = metrics[column].mask(unassigned, pd.NA)
+    return with_doc_labels(metrics, documents)
+
+
+def agency_names(units: pd.DataFrame, *, reformed: bool = True) -> pd.Series:
+    """The agency each unit row names: its post-2018-reform ``successor`` (when ``reformed``), else ``canonical``.
+
+    Bodies merged by the 2018 institutional reform (法制办 into 司法局 …) then
+    count as one agency; a row without a successor keeps its canonical name.
+    """
+    canonical = units["canonical"].astype("string")
+    if not reformed or "successor" not in units.columns:
+        return canonical
+    successor = units["successor"].astype("string").str.strip()
+    return successor.mask(successor.isna() | (successor == ""), canonical)
 
 
 def assignment_status(units: pd.DataFrame, tasks: pd.DataFrame) -> pd.Series:
@@ -199,16 +227,26 @@ def assignment_status(units: pd.DataFrame, tasks: pd.DataFrame) -> pd.Series:
 def assignment_summary(units: pd.DataFrame, tasks: pd.DataFrame, doc_id: str) -> pd.DataFrame:
     """One plan's tasks by :func:`assignment_status` (all three statuses, zeros kept), with labels."""
     status = assignment_status(units, tasks[tasks["doc_id"] == doc_id])
-    counts = status.value_counts().reindex(list(ASSIGNMENT_LABELS), fill_value=0)
+    counts = status.value_counts().reindex(label_keys("assignment"), fill_value=0)
     frame = pd.DataFrame({"assignment": counts.index, "n_tasks": counts.to_numpy().astype(int)})
-    return add_labels(frame, "assignment", ASSIGNMENT_LABELS)
+    return add_labels(frame, "assignment", "assignment")
 
 
-def top_agencies(units: pd.DataFrame, tasks: pd.DataFrame, doc_id: str | None = None, top: int = 10) -> pd.DataFrame:
-    """Agencies (non-generic canonicals) named on most tasks: ``canonical, category, n_tasks, n_lead``."""
+def top_agencies(
+    units: pd.DataFrame, tasks: pd.DataFrame, doc_id: str | None = None, top: int = 10, *, reformed: bool = True
+) -> pd.DataFrame:
+    """Agencies (non-generic units) named on most tasks: ``canonical, category, n_tasks, n_lead``.
+
+    ``canonical`` is the agency as :func:`agency_names` gives it (the post-2018
+    successor when ``reformed``: 法制办 and 司法局 count together); its
+    ``category`` is the one most of its rows carry.
+    """
     rows = select_tasks(tasks if doc_id is None else tasks[tasks["doc_id"] == doc_id])
     frame = units[units["task_id"].isin(rows["task_id"])]
     named = frame[~_generic_flags(frame)]
+    named = named.assign(canonical=agency_names(named, reformed=reformed)) if len(named) else named
+    categories = named.groupby("canonical")["category"].agg(lambda c: c.mode().iloc[0] if len(c.mode()) else "")
+    named = named.assign(category=named["canonical"].map(categories)) if len(named) else named
     grouped = named.groupby(["canonical", "category"])
     result = (
         pd.DataFrame(

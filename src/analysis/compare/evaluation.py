@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.compare.labels import METHOD_LABELS, SCORE_LABELS, add_labels, with_doc_labels
+from analysis.compare.labels import add_labels, with_doc_labels
 
 
 def evaluation_scores(
@@ -15,8 +15,8 @@ def evaluation_scores(
     long = rows.melt(
         id_vars=["method"], value_vars=[m for m in metrics if m in rows.columns], var_name="metric", value_name="value"
     )
-    long = add_labels(long, "method", METHOD_LABELS)
-    return add_labels(long, "metric", SCORE_LABELS)
+    long = add_labels(long, "method", "method")
+    return add_labels(long, "metric", "score")
 
 
 def evaluation_per_document(
@@ -30,5 +30,5 @@ def evaluation_per_document(
     position = {doc: i for i, doc in enumerate(documents["doc_id"])}
     order = {m: i for i, m in enumerate(methods)}
     rows = rows.assign(_d=rows["doc_id"].map(position), _m=rows["method"].map(order)).sort_values(["_d", "_m"])
-    rows = add_labels(rows.drop(columns=["_d", "_m"]), "method", METHOD_LABELS)
+    rows = add_labels(rows.drop(columns=["_d", "_m"]), "method", "method")
     return with_doc_labels(rows.reset_index(drop=True), documents)

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import config
+from analysis.core import labels as reference_labels
 from analysis.core.codebook import Codebook
 from analysis.core.models import KIND_TASK
 from analysis.core.schema import TABLE_NAMES
@@ -54,73 +55,9 @@ NO_COUNTERPART = "none"
 GANGYAO_EDITIONS = (2015, 2021)
 
 
-SPECIAL_LABELS: dict[str, dict[str, str]] = {
-    UNCODED: {"zh": "未编码", "en": "Uncoded"},
-    NOT_ASSIGNED: {"zh": "未明确责任单位", "en": "Not assigned"},
-    GENERIC_ONLY: {"zh": "仅泛指单位", "en": "Generic units only"},
-    NO_COUNTERPART: {"zh": "无对应章节", "en": "No counterpart"},
-}
-"""Display labels of the keys above (both languages)."""
-
-
-ADMIN_LEVEL_LABELS: dict[str, dict[str, str]] = {
-    "national": {"zh": "国家", "en": "National"},
-    "province": {"zh": "省级", "en": "Province"},
-    "prefecture": {"zh": "地市级", "en": "Prefecture"},
-    "county": {"zh": "县级", "en": "County"},
-    "district": {"zh": "市辖区", "en": "District"},
-    "township": {"zh": "乡镇", "en": "Township"},
-    "department": {"zh": "部门", "en": "Department"},
-}
-"""Display labels of the manifest's ``admin_level`` values."""
-
-
-HEADING_LEVEL_LABELS: dict[int, dict[str, str]] = {
-    0: {"zh": "第…部分", "en": "Part"},
-    1: {"zh": "一、", "en": "Level 1 (一、)"},
-    2: {"zh": "(一)", "en": "Level 2 ((一))"},
-    3: {"zh": "1.", "en": "Level 3 (1.)"},
-    4: {"zh": "(1)", "en": "Level 4 ((1))"},
-    5: {"zh": "①", "en": "Level 5 (①)"},
-}
-"""Display labels of ``sections.level`` (see the data dictionary)."""
-
-
-TARGET_TYPE_LABELS: dict[str, dict[str, str]] = {
-    "rate": {"zh": "比率", "en": "Rate"},
-    "threshold": {"zh": "阈值", "en": "Threshold"},
-    "count": {"zh": "数量", "en": "Count"},
-    "frequency": {"zh": "频次", "en": "Frequency"},
-    "deadline": {"zh": "时限", "en": "Deadline"},
-    "duration": {"zh": "时长", "en": "Duration"},
-    "share": {"zh": "占比", "en": "Share"},
-}
-"""Display labels of ``targets.type``."""
-
-
-ASSIGNMENT_LABELS: dict[str, dict[str, str]] = {
-    "named": {"zh": "明确到具体部门", "en": "Named agency"},
-    GENERIC_ONLY: SPECIAL_LABELS[GENERIC_ONLY],
-    NOT_ASSIGNED: SPECIAL_LABELS[NOT_ASSIGNED],
-}
-"""Display labels of :func:`assignment_status` values."""
-
-
-METHOD_LABELS: dict[str, dict[str, str]] = {
-    "model": {"zh": "分类模型", "en": "Classifier"},
-    "model_no_rules": {"zh": "分类模型(无规则)", "en": "Classifier without rules"},
-    "majority": {"zh": "多数类基线", "en": "Majority baseline"},
-    "keywords": {"zh": "关键词基线", "en": "Keyword baseline"},
-    "headings": {"zh": "标题基线", "en": "Heading baseline"},
-}
-"""Display labels of the theme evaluation methods (:data:`analysis.themes.METHODS`)."""
-
-
-SCORE_LABELS: dict[str, dict[str, str]] = {
-    "accuracy": {"zh": "准确率", "en": "Accuracy"},
-    "macro_f1": {"zh": "宏平均F1", "en": "Macro F1"},
-    "accuracy_lenient": {"zh": "宽松准确率(含次要主题)", "en": "Lenient accuracy (secondary theme counts)"},
-}
+def special_labels() -> dict[Hashable, dict[str, str]]:
+    """Display labels of the special keys above (``reference/labels.csv``, kind ``special``)."""
+    return dict(reference_labels.labels("special"))
 
 
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
@@ -191,14 +128,18 @@ def with_doc_labels(frame: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFram
 
 
 def add_labels(
-    frame: pd.DataFrame, key: str, labels: Mapping[Hashable, Mapping[str, str]], base: str | None = None
+    frame: pd.DataFrame, key: str, labels: str | Mapping[Hashable, Mapping[str, str]], base: str | None = None
 ) -> pd.DataFrame:
     """``frame`` with ``{base}_zh`` / ``{base}_en`` display columns for ``frame[key]``.
 
-    ``base`` defaults to ``{key}_label``.  A key without a label is shown as
-    written (and logged), never dropped.
+    ``labels`` is a kind of ``reference/labels.csv`` (e.g. ``"target_type"``:
+    a value without a label raises, naming it) or a ready mapping (a key
+    without a label is then shown as written, and logged).  ``base`` defaults
+    to ``{key}_label``.
     """
     base = base or f"{key}_label"
+    if isinstance(labels, str):
+        labels = reference_labels.require_labels(labels, frame[key])
     missing = sorted({str(v) for v in frame[key] if v not in labels})
     if missing:
         log.warning("no display label for %s value(s) %s; shown as written", key, missing)
@@ -225,13 +166,10 @@ def describe_extreme(
 
 
 def admin_level_label(level: Any, lang: str) -> str:
-    """Display name of an ``admin_level`` value (the value itself if unknown, logged)."""
+    """Display name of an ``admin_level`` value ("Unknown" when missing; an unlabelled value raises)."""
     if pd.isna(level) or str(level) == "":
-        return "未知" if lang == "zh" else "Unknown"
-    if level not in ADMIN_LEVEL_LABELS:
-        log.warning("admin_level %r has no display label; shown as written", level)
-        return str(level)
-    return ADMIN_LEVEL_LABELS[level][lang]
+        return reference_labels.label("special", "unknown", lang)
+    return reference_labels.label("admin_level", str(level), lang)
 
 
 def theme_labels(codebook: Codebook, level: int = 1) -> dict[Hashable, dict[str, str]]:
@@ -240,7 +178,7 @@ def theme_labels(codebook: Codebook, level: int = 1) -> dict[Hashable, dict[str,
     labels: dict[Hashable, dict[str, str]] = {
         row.code: {"zh": row.label_zh, "en": row.label_en} for row in rows.itertuples()
     }
-    labels[UNCODED] = dict(SPECIAL_LABELS[UNCODED])
+    labels[UNCODED] = special_labels()[UNCODED]
     return labels
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.compare.labels import (
-    TARGET_TYPE_LABELS,
     UNCODED,
     _theme_keys,
     add_labels,
@@ -118,7 +117,7 @@ def target_type_mix(targets: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFr
     long.columns = ["doc_id", "type", "n_targets"]
     long["n_targets"] = long["n_targets"].astype(int)
     long["type_share"] = long["n_targets"] / long["doc_id"].map(totals.where(totals > 0))
-    long = add_labels(long, "type", TARGET_TYPE_LABELS)
+    long = add_labels(long, "type", "target_type")
     return with_doc_labels(long, documents)
 
 

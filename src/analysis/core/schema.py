@@ -16,7 +16,7 @@ from analysis.core.errors import AnalysisError
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
 
 DICTIONARY_SCHEMA = TableSchema(
-    required=("table", "column", "dtype", "description"),
+    required=("table", "column", "dtype", "description", "header_en", "header_zh"),
     unique=(("table", "column"),),
     allowed={"dtype": frozenset({"string", "Int64", "float64", "boolean", "object"})},
 )

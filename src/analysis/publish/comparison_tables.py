@@ -10,79 +10,12 @@ import pandas as pd
 from analysis import config
 from analysis.compare.coverage import coverage_table, theme_omissions
 from analysis.compare.duties import agency_pairs, duty_table
-from analysis.compare.labels import SPECIAL_LABELS, UNCODED, load_tables, with_doc_labels
+from analysis.compare.labels import UNCODED, load_tables, special_labels, with_doc_labels
 from analysis.compare.reuse import task_pairs
 from analysis.compare.targets import target_metrics_by_doc, target_metrics_by_theme
 from analysis.core.codebook import Codebook
+from analysis.core.labels import COMPARISONS_TABLE, column_description, column_header, labels
 from analysis.publish.exports import export_tables
-
-COLUMN_HEADERS: dict[str, tuple[str, str]] = {
-    # column: (English, Chinese)
-    "doc_id": ("Document", "文件编号"),
-    "jurisdiction": ("Jurisdiction", "地区或机关"),
-    "issued_year": ("Year issued", "印发年份"),
-    "doc_label_zh": ("Label (Chinese)", "文件标签"),
-    "doc_label_en": ("Label (English)", "文件标签(英文)"),
-    "n_tasks": ("Tasks", "任务数"),
-    "n_themes_covered": ("Themes covered", "涉及主题数"),
-    "n_themes_omitted": ("Themes omitted", "未涉及主题数"),
-    "covered": ("Themes covered (codes)", "涉及主题(代码)"),
-    "omitted": ("Themes omitted (codes)", "未涉及主题(代码)"),
-    "omitted_zh": ("Themes omitted (Chinese)", "未涉及主题"),
-    "omitted_en": ("Themes omitted", "未涉及主题(英文)"),
-    "n_tasks_assigned": ("Tasks with a unit", "明确责任单位的任务数"),
-    "assigned_task_share": ("Share of tasks with a unit", "明确责任单位的任务占比"),
-    "assignment_status": ("Assignment", "责任分工情况"),
-    "n_agencies": ("Distinct agencies", "责任部门数"),
-    "tasks_per_agency": ("Tasks per agency", "每个部门平均任务数"),
-    "lead_agency": ("Most-named agency", "承担任务最多的部门"),
-    "lead_agency_share": ("Its share of assigned tasks", "其任务占比"),
-    "hhi": ("Concentration (HHI)", "集中度(HHI)"),
-    "n_generic_mentions": ("Generic unit mentions", "泛指单位次数"),
-    "n_unmatched": ("Unmatched unit names", "未匹配单位名称数"),
-    "agency_a": ("Agency A", "部门甲"),
-    "agency_b": ("Agency B", "部门乙"),
-    "n_shared_tasks": ("Shared tasks", "共同承担任务数"),
-    "theme": ("Theme", "主题"),
-    "theme_label_zh": ("Theme (Chinese)", "主题"),
-    "theme_label_en": ("Theme", "主题(英文)"),
-    "n_tasks_with_target": ("Tasks with a target", "含量化目标的任务数"),
-    "n_targets": ("Targets", "量化目标数"),
-    "target_task_share": ("Share of tasks with a target", "含量化目标的任务占比"),
-    "targets_per_task": ("Targets per task", "每项任务量化目标数"),
-    "n_rate": ("Rate targets", "比率目标数"),
-    "n_threshold": ("Threshold targets", "阈值目标数"),
-    "n_count": ("Count targets", "数量目标数"),
-    "n_frequency": ("Frequency targets", "频次目标数"),
-    "n_deadline": ("Deadlines", "时限目标数"),
-    "n_duration": ("Duration targets", "时长目标数"),
-    "n_share": ("Share targets", "占比目标数"),
-    "share_100_pct": ("Rate/share targets set at 100 (%)", "100%目标占比(%)"),
-    "n_deadline_resolved": ("Deadlines with a date", "可确定日期的时限数"),
-    "doc_id_a": ("Document A", "文件甲"),
-    "doc_label_a": ("Plan A", "文件甲标签"),
-    "task_id_a": ("Task A", "任务甲编号"),
-    "path_a": ("Task A number", "任务甲序号"),
-    "text_a": ("Task A text", "任务甲内容"),
-    "doc_id_b": ("Document B", "文件乙"),
-    "doc_label_b": ("Plan B", "文件乙标签"),
-    "task_id_b": ("Task B", "任务乙编号"),
-    "path_b": ("Task B number", "任务乙序号"),
-    "text_b": ("Task B text", "任务乙内容"),
-    "similarity": ("Cosine similarity", "余弦相似度"),
-    "level": ("Level", "层级"),
-    "code": ("Code", "代码"),
-    "label_zh": ("Label (Chinese)", "名称"),
-    "label_en": ("Label (English)", "英文名称"),
-    "scope_zh": ("Scope (Chinese)", "范围说明"),
-    "scope_en": ("Scope (English)", "英文范围说明"),
-    "keywords": ("Keywords", "关键词"),
-    "n_keywords": ("Number of keywords", "关键词数"),
-    "gangyao_2015": ("2015 Outline section", "2015年纲要对应条目"),
-    "gangyao_2021": ("2021 Outline section", "2021年纲要对应条目"),
-}
-"""English and Chinese header of every exported column (theme-code columns come from the codebook)."""
-
 
 COMPARISON_INPUTS = ("documents", "tasks", "units", "targets")
 """The processed tables :func:`comparison_tables` reads."""
@@ -115,34 +48,104 @@ def comparison_tables(tables: Mapping[str, pd.DataFrame], codebook: Codebook | N
 
 
 def table_headers(tables: Mapping[str, pd.DataFrame], codebook: Codebook | None = None) -> tuple[dict, dict]:
-    """``(headers_en, headers_zh)``: table -> column -> header, for :func:`analysis.exports.export_tables`.
+    """``(headers_en, headers_zh)``: table -> column -> header, for :func:`analysis.publish.exports.export_tables`.
 
-    Theme and subtheme code columns are headed by their codebook labels; a
-    column with no known header raises, so no export goes out half-labelled.
+    Headers come from the data dictionary (``header_en`` / ``header_zh``);
+    theme and subtheme code columns are headed by their codebook labels.  A
+    column with no header raises, so no export goes out half-labelled.
     """
     codebook = codebook or Codebook.load()
-    known = {code: (codebook.label(code, "en"), codebook.label(code, "zh")) for code in codebook.codes}
-    known[UNCODED] = (SPECIAL_LABELS[UNCODED]["en"], SPECIAL_LABELS[UNCODED]["zh"])
-    known.update(COLUMN_HEADERS)
-    headers_en: dict[str, dict[str, str]] = {}
-    headers_zh: dict[str, dict[str, str]] = {}
+    codes = {code: {lang: codebook.label(code, lang) for lang in ("en", "zh")} for code in codebook.codes}
+    codes[UNCODED] = special_labels()[UNCODED]
+    headers: dict[str, dict[str, dict[str, str]]] = {"en": {}, "zh": {}}
     for name, frame in tables.items():
-        missing = [str(c) for c in frame.columns if str(c) not in known]
-        if missing:
-            raise KeyError(f"table {name!r}: no header for column(s) {missing}; add them to COLUMN_HEADERS")
-        headers_en[name] = {str(c): known[str(c)][0] for c in frame.columns}
-        headers_zh[name] = {str(c): known[str(c)][1] for c in frame.columns}
-    return headers_en, headers_zh
+        for lang in ("en", "zh"):
+            headers[lang][name] = {
+                str(c): codes[str(c)][lang] if str(c) in codes else column_header(str(c), lang) for c in frame.columns
+            }
+    return headers["en"], headers["zh"]
+
+
+def definitions_table(tables: Mapping[str, pd.DataFrame], codebook: Codebook | None = None) -> pd.DataFrame:
+    """One row per exported column: table, column, headers and definition (the workbook's ``definitions`` sheet)."""
+    codebook = codebook or Codebook.load()
+    headers_en, headers_zh = table_headers(tables, codebook)
+    rows = []
+    for name, frame in tables.items():
+        for column in map(str, frame.columns):
+            if column in codebook.codes or column == UNCODED:
+                description = f"Tasks (or shares) coded {column!r} in the codebook."
+            else:
+                description = column_description(column, COMPARISONS_TABLE)
+            rows.append(
+                {
+                    "table": name,
+                    "column": column,
+                    "header_en": headers_en[name][column],
+                    "header_zh": headers_zh[name][column],
+                    "description": description,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+LABEL_COLUMNS = {"en": "doc_label_en", "zh": "doc_label_zh"}
+"""The column naming each row of a per-plan table."""
+ID_COLUMNS = ("doc_id", "jurisdiction", "issued_year")
+"""Columns the printed (Markdown, LaTeX) tables leave out: the label says the same."""
+
+
+PRINT_OMIT: dict[str, tuple[str, ...]] = {
+    "theme_omissions": ("covered", "omitted"),
+    "codebook": ("theme", "keywords", "n_keywords", "parent"),
+}
+"""Columns the printed versions of a table leave out (codes repeated by labels, long keyword lists)."""
+
+
+def print_columns(tables: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, list[str]]]:
+    """Per table and language, the columns the printed (Markdown, LaTeX) versions show.
+
+    One label column in the language of the print, no id columns the label
+    repeats, no column in the other language (``*_zh`` in English), and none
+    of :data:`PRINT_OMIT`.  The CSV and the workbook keep every column.
+    """
+    chosen: dict[str, dict[str, list[str]]] = {}
+    for name, frame in tables.items():
+        columns = [str(c) for c in frame.columns]
+        omit = set(PRINT_OMIT.get(name, ()))
+        if "doc_label_en" in columns:
+            omit |= set(ID_COLUMNS)
+        chosen[name] = {
+            lang: [c for c in columns if c not in omit and not c.endswith("_zh" if lang == "en" else "_en")]
+            for lang in ("en", "zh")
+        }
+    return chosen
+
+
+def table_captions(tables: Mapping[str, pd.DataFrame], n_documents: int) -> dict[str, dict[str, str]]:
+    """Caption of each table in both languages, saying how many plans it compares."""
+    names = labels("table")
+    captions = {}
+    for name in tables:
+        base = names.get(name, {"zh": name, "en": name})
+        if name == "codebook":
+            captions[name] = dict(base)
+        else:
+            captions[name] = {"zh": f"{base['zh']}(共{n_documents}个文件)", "en": f"{base['en']} ({n_documents} plans)"}
+    return captions
 
 
 def export_comparison_tables(out_dir: Path | None = None, processed_dir: Path | None = None) -> list[Path]:
     """Read the processed tables, compute :func:`comparison_tables`, export them (CSV, MD, TeX, XLSX).
 
-    Files go to ``out_dir`` (default ``config.EXPORTS_DIR``); returns every path written.
+    Files go to ``out_dir`` (default ``config.EXPORTS_DIR``); a table with no
+    rows is not written.  Returns every path written.
     """
 
     codebook = Codebook.load()
-    tables = comparison_tables(load_tables(processed_dir, COMPARISON_INPUTS), codebook)
+    inputs = load_tables(processed_dir, COMPARISON_INPUTS)
+    tables = comparison_tables(inputs, codebook)
+    codes = {*codebook.codes, UNCODED}
     headers_en, headers_zh = table_headers(tables, codebook)
     written = export_tables(
         tables,
@@ -150,5 +153,12 @@ def export_comparison_tables(out_dir: Path | None = None, processed_dir: Path | 
         headers_en=headers_en,
         headers_zh=headers_zh,
         workbook="comparison_tables",
+        captions=table_captions(tables, len(inputs["documents"])),
+        label_columns={name: "doc_label_en" for name, frame in tables.items() if "doc_label_en" in frame.columns},
+        print_columns=print_columns(tables),
+        definitions=definitions_table({n: f for n, f in tables.items() if len(f)}, codebook),
+        percent_columns={
+            "coverage_level1_share": [c for c in map(str, tables["coverage_level1_share"].columns) if c in codes]
+        },
     )
     return list(dict.fromkeys(path for paths in written.values() for path in paths))

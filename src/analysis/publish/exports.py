@@ -24,8 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,8 @@ from analysis.core.safety import (  # the one formula guard, shared with every s
     neutralise_formula,  # noqa: F401
     set_text_cell,
 )
+from analysis.publish.latex import standalone_document, to_latex
+from analysis.publish.textwidth import display_width
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,6 @@ def check_slug(name: str, what: str = "name") -> str:
     return name
 
 
-def display_width(text: str) -> int:
-    """Width of ``text`` in monospace columns: wide (CJK) characters count double."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def _has_default_index(frame: pd.DataFrame) -> bool:
@@ -148,20 +146,6 @@ def to_markdown(frame: pd.DataFrame, headers: Mapping[str, str]) -> str:
     return shown.to_markdown(index=False) + "\n"
 
 
-def to_latex(frame: pd.DataFrame, headers: Mapping[str, str], caption: str | None = None) -> str:
-    """Booktabs LaTeX table with LaTeX special characters (``& % $ # _ { } ~ ^ \\``) escaped."""
-    shown = frame.rename(columns=dict(headers))
-    body = shown.to_latex(index=False, escape=True, na_rep="", longtable=False)
-    # Chinese text is kept as is: compiling needs XeLaTeX/LuaLaTeX with xeCJK or ctex.
-    preamble = (
-        "% Needs \\usepackage{booktabs}; Chinese text needs XeLaTeX with \\usepackage{xeCJK}\n"
-        "% (or the ctex package).\n"
-    )
-    if caption:
-        preamble += f"% {caption}\n"
-    return preamble + body
-
-
 # ---------------------------------------------------------------------------
 # Excel
 # ---------------------------------------------------------------------------
@@ -216,13 +200,19 @@ def _write_excel_cell(sheet: Any, row: int, column: int, value: object) -> Any:
     return cell
 
 
-def _number_format(column: str) -> str | None:
-    """Number format from the column-name contract (``*_share`` 0-1, ``*_pct`` 0-100)."""
-    if column.endswith("_share"):
+def _number_format(column: str, series: pd.Series, percent: bool = False) -> str | None:
+    """Number format by column type: shares (``*_share``, 0-1) as %, ``*_pct`` (0-100) with one
+    decimal, integer columns as integers, other decimals with two places; text: none."""
+    if column.endswith("_share") or percent:
         return "0.0%"
     if column.endswith("_pct"):
         return "0.0"
-    return None
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return None
+    values = pd.to_numeric(series, errors="coerce").dropna()
+    if pd.api.types.is_integer_dtype(series) or (len(values) and bool((values == values.round()).all())):
+        return "0"
+    return "0.00"
 
 
 def _cell_text(value: object) -> str:
@@ -234,14 +224,36 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def check_unique_headers(name: str, headers: Mapping[str, str], lang: str) -> None:
+    """Raise when two columns of one table would show the same header (a reader could not tell them apart)."""
+    seen: dict[str, str] = {}
+    for column, header in headers.items():
+        if header in seen:
+            raise ValueError(
+                f"table {name!r}: columns {seen[header]!r} and {column!r} share the {lang} header {header!r}; "
+                "give them distinct headers in reference/data_dictionary.csv"
+            )
+        seen[header] = column
+
+
 def write_sheet(
     sheet: Any,
     frame: pd.DataFrame,
     headers_en: Mapping[str, str],
     headers_zh: Mapping[str, str],
+    *,
+    label_column: str | None = None,
+    percent_columns: Collection[str] = (),
 ) -> None:
-    """Fill a worksheet: row 1 English header, row 2 Chinese header, data from row 3."""
+    """Fill a worksheet: row 1 English header, row 2 Chinese header, data from row 3.
 
+    ``label_column`` (the column naming each row, e.g. ``doc_label_en``) is
+    moved to the front.  Print set-up: A4 landscape, fitted to one page wide,
+    the two header rows and the label column repeated on every page; the
+    header rows and the label column are frozen on screen.
+    """
+    if label_column is not None and label_column in frame.columns:
+        frame = frame[[label_column, *[c for c in frame.columns if c != label_column]]]
     header_font = Font(bold=True)
     header_fill = PatternFill("solid", fgColor="E8E8E8")
     rule = Border(bottom=Side(style="thin"))
@@ -250,23 +262,67 @@ def write_sheet(
             cell = _write_excel_cell(sheet, row_idx, col_idx, text)
             cell.font = header_font
             cell.fill = header_fill
-            cell.alignment = Alignment(vertical="center")
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
         sheet.cell(row=2, column=col_idx).border = rule
 
-        number_format = _number_format(column)
-        width = max(display_width(headers_en[column]), display_width(headers_zh[column]))
+        number_format = _number_format(column, frame[column], column in percent_columns)
+        width = max(display_width(headers_en[column]), display_width(headers_zh[column])) // 2 + 2
         for row_idx, value in enumerate(frame[column].tolist(), start=HEADER_ROWS + 1):
             cell = _write_excel_cell(sheet, row_idx, col_idx, value)
             if number_format and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                 cell.number_format = number_format
+            elif isinstance(cell.value, str):
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
             width = max(width, display_width(_cell_text(value)))
         sheet.column_dimensions[get_column_letter(col_idx)].width = min(
             max(width + 2, _EXCEL_MIN_WIDTH), _EXCEL_MAX_WIDTH
         )
-    sheet.freeze_panes = f"A{HEADER_ROWS + 1}"
+    frozen_columns = 1 if label_column is not None and label_column in frame.columns else 0
+    sheet.freeze_panes = f"{get_column_letter(frozen_columns + 1)}{HEADER_ROWS + 1}"
+    _print_setup(sheet, repeat_first_column=bool(frozen_columns))
     if len(frame.columns):
         last = f"{get_column_letter(len(frame.columns))}{max(len(frame) + HEADER_ROWS, HEADER_ROWS)}"
         sheet.auto_filter.ref = f"A{HEADER_ROWS}:{last}"
+
+
+def _print_setup(sheet: Any, *, repeat_first_column: bool) -> None:
+    """A4 landscape, one page wide (as many tall as needed), header rows (and label column) on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"1:{HEADER_ROWS}"
+    if repeat_first_column:
+        sheet.print_title_cols = "A:A"
+    sheet.print_options.gridLines = False
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+
+
+DEFINITIONS_SHEET = "definitions"
+DEFINITIONS_COLUMNS = ("table", "column", "header_en", "header_zh", "description")
+
+
+def write_definitions(sheet: Any, definitions: pd.DataFrame) -> None:
+    """The ``definitions`` sheet: one row per exported column (table, column, headers, what it means)."""
+    frame = definitions[list(DEFINITIONS_COLUMNS)]
+    headers_en = {
+        "table": "Table",
+        "column": "Column",
+        "header_en": "Header",
+        "header_zh": "Header (Chinese)",
+        "description": "Definition",
+    }
+    headers_zh = {
+        "table": "表",
+        "column": "列名",
+        "header_en": "英文表头",
+        "header_zh": "中文表头",
+        "description": "定义",
+    }
+    write_sheet(sheet, frame, headers_en, headers_zh)
+    sheet.column_dimensions["E"].width = _EXCEL_MAX_WIDTH + 20
 
 
 def write_workbook(
@@ -274,13 +330,30 @@ def write_workbook(
     path: Path,
     headers_en: Mapping[str, Mapping[str, str]],
     headers_zh: Mapping[str, Mapping[str, str]],
+    *,
+    label_columns: Mapping[str, str] | None = None,
+    definitions: pd.DataFrame | None = None,
+    percent_columns: Mapping[str, Collection[str]] | None = None,
 ) -> Path:
-    """One workbook, one sheet per table (see :func:`write_sheet` for the layout)."""
+    """One workbook, one sheet per table (see :func:`write_sheet`), plus a ``definitions`` sheet if given."""
 
+    label_columns = label_columns or {}
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for name, sheet_name in excel_sheet_names(tables).items():
-        write_sheet(workbook.create_sheet(sheet_name), tables[name], headers_en[name], headers_zh[name])
+    names = [*tables, DEFINITIONS_SHEET] if definitions is not None else list(tables)
+    for name, sheet_name in excel_sheet_names(names).items():
+        sheet = workbook.create_sheet(sheet_name)
+        if name == DEFINITIONS_SHEET and definitions is not None and name not in tables:
+            write_definitions(sheet, definitions)
+        else:
+            write_sheet(
+                sheet,
+                tables[name],
+                headers_en[name],
+                headers_zh[name],
+                label_column=label_columns.get(name),
+                percent_columns=(percent_columns or {}).get(name, ()),
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path
@@ -295,10 +368,11 @@ def _resolve_headers(
     tables: Mapping[str, pd.DataFrame],
     given: Mapping[str, Mapping[str, str]] | None,
     lang: str,
+    skipped: Iterable[str] = (),
 ) -> dict[str, dict[str, str]]:
     """Full header map per table; unknown tables/columns raise, missing ones are reported."""
     given = dict(given or {})
-    unknown_tables = sorted(set(given) - set(tables))
+    unknown_tables = sorted(set(given) - set(tables) - set(skipped))
     if unknown_tables:
         raise ValueError(f"headers_{lang} names unknown table(s): {unknown_tables}")
     resolved: dict[str, dict[str, str]] = {}
@@ -322,6 +396,11 @@ def export_tables(
     headers_zh: Mapping[str, Mapping[str, str]] | None = None,
     workbook: str = "tables",
     text_lang: str = "en",
+    captions: Mapping[str, Mapping[str, str]] | None = None,
+    label_columns: Mapping[str, str] | None = None,
+    print_columns: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    definitions: pd.DataFrame | None = None,
+    percent_columns: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, list[Path]]:
     """Export each table as CSV, Markdown and LaTeX, plus all of them in one Excel workbook.
 
@@ -329,16 +408,25 @@ def export_tables(
     index is exported as columns.  ``headers_en`` / ``headers_zh`` map
     ``table -> column -> header``; an English header defaults to the column
     name, a missing Chinese header falls back to the column name with a
-    logged warning, a header for an unknown table or column raises.
+    logged warning, a header for an unknown table or column raises, and two
+    columns of one table may not share a header.
 
     * ``{name}.csv``: UTF-8 with BOM, machine column names, formula-safe.
-    * ``{name}.md`` / ``{name}.tex``: headers in ``text_lang`` ("en"/"zh").
-    * ``{workbook}.xlsx``: a sheet per table; row 1 English headers, row 2
-      Chinese headers (bold, frozen: panes at A3), data from row 3, column
-      widths from content (CJK characters count double), formula-safe.
+    * ``{name}.md``: headers in ``text_lang`` ("en"/"zh").
+    * ``{name}.tex`` (English headers) and ``{name}_zh.tex`` (Chinese): see
+      :mod:`analysis.publish.latex` (fits the page, caption + ``tab:{name}``
+      label, rounding stated); ``{workbook}.tex`` is a document that inputs
+      every English table and compiles with ``xelatex``.
+    * ``{workbook}.xlsx``: a sheet per table (:func:`write_sheet`: two
+      header rows, frozen panes, print set-up, number formats by column type,
+      formula-safe) and a ``definitions`` sheet when ``definitions`` is given.
 
-    See the module docstring for the formula-safety rule.  Returns
-    ``{name: [csv, md, tex, xlsx]}`` (the workbook path is shared).
+    ``captions``: ``table -> lang -> caption`` (default: the slug);
+    ``label_columns``: the column naming each row (first in the workbook,
+    repeated in every part of a split LaTeX table); ``print_columns``:
+    ``table -> lang -> columns`` shown in Markdown and LaTeX (default: all).
+    A table with no rows is not written (logged): an empty table says nothing.
+    Returns ``{name: [csv, md, tex, tex_zh, xlsx]}`` (the workbook path is shared).
     """
     if text_lang not in ("en", "zh"):
         raise ValueError(f"text_lang must be 'en' or 'zh', not {text_lang!r}")
@@ -346,23 +434,64 @@ def export_tables(
         raise ValueError("no tables to export")
     check_slug(workbook, "workbook name")
     flat = {check_slug(name, "table name"): _flat_frame(frame) for name, frame in tables.items()}
+    empty = [name for name, frame in flat.items() if frame.empty]
+    for name in empty:
+        log.warning("table %r has no rows: not exported", name)
+    flat = {name: frame for name, frame in flat.items() if not frame.empty}
+    if not flat:
+        raise ValueError(f"every table is empty: {empty}")
     header_maps = {
-        "en": _resolve_headers(flat, headers_en, "en"),
-        "zh": _resolve_headers(flat, headers_zh, "zh"),
+        "en": _resolve_headers(flat, headers_en, "en", empty),
+        "zh": _resolve_headers(flat, headers_zh, "zh", empty),
     }
+    for lang, maps in header_maps.items():
+        for name, headers in maps.items():
+            check_unique_headers(name, headers, lang)
+    captions = captions or {}
+    label_columns = dict(label_columns or {})
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     written: dict[str, list[Path]] = {}
     for name, frame in flat.items():
-        text_headers = header_maps[text_lang][name]
         csv_path = write_csv(frame, out_dir / f"{name}.csv")
         md_path = out_dir / f"{name}.md"
-        md_path.write_text(to_markdown(frame, text_headers), encoding="utf-8")
-        tex_path = out_dir / f"{name}.tex"
-        tex_path.write_text(to_latex(frame, text_headers, caption=name), encoding="utf-8")
-        written[name] = [csv_path, md_path, tex_path]
-    xlsx_path = write_workbook(flat, out_dir / f"{workbook}.xlsx", header_maps["en"], header_maps["zh"])
+        md_columns = list((print_columns or {}).get(name, {}).get(text_lang) or frame.columns)
+        md_path.write_text(to_markdown(frame[md_columns], header_maps[text_lang][name]), encoding="utf-8")
+        paths = [csv_path, md_path]
+        for lang, suffix in (("en", ""), ("zh", "_zh")):
+            shown_columns = list((print_columns or {}).get(name, {}).get(lang) or frame.columns)
+            shown = frame[shown_columns]
+            headers = header_maps[lang][name]
+            label_column = label_columns.get(name)
+            if label_column in shown.columns:
+                shown = shown[[label_column, *[c for c in shown.columns if c != label_column]]]
+            caption = (captions.get(name) or {}).get(lang) or name
+            tex_path = out_dir / f"{name}{suffix}.tex"
+            tex_path.write_text(
+                to_latex(
+                    shown,
+                    headers,
+                    caption=caption,
+                    label=f"tab:{name}{suffix}",
+                    lang=lang,
+                    percent_columns=(percent_columns or {}).get(name, ()),
+                ),
+                encoding="utf-8",
+            )
+            paths.append(tex_path)
+        written[name] = paths
+    document = out_dir / f"{workbook}.tex"
+    document.write_text(standalone_document([f"{name}.tex" for name in written]), encoding="utf-8")
+    xlsx_path = write_workbook(
+        flat,
+        out_dir / f"{workbook}.xlsx",
+        header_maps["en"],
+        header_maps["zh"],
+        label_columns=label_columns,
+        definitions=definitions,
+        percent_columns=percent_columns,
+    )
     for paths in written.values():
         paths.append(xlsx_path)
     log.info("exported %d table(s) to %s", len(written), out_dir)

@@ -202,25 +202,51 @@ def save_variants(
 
     ``draw(lang)`` returns ``(fig, data)`` (an :mod:`analysis.plots` function
     call).  The main-language figure stays open so the notebook shows it; the
-    other versions are closed after saving.  Returns ``{name: paths}``.
+    other versions are closed after saving.  Returns ``{name: paths}``; a view
+    with nothing to show writes no file and says so in the notebook
+    (:func:`say_nothing_to_show`), returning ``{}``.
     """
     import matplotlib.pyplot as plt
 
-    from analysis.publish.plots import save_figure
+    from analysis.publish.plots import NothingToShowError, save_figure
 
     saved = {}
     for variant, suffix in figure_variants(lang, english_too):
         fig, data = draw(variant)
-        saved[name + suffix] = save_figure(fig, data, name + suffix, out_dir=figures_dir, lang=variant, **save_kwargs)
+        try:
+            saved[name + suffix] = save_figure(
+                fig, data, name + suffix, out_dir=figures_dir, lang=variant, **save_kwargs
+            )
+        except NothingToShowError:
+            plt.close(fig)
+            say_nothing_to_show(name, lang)
+            return {}
         if suffix:
             plt.close(fig)
     return saved
 
 
+def say_nothing_to_show(name: str, lang: str = "zh", reason: str | None = None) -> str:
+    """Tell the notebook reader (Markdown output) that a view has nothing to show; return the text said."""
+    from analysis.core.labels import label
+
+    text = f"**{name}**: {reason or label('ui', 'nothing_to_show_note', 'en')}; no figure is written."
+    if lang == "zh":
+        text = f"**{name}**:{reason or label('ui', 'nothing_to_show_note', 'zh')};未生成图。"
+    log.info(text)
+    try:
+        from IPython.display import Markdown, display
+
+        display(Markdown(text))
+    except ImportError:  # outside Jupyter the log line says it
+        pass
+    return text
+
+
 def with_legend_title(drawn: tuple[Any, pd.DataFrame], lang: str, zh: str, en: str) -> tuple[Any, pd.DataFrame]:
     """``drawn`` (a plot function's ``(fig, data)``) with its legend titled ``zh``/``en`` in ``lang``.
 
-    For legends whose column has no entry in :data:`analysis.plots.UI_STRINGS`.
+    For legends whose column has no title in ``reference/labels.csv`` (kind ``ui``).
     """
     fig, data = drawn
     legend = fig.axes[0].get_legend() if fig.axes else None

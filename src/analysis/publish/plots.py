@@ -17,8 +17,8 @@ one look, render Chinese on any machine, and are saved with the data they plot.
 
 Bilingual labels: categorical columns are passed by *base* name and resolved
 with :func:`label_column` (``"theme_label"`` -> ``"theme_label_zh"``/``_en``);
-axis titles come from :data:`UI_STRINGS` (one table, both languages) unless
-given as ``*_zh``/``*_en`` arguments; matrix row/column keys are translated
+axis titles come from ``reference/labels.csv`` (kind ``ui``) or the data
+dictionary's headers (:func:`axis_title`) unless given as ``*_zh``/``*_en`` arguments; matrix row/column keys are translated
 with :data:`BilingualLabels` (build them with :func:`bilingual_labels`).
 """
 
@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import textwrap
 import weakref
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -47,8 +48,10 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from analysis import config
+from analysis.core import labels as reference_labels
 from analysis.core.errors import AnalysisError
-from analysis.publish.exports import check_slug, display_width, write_csv
+from analysis.publish.exports import check_slug, write_csv
+from analysis.publish.textwidth import display_width
 
 log = logging.getLogger(__name__)
 
@@ -100,41 +103,6 @@ KNOWN_CJK_FONT_FILES: tuple[Path, ...] = (
 CJK_FONT_ENV = "ANALYSIS_CJK_FONT"
 """Environment variable naming a font file to use instead of searching."""
 
-UI_STRINGS: dict[str, dict[str, str]] = {
-    # axis titles and legend titles, keyed by the column (base) name they describe
-    "theme": {"zh": "主题", "en": "Theme"},
-    "theme_label": {"zh": "主题", "en": "Theme"},
-    "subtheme": {"zh": "子主题", "en": "Subtheme"},
-    "doc_id": {"zh": "文件", "en": "Document"},
-    "doc_label": {"zh": "文件", "en": "Document"},
-    "place": {"zh": "地区", "en": "Place"},
-    "place_label": {"zh": "地区", "en": "Place"},
-    "level": {"zh": "层级", "en": "Level"},
-    "year": {"zh": "年份", "en": "Year"},
-    "agency": {"zh": "部门", "en": "Agency"},
-    "agency_label": {"zh": "部门", "en": "Agency"},
-    "unit": {"zh": "责任单位", "en": "Responsible unit"},
-    "deadline": {"zh": "完成时限", "en": "Deadline"},
-    "date": {"zh": "日期", "en": "Date"},
-    "n_tasks": {"zh": "任务数", "en": "Number of tasks"},
-    "n_measures": {"zh": "措施数", "en": "Number of measures"},
-    "n_targets": {"zh": "量化目标数", "en": "Number of quantified targets"},
-    "n_documents": {"zh": "文件数", "en": "Number of documents"},
-    "count": {"zh": "数量", "en": "Count"},
-    "share": {"zh": "占比", "en": "Share"},
-    "cooccurrence": {"zh": "共同出现次数", "en": "Co-occurrences"},
-    "true_label": {"zh": "人工标注", "en": "Annotated (true)"},
-    "predicted_label": {"zh": "模型预测", "en": "Predicted"},
-    "row_share": {"zh": "行占比", "en": "Row share"},
-    # caption parts
-    "source_prefix": {"zh": "数据来源：", "en": "Source: "},
-    "default_source": {
-        "zh": "本项目法治政府建设规划文本语料",
-        "en": "project corpus of rule-of-law government plans",
-    },
-}
-"""Every fixed UI string (axis titles, caption parts) in both languages, in one place."""
-
 BilingualLabels = Mapping[Hashable, Mapping[str, str]]
 """``{key: {"zh": ..., "en": ...}}``: display names for matrix rows/columns."""
 
@@ -145,6 +113,21 @@ _FIGURE_LANG: weakref.WeakKeyDictionary[Figure, str] = weakref.WeakKeyDictionary
 
 class MissingFontError(AnalysisError):
     """No installed font can draw Chinese labels."""
+
+
+class NothingToShowError(AnalysisError):
+    """A figure's data has no row, or every value is 0 or missing: no figure is written for it."""
+
+
+def has_content(data: pd.DataFrame) -> bool:
+    """True if ``data`` has a row with a non-zero, non-missing number (or, with no number column, any row)."""
+    if data.empty:
+        return False
+    numbers = data.select_dtypes(include="number")
+    if numbers.shape[1] == 0:
+        return True
+    values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    return bool(np.any(~np.isnan(values) & (values != 0)))
 
 
 # ---------------------------------------------------------------------------
@@ -299,19 +282,31 @@ def resolve_column(frame: pd.DataFrame, column: str, lang: str) -> str:
 
 
 def ui(key: str, lang: str) -> str:
-    """A UI string from :data:`UI_STRINGS`."""
-    check_lang(lang)
+    """A fixed figure text (``reference/labels.csv``, kind ``ui``)."""
+    return reference_labels.label("ui", key, check_lang(lang))
+
+
+def axis_title(column: str, lang: str) -> str:
+    """Axis or legend title for a column: its ``ui`` label (by base name, ``theme_label_zh`` -> ``theme_label``),
+    else its data-dictionary header, else the column name itself (logged)."""
+    base = column
+    for suffix in ("_zh", "_en"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+    titles = reference_labels.labels("ui")
+    if base in titles:
+        return titles[base][lang]
     try:
-        return UI_STRINGS[key][lang]
-    except KeyError:
-        raise KeyError(f"no UI string {key!r}; add it to analysis.plots.UI_STRINGS") from None
+        return reference_labels.column_header(column, lang)
+    except reference_labels.UnknownLabelError:
+        log.debug("no title for column %r; using the column name as axis title", column)
+        return column
 
 
 def pick_text(lang: str, zh: str | None, en: str | None, *, column: str | None = None) -> str | None:
-    """Text for ``lang``: the explicit ``zh``/``en`` pair, else the UI string for ``column``.
+    """Text for ``lang``: the explicit ``zh``/``en`` pair, else :func:`axis_title` of ``column``.
 
     Giving only the other language raises (a figure must not mix languages).
-    Without any text and without a UI string, the column name itself is used.
     """
     check_lang(lang)
     chosen = zh if lang == "zh" else en
@@ -321,14 +316,7 @@ def pick_text(lang: str, zh: str | None, en: str | None, *, column: str | None =
         raise ValueError(f"text given only in the other language ({zh or en!r}); pass the {lang} text too")
     if column is None:
         return None
-    base = column
-    for suffix in ("_zh", "_en"):
-        if base.endswith(suffix):
-            base = base[: -len(suffix)]
-    if base in UI_STRINGS:
-        return UI_STRINGS[base][lang]
-    log.debug("no UI string for column %r; using the column name as axis title", column)
-    return column
+    return axis_title(column, lang)
 
 
 def bilingual_labels(frame: pd.DataFrame, key: str, base: str) -> dict[Hashable, dict[str, str]]:
@@ -415,7 +403,11 @@ def add_caption(fig: Figure, caption: str | None, source: str | None, lang: str 
         if text.get_gid() == _CAPTION_GID:
             text.remove()
     source = source if source is not None else ui("default_source", lang)
-    parts = [p for p in (caption, ui("source_prefix", lang) + source if source else None) if p]
+    parts = [
+        p
+        for p in (caption, ui("source_prefix", lang) + (" " if lang == "en" else "") + source if source else None)
+        if p
+    ]
     if not parts:
         return
     # "small" text is ~0.83 em; a Latin character is ~0.55 of that, a CJK one a full em.
@@ -446,11 +438,15 @@ def save_figure(
     (``source``, default: the project corpus) is added under the plot, worded
     in ``lang`` (default: the language the plot function drew in, else "zh").  The CSV (UTF-8 with BOM, formula-safe) holds
     exactly the data drawn, as returned by the plot functions.
-    Returns ``{"png": ..., "pdf": ..., "csv": ...}``.
+    Returns ``{"png": ..., "pdf": ..., "csv": ...}``.  Data with nothing to
+    show raises :class:`NothingToShowError` and writes nothing.
     """
     check_slug(name, "figure name")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be the DataFrame the figure plots, not {type(data).__name__}")
+    if not has_content(data):
+        plt.close(fig)
+        raise NothingToShowError(f"figure {name!r}: nothing to show (no row, or every value is 0 or missing)")
     out = Path(out_dir) if out_dir is not None else config.FIGURES_DIR
     out.mkdir(parents=True, exist_ok=True)
     paths = {"png": out / f"{name}.png", "pdf": out / f"{name}.pdf", "csv": out / f"{name}.csv"}
@@ -519,28 +515,94 @@ def heatmap(
         index=pd.Index(translate(list(values.index), row_labels, lang), name=ylabel or "row"),
         columns=translate(list(values.columns), col_labels, lang),
     )
+    n_rows = shown.shape[0]
+    # Every row gets its label: a tall matrix gets a taller figure (0.3 inch a row) instead of skipped ticks.
+    size = (size[0], max(size[1], 1.6 + 0.3 * n_rows))
     with house_style():
         fig, ax = plt.subplots(figsize=size)
         sns.heatmap(
             shown,
             ax=ax,
             cmap=cmap,
-            annot=annotate,
-            fmt=value_format,
+            annot=False,
             vmin=vmin,
             vmax=vmax,
             linewidths=0.5,
             linecolor="white",
+            xticklabels=True,
+            yticklabels=True,
             cbar_kws={"label": pick_text(lang, colorbar_zh, colorbar_en) or ""},
         )
         _set_titles(ax, pick_text(lang, title_zh, title_en), xlabel, ylabel)
-        ax.set_yticklabels([_shorten(t.get_text(), TICK_LABEL_WIDTH) for t in ax.get_yticklabels()])
-        ax.set_xticklabels([_wrap_display(t.get_text(), TICK_LABEL_WIDTH) for t in ax.get_xticklabels()])
-        ax.tick_params(axis="x", labelrotation=45)
-        plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+        ax.set_yticks(np.arange(n_rows) + 0.5, [_shorten(str(t), TICK_LABEL_WIDTH) for t in shown.index])
         ax.tick_params(axis="y", labelrotation=0)
+        _horizontal_column_labels(fig, ax, list(map(str, shown.columns)))
+        if _is_integral(shown.to_numpy()):
+            colorbar = ax.collections[0].colorbar
+            if colorbar is not None:
+                colorbar.locator = matplotlib.ticker.MaxNLocator(integer=True)
+                colorbar.update_ticks()
+        if annotate:
+            _annotate_cells(fig, ax, shown, value_format)
         _finish(fig, lang)
     return fig, shown.reset_index()
+
+
+def _is_integral(values: Any) -> bool:
+    """True if every non-missing value is a whole number (a count)."""
+    array = np.asarray(values, dtype=float)
+    array = array[~np.isnan(array)]
+    return bool(array.size) and bool(np.all(array == np.round(array)))
+
+
+def _horizontal_column_labels(fig: Figure, ax: Any, labels: list[str]) -> None:
+    """Column labels wrapped to the column's width and set horizontally (no 45-degree Chinese)."""
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72 / max(len(labels), 1)
+    font_pt = (
+        float(matplotlib.rcParams["xtick.labelsize"])
+        if not isinstance(matplotlib.rcParams["xtick.labelsize"], str)
+        else 11.0
+    )
+    if width_pt < 2.2 * font_pt:  # too narrow even for two Chinese characters a line: read them vertically
+        ax.set_xticks(np.arange(len(labels)) + 0.5, [_shorten(t, TICK_LABEL_WIDTH) for t in labels])
+        plt.setp(ax.get_xticklabels(), rotation=90, ha="center")
+        return
+    columns = max(int(width_pt / (0.55 * font_pt)), 4)  # display columns per line (CJK counts 2)
+    wrapped = []
+    for label in labels:
+        text = textwrap.fill(label, columns) if label.isascii() else _wrap_display(label, columns)
+        lines = text.split("\n")
+        if len(lines) > 4:
+            text = "\n".join([*lines[:3], _shorten(lines[3] + "…", columns)])
+        wrapped.append(text)
+    ax.set_xticks(np.arange(len(labels)) + 0.5, wrapped)
+    plt.setp(ax.get_xticklabels(), rotation=0, ha="center", fontsize="small")
+
+
+def _annotate_cells(fig: Figure, ax: Any, shown: pd.DataFrame, value_format: str) -> None:
+    """Write each cell's value in a font that fits the cell (none if cells are too small to read)."""
+    n_rows, n_cols = shown.shape
+    box = ax.get_position()
+    cell_w = box.width * fig.get_figwidth() * 72 / max(n_cols, 1)
+    cell_h = box.height * fig.get_figheight() * 72 / max(n_rows, 1)
+    texts = [["" if pd.isna(v) else format(v, value_format) for v in row] for row in shown.to_numpy()]
+    longest = max((len(t) for row in texts for t in row), default=1)
+    size = min(10.0, 0.6 * cell_h, cell_w / (0.62 * max(longest, 1)))
+    if size < 5:
+        log.info("heatmap: cells too small for readable numbers; values left to the colour scale")
+        return
+    colormap = ax.collections[0].cmap
+    norm = ax.collections[0].norm
+    for i, row in enumerate(texts):
+        for j, text in enumerate(row):
+            if not text:
+                continue
+            value = float(shown.iat[i, j])
+            red, green, blue, _ = colormap(norm(value))
+            light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
+            ax.text(
+                j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=size, color="black" if light else "white"
+            )
 
 
 def bar_chart(
@@ -558,9 +620,16 @@ def bar_chart(
     ylabel_en: str | None = None,
     horizontal: bool = False,
     value_format: str | None = None,
+    count: str | None = None,
+    denominator: str | None = None,
     size: tuple[float, float] = SLIDE,
 ) -> tuple[Figure, pd.DataFrame]:
     """Bar chart of ``y`` per category ``x`` (optionally grouped by ``hue``).
+
+    A share plotted as ``y`` should say what it is a share of: with
+    ``count`` and ``denominator`` (columns) each bar is labelled
+    ``"100% (2/2)"``, and a bar whose denominator is 0 or missing "n/a".
+    A count axis gets whole-number ticks only.
 
     ``x``/``hue`` may be label bases (``"theme_label"`` -> ``theme_label_zh``).
     Bars keep the row order of ``df``; each (x, hue) pair must occur once, since
@@ -572,7 +641,8 @@ def bar_chart(
     x_col = resolve_column(df, x, lang)
     hue_col = resolve_column(df, hue, lang) if hue else None
     keys = [x_col] + ([hue_col] if hue_col else [])
-    data = df[[*keys, y]].reset_index(drop=True)
+    extra = [c for c in (count, denominator) if c]
+    data = df[[*keys, y, *extra]].reset_index(drop=True)
     if data.duplicated(keys).any():
         raise ValueError(f"bar_chart needs one row per {keys}; aggregate first (duplicates found)")
     cat_title = pick_text(lang, xlabel_zh, xlabel_en, column=x_col)
@@ -581,8 +651,10 @@ def bar_chart(
         fig, ax = plt.subplots(figsize=size)
         order = list(dict.fromkeys(data[x_col]))
         hue_order = list(dict.fromkeys(data[hue_col])) if hue_col else None
+        # A share with no denominator draws as an empty bar labelled "n/a" (seaborn drops NaN bars).
+        drawn = data.assign(**{y: data[y].astype(float).fillna(0)}) if count and denominator else data
         sns.barplot(
-            data=data,
+            data=drawn,
             x=y if horizontal else x_col,
             y=x_col if horizontal else y,
             hue=hue_col,
@@ -599,9 +671,21 @@ def bar_chart(
             _set_titles(ax, pick_text(lang, title_zh, title_en), cat_title, val_title)
             if max((display_width(str(v)) for v in order), default=0) > 8:
                 plt.setp(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
-        if value_format:
+        if count and denominator:
+            if hue_col:
+                raise ValueError("bar_chart: count/denominator labels need bars without hue")
+            labels = [
+                reference_labels.label("special", "not_applicable", lang)
+                if pd.isna(n) or n == 0
+                else f"{format(v, value_format or '.0%')} ({int(c)}/{int(n)})"
+                for v, c, n in zip(data[y], data[count], data[denominator], strict=True)
+            ]
+            ax.bar_label(ax.containers[0], labels=labels, padding=2, fontsize="small")
+        elif value_format:
             for container in ax.containers:
                 ax.bar_label(container, fmt="{:" + value_format + "}", padding=2, fontsize="small")
+        if _is_integral(data[y].to_numpy(dtype=float, na_value=np.nan)):
+            (ax.xaxis if horizontal else ax.yaxis).set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         if hue_col:
             ax.legend(title=pick_text(lang, None, None, column=hue_col), frameon=False)
         _finish(fig, lang)
@@ -622,9 +706,14 @@ def stacked_share_bar(
     legend_zh: str | None = None,
     legend_en: str | None = None,
     horizontal: bool = True,
+    show_counts: bool = True,
     size: tuple[float, float] = SLIDE,
 ) -> tuple[Figure, pd.DataFrame]:
     """100 % stacked bars: for each ``index`` category, the share of each ``columns`` category.
+
+    With ``show_counts`` (default) each bar says how many items it stands
+    for (``n = 12`` beside it) and each wide enough segment its count, so a
+    share is never read without its denominator.
 
     ``df`` is long (one row per index x column with a count/weight in
     ``values``); ``index``/``columns`` may be label bases.  Returned data: one
@@ -659,21 +748,59 @@ def stacked_share_bar(
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
             ax.set_ylim(0, 1)
             _set_titles(ax, pick_text(lang, title_zh, title_en), cat_axis, share_axis)
+        if show_counts:
+            _label_stacked_counts(ax, wide, shares, horizontal)
         ax.legend(
             title=pick_text(lang, legend_zh, legend_en, column=column_col),
-            bbox_to_anchor=(1.01, 1),
+            bbox_to_anchor=(1.08 if show_counts and horizontal else 1.01, 1),
             loc="upper left",
             frameon=False,
         )
         _finish(fig, lang)
-    return fig, shares.reset_index()
+    data = shares.reset_index()
+    for column in shares.columns:
+        data[f"n {column}"] = wide[column].to_numpy()
+    data["n"] = totals.to_numpy()
+    return fig, data
+
+
+def _label_stacked_counts(ax: Any, counts: pd.DataFrame, shares: pd.DataFrame, horizontal: bool) -> None:
+    """Counts inside segments of at least 8 % and ``n = total`` at the end of each bar."""
+    for container, column in zip(ax.containers, shares.columns, strict=False):
+        labels = [
+            f"{int(n)}" if share >= 0.08 and n else "" for n, share in zip(counts[column], shares[column], strict=True)
+        ]
+        red, green, blue, _ = container.patches[0].get_facecolor() if container.patches else (0, 0, 0, 1)
+        ink = "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
+        ax.bar_label(container, labels=labels, label_type="center", fontsize="x-small", color=ink)
+    for position, total in enumerate(counts.sum(axis=1)):
+        if horizontal:
+            ax.text(1.01, position, f"n = {int(total)}", va="center", ha="left", fontsize="small")
+        else:
+            ax.text(position, 1.01, f"n = {int(total)}", va="bottom", ha="center", fontsize="small")
+
+
+EXTRA_COLOURS: tuple[str, ...] = (
+    "#332288",  # indigo
+    "#882255",  # wine
+    "#999933",  # olive
+    "#661100",  # dark brown
+    "#7F7F7F",  # grey
+)
+"""Colours after Okabe-Ito's eight, each chosen to stay far (CIELAB distance > 25) from all before it."""
+
+CATEGORY_COLOURS: tuple[str, ...] = OKABE_ITO + EXTRA_COLOURS
+"""Distinct qualitative colours for up to 13 categories (10 themes + uncoded fit)."""
 
 
 def _category_colors(n: int) -> list[Any]:
-    """Okabe-Ito colours; beyond 8 categories, a colour-blind-friendlier extension."""
-    if n <= len(OKABE_ITO):
-        return list(OKABE_ITO[:n])
-    return list(OKABE_ITO) + sns.color_palette("colorblind", n - len(OKABE_ITO))
+    """``n`` distinct colours (Okabe-Ito first); more categories than :data:`CATEGORY_COLOURS` raise."""
+    if n > len(CATEGORY_COLOURS):
+        raise ValueError(
+            f"{n} categories cannot get distinct colours (at most {len(CATEGORY_COLOURS)}): "
+            "group the small ones or use small multiples"
+        )
+    return list(CATEGORY_COLOURS[:n])
 
 
 def timeline(
