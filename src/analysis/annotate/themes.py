@@ -32,10 +32,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from threadpoolctl import threadpool_limits
 
+from analysis.annotate.theme_evidence import StructuralEvidence, fit_temperature, log_softmax, pool_siblings
 from analysis.core.codebook import (
     GOLD_COLUMNS,
     HIERARCHIES,
     LEVEL1_CODES,
+    OPTIONAL_TASK_COLUMNS,
     OVERRIDE_COLUMNS,
     PREDICTION_COLUMNS,
     TASK_COLUMNS,
@@ -51,7 +53,7 @@ from analysis.core.segment import STOPWORDS, is_content_token, normalise, tokeni
 log = logging.getLogger(__name__)
 
 
-SOURCE_MODEL, SOURCE_RULE, SOURCE_OVERRIDE = "model", "rule", "override"
+SOURCE_MODEL, SOURCE_RULE, SOURCE_GOLD, SOURCE_OVERRIDE = "model", "rule", "gold", "override"
 
 
 # Bounded: the cache only serves texts seen again (training folds, baselines);
@@ -225,9 +227,21 @@ class ThemeClassifier(BaseEstimator):
     the enclosing headings, and character n-grams of title + text.  Two
     multinomial logistic regressions (level 1, level-2 "leaves") are trained on
     the gold tasks plus codebook pseudo-examples (weight ``codebook_weight``).
-    Logistic-regression probabilities serve as the confidence (a
-    CalibratedClassifierCV needs several examples of every code per fold,
-    which the gold data does not have).
+    Evidence layers (:mod:`analysis.annotate.theme_evidence`) then add fixed
+    bonuses to the level-1 log-probabilities, each switchable for evaluation
+    (``layers`` of :meth:`predict`, names in :data:`LAYERS`): ``keywords`` —
+    ``keyword_bonus`` per distinct codebook keyword of a theme in title + text
+    (at most :data:`MAX_KEYWORDS_COUNTED`); ``headings`` — ``gangyao_bonus`` for
+    the theme of the innermost heading that uses a 纲要 phrasing; ``genre`` —
+    ``genre_bonus`` for the theme of the document's genre (title column
+    ``doc_title`` when the input has it, else most of its headings); ``siblings``
+    — tasks under the same heading pool ``sibling_share`` of their
+    log-probabilities.  The bonuses are written down, not fitted: the five seed
+    plans share one genre and could not fit them.
+
+    Confidence: softmax of the layered scores divided by a temperature fitted
+    on out-of-fold predictions inside the training data (``calibrate``; one
+    parameter, so it holds on few tasks; ``temperature_``).
 
     ``hierarchy`` keeps level 2 consistent with level 1:
     ``"restrict"`` level 1 from its own model, level 2 = best child of it;
@@ -236,7 +250,8 @@ class ThemeClassifier(BaseEstimator):
     ``"auto"`` chooses among them by leave-one-document-out cross-validation
     *inside the training data* (``hierarchy_`` and ``hierarchy_scores_``).
 
-    Rule (``rules=True``): when the model's confidence is below ``rule_below``
+    Rule (``rules=True``, off by default since the keyword layer replaced it;
+    kept for the evaluation that compares both): when the model's confidence is below ``rule_below``
     and the codebook keywords found in title + text point to one level-1 theme
     with at least ``rule_min_keywords`` distinct keywords and at least twice as
     many distinct keywords as any other theme, that theme wins
@@ -257,7 +272,12 @@ class ThemeClassifier(BaseEstimator):
         class_weight: str | None = "balanced",
         codebook_weight: float = 1.0,
         hierarchy: str = "auto",
-        rules: bool = True,
+        keyword_bonus: float = 0.5,
+        gangyao_bonus: float = 1.0,
+        genre_bonus: float = 2.0,
+        sibling_share: float = 0.5,
+        calibrate: bool = True,
+        rules: bool = False,
         rule_below: float = 0.5,
         rule_min_keywords: int = 2,
         n_evidence: int = 4,
@@ -273,6 +293,11 @@ class ThemeClassifier(BaseEstimator):
         self.class_weight = class_weight
         self.codebook_weight = codebook_weight
         self.hierarchy = hierarchy
+        self.keyword_bonus = keyword_bonus
+        self.gangyao_bonus = gangyao_bonus
+        self.genre_bonus = genre_bonus
+        self.sibling_share = sibling_share
+        self.calibrate = calibrate
         self.rules = rules
         self.rule_below = rule_below
         self.rule_min_keywords = rule_min_keywords
@@ -308,9 +333,14 @@ class ThemeClassifier(BaseEstimator):
         else:
             labelled, self.unmatched_gold_ = self._empty_labelled(), pd.DataFrame(columns=list(GOLD_COLUMNS))
         self.n_gold_ = len(labelled)
-        self.hierarchy_, self.hierarchy_scores_ = self._choose_hierarchy(labelled)
-        self._fit_models(labelled)
         self.keyword_matcher_ = KeywordMatcher(self.codebook_)
+        self.evidence_ = StructuralEvidence.load(LEVEL1_CODES)
+        self.temperature_ = 1.0
+        out_of_fold = self._out_of_fold(labelled)
+        self.hierarchy_, self.hierarchy_scores_ = self._choose_hierarchy(out_of_fold)
+        if self.calibrate and out_of_fold:
+            self.temperature_ = self._fit_temperature(out_of_fold)
+        self._fit_models(labelled)
         self.codebook_version_ = self.codebook_.version
         return self
 
@@ -380,20 +410,44 @@ class ThemeClassifier(BaseEstimator):
                 names.append(prefixes[block] + name)
         return names
 
-    def _choose_hierarchy(self, labelled: pd.DataFrame) -> tuple[str, dict[str, float]]:
-        """Pick the hierarchy strategy by leave-one-document-out CV within ``labelled``."""
-        if self.hierarchy != "auto":
-            return self.hierarchy, {}
+    def _out_of_fold(self, labelled: pd.DataFrame) -> list[tuple[pd.DataFrame, ThemeClassifier, _Probabilities]]:
+        """Leave-one-document-out fits inside ``labelled``: (held-out rows, inner model, its probabilities).
+
+        Empty when there are fewer than two documents, or when neither the
+        hierarchy choice nor the calibration needs them.
+        """
         documents = sorted(set(labelled["doc_id"]))
-        if len(documents) < 2:
-            return HIERARCHIES[0], {}
+        if len(documents) < 2 or (self.hierarchy != "auto" and not self.calibrate):
+            return []
         parts = []
         for held_out in documents:
             inner = clone(self).set_params(hierarchy=HIERARCHIES[0], codebook=self.codebook_)
             inner.codebook_ = self.codebook_
+            inner.keyword_matcher_, inner.evidence_, inner.temperature_ = self.keyword_matcher_, self.evidence_, 1.0
             inner._fit_models(labelled[labelled["doc_id"] != held_out])
-            test = labelled[labelled["doc_id"] == held_out]
+            test = labelled[labelled["doc_id"] == held_out].reset_index(drop=True)
             parts.append((test, inner, inner._probabilities(test)))
+        return parts
+
+    def _fit_temperature(self, parts: list[tuple[pd.DataFrame, ThemeClassifier, _Probabilities]]) -> float:
+        """Temperature of the layered scores, fitted on the out-of-fold predictions."""
+        scores, labels = [], []
+        for test, inner, probabilities in parts:
+            _, distribution, _ = inner._decide(probabilities, self.hierarchy_)
+            scores.append(inner._layered_scores(test, distribution, LAYERS)[0])
+            labels += [LEVEL1_CODES.index(t) for t in test["gold_theme"]]
+        temperature = fit_temperature(np.vstack(scores), np.asarray(labels))
+        log.debug("calibration temperature %.3f on %d out-of-fold tasks", temperature, len(labels))
+        return temperature
+
+    def _choose_hierarchy(
+        self, parts: list[tuple[pd.DataFrame, ThemeClassifier, _Probabilities]]
+    ) -> tuple[str, dict[str, float]]:
+        """Pick the hierarchy strategy by leave-one-document-out CV within the training data."""
+        if self.hierarchy != "auto":
+            return self.hierarchy, {}
+        if not parts:
+            return HIERARCHIES[0], {}
         scores: dict[str, float] = {}
         for strategy in HIERARCHIES:
             themes, subthemes = [], []
@@ -491,25 +545,73 @@ class ThemeClassifier(BaseEstimator):
             return best, sorted(distinct[best])
         return None
 
-    def predict(self, tasks: pd.DataFrame, *, use_rules: bool | None = None) -> pd.DataFrame:
-        """One row per task (kind == "task", input order) with :data:`PREDICTION_COLUMNS`."""
-        with threadpool_limits(limits=1):
-            return self._predict(tasks, use_rules)
+    def _layered_scores(
+        self, rows: pd.DataFrame, distribution: np.ndarray, layers: Sequence[str]
+    ) -> tuple[np.ndarray, list[list[str]]]:
+        """Level-1 log-probabilities with the evidence ``layers`` added, and a note per row on what fired."""
+        scores = np.log(np.clip(distribution, PROBABILITY_FLOOR, 1.0))
+        notes: list[list[str]] = [[] for _ in range(len(rows))]
+        if "keywords" in layers and self.keyword_bonus:
+            for r, text in enumerate(rows["title"] + "\n" + rows["text"]):
+                _, distinct = self.keyword_matcher_.theme_scores(text)
+                for code, found in distinct.items():
+                    scores[r, _COLUMN[code]] += self.keyword_bonus * min(len(found), MAX_KEYWORDS_COUNTED)
+        if "headings" in layers and self.gangyao_bonus:
+            for r, headings in enumerate(rows["headings"]):
+                found = self.evidence_.heading_theme(headings)
+                if found:
+                    scores[r, _COLUMN[found[0]]] += self.gangyao_bonus
+                    notes[r].append(f"纲要 heading {found[1]}→{found[0]}")
+        if "genre" in layers and self.genre_bonus:
+            for index in rows.groupby("doc_id", sort=False).indices.values():
+                in_doc = rows.iloc[index]
+                strings = [h for headings in in_doc["headings"] for h in headings] + in_doc["title"].tolist()
+                genre = self.evidence_.genre(str(in_doc["doc_title"].iloc[0]), strings)
+                if genre:
+                    scores[index, _COLUMN[genre.theme]] += self.genre_bonus
+                    for r in index:
+                        notes[r].append(f"genre {genre.name}→{genre.theme}")
+        scores = log_softmax(scores)
+        if "siblings" in layers and self.sibling_share:
+            groups = [
+                f"{d}\x1f{' > '.join(h)}" if h else "" for d, h in zip(rows["doc_id"], rows["headings"], strict=True)
+            ]
+            scores = pool_siblings(scores, groups, self.sibling_share)
+        return scores, notes
 
-    def _predict(self, tasks: pd.DataFrame, use_rules: bool | None) -> pd.DataFrame:
+    def predict(
+        self, tasks: pd.DataFrame, *, use_rules: bool | None = None, layers: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """One row per task (kind == "task", input order) with :data:`PREDICTION_COLUMNS`.
+
+        ``layers``: the evidence layers to apply (default :data:`LAYERS`, all);
+        ``use_rules``: the keyword rule (default ``rules``).
+        """
+        with threadpool_limits(limits=1):
+            return self._predict(tasks, use_rules, LAYERS if layers is None else tuple(layers))
+
+    def _predict(self, tasks: pd.DataFrame, use_rules: bool | None, layers: tuple[str, ...]) -> pd.DataFrame:
         if not hasattr(self, "level1_model_"):
             raise RuntimeError("ThemeClassifier is not fitted: call fit() first")
+        unknown = set(layers) - set(LAYERS)
+        if unknown:
+            raise ValueError(f"unknown evidence layer(s) {sorted(unknown)}; known: {LAYERS}")
         rows = check_tasks_frame(tasks)
         use_rules = self.rules if use_rules is None else use_rules
         if rows.empty:
             return _prediction_frame([], [], [], [], [], [], self.codebook_)
         probabilities = self._probabilities(rows)
-        theme_idx, distribution, subthemes = self._decide(probabilities, self.hierarchy_)
+        _, model_distribution, _ = self._decide(probabilities, self.hierarchy_)
+        scores, notes = self._layered_scores(rows, model_distribution, layers)
+        distribution = np.exp(log_softmax(scores / self.temperature_))
+        theme_idx = [int(i) for i in np.argmax(distribution, axis=1)]
+        subthemes = [self._best_child(probabilities.leaves[r], LEVEL1_CODES[i]) for r, i in enumerate(theme_idx)]
         themes, confidences, sources, evidence = [], [], [], []
         for r, row in enumerate(rows.itertuples(index=False)):
             theme = LEVEL1_CODES[theme_idx[r]]
             confidence = float(distribution[r, theme_idx[r]])
-            source, note = SOURCE_MODEL, self._evidence(probabilities.features, r, theme)
+            source = SOURCE_MODEL
+            note = "; ".join(filter(None, [self._evidence(probabilities.features, r, theme), *notes[r]]))
             if use_rules and confidence < self.rule_below:
                 ruled = self._rule_theme(row.title, row.text)
                 if ruled and ruled[0] != theme:
@@ -529,6 +631,13 @@ class ThemeClassifier(BaseEstimator):
         return _prediction_frame(
             rows["task_id"].tolist(), themes, subthemes, confidences, sources, evidence, self.codebook_
         )
+
+
+LAYERS: tuple[str, ...] = ("keywords", "headings", "genre", "siblings")
+"""Evidence layers added to the model's scores (see :class:`ThemeClassifier`)."""
+MAX_KEYWORDS_COUNTED = 3  # distinct keywords of one theme that add a bonus: a long list must not swamp the model
+PROBABILITY_FLOOR = 1e-6  # a model probability of 0 must not veto strong evidence
+_COLUMN = {code: i for i, code in enumerate(LEVEL1_CODES)}
 
 
 def _prediction_frame(
@@ -552,6 +661,9 @@ def _prediction_frame(
             "theme_confidence": pd.Series(confidences, dtype="float64"),
             "theme_source": sources,
             "theme_evidence": evidence,
+            "theme_model": themes,
+            "subtheme_model": subthemes,
+            "theme_model_confidence": pd.Series(confidences, dtype="float64"),
         },
         columns=list(PREDICTION_COLUMNS),
     )
@@ -648,8 +760,69 @@ def heading_baseline(codebook: Codebook | None = None) -> ThemeClassifier:
         char_weight=0.0,
         heading_weight=1.0,
         hierarchy="restrict",
+        keyword_bonus=0.0,
+        gangyao_bonus=0.0,
+        genre_bonus=0.0,
+        sibling_share=0.0,
+        calibrate=False,
         rules=False,
     )
+
+
+def _set_codes(result: pd.DataFrame, i: Any, theme: str, subtheme: str, codebook: Codebook) -> None:
+    """Row ``i`` of ``result`` gets ``theme`` / ``subtheme`` and their labels."""
+    result.loc[i, ["theme", "theme_label_zh", "theme_label_en"]] = [
+        theme,
+        codebook.label(theme, "zh"),
+        codebook.label(theme, "en"),
+    ]
+    result.loc[i, ["subtheme", "subtheme_label_zh", "subtheme_label_en"]] = [
+        subtheme,
+        codebook.label(subtheme, "zh") if subtheme else "",
+        codebook.label(subtheme, "en") if subtheme else "",
+    ]
+
+
+def apply_gold(
+    predictions: pd.DataFrame, tasks: pd.DataFrame, gold: pd.DataFrame, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """Predictions with the hand codes of gold-coded tasks (matched on ``doc_id`` + ``path``).
+
+    Such a task gets the gold theme/subtheme (+ labels), confidence 1.0,
+    source ``"gold"`` and evidence naming the coder; the model's code stays in
+    ``theme_model`` / ``subtheme_model`` / ``theme_model_confidence``, so give
+    this function predictions from a model that did not train on the task
+    (cross-fitted), or the comparison means nothing.  ``tasks`` is the
+    classifier input the predictions were made from (``task_id, doc_id, path``).
+    """
+    codebook = codebook or Codebook.load()
+    result = predictions.copy()
+    result.attrs = dict(predictions.attrs)
+    gold = check_gold_frame(gold, codebook)
+    keys = tasks[["task_id", "doc_id", "path"]].astype(str)
+    coded = keys.merge(gold[["doc_id", "path", "theme", "subtheme", "coder"]], on=["doc_id", "path"], how="inner")
+    position = {task_id: i for i, task_id in enumerate(result["task_id"])}
+    for row in coded.itertuples(index=False):
+        if row.task_id not in position:
+            continue
+        i = result.index[position[row.task_id]]
+        _set_codes(result, i, row.theme, row.subtheme, codebook)
+        result.at[i, "theme_confidence"] = 1.0
+        result.at[i, "theme_source"] = SOURCE_GOLD
+        result.at[i, "theme_evidence"] = f"gold: hand code by {row.coder or '?'}"
+    return result
+
+
+def review_order(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Model- and rule-coded rows, most likely wrong first (gold and override rows left out).
+
+    The probability of error is 1 − ``theme_confidence``, the calibrated
+    probability that the code is right (column ``error_probability``); ties
+    keep the input order.
+    """
+    coded = predictions[~predictions["theme_source"].isin([SOURCE_GOLD, SOURCE_OVERRIDE])].copy()
+    coded["error_probability"] = 1.0 - pd.to_numeric(coded["theme_confidence"], errors="coerce").fillna(0.0)
+    return coded.sort_values("error_probability", ascending=False, kind="stable")
 
 
 def apply_overrides(
@@ -687,16 +860,7 @@ def apply_overrides(
         if not subtheme:
             predicted = result.at[i, "subtheme"]
             subtheme = predicted if predicted and codebook.parent(predicted) == override.theme else ""
-        result.loc[i, ["theme", "theme_label_zh", "theme_label_en"]] = [
-            override.theme,
-            codebook.label(override.theme, "zh"),
-            codebook.label(override.theme, "en"),
-        ]
-        result.loc[i, ["subtheme", "subtheme_label_zh", "subtheme_label_en"]] = [
-            subtheme,
-            codebook.label(subtheme, "zh") if subtheme else "",
-            codebook.label(subtheme, "en") if subtheme else "",
-        ]
+        _set_codes(result, i, override.theme, subtheme, codebook)
         result.at[i, "theme_confidence"] = 1.0
         result.at[i, "theme_source"] = SOURCE_OVERRIDE
         note = f": {override.note}" if override.note else ""
@@ -895,8 +1059,9 @@ def tasks_frame(docs: Iterable[Any]) -> pd.DataFrame:
             "headings": list(u.headings),
             "title": u.title,
             "text": u.text,
+            "doc_title": str(doc.metadata.get("title") or ""),
         }
         for doc in docs
         for u in doc.items
     ]
-    return pd.DataFrame(rows, columns=list(TASK_COLUMNS))
+    return pd.DataFrame(rows, columns=[*TASK_COLUMNS, *OPTIONAL_TASK_COLUMNS])
