@@ -173,10 +173,16 @@ def pool_siblings(log_probabilities: np.ndarray, groups: Sequence[str], share: f
     return pooled
 
 
+TEMPERATURE_BOUNDS = (0.25, 4.0)
+"""Limits of the fitted temperature: out-of-fold predictions of a few seed plans can be all right, and an
+unbounded fit then sharpens without limit (confidence 1.0 for everything), which unseen genres do not bear out."""
+
+
 def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
     """The temperature T minimising the log loss of softmax(scores / T) (one parameter: robust on few tasks).
 
-    ``labels`` are column indices of the true class.  Returns 1.0 with no rows.
+    ``labels`` are column indices of the true class; T stays within
+    :data:`TEMPERATURE_BOUNDS`.  Returns 1.0 with no rows.
     """
     if len(scores) == 0:
         return 1.0
@@ -184,7 +190,8 @@ def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
     def loss(log_t: float) -> float:
         return float(-log_softmax(scores / np.exp(log_t))[np.arange(len(labels)), labels].mean())
 
-    result = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
+    low, high = TEMPERATURE_BOUNDS
+    result = minimize_scalar(loss, bounds=(float(np.log(low)), float(np.log(high))), method="bounded")
     return float(np.exp(result.x))
 
 

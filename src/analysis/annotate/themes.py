@@ -1,18 +1,21 @@
-"""Theme taxonomy: the codebook, the task classifier, baselines and evaluation.
+"""The theme classifier: codes each task with a level-1 theme and a level-2 subtheme.
 
-* :class:`Codebook` — the two-level theme codebook (``reference/codebook.csv``),
-  validated on load: ten fixed level-1 codes, level-2 subthemes under them.
 * :class:`ThemeClassifier` — fit/predict model coding each *task* (framing
   units are not coded) with a level-1 theme and a level-2 subtheme, a
   probability and the evidence behind the choice.  It is trained at build time
   from the gold annotations plus pseudo-examples made from the codebook's
   scope notes and keywords, so codes without gold examples can be predicted.
-* Baselines (majority, codebook keywords, section headings) and
-  :func:`evaluate_lodo` (leave-one-document-out) measure how much the model is
-  worth.  :func:`apply_overrides` lets a coder's review win over the model.
+  Evidence beyond the task's words (纲要 headings, document genre, siblings)
+  and the calibration live in :mod:`analysis.annotate.theme_evidence`; the
+  codebook (:class:`~analysis.core.codebook.Codebook`) in ``core``.
+* :func:`apply_gold` keeps the hand code of a gold task (the model's code stays
+  in ``theme_model``); :func:`apply_overrides` lets a coder's review win over
+  both; :func:`review_order` puts the codes most likely wrong first.
+* Baselines and evaluation: :mod:`analysis.annotate.theme_evaluation`.
 
 Input tasks are a DataFrame with columns ``doc_id, task_id, kind, path,
-headings (list of titles, outermost first), title, text``.
+headings (list of titles, outermost first), title, text`` and optionally
+``doc_title``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,7 +32,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, f1_score
 from threadpoolctl import threadpool_limits
 
 from analysis.annotate.theme_evidence import StructuralEvidence, fit_temperature, log_softmax, pool_siblings
@@ -551,11 +554,6 @@ class ThemeClassifier(BaseEstimator):
         """Level-1 log-probabilities with the evidence ``layers`` added, and a note per row on what fired."""
         scores = np.log(np.clip(distribution, PROBABILITY_FLOOR, 1.0))
         notes: list[list[str]] = [[] for _ in range(len(rows))]
-        if "keywords" in layers and self.keyword_bonus:
-            for r, text in enumerate(rows["title"] + "\n" + rows["text"]):
-                _, distinct = self.keyword_matcher_.theme_scores(text)
-                for code, found in distinct.items():
-                    scores[r, _COLUMN[code]] += self.keyword_bonus * min(len(found), MAX_KEYWORDS_COUNTED)
         if "headings" in layers and self.gangyao_bonus:
             for r, headings in enumerate(rows["headings"]):
                 found = self.evidence_.heading_theme(headings)
@@ -577,6 +575,13 @@ class ThemeClassifier(BaseEstimator):
                 f"{d}\x1f{' > '.join(h)}" if h else "" for d, h in zip(rows["doc_id"], rows["headings"], strict=True)
             ]
             scores = pool_siblings(scores, groups, self.sibling_share)
+        if "keywords" in layers and self.keyword_bonus:
+            # After pooling: a task's own words may overrule its siblings (substance over heading).
+            for r, text in enumerate(rows["title"] + "\n" + rows["text"]):
+                _, distinct = self.keyword_matcher_.theme_scores(text)
+                for code, found in distinct.items():
+                    scores[r, _COLUMN[code]] += self.keyword_bonus * min(len(found), MAX_KEYWORDS_COUNTED)
+            scores = log_softmax(scores)
         return scores, notes
 
     def predict(
@@ -599,7 +604,7 @@ class ThemeClassifier(BaseEstimator):
         rows = check_tasks_frame(tasks)
         use_rules = self.rules if use_rules is None else use_rules
         if rows.empty:
-            return _prediction_frame([], [], [], [], [], [], self.codebook_)
+            return prediction_frame([], [], [], [], [], [], self.codebook_)
         probabilities = self._probabilities(rows)
         _, model_distribution, _ = self._decide(probabilities, self.hierarchy_)
         scores, notes = self._layered_scores(rows, model_distribution, layers)
@@ -628,7 +633,7 @@ class ThemeClassifier(BaseEstimator):
             confidences.append(round(confidence, 6))
             sources.append(source)
             evidence.append(note)
-        return _prediction_frame(
+        return prediction_frame(
             rows["task_id"].tolist(), themes, subthemes, confidences, sources, evidence, self.codebook_
         )
 
@@ -640,7 +645,7 @@ PROBABILITY_FLOOR = 1e-6  # a model probability of 0 must not veto strong eviden
 _COLUMN = {code: i for i, code in enumerate(LEVEL1_CODES)}
 
 
-def _prediction_frame(
+def prediction_frame(
     task_ids: list[str],
     themes: list[str],
     subthemes: list[str],
@@ -669,104 +674,6 @@ def _prediction_frame(
     )
     frame.attrs["codebook_version"] = codebook.version
     return frame
-
-
-class MajorityBaseline:
-    """Always the most frequent gold theme (ties: codebook order) and its most frequent subtheme."""
-
-    def __init__(self, codebook: Codebook | None = None) -> None:
-        self.codebook = codebook
-
-    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame) -> MajorityBaseline:
-        self.codebook_ = self.codebook or Codebook.load()
-        labelled, _ = join_gold(tasks, check_gold_frame(gold, self.codebook_))
-        if labelled.empty:
-            raise ValueError("majority baseline needs gold examples")
-        self.theme_ = _most_frequent(labelled["gold_theme"], LEVEL1_CODES)
-        self.subtheme_by_theme_ = {
-            theme: _most_frequent(group["gold_subtheme"][group["gold_subtheme"] != ""], self.codebook_.level2_codes)
-            for theme, group in labelled.groupby("gold_theme")
-        }
-        return self
-
-    def predict(self, tasks: pd.DataFrame) -> pd.DataFrame:
-        rows = check_tasks_frame(tasks)
-        n = len(rows)
-        return _prediction_frame(
-            rows["task_id"].tolist(),
-            [self.theme_] * n,
-            [self.subtheme_by_theme_.get(self.theme_, "")] * n,
-            [np.nan] * n,
-            [SOURCE_MODEL] * n,
-            ["majority"] * n,
-            self.codebook_,
-        )
-
-
-def _most_frequent(values: pd.Series, order: Sequence[str]) -> str:
-    """Most frequent value; ties broken by ``order``; "" for no values."""
-    counts = values.value_counts()
-    if counts.empty:
-        return ""
-    rank = {code: i for i, code in enumerate(order)}
-    return sorted(counts.index, key=lambda c: (-counts[c], rank.get(c, len(rank)), c))[0]
-
-
-class KeywordBaseline(MajorityBaseline):
-    """Counts codebook keyword occurrences in title + text; the theme with most wins.
-
-    Ties go to the earlier code in the codebook; no keyword at all -> the
-    training majority.  Level 2: the child of that theme with most keyword
-    hits, else the theme's most frequent gold subtheme.
-    """
-
-    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame) -> KeywordBaseline:
-        super().fit(tasks, gold)
-        self.matcher_ = KeywordMatcher(self.codebook_)
-        return self
-
-    def predict(self, tasks: pd.DataFrame) -> pd.DataFrame:
-        rows = check_tasks_frame(tasks)
-        themes, subthemes, evidence = [], [], []
-        for row in rows.itertuples(index=False):
-            theme, sub, note = self._code(f"{row.title}\n{row.text}")
-            themes.append(theme)
-            subthemes.append(sub)
-            evidence.append(note)
-        n = len(rows)
-        return _prediction_frame(
-            rows["task_id"].tolist(), themes, subthemes, [np.nan] * n, [SOURCE_RULE] * n, evidence, self.codebook_
-        )
-
-    def _code(self, text: str) -> tuple[str, str, str]:
-        counts, distinct = self.matcher_.theme_scores(text)
-        theme = max(LEVEL1_CODES, key=lambda c: (counts[c], -LEVEL1_CODES.index(c)))
-        if counts[theme] == 0:
-            return self.theme_, self.subtheme_by_theme_.get(self.theme_, ""), "no keyword: majority"
-        sub_counts = self.matcher_.subtheme_counts(text, theme)
-        children = self.codebook_.children(theme)
-        sub = max(children, key=lambda c: (sub_counts[c], -children.index(c))) if children else ""
-        if sub and sub_counts[sub] == 0:
-            sub = self.subtheme_by_theme_.get(theme, "")
-        return theme, sub, ", ".join(sorted(distinct[theme]))
-
-
-def heading_baseline(codebook: Codebook | None = None) -> ThemeClassifier:
-    """The classifier restricted to the enclosing headings (words and whole titles)."""
-    return ThemeClassifier(
-        codebook,
-        text_weight=0.0,
-        title_weight=0.0,
-        char_weight=0.0,
-        heading_weight=1.0,
-        hierarchy="restrict",
-        keyword_bonus=0.0,
-        gangyao_bonus=0.0,
-        genre_bonus=0.0,
-        sibling_share=0.0,
-        calibrate=False,
-        rules=False,
-    )
 
 
 def _set_codes(result: pd.DataFrame, i: Any, theme: str, subtheme: str, codebook: Codebook) -> None:
@@ -869,183 +776,6 @@ def apply_overrides(
         log.warning("%d override(s) for unknown task_id(s): %s", len(unmatched), ", ".join(unmatched[:20]))
     result.attrs["unmatched_overrides"] = unmatched
     return result
-
-
-METHODS: tuple[str, ...] = ("model", "model_no_rules", "majority", "keywords", "headings")
-
-
-@dataclass
-class EvaluationReport:
-    """Leave-one-document-out results for the model and the baselines."""
-
-    scores: pd.DataFrame  # method, level, n, accuracy, macro_f1 (+ accuracy_lenient for level 1)
-    per_code: pd.DataFrame  # method, level, code, precision, recall, f1, support
-    confusion_level1: pd.DataFrame  # model: rows gold, columns predicted
-    confusion_level2: pd.DataFrame
-    per_document: pd.DataFrame  # method, doc_id, level, n, accuracy
-    predictions: pd.DataFrame  # pooled out-of-fold predictions of every method
-    hierarchy_by_fold: dict[str, str] = field(default_factory=dict)
-    codebook_version: str = ""
-    unmatched_gold: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        return {
-            "scores": self.scores,
-            "per_code": self.per_code,
-            "confusion_level1": self.confusion_level1,
-            "confusion_level2": self.confusion_level2,
-            "per_document": self.per_document,
-            "predictions": self.predictions,
-        }
-
-    def to_text(self) -> str:
-        n_docs = self.per_document["doc_id"].nunique() if len(self.per_document) else 0
-        model_codes = self.per_code[self.per_code["method"] == "model"].drop(columns="method")
-        lines = [
-            f"Theme classifier, leave-one-document-out ({n_docs} documents, codebook {self.codebook_version})",
-            f"hierarchy chosen per fold: {self.hierarchy_by_fold}",
-            f"gold rows matching no task: {len(self.unmatched_gold)}",
-            "",
-            "Scores",
-            self.scores.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
-            "",
-            "Model per code",
-            model_codes.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
-            "",
-            "Model accuracy per held-out document",
-            self.per_document[self.per_document["method"] == "model"]
-            .drop(columns="method")
-            .to_string(index=False, float_format=lambda v: f"{v:.3f}"),
-            "",
-            "Confusion, level 1 (rows gold, columns predicted)",
-            self.confusion_level1.to_string(),
-        ]
-        return "\n".join(lines)
-
-
-def evaluate_lodo(
-    tasks: pd.DataFrame, gold: pd.DataFrame, codebook: Codebook | None = None, classifier: ThemeClassifier | None = None
-) -> EvaluationReport:
-    """Leave-one-document-out evaluation of the classifier and the baselines.
-
-    For each document, every method is fitted on the gold tasks of the other
-    documents only (the classifier's hierarchy choice included) and predicts the
-    held-out document; the out-of-fold predictions are pooled and scored.
-    """
-    codebook = codebook or Codebook.load()
-    template = classifier if classifier is not None else ThemeClassifier(codebook)
-    gold = check_gold_frame(gold, codebook)
-    labelled, unmatched = join_gold(tasks, gold)
-    documents = sorted(set(labelled["doc_id"]))
-    if len(documents) < 2:
-        raise ValueError(f"leave-one-document-out needs gold tasks from 2+ documents, got {len(documents)}")
-    predictions, hierarchy_by_fold = [], {}
-    for held_out in documents:
-        train_gold = gold[gold["doc_id"] != held_out]
-        train_tasks = tasks[tasks["doc_id"] != held_out]
-        test = labelled[labelled["doc_id"] == held_out]
-        model = clone(template).set_params(codebook=codebook).fit(train_tasks, train_gold)
-        hierarchy_by_fold[held_out] = model.hierarchy_
-        fitted = {
-            "model": model.predict(test),
-            "model_no_rules": model.predict(test, use_rules=False),
-            "majority": MajorityBaseline(codebook).fit(train_tasks, train_gold).predict(test),
-            "keywords": KeywordBaseline(codebook).fit(train_tasks, train_gold).predict(test),
-            "headings": heading_baseline(codebook).fit(train_tasks, train_gold).predict(test),
-        }
-        for method, frame in fitted.items():
-            frame = frame[["task_id", "theme", "subtheme", "theme_confidence", "theme_source", "theme_evidence"]]
-            frame = frame.merge(
-                test[["task_id", "doc_id", "path", "gold_theme", "gold_subtheme", "gold_secondary_theme", "hard"]],
-                on="task_id",
-                how="left",
-            )
-            frame.insert(0, "method", method)
-            predictions.append(frame)
-    pooled = pd.concat(predictions, ignore_index=True)
-    scores, per_code, per_document = _score(pooled, codebook)
-    model_rows = pooled[pooled["method"] == "model"]
-    level2_rows = model_rows[model_rows["gold_subtheme"] != ""]
-    return EvaluationReport(
-        scores=scores,
-        per_code=per_code,
-        confusion_level1=_confusion(model_rows["gold_theme"], model_rows["theme"], list(LEVEL1_CODES)),
-        confusion_level2=_confusion(level2_rows["gold_subtheme"], level2_rows["subtheme"], codebook.level2_codes),
-        per_document=per_document,
-        predictions=pooled,
-        hierarchy_by_fold=hierarchy_by_fold,
-        codebook_version=codebook.version,
-        unmatched_gold=unmatched,
-    )
-
-
-def _level_pairs(rows: pd.DataFrame, level: int) -> tuple[pd.Series, pd.Series]:
-    if level == 1:
-        return rows["gold_theme"], rows["theme"]
-    keep = rows["gold_subtheme"] != ""
-    return rows.loc[keep, "gold_subtheme"], rows.loc[keep, "subtheme"]
-
-
-def _score(pooled: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    order = {code: i for i, code in enumerate(codebook.codes)}
-    scores, per_code, per_document = [], [], []
-    for method in METHODS:
-        rows = pooled[pooled["method"] == method]
-        for level in (1, 2):
-            gold, predicted = _level_pairs(rows, level)
-            if gold.empty:
-                continue
-            labels = sorted(set(gold) | (set(predicted) - {""}), key=lambda c: order.get(c, len(order)))
-            entry = {
-                "method": method,
-                "level": level,
-                "n": len(gold),
-                "accuracy": accuracy_score(gold, predicted),
-                "macro_f1": f1_score(gold, predicted, labels=labels, average="macro", zero_division=0),
-            }
-            if level == 1:
-                lenient = (rows["theme"] == rows["gold_theme"]) | (rows["theme"] == rows["gold_secondary_theme"])
-                entry["accuracy_lenient"] = float(lenient.mean())
-            scores.append(entry)
-            precision, recall, f1, support = precision_recall_fscore_support(
-                gold, predicted, labels=labels, zero_division=0
-            )
-            per_code += [
-                {
-                    "method": method,
-                    "level": level,
-                    "code": code,
-                    "precision": p,
-                    "recall": r,
-                    "f1": f,
-                    "support": int(s),
-                }
-                for code, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
-            ]
-            for doc_id in sorted(set(rows["doc_id"])):
-                in_doc = rows["doc_id"] == doc_id
-                g, p = _level_pairs(rows[in_doc], level)
-                if len(g):
-                    per_document.append(
-                        {
-                            "method": method,
-                            "doc_id": doc_id,
-                            "level": level,
-                            "n": len(g),
-                            "accuracy": accuracy_score(g, p),
-                        }
-                    )
-    return pd.DataFrame(scores), pd.DataFrame(per_code), pd.DataFrame(per_document)
-
-
-def _confusion(gold: pd.Series, predicted: pd.Series, order: list[str]) -> pd.DataFrame:
-    present = set(gold) | set(predicted)
-    labels = [c for c in order if c in present] + sorted(present - set(order))
-    table = pd.crosstab(
-        pd.Categorical(gold, categories=labels), pd.Categorical(predicted, categories=labels), dropna=False
-    )
-    table.index.name, table.columns.name = "gold", "predicted"
-    return table
 
 
 def tasks_frame(docs: Iterable[Any]) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.compare.coverage import coverage_table, theme_omissions
+from analysis.compare.coverage import COVERAGE_HEADERS, coverage_table, theme_omissions
 from analysis.compare.duties import agency_pairs, duty_table
 from analysis.compare.labels import SPECIAL_LABELS, UNCODED, load_tables, with_doc_labels
 from analysis.compare.reuse import task_pairs
@@ -124,6 +124,7 @@ def table_headers(tables: Mapping[str, pd.DataFrame], codebook: Codebook | None 
     known = {code: (codebook.label(code, "en"), codebook.label(code, "zh")) for code in codebook.codes}
     known[UNCODED] = (SPECIAL_LABELS[UNCODED]["en"], SPECIAL_LABELS[UNCODED]["zh"])
     known.update(COLUMN_HEADERS)
+    known.update(COVERAGE_HEADERS)
     headers_en: dict[str, dict[str, str]] = {}
     headers_zh: dict[str, dict[str, str]] = {}
     for name, frame in tables.items():
