@@ -131,13 +131,20 @@ def _fit(
         training = tasks_frame([])
     else:
         training = gold_tasks(gold, manifest_path, raw_dir)
+    return fit_coder(training, gold, codebook, load_overrides(overrides_path))
+
+
+def fit_coder(
+    training: pd.DataFrame, gold: pd.DataFrame | None, codebook: Codebook, overrides: pd.DataFrame | None = None
+) -> ThemeCoder:
+    """A coder fitted on every gold task, plus one classifier per gold document fitted without it (cross-fitting)."""
     classifier = ThemeClassifier(codebook).fit(training, gold)
     cross_fitted = {}
     if gold is not None:
         for doc_id in sorted(set(training["doc_id"]) & set(gold["doc_id"])):
             others = training["doc_id"] != doc_id
             cross_fitted[doc_id] = ThemeClassifier(codebook).fit(training[others], gold[gold["doc_id"] != doc_id])
-    return ThemeCoder(classifier, codebook, load_overrides(overrides_path), gold, cross_fitted)
+    return ThemeCoder(classifier, codebook, overrides, gold, cross_fitted)
 
 
 def classifier_key() -> str:
