@@ -1,11 +1,14 @@
-"""The build's theme coder: fitted once, cached on disk, same codes either way."""
+"""The build's theme coder: fitted once, cached on disk, same codes either way; gold, override and model sources."""
 
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
+from analysis.core.codebook import Codebook
 from analysis.corpus import coding
-from analysis.corpus.coding import ThemeCoder, as_classifier_input
+from analysis.corpus.coding import ThemeCoder, as_classifier_input, fit_coder
+from test_themes import make_tasks, write_codebook
 
 
 def test_cached_classifier_codes_exactly_like_a_fresh_fit(tmp_path, monkeypatch):
@@ -50,3 +53,69 @@ def test_tasks_table_headings_become_lists():
         }
     )
     assert as_classifier_input(table).loc[0, "headings"] == ["主要任务", "依法全面履行政府职能"]
+
+
+# --------------------------------------------------------------------------- source of the codes
+
+
+@pytest.fixture(scope="module")
+def small_coder(tmp_path_factory):
+    """A coder fitted on the three hand-written documents of test_themes (small codebook)."""
+    codebook = Codebook.load(write_codebook(tmp_path_factory.mktemp("codebook") / "codebook.csv"))
+    tasks, gold = make_tasks()
+    return fit_coder(tasks, gold, codebook), tasks, gold
+
+
+def test_gold_tasks_keep_their_hand_code_and_a_cross_fitted_model_code(small_coder):
+    coder, tasks, gold = small_coder
+    coded = coder.code(tasks).set_index("task_id")
+    real = tasks[tasks["kind"] == "task"].set_index("task_id")
+    assert (coded["theme_source"] == "gold").all()
+    assert (coded["theme_confidence"] == 1.0).all()
+    hand = gold.set_index(["doc_id", "path"])
+    for task_id, row in real.iterrows():
+        assert coded.loc[task_id, "theme"] == hand.loc[(row["doc_id"], row["path"]), "theme"]
+    # theme_model comes from the model fitted without the task's document: it never saw the task.
+    for doc_id, model in coder.cross_fitted.items():
+        assert model.n_gold_ == int((gold["doc_id"] != doc_id).sum())
+        own = real[real["doc_id"] == doc_id].reset_index()
+        expected = model.predict(own).set_index("task_id")
+        assert coded.loc[expected.index, "theme_model"].tolist() == expected["theme"].tolist()
+        assert coded.loc[expected.index, "theme_model_confidence"].tolist() == expected["theme_confidence"].tolist()
+    assert set(coder.cross_fitted) == set(gold["doc_id"])
+
+
+def test_other_documents_are_coded_by_the_model_and_overrides_win_over_gold(small_coder):
+    coder, tasks, _ = small_coder
+    unseen = pd.DataFrame(
+        {
+            "doc_id": ["new_2022"] * 2,
+            "task_id": ["new_2022-T001", "new_2022-T002"],
+            "kind": ["task", "task"],
+            "path": ["一/1", "一/2"],
+            "headings": ["依法有效化解社会矛盾纠纷", "依法有效化解社会矛盾纠纷"],
+            "title": ["加强行政复议", "做好行政应诉"],
+            "text": ["依法办理行政复议案件,提高复议决定质量。", "落实行政机关负责人出庭应诉制度。"],
+        }
+    )
+    coded = coder.code(unseen)
+    assert set(coded["theme_source"]) <= {"model", "rule"}
+    assert coded["theme_model"].tolist() == coded["theme"].tolist()
+    assert coded["theme_model_confidence"].tolist() == coded["theme_confidence"].tolist()
+    first = tasks[tasks["kind"] == "task"].iloc[0]
+    overrides = pd.DataFrame(
+        [
+            {
+                "task_id": first["task_id"],
+                "theme": "oversight",
+                "subtheme": "",
+                "note": "",
+                "coder": "王五",
+                "coded_at": "t",
+            }
+        ]
+    )
+    with_override = ThemeCoder(coder.classifier, coder.codebook, overrides, coder.gold, coder.cross_fitted)
+    row = with_override.code(tasks).set_index("task_id").loc[first["task_id"]]
+    assert (row["theme"], row["theme_source"]) == ("oversight", "override")
+    assert row["theme_model"] == coder.code(tasks).set_index("task_id").loc[first["task_id"], "theme_model"]

@@ -13,15 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.annotate.themes import (
-    KeywordBaseline,
-    KeywordMatcher,
-    MajorityBaseline,
-    ThemeClassifier,
-    apply_overrides,
-    evaluate_lodo,
-    heading_baseline,
-)
+from analysis.annotate.theme_evaluation import KeywordBaseline, MajorityBaseline, evaluate_lodo, heading_baseline
+from analysis.annotate.themes import KeywordMatcher, ThemeClassifier, apply_overrides
 from analysis.core.codebook import LEVEL1_CODES, PREDICTION_COLUMNS, Codebook, CodebookCodeError, join_gold, load_gold
 from analysis.core.errors import InputError, ReferenceDataError
 

@@ -38,6 +38,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from analysis import config
+from analysis.annotate.themes import review_order
 from analysis.core.codebook import LEVEL1_CODES, OVERRIDE_COLUMNS, Codebook, CodebookCodeError, check_tasks_frame
 from analysis.core.errors import InputError
 from analysis.core.safety import set_text_cell
@@ -80,15 +81,15 @@ def task_text_hash(text: Any) -> str:
 
 
 def review_rows(predictions: pd.DataFrame, tasks: pd.DataFrame, threshold: float = 0.6) -> pd.DataFrame:
-    """Tasks whose theme_confidence is below ``threshold`` (overrides never), in task order."""
+    """Tasks whose theme_confidence is below ``threshold``, most likely wrong first (gold and overrides never)."""
     task_rows = check_tasks_frame(tasks)
     task_rows["headings"] = task_rows["headings"].map(" > ".join)
     prediction_columns = list(REVIEW_COLUMNS[6:15])
     merged = task_rows.drop(columns="kind").merge(
         predictions[["task_id", *prediction_columns]], on="task_id", how="inner", validate="one_to_one"
     )
-    unsure = (merged["theme_confidence"].astype(float) < threshold) & (merged["theme_source"] != "override")
-    rows = merged.loc[unsure].copy()
+    unsure = merged["theme_confidence"].astype(float) < threshold
+    rows = review_order(merged.loc[unsure])
     for column in CODER_COLUMNS:
         rows[column] = ""
     rows["task_hash"] = rows["text"].map(task_text_hash)

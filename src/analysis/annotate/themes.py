@@ -1,18 +1,21 @@
-"""Theme taxonomy: the codebook, the task classifier, baselines and evaluation.
+"""The theme classifier: codes each task with a level-1 theme and a level-2 subtheme.
 
-* :class:`Codebook` — the two-level theme codebook (``reference/codebook.csv``),
-  validated on load: ten fixed level-1 codes, level-2 subthemes under them.
 * :class:`ThemeClassifier` — fit/predict model coding each *task* (framing
   units are not coded) with a level-1 theme and a level-2 subtheme, a
   probability and the evidence behind the choice.  It is trained at build time
   from the gold annotations plus pseudo-examples made from the codebook's
   scope notes and keywords, so codes without gold examples can be predicted.
-* Baselines (majority, codebook keywords, section headings) and
-  :func:`evaluate_lodo` (leave-one-document-out) measure how much the model is
-  worth.  :func:`apply_overrides` lets a coder's review win over the model.
+  Evidence beyond the task's words (纲要 headings, document genre, siblings)
+  and the calibration live in :mod:`analysis.annotate.theme_evidence`; the
+  codebook (:class:`~analysis.core.codebook.Codebook`) in ``core``.
+* :func:`apply_gold` keeps the hand code of a gold task (the model's code stays
+  in ``theme_model``); :func:`apply_overrides` lets a coder's review win over
+  both; :func:`review_order` puts the codes most likely wrong first.
+* Baselines and evaluation: :mod:`analysis.annotate.theme_evaluation`.
 
 Input tasks are a DataFrame with columns ``doc_id, task_id, kind, path,
-headings (list of titles, outermost first), title, text``.
+headings (list of titles, outermost first), title, text`` and optionally
+``doc_title``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,13 +32,15 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, f1_score
 from threadpoolctl import threadpool_limits
 
+from analysis.annotate.theme_evidence import StructuralEvidence, fit_temperature, log_softmax, pool_siblings
 from analysis.core.codebook import (
     GOLD_COLUMNS,
     HIERARCHIES,
     LEVEL1_CODES,
+    OPTIONAL_TASK_COLUMNS,
     OVERRIDE_COLUMNS,
     PREDICTION_COLUMNS,
     TASK_COLUMNS,
@@ -51,7 +56,7 @@ from analysis.core.segment import STOPWORDS, is_content_token, normalise, tokeni
 log = logging.getLogger(__name__)
 
 
-SOURCE_MODEL, SOURCE_RULE, SOURCE_OVERRIDE = "model", "rule", "override"
+SOURCE_MODEL, SOURCE_RULE, SOURCE_GOLD, SOURCE_OVERRIDE = "model", "rule", "gold", "override"
 
 
 # Bounded: the cache only serves texts seen again (training folds, baselines);
@@ -225,9 +230,21 @@ class ThemeClassifier(BaseEstimator):
     the enclosing headings, and character n-grams of title + text.  Two
     multinomial logistic regressions (level 1, level-2 "leaves") are trained on
     the gold tasks plus codebook pseudo-examples (weight ``codebook_weight``).
-    Logistic-regression probabilities serve as the confidence (a
-    CalibratedClassifierCV needs several examples of every code per fold,
-    which the gold data does not have).
+    Evidence layers (:mod:`analysis.annotate.theme_evidence`) then add fixed
+    bonuses to the level-1 log-probabilities, each switchable for evaluation
+    (``layers`` of :meth:`predict`, names in :data:`LAYERS`): ``keywords`` —
+    ``keyword_bonus`` per distinct codebook keyword of a theme in title + text
+    (at most :data:`MAX_KEYWORDS_COUNTED`); ``headings`` — ``gangyao_bonus`` for
+    the theme of the innermost heading that uses a 纲要 phrasing; ``genre`` —
+    ``genre_bonus`` for the theme of the document's genre (title column
+    ``doc_title`` when the input has it, else most of its headings); ``siblings``
+    — tasks under the same heading pool ``sibling_share`` of their
+    log-probabilities.  The bonuses are written down, not fitted: the five seed
+    plans share one genre and could not fit them.
+
+    Confidence: softmax of the layered scores divided by a temperature fitted
+    on out-of-fold predictions inside the training data (``calibrate``; one
+    parameter, so it holds on few tasks; ``temperature_``).
 
     ``hierarchy`` keeps level 2 consistent with level 1:
     ``"restrict"`` level 1 from its own model, level 2 = best child of it;
@@ -236,7 +253,8 @@ class ThemeClassifier(BaseEstimator):
     ``"auto"`` chooses among them by leave-one-document-out cross-validation
     *inside the training data* (``hierarchy_`` and ``hierarchy_scores_``).
 
-    Rule (``rules=True``): when the model's confidence is below ``rule_below``
+    Rule (``rules=True``, off by default since the keyword layer replaced it;
+    kept for the evaluation that compares both): when the model's confidence is below ``rule_below``
     and the codebook keywords found in title + text point to one level-1 theme
     with at least ``rule_min_keywords`` distinct keywords and at least twice as
     many distinct keywords as any other theme, that theme wins
@@ -257,7 +275,12 @@ class ThemeClassifier(BaseEstimator):
         class_weight: str | None = "balanced",
         codebook_weight: float = 1.0,
         hierarchy: str = "auto",
-        rules: bool = True,
+        keyword_bonus: float = 0.5,
+        gangyao_bonus: float = 1.0,
+        genre_bonus: float = 2.0,
+        sibling_share: float = 0.5,
+        calibrate: bool = True,
+        rules: bool = False,
         rule_below: float = 0.5,
         rule_min_keywords: int = 2,
         n_evidence: int = 4,
@@ -273,6 +296,11 @@ class ThemeClassifier(BaseEstimator):
         self.class_weight = class_weight
         self.codebook_weight = codebook_weight
         self.hierarchy = hierarchy
+        self.keyword_bonus = keyword_bonus
+        self.gangyao_bonus = gangyao_bonus
+        self.genre_bonus = genre_bonus
+        self.sibling_share = sibling_share
+        self.calibrate = calibrate
         self.rules = rules
         self.rule_below = rule_below
         self.rule_min_keywords = rule_min_keywords
@@ -308,9 +336,14 @@ class ThemeClassifier(BaseEstimator):
         else:
             labelled, self.unmatched_gold_ = self._empty_labelled(), pd.DataFrame(columns=list(GOLD_COLUMNS))
         self.n_gold_ = len(labelled)
-        self.hierarchy_, self.hierarchy_scores_ = self._choose_hierarchy(labelled)
-        self._fit_models(labelled)
         self.keyword_matcher_ = KeywordMatcher(self.codebook_)
+        self.evidence_ = StructuralEvidence.load(LEVEL1_CODES)
+        self.temperature_ = 1.0
+        out_of_fold = self._out_of_fold(labelled)
+        self.hierarchy_, self.hierarchy_scores_ = self._choose_hierarchy(out_of_fold)
+        if self.calibrate and out_of_fold:
+            self.temperature_ = self._fit_temperature(out_of_fold)
+        self._fit_models(labelled)
         self.codebook_version_ = self.codebook_.version
         return self
 
@@ -380,20 +413,44 @@ class ThemeClassifier(BaseEstimator):
                 names.append(prefixes[block] + name)
         return names
 
-    def _choose_hierarchy(self, labelled: pd.DataFrame) -> tuple[str, dict[str, float]]:
-        """Pick the hierarchy strategy by leave-one-document-out CV within ``labelled``."""
-        if self.hierarchy != "auto":
-            return self.hierarchy, {}
+    def _out_of_fold(self, labelled: pd.DataFrame) -> list[tuple[pd.DataFrame, ThemeClassifier, _Probabilities]]:
+        """Leave-one-document-out fits inside ``labelled``: (held-out rows, inner model, its probabilities).
+
+        Empty when there are fewer than two documents, or when neither the
+        hierarchy choice nor the calibration needs them.
+        """
         documents = sorted(set(labelled["doc_id"]))
-        if len(documents) < 2:
-            return HIERARCHIES[0], {}
+        if len(documents) < 2 or (self.hierarchy != "auto" and not self.calibrate):
+            return []
         parts = []
         for held_out in documents:
             inner = clone(self).set_params(hierarchy=HIERARCHIES[0], codebook=self.codebook_)
             inner.codebook_ = self.codebook_
+            inner.keyword_matcher_, inner.evidence_, inner.temperature_ = self.keyword_matcher_, self.evidence_, 1.0
             inner._fit_models(labelled[labelled["doc_id"] != held_out])
-            test = labelled[labelled["doc_id"] == held_out]
+            test = labelled[labelled["doc_id"] == held_out].reset_index(drop=True)
             parts.append((test, inner, inner._probabilities(test)))
+        return parts
+
+    def _fit_temperature(self, parts: list[tuple[pd.DataFrame, ThemeClassifier, _Probabilities]]) -> float:
+        """Temperature of the layered scores, fitted on the out-of-fold predictions."""
+        scores, labels = [], []
+        for test, inner, probabilities in parts:
+            _, distribution, _ = inner._decide(probabilities, self.hierarchy_)
+            scores.append(inner._layered_scores(test, distribution, LAYERS)[0])
+            labels += [LEVEL1_CODES.index(t) for t in test["gold_theme"]]
+        temperature = fit_temperature(np.vstack(scores), np.asarray(labels))
+        log.debug("calibration temperature %.3f on %d out-of-fold tasks", temperature, len(labels))
+        return temperature
+
+    def _choose_hierarchy(
+        self, parts: list[tuple[pd.DataFrame, ThemeClassifier, _Probabilities]]
+    ) -> tuple[str, dict[str, float]]:
+        """Pick the hierarchy strategy by leave-one-document-out CV within the training data."""
+        if self.hierarchy != "auto":
+            return self.hierarchy, {}
+        if not parts:
+            return HIERARCHIES[0], {}
         scores: dict[str, float] = {}
         for strategy in HIERARCHIES:
             themes, subthemes = [], []
@@ -491,25 +548,75 @@ class ThemeClassifier(BaseEstimator):
             return best, sorted(distinct[best])
         return None
 
-    def predict(self, tasks: pd.DataFrame, *, use_rules: bool | None = None) -> pd.DataFrame:
-        """One row per task (kind == "task", input order) with :data:`PREDICTION_COLUMNS`."""
-        with threadpool_limits(limits=1):
-            return self._predict(tasks, use_rules)
+    def _layered_scores(
+        self, rows: pd.DataFrame, distribution: np.ndarray, layers: Sequence[str]
+    ) -> tuple[np.ndarray, list[list[str]]]:
+        """Level-1 log-probabilities with the evidence ``layers`` added, and a note per row on what fired."""
+        scores = np.log(np.clip(distribution, PROBABILITY_FLOOR, 1.0))
+        notes: list[list[str]] = [[] for _ in range(len(rows))]
+        if "headings" in layers and self.gangyao_bonus:
+            for r, headings in enumerate(rows["headings"]):
+                found = self.evidence_.heading_theme(headings)
+                if found:
+                    scores[r, _COLUMN[found[0]]] += self.gangyao_bonus
+                    notes[r].append(f"纲要 heading {found[1]}→{found[0]}")
+        if "genre" in layers and self.genre_bonus:
+            for index in rows.groupby("doc_id", sort=False).indices.values():
+                in_doc = rows.iloc[index]
+                strings = [h for headings in in_doc["headings"] for h in headings] + in_doc["title"].tolist()
+                genre = self.evidence_.genre(str(in_doc["doc_title"].iloc[0]), strings)
+                if genre:
+                    scores[index, _COLUMN[genre.theme]] += self.genre_bonus
+                    for r in index:
+                        notes[r].append(f"genre {genre.name}→{genre.theme}")
+        scores = log_softmax(scores)
+        if "siblings" in layers and self.sibling_share:
+            groups = [
+                f"{d}\x1f{' > '.join(h)}" if h else "" for d, h in zip(rows["doc_id"], rows["headings"], strict=True)
+            ]
+            scores = pool_siblings(scores, groups, self.sibling_share)
+        if "keywords" in layers and self.keyword_bonus:
+            # After pooling: a task's own words may overrule its siblings (substance over heading).
+            for r, text in enumerate(rows["title"] + "\n" + rows["text"]):
+                _, distinct = self.keyword_matcher_.theme_scores(text)
+                for code, found in distinct.items():
+                    scores[r, _COLUMN[code]] += self.keyword_bonus * min(len(found), MAX_KEYWORDS_COUNTED)
+            scores = log_softmax(scores)
+        return scores, notes
 
-    def _predict(self, tasks: pd.DataFrame, use_rules: bool | None) -> pd.DataFrame:
+    def predict(
+        self, tasks: pd.DataFrame, *, use_rules: bool | None = None, layers: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """One row per task (kind == "task", input order) with :data:`PREDICTION_COLUMNS`.
+
+        ``layers``: the evidence layers to apply (default :data:`LAYERS`, all);
+        ``use_rules``: the keyword rule (default ``rules``).
+        """
+        with threadpool_limits(limits=1):
+            return self._predict(tasks, use_rules, LAYERS if layers is None else tuple(layers))
+
+    def _predict(self, tasks: pd.DataFrame, use_rules: bool | None, layers: tuple[str, ...]) -> pd.DataFrame:
         if not hasattr(self, "level1_model_"):
             raise RuntimeError("ThemeClassifier is not fitted: call fit() first")
+        unknown = set(layers) - set(LAYERS)
+        if unknown:
+            raise ValueError(f"unknown evidence layer(s) {sorted(unknown)}; known: {LAYERS}")
         rows = check_tasks_frame(tasks)
         use_rules = self.rules if use_rules is None else use_rules
         if rows.empty:
-            return _prediction_frame([], [], [], [], [], [], self.codebook_)
+            return prediction_frame([], [], [], [], [], [], self.codebook_)
         probabilities = self._probabilities(rows)
-        theme_idx, distribution, subthemes = self._decide(probabilities, self.hierarchy_)
+        _, model_distribution, _ = self._decide(probabilities, self.hierarchy_)
+        scores, notes = self._layered_scores(rows, model_distribution, layers)
+        distribution = np.exp(log_softmax(scores / self.temperature_))
+        theme_idx = [int(i) for i in np.argmax(distribution, axis=1)]
+        subthemes = [self._best_child(probabilities.leaves[r], LEVEL1_CODES[i]) for r, i in enumerate(theme_idx)]
         themes, confidences, sources, evidence = [], [], [], []
         for r, row in enumerate(rows.itertuples(index=False)):
             theme = LEVEL1_CODES[theme_idx[r]]
             confidence = float(distribution[r, theme_idx[r]])
-            source, note = SOURCE_MODEL, self._evidence(probabilities.features, r, theme)
+            source = SOURCE_MODEL
+            note = "; ".join(filter(None, [self._evidence(probabilities.features, r, theme), *notes[r]]))
             if use_rules and confidence < self.rule_below:
                 ruled = self._rule_theme(row.title, row.text)
                 if ruled and ruled[0] != theme:
@@ -526,12 +633,19 @@ class ThemeClassifier(BaseEstimator):
             confidences.append(round(confidence, 6))
             sources.append(source)
             evidence.append(note)
-        return _prediction_frame(
+        return prediction_frame(
             rows["task_id"].tolist(), themes, subthemes, confidences, sources, evidence, self.codebook_
         )
 
 
-def _prediction_frame(
+LAYERS: tuple[str, ...] = ("keywords", "headings", "genre", "siblings")
+"""Evidence layers added to the model's scores (see :class:`ThemeClassifier`)."""
+MAX_KEYWORDS_COUNTED = 3  # distinct keywords of one theme that add a bonus: a long list must not swamp the model
+PROBABILITY_FLOOR = 1e-6  # a model probability of 0 must not veto strong evidence
+_COLUMN = {code: i for i, code in enumerate(LEVEL1_CODES)}
+
+
+def prediction_frame(
     task_ids: list[str],
     themes: list[str],
     subthemes: list[str],
@@ -552,6 +666,9 @@ def _prediction_frame(
             "theme_confidence": pd.Series(confidences, dtype="float64"),
             "theme_source": sources,
             "theme_evidence": evidence,
+            "theme_model": themes,
+            "subtheme_model": subthemes,
+            "theme_model_confidence": pd.Series(confidences, dtype="float64"),
         },
         columns=list(PREDICTION_COLUMNS),
     )
@@ -559,97 +676,60 @@ def _prediction_frame(
     return frame
 
 
-class MajorityBaseline:
-    """Always the most frequent gold theme (ties: codebook order) and its most frequent subtheme."""
-
-    def __init__(self, codebook: Codebook | None = None) -> None:
-        self.codebook = codebook
-
-    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame) -> MajorityBaseline:
-        self.codebook_ = self.codebook or Codebook.load()
-        labelled, _ = join_gold(tasks, check_gold_frame(gold, self.codebook_))
-        if labelled.empty:
-            raise ValueError("majority baseline needs gold examples")
-        self.theme_ = _most_frequent(labelled["gold_theme"], LEVEL1_CODES)
-        self.subtheme_by_theme_ = {
-            theme: _most_frequent(group["gold_subtheme"][group["gold_subtheme"] != ""], self.codebook_.level2_codes)
-            for theme, group in labelled.groupby("gold_theme")
-        }
-        return self
-
-    def predict(self, tasks: pd.DataFrame) -> pd.DataFrame:
-        rows = check_tasks_frame(tasks)
-        n = len(rows)
-        return _prediction_frame(
-            rows["task_id"].tolist(),
-            [self.theme_] * n,
-            [self.subtheme_by_theme_.get(self.theme_, "")] * n,
-            [np.nan] * n,
-            [SOURCE_MODEL] * n,
-            ["majority"] * n,
-            self.codebook_,
-        )
+def _set_codes(result: pd.DataFrame, i: Any, theme: str, subtheme: str, codebook: Codebook) -> None:
+    """Row ``i`` of ``result`` gets ``theme`` / ``subtheme`` and their labels."""
+    result.loc[i, ["theme", "theme_label_zh", "theme_label_en"]] = [
+        theme,
+        codebook.label(theme, "zh"),
+        codebook.label(theme, "en"),
+    ]
+    result.loc[i, ["subtheme", "subtheme_label_zh", "subtheme_label_en"]] = [
+        subtheme,
+        codebook.label(subtheme, "zh") if subtheme else "",
+        codebook.label(subtheme, "en") if subtheme else "",
+    ]
 
 
-def _most_frequent(values: pd.Series, order: Sequence[str]) -> str:
-    """Most frequent value; ties broken by ``order``; "" for no values."""
-    counts = values.value_counts()
-    if counts.empty:
-        return ""
-    rank = {code: i for i, code in enumerate(order)}
-    return sorted(counts.index, key=lambda c: (-counts[c], rank.get(c, len(rank)), c))[0]
+def apply_gold(
+    predictions: pd.DataFrame, tasks: pd.DataFrame, gold: pd.DataFrame, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """Predictions with the hand codes of gold-coded tasks (matched on ``doc_id`` + ``path``).
 
-
-class KeywordBaseline(MajorityBaseline):
-    """Counts codebook keyword occurrences in title + text; the theme with most wins.
-
-    Ties go to the earlier code in the codebook; no keyword at all -> the
-    training majority.  Level 2: the child of that theme with most keyword
-    hits, else the theme's most frequent gold subtheme.
+    Such a task gets the gold theme/subtheme (+ labels), confidence 1.0,
+    source ``"gold"`` and evidence naming the coder; the model's code stays in
+    ``theme_model`` / ``subtheme_model`` / ``theme_model_confidence``, so give
+    this function predictions from a model that did not train on the task
+    (cross-fitted), or the comparison means nothing.  ``tasks`` is the
+    classifier input the predictions were made from (``task_id, doc_id, path``).
     """
-
-    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame) -> KeywordBaseline:
-        super().fit(tasks, gold)
-        self.matcher_ = KeywordMatcher(self.codebook_)
-        return self
-
-    def predict(self, tasks: pd.DataFrame) -> pd.DataFrame:
-        rows = check_tasks_frame(tasks)
-        themes, subthemes, evidence = [], [], []
-        for row in rows.itertuples(index=False):
-            theme, sub, note = self._code(f"{row.title}\n{row.text}")
-            themes.append(theme)
-            subthemes.append(sub)
-            evidence.append(note)
-        n = len(rows)
-        return _prediction_frame(
-            rows["task_id"].tolist(), themes, subthemes, [np.nan] * n, [SOURCE_RULE] * n, evidence, self.codebook_
-        )
-
-    def _code(self, text: str) -> tuple[str, str, str]:
-        counts, distinct = self.matcher_.theme_scores(text)
-        theme = max(LEVEL1_CODES, key=lambda c: (counts[c], -LEVEL1_CODES.index(c)))
-        if counts[theme] == 0:
-            return self.theme_, self.subtheme_by_theme_.get(self.theme_, ""), "no keyword: majority"
-        sub_counts = self.matcher_.subtheme_counts(text, theme)
-        children = self.codebook_.children(theme)
-        sub = max(children, key=lambda c: (sub_counts[c], -children.index(c))) if children else ""
-        if sub and sub_counts[sub] == 0:
-            sub = self.subtheme_by_theme_.get(theme, "")
-        return theme, sub, ", ".join(sorted(distinct[theme]))
+    codebook = codebook or Codebook.load()
+    result = predictions.copy()
+    result.attrs = dict(predictions.attrs)
+    gold = check_gold_frame(gold, codebook)
+    keys = tasks[["task_id", "doc_id", "path"]].astype(str)
+    coded = keys.merge(gold[["doc_id", "path", "theme", "subtheme", "coder"]], on=["doc_id", "path"], how="inner")
+    position = {task_id: i for i, task_id in enumerate(result["task_id"])}
+    for row in coded.itertuples(index=False):
+        if row.task_id not in position:
+            continue
+        i = result.index[position[row.task_id]]
+        _set_codes(result, i, row.theme, row.subtheme, codebook)
+        result.at[i, "theme_confidence"] = 1.0
+        result.at[i, "theme_source"] = SOURCE_GOLD
+        result.at[i, "theme_evidence"] = f"gold: hand code by {row.coder or '?'}"
+    return result
 
 
-def heading_baseline(codebook: Codebook | None = None) -> ThemeClassifier:
-    """The classifier restricted to the enclosing headings (words and whole titles)."""
-    return ThemeClassifier(
-        codebook,
-        text_weight=0.0,
-        title_weight=0.0,
-        char_weight=0.0,
-        heading_weight=1.0,
-        hierarchy="restrict",
-        rules=False,
-    )
+def review_order(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Model- and rule-coded rows, most likely wrong first (gold and override rows left out).
+
+    The probability of error is 1 − ``theme_confidence``, the calibrated
+    probability that the code is right (column ``error_probability``); ties
+    keep the input order.
+    """
+    coded = predictions[~predictions["theme_source"].isin([SOURCE_GOLD, SOURCE_OVERRIDE])].copy()
+    coded["error_probability"] = 1.0 - pd.to_numeric(coded["theme_confidence"], errors="coerce").fillna(0.0)
+    return coded.sort_values("error_probability", ascending=False, kind="stable")
 
 
 def apply_overrides(
@@ -687,16 +767,7 @@ def apply_overrides(
         if not subtheme:
             predicted = result.at[i, "subtheme"]
             subtheme = predicted if predicted and codebook.parent(predicted) == override.theme else ""
-        result.loc[i, ["theme", "theme_label_zh", "theme_label_en"]] = [
-            override.theme,
-            codebook.label(override.theme, "zh"),
-            codebook.label(override.theme, "en"),
-        ]
-        result.loc[i, ["subtheme", "subtheme_label_zh", "subtheme_label_en"]] = [
-            subtheme,
-            codebook.label(subtheme, "zh") if subtheme else "",
-            codebook.label(subtheme, "en") if subtheme else "",
-        ]
+        _set_codes(result, i, override.theme, subtheme, codebook)
         result.at[i, "theme_confidence"] = 1.0
         result.at[i, "theme_source"] = SOURCE_OVERRIDE
         note = f": {override.note}" if override.note else ""
@@ -705,183 +776,6 @@ def apply_overrides(
         log.warning("%d override(s) for unknown task_id(s): %s", len(unmatched), ", ".join(unmatched[:20]))
     result.attrs["unmatched_overrides"] = unmatched
     return result
-
-
-METHODS: tuple[str, ...] = ("model", "model_no_rules", "majority", "keywords", "headings")
-
-
-@dataclass
-class EvaluationReport:
-    """Leave-one-document-out results for the model and the baselines."""
-
-    scores: pd.DataFrame  # method, level, n, accuracy, macro_f1 (+ accuracy_lenient for level 1)
-    per_code: pd.DataFrame  # method, level, code, precision, recall, f1, support
-    confusion_level1: pd.DataFrame  # model: rows gold, columns predicted
-    confusion_level2: pd.DataFrame
-    per_document: pd.DataFrame  # method, doc_id, level, n, accuracy
-    predictions: pd.DataFrame  # pooled out-of-fold predictions of every method
-    hierarchy_by_fold: dict[str, str] = field(default_factory=dict)
-    codebook_version: str = ""
-    unmatched_gold: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        return {
-            "scores": self.scores,
-            "per_code": self.per_code,
-            "confusion_level1": self.confusion_level1,
-            "confusion_level2": self.confusion_level2,
-            "per_document": self.per_document,
-            "predictions": self.predictions,
-        }
-
-    def to_text(self) -> str:
-        n_docs = self.per_document["doc_id"].nunique() if len(self.per_document) else 0
-        model_codes = self.per_code[self.per_code["method"] == "model"].drop(columns="method")
-        lines = [
-            f"Theme classifier, leave-one-document-out ({n_docs} documents, codebook {self.codebook_version})",
-            f"hierarchy chosen per fold: {self.hierarchy_by_fold}",
-            f"gold rows matching no task: {len(self.unmatched_gold)}",
-            "",
-            "Scores",
-            self.scores.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
-            "",
-            "Model per code",
-            model_codes.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
-            "",
-            "Model accuracy per held-out document",
-            self.per_document[self.per_document["method"] == "model"]
-            .drop(columns="method")
-            .to_string(index=False, float_format=lambda v: f"{v:.3f}"),
-            "",
-            "Confusion, level 1 (rows gold, columns predicted)",
-            self.confusion_level1.to_string(),
-        ]
-        return "\n".join(lines)
-
-
-def evaluate_lodo(
-    tasks: pd.DataFrame, gold: pd.DataFrame, codebook: Codebook | None = None, classifier: ThemeClassifier | None = None
-) -> EvaluationReport:
-    """Leave-one-document-out evaluation of the classifier and the baselines.
-
-    For each document, every method is fitted on the gold tasks of the other
-    documents only (the classifier's hierarchy choice included) and predicts the
-    held-out document; the out-of-fold predictions are pooled and scored.
-    """
-    codebook = codebook or Codebook.load()
-    template = classifier if classifier is not None else ThemeClassifier(codebook)
-    gold = check_gold_frame(gold, codebook)
-    labelled, unmatched = join_gold(tasks, gold)
-    documents = sorted(set(labelled["doc_id"]))
-    if len(documents) < 2:
-        raise ValueError(f"leave-one-document-out needs gold tasks from 2+ documents, got {len(documents)}")
-    predictions, hierarchy_by_fold = [], {}
-    for held_out in documents:
-        train_gold = gold[gold["doc_id"] != held_out]
-        train_tasks = tasks[tasks["doc_id"] != held_out]
-        test = labelled[labelled["doc_id"] == held_out]
-        model = clone(template).set_params(codebook=codebook).fit(train_tasks, train_gold)
-        hierarchy_by_fold[held_out] = model.hierarchy_
-        fitted = {
-            "model": model.predict(test),
-            "model_no_rules": model.predict(test, use_rules=False),
-            "majority": MajorityBaseline(codebook).fit(train_tasks, train_gold).predict(test),
-            "keywords": KeywordBaseline(codebook).fit(train_tasks, train_gold).predict(test),
-            "headings": heading_baseline(codebook).fit(train_tasks, train_gold).predict(test),
-        }
-        for method, frame in fitted.items():
-            frame = frame[["task_id", "theme", "subtheme", "theme_confidence", "theme_source", "theme_evidence"]]
-            frame = frame.merge(
-                test[["task_id", "doc_id", "path", "gold_theme", "gold_subtheme", "gold_secondary_theme", "hard"]],
-                on="task_id",
-                how="left",
-            )
-            frame.insert(0, "method", method)
-            predictions.append(frame)
-    pooled = pd.concat(predictions, ignore_index=True)
-    scores, per_code, per_document = _score(pooled, codebook)
-    model_rows = pooled[pooled["method"] == "model"]
-    level2_rows = model_rows[model_rows["gold_subtheme"] != ""]
-    return EvaluationReport(
-        scores=scores,
-        per_code=per_code,
-        confusion_level1=_confusion(model_rows["gold_theme"], model_rows["theme"], list(LEVEL1_CODES)),
-        confusion_level2=_confusion(level2_rows["gold_subtheme"], level2_rows["subtheme"], codebook.level2_codes),
-        per_document=per_document,
-        predictions=pooled,
-        hierarchy_by_fold=hierarchy_by_fold,
-        codebook_version=codebook.version,
-        unmatched_gold=unmatched,
-    )
-
-
-def _level_pairs(rows: pd.DataFrame, level: int) -> tuple[pd.Series, pd.Series]:
-    if level == 1:
-        return rows["gold_theme"], rows["theme"]
-    keep = rows["gold_subtheme"] != ""
-    return rows.loc[keep, "gold_subtheme"], rows.loc[keep, "subtheme"]
-
-
-def _score(pooled: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    order = {code: i for i, code in enumerate(codebook.codes)}
-    scores, per_code, per_document = [], [], []
-    for method in METHODS:
-        rows = pooled[pooled["method"] == method]
-        for level in (1, 2):
-            gold, predicted = _level_pairs(rows, level)
-            if gold.empty:
-                continue
-            labels = sorted(set(gold) | (set(predicted) - {""}), key=lambda c: order.get(c, len(order)))
-            entry = {
-                "method": method,
-                "level": level,
-                "n": len(gold),
-                "accuracy": accuracy_score(gold, predicted),
-                "macro_f1": f1_score(gold, predicted, labels=labels, average="macro", zero_division=0),
-            }
-            if level == 1:
-                lenient = (rows["theme"] == rows["gold_theme"]) | (rows["theme"] == rows["gold_secondary_theme"])
-                entry["accuracy_lenient"] = float(lenient.mean())
-            scores.append(entry)
-            precision, recall, f1, support = precision_recall_fscore_support(
-                gold, predicted, labels=labels, zero_division=0
-            )
-            per_code += [
-                {
-                    "method": method,
-                    "level": level,
-                    "code": code,
-                    "precision": p,
-                    "recall": r,
-                    "f1": f,
-                    "support": int(s),
-                }
-                for code, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
-            ]
-            for doc_id in sorted(set(rows["doc_id"])):
-                in_doc = rows["doc_id"] == doc_id
-                g, p = _level_pairs(rows[in_doc], level)
-                if len(g):
-                    per_document.append(
-                        {
-                            "method": method,
-                            "doc_id": doc_id,
-                            "level": level,
-                            "n": len(g),
-                            "accuracy": accuracy_score(g, p),
-                        }
-                    )
-    return pd.DataFrame(scores), pd.DataFrame(per_code), pd.DataFrame(per_document)
-
-
-def _confusion(gold: pd.Series, predicted: pd.Series, order: list[str]) -> pd.DataFrame:
-    present = set(gold) | set(predicted)
-    labels = [c for c in order if c in present] + sorted(present - set(order))
-    table = pd.crosstab(
-        pd.Categorical(gold, categories=labels), pd.Categorical(predicted, categories=labels), dropna=False
-    )
-    table.index.name, table.columns.name = "gold", "predicted"
-    return table
 
 
 def tasks_frame(docs: Iterable[Any]) -> pd.DataFrame:
@@ -895,8 +789,9 @@ def tasks_frame(docs: Iterable[Any]) -> pd.DataFrame:
             "headings": list(u.headings),
             "title": u.title,
             "text": u.text,
+            "doc_title": str(doc.metadata.get("title") or ""),
         }
         for doc in docs
         for u in doc.items
     ]
-    return pd.DataFrame(rows, columns=list(TASK_COLUMNS))
+    return pd.DataFrame(rows, columns=[*TASK_COLUMNS, *OPTIONAL_TASK_COLUMNS])

@@ -11,12 +11,17 @@ every public function of those modules is available here.
 from __future__ import annotations
 
 from analysis.compare.coverage import (
+    applicability,
+    applicable_codes,
     coverage_matrix,
     coverage_table,
+    document_frameworks,
     emphasis_by_year,
+    framework_edition,
     gangyao_alignment,
     gangyao_matrix,
     gangyao_sections,
+    omission_summary,
     section_labels,
     theme_omissions,
     theme_profile,
@@ -39,8 +44,11 @@ from analysis.compare.duties import (
     top_agencies,
 )
 from analysis.compare.evaluation import (
+    EVALUATION_METHOD_LABELS,
     evaluation_per_document,
     evaluation_scores,
+    per_code_scores,
+    reliability_long,
 )
 from analysis.compare.labels import (
     GANGYAO_EDITIONS,
@@ -80,6 +88,7 @@ from analysis.core.labels import column_header, label, label_keys, labels
 
 __all__ = [
     "DUTY_COLUMNS",
+    "EVALUATION_METHOD_LABELS",
     "GANGYAO_EDITIONS",
     "GENERIC_ONLY",
     "LEVEL1_CODES",
@@ -95,6 +104,8 @@ __all__ = [
     "admin_level_label",
     "agency_pair_totals",
     "agency_pairs",
+    "applicability",
+    "applicable_codes",
     "assignment_status",
     "assignment_summary",
     "category_labels",
@@ -107,6 +118,7 @@ __all__ = [
     "describe_extreme",
     "doc_label_map",
     "doc_slug",
+    "document_frameworks",
     "document_labels",
     "documents_by_year_level",
     "duty_metrics",
@@ -114,6 +126,7 @@ __all__ = [
     "emphasis_by_year",
     "evaluation_per_document",
     "evaluation_scores",
+    "framework_edition",
     "gangyao_alignment",
     "gangyao_matrix",
     "gangyao_sections",
@@ -121,8 +134,11 @@ __all__ = [
     "label_keys",
     "labels",
     "load_tables",
+    "omission_summary",
+    "per_code_scores",
     "reform_comparison",
     "reform_long",
+    "reliability_long",
     "repairs_by_kind",
     "section_labels",
     "select_tasks",

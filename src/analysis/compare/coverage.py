@@ -26,6 +26,7 @@ from analysis.core import labels as reference_labels
 from analysis.core.codebook import LEVEL1_CODES, Codebook
 from analysis.core.errors import ReferenceDataError
 from analysis.core.numerals import chinese_number
+from analysis.core.reference import TableSchema, read_csv_strict, reference_path
 
 _SECTION_NUMERAL = re.compile(r"^([一二三四五六七八九十百]+)")
 
@@ -41,6 +42,98 @@ def _level_codes(codebook: Codebook, level: int) -> tuple[str, list[str]]:
     raise ValueError(f"level must be 1 or 2, not {level!r}")
 
 
+# ---------------------------------------------------------------------------
+# The framework in force: which 纲要 edition a plan answers to
+
+
+GANGYAO_EDITIONS_PATH = reference_path("gangyao_editions.csv")
+_EDITIONS_SCHEMA = TableSchema(
+    required=("edition", "title", "in_force_from"), optional=("note",), unique=(("edition",),)
+)
+
+
+def load_editions(path: str | Path | None = None) -> pd.DataFrame:
+    """The 纲要 editions (``edition`` int, ``in_force_from`` date), oldest first; validated on load."""
+    path = Path(path) if path is not None else GANGYAO_EDITIONS_PATH
+    table = read_csv_strict(path, _EDITIONS_SCHEMA)
+    try:
+        table["edition"] = table["edition"].astype(int)
+        table["in_force_from"] = pd.to_datetime(table["in_force_from"], format="%Y-%m-%d")
+    except ValueError as error:
+        raise ReferenceDataError(path, f"edition must be a year and in_force_from a YYYY-MM-DD date: {error}") from None
+    unknown = sorted(set(table["edition"]) - set(GANGYAO_EDITIONS))
+    if unknown:
+        raise ReferenceDataError(path, f"edition(s) {unknown} have no gangyao_<edition> column in the codebook")
+    return table.sort_values("in_force_from").reset_index(drop=True)
+
+
+def framework_edition(issued: object = None, issued_year: object = None, editions: pd.DataFrame | None = None) -> int:
+    """The 纲要 edition in force when a plan was issued.
+
+    With a full date (``issued``, ``YYYY-MM-DD``): the latest edition in force
+    on that day.  With the year only: the edition in force on 1 January of
+    that year (a 2021 plan of unknown month answers to the 2015 edition: the
+    themes added in August 2021 are then "not applicable", never "omitted").
+    With neither, or a plan older than every edition: the oldest edition.
+    """
+    editions = editions if editions is not None else load_editions()
+    day = pd.to_datetime(str(issued)[:10], format="%Y-%m-%d", errors="coerce") if _present(issued) else pd.NaT
+    if pd.isna(day) and _present(issued_year):
+        day = pd.to_datetime(f"{int(float(str(issued_year)))}-01-01", errors="coerce")
+    in_force = editions[editions["in_force_from"] <= day] if not pd.isna(day) else editions.iloc[:0]
+    return int(in_force["edition"].iloc[-1] if len(in_force) else editions["edition"].iloc[0])
+
+
+def _present(value: object) -> bool:
+    return (
+        value is not None
+        and not (isinstance(value, float) and value != value)
+        and str(value).strip() not in ("", "<NA>")
+    )
+
+
+def applicable_codes(codebook: Codebook, edition: int, level: int = 1) -> list[str]:
+    """Codes of ``level`` that the ``edition`` of the 纲要 contains (a non-empty ``gangyao_{edition}`` crosswalk)."""
+    if edition not in GANGYAO_EDITIONS:
+        raise ValueError(f"edition must be one of {GANGYAO_EDITIONS}, not {edition!r}")
+    _, codes = _level_codes(codebook, level)
+    table = codebook.to_table().set_index("code")
+    return [code for code in codes if str(table.at[code, f"gangyao_{edition}"]).strip()]
+
+
+def document_frameworks(documents: pd.DataFrame) -> pd.DataFrame:
+    """``doc_id, framework_edition``: the 纲要 edition each plan is compared with (:func:`framework_edition`)."""
+    editions = load_editions()
+    issued = documents["issued"] if "issued" in documents.columns else pd.Series([None] * len(documents))
+    years = documents["issued_year"] if "issued_year" in documents.columns else pd.Series([None] * len(documents))
+    return pd.DataFrame(
+        {
+            "doc_id": documents["doc_id"].to_numpy(),
+            "framework_edition": [
+                framework_edition(i, y, editions) for i, y in zip(issued.to_numpy(), years.to_numpy(), strict=True)
+            ],
+        }
+    )
+
+
+def applicability(documents: pd.DataFrame, codebook: Codebook | None = None, level: int = 1) -> pd.DataFrame:
+    """Boolean matrix (index doc_id, one column per code of ``level``): does the plan's framework contain the code?"""
+    codebook = codebook or Codebook.load()
+    _, codes = _level_codes(codebook, level)
+    frameworks = document_frameworks(documents)
+    by_edition = {edition: set(applicable_codes(codebook, edition, level)) for edition in GANGYAO_EDITIONS}
+    matrix = pd.DataFrame(
+        [[code in by_edition[e] for code in codes] for e in frameworks["framework_edition"]],
+        index=pd.Index(frameworks["doc_id"], name="doc_id"),
+        columns=codes,
+    )
+    return matrix
+
+
+# ---------------------------------------------------------------------------
+# Coverage
+
+
 def coverage_matrix(
     tasks: pd.DataFrame,
     documents: pd.DataFrame,
@@ -49,6 +142,7 @@ def coverage_matrix(
     lang: str | None = "zh",
     *,
     codebook: Codebook | None = None,
+    mark_not_applicable: bool = False,
 ) -> pd.DataFrame:
     """Tasks per document and theme: counts, or shares of the document's tasks (0-1).
 
@@ -56,7 +150,9 @@ def coverage_matrix(
     doc_id).  Columns: every code of ``level`` in codebook order (zeros kept:
     an omitted theme is information), then :data:`UNCODED` if any task has no
     code.  A document with no task has NaN shares.  Labels for the columns:
-    :func:`theme_labels`.
+    :func:`theme_labels`.  ``mark_not_applicable``: a code the plan's 纲要
+    edition does not contain (:func:`applicability`) and the plan has no task
+    on is NaN ("not applicable"), not 0 (a figure then leaves the cell blank).
     """
     if value not in ("count", "share"):
         raise ValueError(f"value must be 'count' or 'share', not {value!r}")
@@ -74,6 +170,11 @@ def coverage_matrix(
     if value == "share":
         totals = matrix.sum(axis=1)
         matrix = matrix.div(totals.where(totals > 0), axis=0)
+    if mark_not_applicable:
+        applicable = applicability(documents, codebook, level).reindex(index=matrix.index, columns=codes)
+        not_applicable = ~applicable & (matrix[codes].fillna(0) == 0)
+        matrix = matrix.astype(float)
+        matrix[codes] = matrix[codes].mask(not_applicable)
     if lang is None:
         matrix.index.name = "doc_id"
     else:
@@ -91,40 +192,88 @@ def coverage_table(
     *,
     codebook: Codebook | None = None,
 ) -> pd.DataFrame:
-    """:func:`coverage_matrix` as a flat table (doc_id, jurisdiction, year, labels, one column per code)."""
-    matrix = coverage_matrix(tasks, documents, level, value, lang=None, codebook=codebook)
+    """:func:`coverage_matrix` as a flat table (doc_id, jurisdiction, year, labels, framework, one column per code).
+
+    Cells of codes the plan's 纲要 edition lacks (and the plan has no task on)
+    are empty: not applicable, not zero.
+    """
+    matrix = coverage_matrix(tasks, documents, level, value, lang=None, codebook=codebook, mark_not_applicable=True)
     matrix.columns.name = None
-    return with_doc_labels(matrix.reset_index(), documents)
+    table = matrix.reset_index().merge(document_frameworks(documents), on="doc_id", how="left")
+    table = table[["doc_id", "framework_edition", *matrix.columns]]
+    return with_doc_labels(table, documents)
 
 
 def theme_omissions(tasks: pd.DataFrame, documents: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
-    """Which level-1 themes each plan covers (at least one task) and which it omits.
+    """Which level-1 themes each plan covers (at least one task), omits, or cannot be asked about.
 
-    Columns: document labels, ``n_tasks``, ``n_themes_covered``,
-    ``n_themes_omitted``, ``covered`` / ``omitted`` (codes joined by ``;``),
-    ``omitted_zh`` / ``omitted_en`` (labels joined by ``；`` / ``; ``).  A
-    document with no task covers nothing.
+    Each plan is compared with the 纲要 edition in force when it was issued
+    (:func:`framework_edition`): a theme that edition lacks is *not applicable*
+    (2015 plans and 突发事件应对 or 科技保障), never omitted; a plan that covers
+    it anyway lists it under ``covered``.  Columns: document labels,
+    ``framework_edition``, ``n_tasks``, ``n_themes_applicable``,
+    ``n_themes_covered``, ``n_themes_omitted``, ``covered`` / ``omitted`` /
+    ``not_applicable`` (codes joined by ``;``), ``omitted_zh`` / ``omitted_en``
+    (labels joined by ``；`` / ``; ``).  A document with no task covers nothing.
     """
     codebook = codebook or Codebook.load()
     counts = coverage_matrix(tasks, documents, 1, "count", lang=None, codebook=codebook)
+    applicable = applicability(documents, codebook, 1)
+    frameworks = document_frameworks(documents).set_index("doc_id")["framework_edition"]
     themes = list(LEVEL1_CODES)
     rows = []
     for doc_id, row in counts.iterrows():
+        in_framework = applicable.loc[doc_id]
         covered = [code for code in themes if row[code] > 0]
-        omitted = [code for code in themes if row[code] == 0]
+        omitted = [code for code in themes if row[code] == 0 and in_framework[code]]
+        not_applicable = [code for code in themes if row[code] == 0 and not in_framework[code]]
         rows.append(
             {
                 "doc_id": doc_id,
+                "framework_edition": int(frameworks.loc[doc_id]),
                 "n_tasks": int(row.sum()),
+                "n_themes_applicable": int(in_framework.sum()),
                 "n_themes_covered": len(covered),
                 "n_themes_omitted": len(omitted),
                 "covered": ";".join(covered),
                 "omitted": ";".join(omitted),
+                "not_applicable": ";".join(not_applicable),
                 "omitted_zh": "；".join(codebook.label(c, "zh") for c in omitted),
                 "omitted_en": "; ".join(codebook.label(c, "en") for c in omitted),
             }
         )
     return with_doc_labels(pd.DataFrame(rows), documents)
+
+
+def omission_summary(tasks: pd.DataFrame, documents: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+    """Per level-1 theme, over the plans with tasks: how many cover it, omit it, or answer to a 纲要 without it.
+
+    Columns ``theme, theme_label_zh, theme_label_en, n_plans, n_covered,
+    n_omitted, n_not_applicable`` — the numbers a reading of "which theme do
+    most plans leave out" must use (a plan cannot omit what its framework lacks).
+    """
+    codebook = codebook or Codebook.load()
+    omissions = theme_omissions(tasks, documents, codebook)
+    with_tasks = omissions[omissions["n_tasks"] > 0]
+    labels = theme_labels(codebook)
+
+    def count(column: str, code: str) -> int:
+        return int(with_tasks[column].map(lambda codes: code in str(codes).split(";")).sum())
+
+    return pd.DataFrame(
+        [
+            {
+                "theme": code,
+                "theme_label_zh": labels[code]["zh"],
+                "theme_label_en": labels[code]["en"],
+                "n_plans": len(with_tasks),
+                "n_covered": count("covered", code),
+                "n_omitted": count("omitted", code),
+                "n_not_applicable": count("not_applicable", code),
+            }
+            for code in LEVEL1_CODES
+        ]
+    )
 
 
 def emphasis_by_year(tasks: pd.DataFrame, documents: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:

@@ -73,6 +73,8 @@ GOLD_COLUMNS: tuple[str, ...] = (
 
 
 TASK_COLUMNS: tuple[str, ...] = ("doc_id", "task_id", "kind", "path", "headings", "title", "text")
+OPTIONAL_TASK_COLUMNS: tuple[str, ...] = ("doc_title",)
+"""Classifier input used when present (the document's title: evidence of its genre), else empty."""
 
 
 PREDICTION_COLUMNS: tuple[str, ...] = (
@@ -86,6 +88,9 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
     "theme_confidence",
     "theme_source",
     "theme_evidence",
+    "theme_model",
+    "subtheme_model",
+    "theme_model_confidence",
 )
 
 
@@ -367,13 +372,17 @@ def _with_gold_columns(gold: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_tasks_frame(tasks: pd.DataFrame, what: str = "tasks DataFrame") -> pd.DataFrame:
-    """The task rows (kind == "task") with the columns the classifier needs."""
+    """The task rows (kind == "task") with the columns the classifier needs (:data:`TASK_COLUMNS` + optional ones)."""
     missing = [c for c in TASK_COLUMNS if c not in tasks.columns]
     if missing:
         raise InputError(what, f"missing column(s): {', '.join(missing)}")
-    frame = tasks.loc[tasks["kind"] == KIND_TASK, list(TASK_COLUMNS)].copy()
+    optional = [c for c in OPTIONAL_TASK_COLUMNS if c in tasks.columns]
+    frame = tasks.loc[tasks["kind"] == KIND_TASK, [*TASK_COLUMNS, *optional]].copy()
+    for column in OPTIONAL_TASK_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
     frame["headings"] = frame["headings"].map(_as_heading_list)
-    for column in ("doc_id", "task_id", "path", "title", "text"):
+    for column in ("doc_id", "task_id", "path", "title", "text", *OPTIONAL_TASK_COLUMNS):
         frame[column] = frame[column].fillna("").astype(str)
     duplicated = frame["task_id"].duplicated()
     if duplicated.any():

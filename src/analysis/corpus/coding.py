@@ -13,7 +13,7 @@ import functools
 import hashlib
 import logging
 import pickle
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,8 +21,8 @@ import sklearn
 
 from analysis import config
 from analysis.annotate.review import attach_overrides, load_overrides
-from analysis.annotate.themes import ThemeClassifier, apply_overrides, tasks_frame
-from analysis.core.codebook import PREDICTION_COLUMNS, Codebook, load_gold
+from analysis.annotate.themes import ThemeClassifier, apply_gold, apply_overrides, tasks_frame
+from analysis.core.codebook import OPTIONAL_TASK_COLUMNS, PREDICTION_COLUMNS, Codebook, load_gold
 from analysis.core.models import KIND_TASK
 from analysis.core.store import atomic_path
 from analysis.corpus.cache import pipeline_version
@@ -47,8 +47,10 @@ def gold_tasks(gold: pd.DataFrame, manifest_path: Path | None = None, raw_dir: P
 
 
 def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
-    """The `tasks` table (headings joined by ' > ') → the classifier's input frame."""
-    frame = tasks[["doc_id", "task_id", "kind", "path", "title", "text"]].copy()
+    """The `tasks` table (headings joined by ' > ') → the classifier's input frame (``doc_title`` kept if present)."""
+    columns = ["doc_id", "task_id", "kind", "path", "title", "text"]
+    columns += [c for c in OPTIONAL_TASK_COLUMNS if c in tasks.columns]
+    frame = tasks[columns].copy()
     frame["headings"] = [
         [h for h in str(value).split(" > ") if h] if isinstance(value, str) else list(value or [])
         for value in tasks["headings"]
@@ -58,11 +60,21 @@ def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class ThemeCoder:
-    """A fitted classifier plus the coders' overrides, applied to any tasks table."""
+    """A fitted classifier, the hand codes and the coders' overrides, applied to any tasks table.
+
+    Precedence: override > gold > model.  A task with a hand code in the gold
+    annotations keeps it (``theme_source = "gold"``); the model's code for it
+    comes from ``cross_fitted[doc_id]``, a classifier fitted without that
+    document, so the ``theme_model`` columns never show a model coding a task
+    it was trained on.  Other tasks of those documents are coded by the same
+    cross-fitted model; every other document by ``classifier`` (all gold).
+    """
 
     classifier: ThemeClassifier
     codebook: Codebook
     overrides: pd.DataFrame | None
+    gold: pd.DataFrame | None = None
+    cross_fitted: dict[str, ThemeClassifier] = field(default_factory=dict)
 
     @classmethod
     def from_project(
@@ -83,12 +95,30 @@ class ThemeCoder:
         real = tasks[tasks["kind"] == KIND_TASK]
         if real.empty:
             return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
-        predictions = self.classifier.predict(as_classifier_input(real))
+        frame = as_classifier_input(real)
+        predictions = self.model_predictions(frame)
+        if self.gold is not None and len(self.gold):
+            predictions = apply_gold(predictions, frame, self.gold, self.codebook)
         if self.overrides is not None and len(self.overrides):
             # Overrides find their task by identity (document, text), never by a task_id that may have moved.
             attached = attach_overrides(self.overrides, real).overrides
             predictions = apply_overrides(predictions, attached, self.codebook)
         return predictions[list(PREDICTION_COLUMNS)]
+
+    def model_predictions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model's codes for classifier input ``frame`` (task rows), cross-fitted for gold documents."""
+        held_out = frame["doc_id"].isin(list(self.cross_fitted))
+        parts = []
+        if (~held_out).any():
+            parts.append(self.classifier.predict(frame[~held_out]))
+        for doc_id, rows in frame[held_out].groupby("doc_id", sort=False):
+            parts.append(self.cross_fitted[str(doc_id)].predict(rows))
+        if not parts:
+            return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
+        order = frame.loc[frame["kind"] == KIND_TASK, "task_id"]
+        predictions = pd.concat(parts, ignore_index=True).set_index("task_id").loc[order].reset_index()
+        predictions.attrs["codebook_version"] = self.codebook.version
+        return predictions
 
 
 def _fit(
@@ -103,8 +133,20 @@ def _fit(
         training = tasks_frame([])
     else:
         training = gold_tasks(gold, manifest_path, raw_dir)
+    return fit_coder(training, gold, codebook, load_overrides(overrides_path))
+
+
+def fit_coder(
+    training: pd.DataFrame, gold: pd.DataFrame | None, codebook: Codebook, overrides: pd.DataFrame | None = None
+) -> ThemeCoder:
+    """A coder fitted on every gold task, plus one classifier per gold document fitted without it (cross-fitting)."""
     classifier = ThemeClassifier(codebook).fit(training, gold)
-    return ThemeCoder(classifier, codebook, load_overrides(overrides_path))
+    cross_fitted = {}
+    if gold is not None:
+        for doc_id in sorted(set(training["doc_id"]) & set(gold["doc_id"])):
+            others = training["doc_id"] != doc_id
+            cross_fitted[doc_id] = ThemeClassifier(codebook).fit(training[others], gold[gold["doc_id"] != doc_id])
+    return ThemeCoder(classifier, codebook, overrides, gold, cross_fitted)
 
 
 def classifier_key() -> str:
@@ -152,13 +194,21 @@ def _default_coder() -> ThemeCoder:
     if path.is_file():
         try:
             with path.open("rb") as handle:
-                classifier = pickle.load(handle)
-            return ThemeCoder(classifier, classifier.codebook, load_overrides())
-        except Exception as error:  # a damaged cache entry is refitted, never fatal
+                fitted = pickle.load(handle)
+            return ThemeCoder(
+                fitted["classifier"], fitted["codebook"], load_overrides(), fitted["gold"], fitted["cross_fitted"]
+            )
+        except Exception as error:  # a damaged or older cache entry is refitted, never fatal
             log.warning("%s unreadable (%s): fitting again", path, error)
     coder = _fit(None, None, None, None)
     for stale in config.CACHE_DIR.glob("theme_classifier-*.pkl"):
         stale.unlink(missing_ok=True)
+    fitted = {
+        "classifier": coder.classifier,
+        "codebook": coder.codebook,
+        "gold": coder.gold,
+        "cross_fitted": coder.cross_fitted,
+    }
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
-        pickle.dump(coder.classifier, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(fitted, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return coder

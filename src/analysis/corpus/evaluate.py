@@ -4,7 +4,8 @@ Everything here is computed afresh from ``data/raw`` and the hand-made
 annotations in ``data/annotations`` (never from a previous build):
 
 * themes — leave-one-document-out scores of the classifier against three
-  baselines (:func:`analysis.themes.evaluate_lodo`), plus agreement between
+  baselines and its own ablations (:func:`analysis.annotate.theme_evaluation.evaluate_lodo`),
+  a learning curve and calibration, plus agreement between
   the two coders where a second coding exists;
 * targets — precision and recall of the extractor against the gold targets;
 * units — share of named unit mentions matched to a canonical agency.
@@ -20,7 +21,8 @@ from sklearn.metrics import cohen_kappa_score
 
 from analysis import config
 from analysis.annotate.targets import evaluate_targets
-from analysis.annotate.themes import EvaluationReport, ThemeClassifier, evaluate_lodo, tasks_frame
+from analysis.annotate.theme_evaluation import EvaluationReport, evaluate_lodo, learning_curve
+from analysis.annotate.themes import ThemeClassifier, tasks_frame
 from analysis.core.codebook import Codebook, load_gold
 from analysis.core.models import ParsedDocument
 from analysis.corpus.rows import target_rows, unit_rows
@@ -73,7 +75,10 @@ def evaluate_theme_classifier(
     gold_name = config.THEMES_GOLD_PATH.name
     gold_path = Path(annotations_dir) / gold_name if annotations_dir else config.THEMES_GOLD_PATH
     gold = load_gold(gold_path, codebook)
-    return evaluate_lodo(tasks, gold, codebook, classifier=ThemeClassifier(codebook, hierarchy=hierarchy))
+    classifier = ThemeClassifier(codebook, hierarchy=hierarchy)
+    report = evaluate_lodo(tasks, gold, codebook, classifier=classifier)
+    report.learning_curve = learning_curve(tasks, gold, codebook, classifier)
+    return report
 
 
 def gold_documents(
@@ -128,7 +133,9 @@ def run_evaluation() -> Evaluation:
     gold = load_gold(codebook=codebook)
     targets_gold = pd.read_csv(config.TARGETS_GOLD_PATH, dtype={"doc_id": str, "path": str, "text": str, "type": str})
     docs = gold_documents(set(gold["doc_id"]) | set(targets_gold["doc_id"]))
-    themes_report = evaluate_lodo(tasks_frame(docs), gold, codebook)
+    theme_tasks = tasks_frame(docs)
+    themes_report = evaluate_lodo(theme_tasks, gold, codebook)
+    themes_report.learning_curve = learning_curve(theme_tasks, gold, codebook)
     second = (
         pd.read_csv(config.THEMES_SECOND_CODER_PATH, dtype=str) if config.THEMES_SECOND_CODER_PATH.is_file() else None
     )

@@ -109,6 +109,9 @@ THEME_COLUMNS = (
     "theme_confidence",
     "theme_source",
     "theme_evidence",
+    "theme_model",
+    "subtheme_model",
+    "theme_model_confidence",
 )
 
 
@@ -134,6 +137,7 @@ def task_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
             "raw_span_end": unit.raw_span[1],
             "n_measures": len(unit.measures),
             "flags": ";".join(unit.flags),
+            "doc_title": str(doc.metadata.get("title") or ""),
         }
         for column in THEME_COLUMNS:
             if column in unit.extra:
