@@ -83,6 +83,7 @@ CATEGORIES = (
     "reported_heading",
     "commitment_heading",
     "reported_cue",
+    "stage_cue",
 )
 
 
@@ -104,6 +105,9 @@ _CN = f"(?<![{_CN_DIGITS}])[{_CN_DIGITS}]{{1,12}}"
 
 
 _NUM = f"(?:{_ARABIC_BOUNDED}|{_CN})"
+
+
+_SCALE = {"万": 10_000, "亿": 100_000_000}  # 11.34万件
 
 
 _METRIC_WINDOW = 40  # a metric name or a share cue stands within this many characters before its number
@@ -225,6 +229,7 @@ class TargetVocabulary:
     reported_headings: tuple[str, ...]
     commitment_headings: tuple[str, ...]
     reported_cues: tuple[str, ...]
+    stage_cues: tuple[str, ...] = ()
     regex: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -260,6 +265,7 @@ class TargetVocabulary:
             reported_headings=tuple(rows("reported_heading")["term"]),
             commitment_headings=tuple(rows("commitment_heading")["term"]),
             reported_cues=tuple(rows("reported_cue")["term"]),
+            stage_cues=tuple(rows("stage_cue")["term"]),
         )
         vocab.regex.update(vocab._compile())
         return vocab
@@ -288,6 +294,16 @@ class TargetVocabulary:
                 rf"(?P<num>{_NUM})(?P<unit>{freq_units})(?P<after>{cmp_after})?"
             ),
             "recurring": re.compile(rf"每年度?{md}(?P<part>{month_parts})?(?P<before>{before})?"),
+            "recurring_part": re.compile(rf"每年度?(?P<part>{year_parts})(?P<before>{before})?"),
+            # 每年 / 每季度 with no number: the activity recurs once per period (每年组织一次培训 is "frequency").
+            "recurrence": re.compile(
+                rf"每(?P<per>{alternation(p for p, (_, years) in self.periods.items() if p != '半')})"
+            ),
+            # A timetable stage: 全面实施阶段(2016-2018年).
+            "stage_range": re.compile(
+                rf"(?:{alternation(self.stage_cues)})[ \t]{{0,2}}[(:]?[ \t]{{0,2}}"
+                rf"(?P<range>(?P<y>(?:19|20)\d{{2}})[ \t]{{0,2}}年?{_RANGE_SEP}(?P<y2>(?:19|20)\d{{2}})[ \t]{{0,2}}年)"
+            ),
             "dated": re.compile(
                 rf"(?P<cue>{cues})?{year}(?:{md})?(?P<part>{year_parts}|{month_parts})?(?P<before>{before})?"
             ),
@@ -299,8 +315,8 @@ class TargetVocabulary:
                 rf"(?P<unit>{units})?(?P<after>{cmp_after})?"
             ),
             "quantity": re.compile(
-                rf"(?P<cmp>{cmp_before})?(?:百分之(?P<pct>{_NUM})|(?P<num>{_NUM})(?P<unit1>%)?"
-                rf"(?:{_RANGE_SEP}(?P<num2>{_NUM}))?[ \t]?(?P<unit>{units}))(?P<after>{cmp_after})?"
+                rf"(?P<cmp>{cmp_before})?(?:百分之(?P<pct>{_NUM})|(?P<num>{_NUM})(?P<scale>(?<=\d)[万亿])?(?P<unit1>%)?"
+                rf"(?:{_RANGE_SEP}(?P<num2>{_NUM})(?P<scale2>(?<=\d)[万亿])?)?[ \t]?(?P<unit>{units}))(?P<after>{cmp_after})?"
             ),
             "non_target_terms": re.compile(rf"(?=({alternation(self.non_target_terms)}))"),
             **{
@@ -466,6 +482,26 @@ class _Finder:
                 deadline_day=day,
             )
             found.append(_Candidate(target, m.span(), 0))
+        for m in self.rx["recurring_part"].finditer(self.text):
+            month_day = self.vocab.deadline_year_part[m["part"]]
+            target = self.make(
+                m.start(),
+                m.end(),
+                "deadline",
+                comparator=self._deadline_comparator(m, "at_most"),
+                deadline_recurring=True,
+                deadline_month=int(month_day[:2]),
+                deadline_day=int(month_day[3:]),
+            )
+            found.append(_Candidate(target, m.span(), 0))
+        for m in self.rx["stage_range"].finditer(self.text):
+            first, last = int(m["y"]), int(m["y2"])
+            if last < first:
+                continue
+            target = self.make(
+                m.start("range"), m.end("range"), "deadline", comparator="range", deadline_date=f"{last}-12-31"
+            )
+            found.append(_Candidate(target, m.span("range"), 1))
         for m in self.rx["date_range"].finditer(self.text):
             y1 = int(m["y"]) if m["y"] else self.year
             y2 = int(m["y2"]) if m["y2"] else y1
@@ -584,6 +620,10 @@ class _Finder:
                 period_years=round(base_years * multiple, 6),
             )
             found.append(_Candidate(target, m.span("num"), 0))
+        for m in self.rx["recurrence"].finditer(self.text):
+            name, years = self.vocab.periods[m["per"]]
+            target = self.make(m.start(), m.end(), "frequency", period=name, period_years=years)
+            found.append(_Candidate(target, m.span(), 6))  # any other reading of the same words wins
         return found
 
     # -- quantities --------------------------------------------------------
@@ -684,8 +724,8 @@ class _Finder:
         if self._number_blocked(num_start, token, has_cmp=bool(cmp_word)):
             return None
         try:
-            value = chinese_number(token)
-            value_max = chinese_number(m["num2"]) if m["num2"] else None
+            value = chinese_number(token) * _SCALE.get(m["scale"] or "", 1)
+            value_max = chinese_number(m["num2"]) * _SCALE.get(m["scale2"] or "", 1) if m["num2"] else None
         except ValueError:
             return None
         start, end = (metric_start if metric else cmp_start), m.end()
