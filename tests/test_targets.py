@@ -166,7 +166,9 @@ def test_frequencies(sentence, value, unit, comparator, period, years):
 
 
 def test_periodic_words_without_a_number_are_not_targets():
-    assert find_targets("定期开展执法检查,每年组织执法人员培训,年度考核结果向社会公开。") == []
+    # 定期 (regularly) sets no period; 每年 with no number is a yearly recurrence (see test below).
+    found = find_targets("定期开展执法检查,每年组织执法人员培训,年度考核结果向社会公开。")
+    assert [(t.text, t.type, t.period, t.value) for t in found] == [("每年", "frequency", "year", None)]
 
 
 # --------------------------------------------------------------------------
@@ -638,3 +640,73 @@ def test_target_metrics_count_commitments_only():
     metrics = target_metrics(targets, tasks).set_index("doc_id")
     assert metrics.loc["r", "n_targets"] == 1
     assert metrics.loc["r", "n_tasks_with_target"] == 1
+
+
+# --------------------------------------------------------------------------
+# families seen in real captures
+
+
+def texts(sentence: str, **kwargs) -> list[str]:
+    return [t.text for t in find_targets(sentence, **kwargs)]
+
+
+def test_timetable_stage_year_range_is_a_deadline_but_a_plan_period_is_not():
+    t = only("二、实施步骤\n全面推进阶段(2017-2019年)。对照方案逐项落实。", document_year=2017)
+    assert (t.text, t.type, t.comparator, t.deadline_date) == ("2017-2019年", "deadline", "range", "2019-12-31")
+    assert texts("根据《某省法治政府建设实施方案(2016-2020年)》要求,结合实际。") == []
+
+
+def test_each_year_with_a_part_of_the_year_is_a_recurring_deadline():
+    t = only("县政府每年第一季度向县人大常委会报告上年度法治政府建设情况。")
+    assert (t.text, t.type, t.deadline_recurring, t.deadline_month, t.deadline_day) == (
+        "每年第一季度",
+        "deadline",
+        True,
+        3,
+        31,
+    )
+
+
+def test_each_year_without_a_number_is_a_yearly_recurrence():
+    t = only("每年对各部门依法行政情况开展督查。")
+    assert (t.text, t.type, t.period, t.value) == ("每年", "frequency", "year", None)
+    # With a count, the frequency reading wins and 每年 is part of it.
+    assert texts("每年至少开展两次执法检查。") == ["每年至少开展两次"]
+
+
+def test_arabic_number_with_a_scale_word():
+    t = only("全年办理政务服务事项12.5万件。")
+    assert (t.text, t.type, t.value, t.unit) == ("12.5万件", "count", 125000.0, "件")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "备案数量排名前三位的分别是县教育局、县财政局、县民政局。",  # a ranking
+        "配合编制全县第十四个五年规划纲要。",  # a plan name
+        "督促起草单位做好三年立法计划的衔接。",
+        "深入学习贯彻党的十九届六次全会精神。",  # a meeting name
+        "抓好“稳定、发展、改革、民生”四件大事。",  # a count naming a quoted list (slogan)
+    ],
+)
+def test_names_rankings_and_slogans_are_not_targets(sentence):
+    assert find_targets(sentence) == []
+
+
+def test_framing_units_carry_targets_but_no_units(tmp_path: Path):
+    from analysis.parse.pipeline import process_document
+
+    path = tmp_path / "plan.txt"
+    path.write_text(
+        "某县2021年法治政府建设实施方案\n一、总体目标\n到2025年,政府行为全面纳入法治轨道。\n"
+        "二、主要任务\n(一)推进政务公开。重大决策公开率达到100%。(牵头单位:县政府办公室)\n",
+        encoding="utf-8",
+    )
+    doc = process_document(path)
+    framing, task = doc.items
+    assert framing.kind == "framing" and [t["text"] for t in framing.extra["targets"]] == ["到2025年"]
+    assert "units" not in framing.extra
+    assert [(t["type"], t["value"], t["text"].endswith("公开率达到100%")) for t in task.extra["targets"]] == [
+        ("rate", 100.0, True)
+    ]
+    assert [u["raw"] for u in task.extra["units"]] == ["县政府办公室"]

@@ -141,3 +141,130 @@ def test_units_never_crash_and_spans_round_trip(text):
         for measure in unit.measures:
             assert text[measure.span[0] : measure.span[1]] == measure.text
             assert unit.span[0] <= measure.span[0] <= measure.span[1] <= unit.span[1]
+
+
+# --------------------------------------------------------------------------- assignment clauses in real layouts
+
+
+def clauses_of(text: str, start_word: str) -> list[list[str]]:
+    return [units for _, _, units in split_measures(text, text.index(start_word), len(text))]
+
+
+def test_clause_with_nested_brackets():
+    text = "1.优化职能。推进机构改革。〔责任单位:各县(市、区)交通运输局、局属各单位、法规科〕\n2.下一项。"
+    end = text.index("\n2.")
+    measures = split_measures(text, text.index("推进"), end)
+    assert [units for _, _, units in measures] == [["责任单位:各县(市、区)交通运输局、局属各单位、法规科"]]
+
+
+def test_unlabelled_clause_with_nested_brackets_and_trailing_verb():
+    text = "1.推进均衡发展。完成基础设施建设。(县数据局、各乡(镇)政府牵头)"
+    assert clauses_of(text, "完成") == [["县数据局、各乡(镇)政府牵头"]]
+
+
+def test_lead_and_responsible_in_one_bracket_with_either_separator():
+    text = "3.规范备案。编制备案事项清单。(牵头单位:县政府办公室;责任单位:县司法局等有关部门)"
+    assert clauses_of(text, "编制") == [["牵头单位:县政府办公室;责任单位:县司法局等有关部门"]]
+
+
+def test_bracket_left_open_by_the_end_of_the_capture_is_a_clause():
+    text = "5.深化投资审批改革。简化报建手续。(牵头单位:县审批局、县发改局;责任单位:县"
+    assert clauses_of(text, "简化") == [["牵头单位:县审批局、县发改局;责任单位:县"]]
+    # Left open in the middle of a text, a bracket is just text.
+    text2 = text + "\n6.下一项任务。"
+    measures = split_measures(text2, text2.index("简化"), text2.index("\n6."))
+    assert [units for _, _, units in measures] == [[]]
+
+
+def test_two_clause_lines_after_the_task_cover_the_same_sentences():
+    text = "1.落实权力清单。建立配套制度。强化执行。\n  牵头单位:县政府办、县编办\n  配合单位:县直各部门\n"
+    assert clauses_of(text, "建立") == [
+        ["牵头单位:县政府办、县编办", "配合单位:县直各部门"],
+        ["牵头单位:县政府办、县编办", "配合单位:县直各部门"],
+    ]
+
+
+def test_two_bracket_clauses_in_one_sentence_both_count():
+    text = "1.加强审计。开展专项审计(牵头单位:县审计局)(配合单位:县财政局)。"
+    assert clauses_of(text, "开展") == [["牵头单位:县审计局", "配合单位:县财政局"]]
+
+
+def test_role_lines_of_a_task_decomposition():
+    text = (
+        "1. 地区生产总值增长7%以上。\n\n牵头负责领导:张某某。\n\n牵头责任单位:县发改委。\n\n"
+        "协同责任单位:县经信局、县商务局等,各乡、镇政府。\n\n2. 下一项。"
+    )
+    task = units_of(text)[0]
+    clauses = [c for m in task.measures for c in m.units_raw]
+    assert "牵头负责领导:张某某。" not in clauses  # a person, not a unit assignment
+    assert task.measures[0].units_raw == ["牵头责任单位:县发改委。", "协同责任单位:县经信局、县商务局等,各乡、镇政府。"]
+
+
+def test_labels_split_by_line_wrap_spaces_in_flattened_pdf_text():
+    text = "1.加强学习。将学习纳入培训内容。 〔牵头单 位:县政府办公室、县司法 局;责任单位:县 政府各部门〕 2.下一项。"
+    measures = split_measures(text, text.index("将学习"), text.index(" 2.下一项"))
+    assert measures[0][2] == ["牵头单 位:县政府办公室、县司法 局;责任单位:县 政府各部门"]
+
+
+def test_deadline_line_is_not_a_unit_clause():
+    text = "(一)推进PPP规范运行。加强项目监管。\n责任单位:区发改局、区财政局(第一责任单位为牵头单位,下同)\n时限要求:持续推进\n"
+    clauses = [c for _, _, units in split_measures(text, text.index("加强"), len(text)) for c in units]
+    assert set(clauses) == {"责任单位:区发改局、区财政局(第一责任单位为牵头单位,下同)"}
+
+
+# --------------------------------------------------------------------------- flattened tables
+
+
+PIPE_TABLE = (
+    "某县2022年政务公开工作任务分解表\n"
+    "序号 | 工作任务 | 责任单位 | 完成时限 |\n"
+    "1.推进决策公开,公布重大行政决策事项目录。 | 县司法局、县政府办公室 | 6月底前 |\n"
+    "2.加强政策解读,主要负责同志带头解读。 | 县政府办公室牵头,各乡镇、街道配合 | |\n"
+    "3.优化政务服务,推进一网通办。 | 县数据局 | 持续推进 |\n"
+)
+
+LINE_TABLE = (
+    "某县2023年政务公开重点任务\n\n工作任务\n\n具体要求\n\n牵头单位\n\n完成时限\n\n"
+    "1.做好规划公开\n\n公开本县国民经济和社会发展规划纲要及各专项规划。\n\n县发改局\n\n年底前\n\n"
+    "2.做好财政信息公开\n\n公开部门预算、决算及相关报表。\n\n县财政局、各乡镇\n\n9月底前\n"
+)
+
+
+def test_table_header_is_found_in_either_layout():
+    from analysis.parse.tasks import find_table_headers
+
+    (pipe,) = find_table_headers(PIPE_TABLE)
+    assert pipe.trailing == (("责任单位", "units"), ("完成时限", "deadline"))
+    (lines,) = find_table_headers(LINE_TABLE)
+    assert lines.trailing == (("牵头单位", "units"), ("完成时限", "deadline"))
+
+
+def test_pipe_table_rows_take_units_from_their_cells():
+    tasks = units_of(PIPE_TABLE)
+    assert [t.path for t in tasks] == ["1", "2", "3"]
+    assert [t.measures[0].units_raw for t in tasks] == [
+        ["责任单位:县司法局、县政府办公室"],
+        ["责任单位:县政府办公室牵头,各乡镇、街道配合"],
+        ["责任单位:县数据局"],
+    ]
+    # The unit and deadline cells are not sentences of the task.
+    assert all("县数据局" not in m.text and "持续推进" not in m.text for m in tasks[2].measures)
+
+
+def test_one_cell_per_line_table_rows():
+    tasks = units_of(LINE_TABLE)
+    assert [t.measures[-1].units_raw for t in tasks] == [["牵头单位:县发改局"], ["牵头单位:县财政局、各乡镇"]]
+    assert [m.text for m in tasks[1].measures] == ["公开部门预算、决算及相关报表。"]
+
+
+def test_row_cut_before_its_cells_takes_no_units():
+    from analysis.parse.tasks import find_table_headers, table_row
+
+    text = LINE_TABLE + "\n3.做好政策解读\n\n围绕重大政策及时发布解读材料,回应社会关切"
+    header = find_table_headers(text)[0]
+    start = text.index("做好政策解读")
+    assert table_row(text, start, len(text), header) is None  # title and text only: no unit cell yet
+    # Only the unit cell came through: it is matched from the start of the row.
+    cut = text + "。\n\n县政府办公室"
+    (_content, cells) = table_row(cut, start, len(cut), header)
+    assert [(term, kind, cut[s:e]) for term, kind, (s, e) in cells] == [("牵头单位", "units", "县政府办公室")]

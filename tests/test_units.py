@@ -96,8 +96,14 @@ def test_x_and_related_departments_gives_agency_plus_generic(normaliser: AgencyN
     assert (second["generic"], second["match"], second["category"]) == (True, "generic", "generic")
 
 
-def test_x_etc_departments() -> None:
-    assert names(parse_assignment("责任单位:县公安局等有关部门")) == ["县公安局", "有关部门"]
+def test_x_etc_departments_names_only_x() -> None:
+    # "X and other departments": what follows 等 is not a unit of its own (annotation convention).
+    assert names(parse_assignment("责任单位:县公安局等有关部门")) == ["县公安局"]
+    assert names(parse_assignment("配合单位:县民政局、县卫健局等单位,各乡镇人民政府")) == [
+        "县民政局",
+        "县卫健局",
+        "各乡镇人民政府",
+    ]
 
 
 def test_split_units_helper() -> None:
@@ -171,6 +177,101 @@ def test_unknown_label_is_reported(caplog: pytest.LogCaptureFixture) -> None:
         mentions = parse_assignment("督办单位:县政府督查室")
     assert mentions == [UnitMention("县政府督查室", "responsible")]
     assert "督办单位" in caplog.text
+
+
+# --------------------------------------------------------------------------- families seen in real captures
+
+
+@pytest.mark.parametrize(
+    "clause, expected",
+    [
+        ("责任单位:州财政局,各县、市人民政府", ["州财政局", "各县、市人民政府"]),
+        ("配合单位:县教育局、县人社局,各乡镇、街道", ["县教育局", "县人社局", "各乡镇、街道"]),
+        ("协同责任单位:市水务局、市农业局等,各县、市、区政府。", ["市水务局", "市农业局", "各县、市、区政府"]),
+        # Two collectives in a row stay two: each starts with 各.
+        ("责任单位:各乡镇人民政府、各街道办事处", ["各乡镇人民政府", "各街道办事处"]),
+    ],
+)
+def test_collective_units_with_inner_enumeration_stay_whole(clause: str, expected: list[str]) -> None:
+    assert names(parse_assignment(clause)) == expected
+
+
+@pytest.mark.parametrize(
+    "clause, role",
+    [
+        ("协同责任单位:县水利局", "support"),
+        ("牵头责任单位:县水利局", "lead"),
+        ("协助落实单位:县水利局", "support"),
+        ("第一责任部门:县水利局", "responsible"),
+        ("協同責任單位:縣水利局", "support"),  # traditional characters
+    ],
+)
+def test_composed_labels_take_the_role_of_their_words(clause: str, role: str) -> None:
+    assert roles(parse_assignment(clause)) == [role]
+
+
+def test_person_role_lines_name_no_unit() -> None:
+    assert parse_assignment("牵头负责领导:张某某。") == []
+    assert parse_assignment("分管负责人:李某") == []
+    assert names(parse_assignment("牵头单位:县发改局;责任领导:王某某")) == ["县发改局"]
+
+
+def test_first_responsible_unit_is_lead_note_with_same_below() -> None:
+    mentions = parse_assignment("责任单位:区商务局、区财政局(第一责任单位为牵头单位,下同)")
+    assert mentions == [UnitMention("区商务局", "lead"), UnitMention("区财政局", "responsible")]
+
+
+def test_line_wrap_spaces_inside_labels_and_names() -> None:
+    mentions = parse_assignment("牵头单 位:县政府办公室、县司法 局;责任单位:县 政府各部门,各乡镇人民政府")
+    assert names(mentions) == ["县政府办公室", "县司法 局", "县 政府各部门", "各乡镇人民政府"]
+    assert roles(mentions) == ["lead", "lead", "responsible", "responsible"]
+    # A space between two complete names still separates them.
+    assert names(parse_assignment("责任单位:县财政局 县审计局")) == ["县财政局", "县审计局"]
+
+
+def test_line_wrap_space_normalises_to_the_agency(normaliser: AgencyNormaliser) -> None:
+    info = normaliser.normalise("县司法 局")
+    assert (info["raw"], info["name"], info["canonical"]) == ("县司法 局", "司法局", "司法局")
+
+
+def test_lead_then_responsible_verb_pair_is_lead() -> None:
+    assert parse_assignment("县市场监管局牵头负责") == [UnitMention("县市场监管局", "lead")]
+    assert parse_assignment("县直各部门负责落实") == [UnitMention("县直各部门", "responsible")]
+
+
+def test_unlabelled_clause_keeps_only_unit_names() -> None:
+    assert names(parse_assignment("县民政局、有序推进")) == ["县民政局"]
+
+
+@pytest.mark.parametrize(
+    "clause, expected",
+    [
+        # Cut inside the second label's list: the cut name goes, the complete ones stay.
+        ("牵头单位:县商务局、县发改局;责任单位:县", ["县商务局", "县发改局"]),
+        # No label and no verb: complete names before the cut one stay.
+        ("县政府办公室、县", ["县政府办公室"]),
+        # The verb of the second group is cut: its names have no visible role.
+        ("县住建局牵头,县交通局等各有关", ["县住建局"]),
+    ],
+)
+def test_clause_cut_by_the_end_of_the_capture(clause: str, expected: list[str]) -> None:
+    assert names(parse_assignment(clause, cut=True)) == expected
+
+
+def test_cut_clause_at_the_end_of_a_cut_task(normaliser: AgencyNormaliser) -> None:
+    clause = "牵头单位:县商务局;责任单位:县发"
+    task = _task([("优化办事流程。(" + clause, [clause])])
+    task.flags.append("cut_off")
+    rows = task_units(task, normaliser, jurisdiction=None)
+    assert [(r["raw"], r["role"], r["source"]) for r in rows] == [("县商务局", "lead", "clause_cut")]
+    # The same clause in a task that is not cut keeps every name.
+    whole = task_units(_task([("优化办事流程。(" + clause + ")", [clause])]), normaliser, jurisdiction=None)
+    assert [r["raw"] for r in whole] == ["县商务局", "县发"]
+
+
+def test_table_cell_clause_with_verbs() -> None:
+    mentions = parse_assignment("责任部门:办公室牵头,各科室配合")
+    assert mentions == [UnitMention("办公室", "lead"), UnitMention("各科室", "support")]
 
 
 # --------------------------------------------------------------------------- inline

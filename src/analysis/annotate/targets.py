@@ -29,6 +29,7 @@ Decisions worth knowing (also in ``reference/README.md``):
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import functools
 import logging
@@ -43,7 +44,7 @@ import pandas as pd
 import rjieba
 
 from analysis.core.models import TARGET_TYPES, Task
-from analysis.core.numerals import ARABIC_NUMBER, FULLWIDTH_TO_ASCII, chinese_number
+from analysis.core.numerals import FULLWIDTH_TO_ASCII, chinese_number
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
 from analysis.core.schema import require_columns
 from analysis.core.text import alternation
@@ -82,6 +83,7 @@ CATEGORIES = (
     "reported_heading",
     "commitment_heading",
     "reported_cue",
+    "stage_cue",
 )
 
 
@@ -94,10 +96,24 @@ STANCES = ("commitment", "reported")
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
 
 
-_CN = f"[{_CN_DIGITS}]+"
+# Numbers start at a digit boundary and have a bounded length, so a long run of digits or
+# numerals is read in one pass instead of being retried at every position (linear time).
+_ARABIC_BOUNDED = r"(?<![\d.])\d{1,15}(?:\.\d{1,8})?"
 
 
-_NUM = f"(?:{ARABIC_NUMBER}|{_CN})"
+_CN = f"(?<![{_CN_DIGITS}])[{_CN_DIGITS}]{{1,12}}"
+
+
+_NUM = f"(?:{_ARABIC_BOUNDED}|{_CN})"
+
+
+_SCALE = {"万": 10_000, "亿": 100_000_000}  # 11.34万件
+
+
+_METRIC_WINDOW = 40  # a metric name or a share cue stands within this many characters before its number
+
+
+_MAX_SHARED_METRICS = 20  # A率、B率、C率均达到100%: at most this many listed metrics
 
 
 _CLAUSE_BREAK = ",;。:!?\n()"  # characters a target expression never spans
@@ -213,6 +229,7 @@ class TargetVocabulary:
     reported_headings: tuple[str, ...]
     commitment_headings: tuple[str, ...]
     reported_cues: tuple[str, ...]
+    stage_cues: tuple[str, ...] = ()
     regex: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -248,6 +265,7 @@ class TargetVocabulary:
             reported_headings=tuple(rows("reported_heading")["term"]),
             commitment_headings=tuple(rows("commitment_heading")["term"]),
             reported_cues=tuple(rows("reported_cue")["term"]),
+            stage_cues=tuple(rows("stage_cue")["term"]),
         )
         vocab.regex.update(vocab._compile())
         return vocab
@@ -271,11 +289,21 @@ class TargetVocabulary:
         year2 = r"(?:(?P<y2>(?:19|20)\d{2})\s*年)?"
         return {
             "frequency": re.compile(
-                rf"每(?P<mult>\d+|[两二三四五六七八九十]+)?(?P<per>{periods})"
+                rf"每(?P<mult>\d{{1,3}}|[两二三四五六七八九十]{{1,3}})?(?P<per>{periods})"
                 rf"(?P<gap>[^{_CLAUSE_BREAK}]{{0,{_MAX_GAP}}}?)"
                 rf"(?P<num>{_NUM})(?P<unit>{freq_units})(?P<after>{cmp_after})?"
             ),
             "recurring": re.compile(rf"每年度?{md}(?P<part>{month_parts})?(?P<before>{before})?"),
+            "recurring_part": re.compile(rf"每年度?(?P<part>{year_parts})(?P<before>{before})?"),
+            # 每年 / 每季度 with no number: the activity recurs once per period (每年组织一次培训 is "frequency").
+            "recurrence": re.compile(
+                rf"每(?P<per>{alternation(p for p, (_, years) in self.periods.items() if p != '半')})"
+            ),
+            # A timetable stage: 全面实施阶段(2016-2018年).
+            "stage_range": re.compile(
+                rf"(?:{alternation(self.stage_cues)})[ \t]{{0,2}}[(:]?[ \t]{{0,2}}"
+                rf"(?P<range>(?P<y>(?:19|20)\d{{2}})[ \t]{{0,2}}年?{_RANGE_SEP}(?P<y2>(?:19|20)\d{{2}})[ \t]{{0,2}}年)"
+            ),
             "dated": re.compile(
                 rf"(?P<cue>{cues})?{year}(?:{md})?(?P<part>{year_parts}|{month_parts})?(?P<before>{before})?"
             ),
@@ -287,8 +315,8 @@ class TargetVocabulary:
                 rf"(?P<unit>{units})?(?P<after>{cmp_after})?"
             ),
             "quantity": re.compile(
-                rf"(?P<cmp>{cmp_before})?(?:百分之(?P<pct>{_NUM})|(?P<num>{_NUM})(?P<unit1>%)?"
-                rf"(?:{_RANGE_SEP}(?P<num2>{_NUM}))?[ \t]?(?P<unit>{units}))(?P<after>{cmp_after})?"
+                rf"(?P<cmp>{cmp_before})?(?:百分之(?P<pct>{_NUM})|(?P<num>{_NUM})(?P<scale>(?<=\d)[万亿])?(?P<unit1>%)?"
+                rf"(?:{_RANGE_SEP}(?P<num2>{_NUM})(?P<scale2>(?<=\d)[万亿])?)?[ \t]?(?P<unit>{units}))(?P<after>{cmp_after})?"
             ),
             "non_target_terms": re.compile(rf"(?=({alternation(self.non_target_terms)}))"),
             **{
@@ -331,17 +359,32 @@ def _protected_zones(text: str, vocab: TargetVocabulary) -> list[tuple[int, int]
     return zones
 
 
-def _inside(span: tuple[int, int], zones: Sequence[tuple[int, int]]) -> bool:
-    return any(a <= span[0] and span[1] <= b for a, b in zones)
+class _Zones:
+    """Protected zones, sorted, answering "is this span inside one?" in logarithmic time."""
+
+    def __init__(self, zones: Sequence[tuple[int, int]]) -> None:
+        ordered = sorted(zones)
+        self.starts = [a for a, _ in ordered]
+        self.reach: list[int] = []  # furthest end of any zone starting at or before starts[i]
+        furthest = -1
+        for _, b in ordered:
+            furthest = max(furthest, b)
+            self.reach.append(furthest)
+
+    def cover(self, span: tuple[int, int]) -> bool:
+        i = bisect.bisect_right(self.starts, span[0]) - 1
+        return i >= 0 and self.reach[i] >= span[1]
 
 
-def _clause_start(text: str, position: int, extra: str = "") -> int:
-    """Start of the clause containing ``position`` (after the last break)."""
+def _clause_starts(text: str, extra: str = "") -> list[int]:
+    """For every position, the start of its clause (just after the last break before it), in one pass."""
     breaks = _CLAUSE_BREAK + extra
-    i = position
-    while i > 0 and text[i - 1] not in breaks:
-        i -= 1
-    return i
+    starts, current = [0] * (len(text) + 1), 0
+    for i in range(len(text) + 1):
+        starts[i] = current
+        if i < len(text) and text[i] in breaks:
+            current = i + 1
+    return starts
 
 
 @dataclass
@@ -360,10 +403,17 @@ class _Finder:
         self.year = document_year
         self.vocab = vocab
         self.rx = vocab.regex
+        self._clause_starts: dict[str, list[int]] = {}
+
+    def clause_start(self, position: int, extra: str = "") -> int:
+        """Start of the clause holding ``position`` (arrays built once per break set)."""
+        if extra not in self._clause_starts:
+            self._clause_starts[extra] = _clause_starts(self.text, extra)
+        return self._clause_starts[extra][position]
 
     # -- building ----------------------------------------------------------
     def make(self, start: int, end: int, kind: str, **fields: Any) -> Target:
-        values = {
+        values: dict[str, Any] = {
             "value": None,
             "value_max": None,
             "unit": None,
@@ -418,8 +468,8 @@ class _Finder:
         for m in self.rx["recurring"].finditer(self.text):
             if not (m["part"] or m["before"] or m["d"]):
                 continue
-            month = int(chinese_number(m["m"]))
-            if not 1 <= month <= 12:
+            month: int | None = int(chinese_number(m["m"]))
+            if month is None or not 1 <= month <= 12:
                 continue
             day = int(chinese_number(m["d"])) if m["d"] else self._month_part_day(m["part"])
             target = self.make(
@@ -432,6 +482,26 @@ class _Finder:
                 deadline_day=day,
             )
             found.append(_Candidate(target, m.span(), 0))
+        for m in self.rx["recurring_part"].finditer(self.text):
+            month_day = self.vocab.deadline_year_part[m["part"]]
+            target = self.make(
+                m.start(),
+                m.end(),
+                "deadline",
+                comparator=self._deadline_comparator(m, "at_most"),
+                deadline_recurring=True,
+                deadline_month=int(month_day[:2]),
+                deadline_day=int(month_day[3:]),
+            )
+            found.append(_Candidate(target, m.span(), 0))
+        for m in self.rx["stage_range"].finditer(self.text):
+            first, last = int(m["y"]), int(m["y2"])
+            if last < first:
+                continue
+            target = self.make(
+                m.start("range"), m.end("range"), "deadline", comparator="range", deadline_date=f"{last}-12-31"
+            )
+            found.append(_Candidate(target, m.span("range"), 1))
         for m in self.rx["date_range"].finditer(self.text):
             y1 = int(m["y"]) if m["y"] else self.year
             y2 = int(m["y2"]) if m["y2"] else y1
@@ -550,6 +620,10 @@ class _Finder:
                 period_years=round(base_years * multiple, 6),
             )
             found.append(_Candidate(target, m.span("num"), 0))
+        for m in self.rx["recurrence"].finditer(self.text):
+            name, years = self.vocab.periods[m["per"]]
+            target = self.make(m.start(), m.end(), "frequency", period=name, period_years=years)
+            found.append(_Candidate(target, m.span(), 6))  # any other reading of the same words wins
         return found
 
     # -- quantities --------------------------------------------------------
@@ -563,7 +637,7 @@ class _Finder:
         if token and token[0] in _CN_DIGITS:
             if token == "一" and not (allow_one or has_cmp):
                 return True
-            if not allow_one and not has_cmp and _clause_start(self.text, start) == start:
+            if not allow_one and not has_cmp and self.clause_start(start) == start:
                 return True  # clause-initial Chinese numerals name or enumerate (六家子, 三是)
             if prev and prev in _CN_DIGITS:
                 return True
@@ -571,8 +645,7 @@ class _Finder:
 
     def _metric_before(self, end: int, floor: int) -> tuple[str | None, int, str | None]:
         """A metric named just before ``end``: (name, start, suffix type)."""
-        start = _clause_start(self.text, end, extra="、%")
-        start = max(start, floor)
+        start = max(self.clause_start(end, extra="、%"), floor, end - _METRIC_WINDOW)
         segment = self.text[start:end]
         cut = max((i + 1 for i, ch in enumerate(segment) if ch.isdigit()), default=0)
         segment = segment[cut:]
@@ -645,14 +718,14 @@ class _Finder:
         if cmp_word and self._comparator_blocked(m.end("cmp")):
             cmp_word = None
         cmp_start = m.start() if cmp_word else number_start
-        metric, metric_start, suffix_type = self._metric_before(cmp_start, floor=_clause_start(self.text, cmp_start))
+        metric, metric_start, suffix_type = self._metric_before(cmp_start, floor=self.clause_start(cmp_start))
         if cmp_word and len(cmp_word) == 1 and not metric:
             cmp_word, cmp_start = None, number_start  # 为18家企业: a lone 为/达 is a comparator only after a metric
         if self._number_blocked(num_start, token, has_cmp=bool(cmp_word)):
             return None
         try:
-            value = chinese_number(token)
-            value_max = chinese_number(m["num2"]) if m["num2"] else None
+            value = chinese_number(token) * _SCALE.get(m["scale"] or "", 1)
+            value_max = chinese_number(m["num2"]) * _SCALE.get(m["scale2"] or "", 1) if m["num2"] else None
         except ValueError:
             return None
         start, end = (metric_start if metric else cmp_start), m.end()
@@ -667,7 +740,7 @@ class _Finder:
             comparator, start = self._detached_comparator(start)
         if value_max is not None:
             comparator = "range"
-        context = self.text[_clause_start(self.text, num_start) : num_start]
+        context = self.text[max(self.clause_start(num_start), num_start - _METRIC_WINDOW) : num_start]
         target = self.make(
             start,
             end,
@@ -686,7 +759,7 @@ class _Finder:
 
     def _detached_comparator(self, start: int) -> tuple[str | None, int]:
         """A multi-character comparator earlier in the clause (不少于本单位…总数5%)."""
-        floor = max(_clause_start(self.text, start), start - _LOOKBACK)
+        floor = max(self.clause_start(start), start - _LOOKBACK)
         window = self.text[floor:start]
         best = None
         for m in self.rx["cmp_before"].finditer(window):
@@ -700,7 +773,7 @@ class _Finder:
         """A率、B率、C率均达到100%: one more target per listed metric."""
         extra: list[_Candidate] = []
         position = metric_start
-        while position > 0 and self.text[position - 1] in "、和及与":
+        while position > 0 and self.text[position - 1] in "、和及与" and len(extra) < _MAX_SHARED_METRICS:
             name, start, _ = self._metric_before(position - 1, floor=0)
             if not name:
                 break
@@ -728,7 +801,8 @@ class _Finder:
         found: list[_Candidate] = []
         for m in self.rx["distributive"].finditer(self.text):
             numbers = list(re.finditer(_NUM, m["nums"]))
-            clause = self.text[_clause_start(self.text, m.start()) : m.start()]
+            window = _METRIC_WINDOW * (len(numbers) + 1)
+            clause = self.text[max(self.clause_start(m.start()), m.start() - window) : m.start()]
             names = [n for n in re.split(r"[、和及与]", clause) if n]
             if len(names) < len(numbers):
                 continue
@@ -765,16 +839,18 @@ class _Finder:
 
     # -- all ---------------------------------------------------------------
     def run(self) -> list[Target]:
-        zones = _protected_zones(self.text, self.vocab)
+        zones = _Zones(_protected_zones(self.text, self.vocab))
         candidates = self.distributive() + self.deadlines() + self.frequencies() + self.quantities()
-        candidates = [c for c in candidates if not _inside(c.anchor, zones)]
+        candidates = [c for c in candidates if not zones.cover(c.anchor)]
         candidates.sort(key=lambda c: (c.priority, -(c.target.end - c.target.start), c.target.start))
         taken: list[Target] = []
+        occupied = bytearray(len(self.text) + 1)  # characters already inside a taken target
         for candidate in candidates:
             t = candidate.target
-            if any(t.start < o.end and o.start < t.end for o in taken):
+            if occupied.find(1, t.start, t.end) >= 0:
                 continue
             taken.append(t)
+            occupied[t.start : t.end] = b"\x01" * (t.end - t.start)
         return sorted(taken, key=lambda t: (t.start, t.end))
 
 
@@ -797,15 +873,41 @@ def target_stance(text: str, start: int, headings: Sequence[str], vocab: TargetV
     or future work (下一步, 工作安排 …) decides; without one, a past-result cue
     earlier in the same clause (全年共, 累计, 同比 …) marks a reported figure.
     """
-    vocab = vocab or load_vocabulary()
-    for heading in reversed(list(headings)):
-        if any(term in heading for term in vocab.commitment_headings):
-            return "commitment"
-        if any(term in heading for term in vocab.reported_headings):
-            return "reported"
-    sentence_start = max(text.rfind(mark, 0, start) for mark in "。!?！？;\n") + 1
-    sentence = text[sentence_start:start]
-    return "reported" if any(cue in sentence for cue in vocab.reported_cues) else "commitment"
+    return _StanceFinder(text, headings, vocab or load_vocabulary()).stance(start)
+
+
+class _StanceFinder:
+    """:func:`target_stance` for many targets of one text: sentences and cues located once."""
+
+    _SENTENCE_MARKS = "。!?！？;\n"
+
+    def __init__(self, text: str, headings: Sequence[str], vocab: TargetVocabulary) -> None:
+        self.by_heading: str | None = None
+        for heading in reversed(list(headings)):
+            if any(term in heading for term in vocab.commitment_headings):
+                self.by_heading = "commitment"
+                break
+            if any(term in heading for term in vocab.reported_headings):
+                self.by_heading = "reported"
+                break
+        self.marks = [i for i, ch in enumerate(text) if ch in self._SENTENCE_MARKS]
+        # Every cue occurrence (shortest cue at each start), with the smallest end from there on.
+        shortest_first = "|".join(re.escape(c) for c in sorted(set(vocab.reported_cues), key=len)) or "(?!)"
+        found = [(m.start(), m.start() + len(m.group(1))) for m in re.finditer(rf"(?=({shortest_first}))", text)]
+        self.cue_starts = [a for a, _ in found]
+        self.first_end_from = [0] * len(found)
+        smallest = len(text) + 1
+        for i in range(len(found) - 1, -1, -1):
+            smallest = min(smallest, found[i][1])
+            self.first_end_from[i] = smallest
+
+    def stance(self, start: int) -> str:
+        if self.by_heading:
+            return self.by_heading
+        mark = bisect.bisect_left(self.marks, start) - 1
+        sentence_start = self.marks[mark] + 1 if mark >= 0 else 0
+        i = bisect.bisect_left(self.cue_starts, sentence_start)
+        return "reported" if i < len(self.cue_starts) and self.first_end_from[i] <= start else "commitment"
 
 
 def task_targets(task: Task, *, document_year: int | None) -> list[dict[str, Any]]:
@@ -818,10 +920,13 @@ def task_targets(task: Task, *, document_year: int | None) -> list[dict[str, Any
     """
     rows: list[dict[str, Any]] = []
     offset = task.span[0]
-    headings = [*task.headings, task.title]
+    stances = _StanceFinder(task.text, [*task.headings, task.title], load_vocabulary())
+    measures = sorted(task.measures, key=lambda m: m.span)
+    measure_starts = [m.span[0] for m in measures]
     for index, target in enumerate(find_targets(task.text, document_year=document_year)):
         start, end = offset + target.start, offset + target.end
-        measure_index = next((m.index for m in task.measures if m.span[0] <= start < m.span[1]), None)
+        holder = bisect.bisect_right(measure_starts, start) - 1
+        measure_index = measures[holder].index if holder >= 0 and start < measures[holder].span[1] else None
         record = target.to_dict()
         record.pop("start")
         record.pop("end")
@@ -835,7 +940,7 @@ def task_targets(task: Task, *, document_year: int | None) -> list[dict[str, Any
                 "span_start": start,
                 "span_end": end,
                 **record,
-                "stance": target_stance(task.text, target.start, headings),
+                "stance": stances.stance(target.start),
             }
         )
     log.debug("%s: %d target(s)", task.task_id, len(rows))

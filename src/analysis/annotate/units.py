@@ -16,6 +16,7 @@ Document-level duty metrics (:func:`duty_metrics`) and co-assignment pairs
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import re
@@ -109,6 +110,9 @@ _UNIT_END = re.compile(
 )
 
 
+_NON_SPACE = re.compile(r"\S")
+
+
 _TRAILING_PAREN = re.compile(r"\([^()]*\)$")
 
 
@@ -119,7 +123,7 @@ _ADVERBS = (
 )
 
 
-_TRAILING_WORK = r"(?:落实|实施|推进|组织实施|抓好落实)?"
+_TRAILING_WORK = r"(?:负责落实|负责|落实|实施|推进|组织实施|抓好落实)?"
 
 
 # Words that open a clause but are not part of a unit name (inline search only).
@@ -156,27 +160,37 @@ def normalise_punctuation(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_BRACKETS)
 
 
+def _bracket_partners(text: str) -> dict[int, int]:
+    """Opening ``(`` -> its matching ``)`` for every matched pair, in one pass with a stack."""
+    stack: list[int] = []
+    partners: dict[int, int] = {}
+    for i, ch in enumerate(text):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            partners[stack.pop()] = i
+    return partners
+
+
 def _strip_wrapping_brackets(text: str) -> str:
     text = text.strip(_EDGE_PUNCT)
-    while text.startswith("(") and _matching_close(text, 0) == len(text) - 1:
-        text = text[1:-1].strip(_EDGE_PUNCT)
-    return text
+    partners = _bracket_partners(text)
+    start, end = 0, len(text)  # text[start:end] is what is left
+    while start < end and text[start] == "(" and partners.get(start) == end - 1:
+        start, end = start + 1, end - 1
+        while start < end and text[start] in _EDGE_PUNCT:
+            start += 1
+        while end > start and text[end - 1] in _EDGE_PUNCT:
+            end -= 1
+    return text[start:end]
 
 
-def _matching_close(text: str, start: int) -> int:
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "(":
-            depth += 1
-        elif text[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
+_UNIT_NAME_TAIL = 64  # a unit name ends within this many characters (with its trailing parentheticals)
 
 
 def _ends_like_unit(text: str) -> bool:
-    text = text.strip(_EDGE_PUNCT)
+    """True when ``text`` ends like a unit name (司法局, 各街道(功能区)); looks at the tail only."""
+    text = text.strip(_EDGE_PUNCT)[-_UNIT_NAME_TAIL:]
     while _TRAILING_PAREN.search(text):
         stripped = _TRAILING_PAREN.sub("", text).strip()
         if not stripped:
@@ -189,8 +203,8 @@ def clean_unit_name(raw: str) -> str:
     """The unit name without spaces, quotes, edge punctuation or a trailing 等."""
     text = re.sub(r"\s+", "", normalise_punctuation(raw))
     text = text.strip(_EDGE_PUNCT)
-    while text.endswith("等") and len(text) > 2:
-        text = text[:-1].rstrip(_EDGE_PUNCT)
+    stripped = re.sub(rf"(?:等[{re.escape(_EDGE_PUNCT)}]*)+$", "", text)
+    text = stripped if len(stripped) >= 2 else text
     if text.count("(") > text.count(")"):
         text = text.rstrip("(")
     return text
@@ -210,8 +224,10 @@ def _depth_map(text: str) -> list[int]:
 def _split_with_separators(text: str) -> list[tuple[str, str]]:
     """Pieces of a unit list with the separator that follows each ('' at the end).
 
-    Hard separators (、 , ;) always split outside parentheses; 和/及/与/以及/等 and
-    spaces split only after something that ends like a unit name.
+    Hard separators (、 , ;) always split outside parentheses, except inside a
+    collective unit (各县、市、区政府, 各乡镇、街道); 和/及/与/以及/等 and spaces
+    split only after something that ends like a unit name.  What follows 等 in
+    a piece (等有关部门, 等单位) is "and others", not a unit: it is dropped.
     """
     depth = _depth_map(text)
     pieces: list[tuple[str, str]] = []
@@ -222,9 +238,35 @@ def _split_with_separators(text: str) -> list[tuple[str, str]]:
             start = i + 1
     pieces.append((text[start:], ""))
     out: list[tuple[str, str]] = []
-    for piece, separator in pieces:
+    for piece, separator in _join_collectives(pieces):
         out.extend(_split_soft(piece, separator))
     return [(p.strip(_EDGE_PUNCT), s) for p, s in out if p.strip(_EDGE_PUNCT)]
+
+
+def _join_collectives(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Rejoin a collective unit that the 、 split: 各县 / 市 / 区政府 -> 各县、市、区政府."""
+    pattern = collective_parts()
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(pieces):
+        piece, separator = pieces[i]
+        head = pattern.fullmatch(piece.strip(_EDGE_PUNCT))
+        if head and head.group("all") and not head.group("suffix"):
+            j = i
+            while j + 1 < len(pieces) and pieces[j][1] == "、":
+                nxt = pattern.fullmatch(pieces[j + 1][0].strip(_EDGE_PUNCT))
+                if not nxt or nxt.group("all"):
+                    break
+                j += 1
+                if nxt.group("suffix"):
+                    break
+            if j > i:
+                piece = "".join(p + (s if k < j else "") for k, (p, s) in enumerate(pieces[i : j + 1], start=i))
+                separator = pieces[j][1]
+                i = j
+        out.append((piece, separator))
+        i += 1
+    return out
 
 
 def _split_soft(piece: str, final_separator: str) -> list[tuple[str, str]]:
@@ -235,19 +277,53 @@ def _split_soft(piece: str, final_separator: str) -> list[tuple[str, str]]:
         s, e = match.span()
         if depth[s] or s <= start:
             continue
-        left, right = piece[start:s], piece[e:].strip()
-        if not _ends_like_unit(left) or right.startswith("其"):
+        left = piece[max(start, s - _UNIT_NAME_TAIL) : s]  # only its tail decides (linear time)
+        right = _NON_SPACE.search(piece, e)
+        right_start = piece[right.start() : right.start() + 8] if right else ""
+        if not _ends_like_unit(left) or right_start.startswith("其"):
             continue
         if match.group() == "等":
-            out.append((left, "等"))
-            start = e
+            out.append((piece[start:s], final_separator))
+            return out  # what follows 等 (有关部门, 单位) is not a unit of its own
+        if not right_start:
             continue
-        if not right:
-            continue
-        out.append((left, "soft"))
+        if match.group().isspace() and (len(piece[start:s].strip()) < 3 or not _UNIT_START.match(right_start)):
+            continue  # a line-wrap space inside a name (市政府 办公室), not a list separator
+        out.append((piece[start:s], "soft"))
         start = e
     out.append((piece[start:], final_separator))
     return out
+
+
+PLACE_KINDS = frozenset(
+    {
+        "level_suffix",
+        "bare_marker",
+        "prefix",
+        "prefix_after_level",
+        "province",
+        "central",
+        "not_prefix",
+        "area_word",
+        "government_suffix",
+    }
+)
+PLACES_SCHEMA = TableSchema(
+    required=("token", "kind"), optional=("note",), unique=(("token", "kind"),), allowed={"kind": PLACE_KINDS}
+)
+
+
+@functools.lru_cache(maxsize=4)
+def collective_parts(folder: str | None = None) -> re.Pattern[str]:
+    """The parts of a collective unit (各县、市、区政府): level and area words, then a government suffix.
+
+    Groups: ``all`` (各/全, the collective's first part), ``suffix`` (政府, 办事处 …, its last part).
+    Built from ``place_names.csv`` (kinds level_suffix, area_word, government_suffix).
+    """
+    places = read_csv_strict(Path(folder or config.REFERENCE_DIR) / PLACES_FILE, PLACES_SCHEMA)
+    words = [t for t, k in zip(places["token"], places["kind"], strict=False) if k in ("level_suffix", "area_word")]
+    suffixes = [t for t, k in zip(places["token"], places["kind"], strict=False) if k == "government_suffix"]
+    return re.compile(rf"(?P<all>[各全])?(?:{alternation(words)}|\([^()]*\))+(?P<suffix>{alternation(suffixes)})?")
 
 
 def split_units(text: str) -> list[str]:
@@ -272,17 +348,28 @@ class RoleVocabulary:
     with_verbs: tuple[tuple[str, str], ...]
     notes: tuple[tuple[re.Pattern[str], str], ...]
     path: str
+    label_words: tuple[tuple[str, str], ...] = ()  # word in a composed label -> role, first match wins
 
     @functools.cached_property
     def label_pattern(self) -> re.Pattern[str]:
+        """A label at the start of a clause or after ``;`` ``,`` ``(``: a known one (its characters may be
+        split by a line-wrap space: 牵头单 位), or any 2-8 characters before a colon (协同责任单位:)."""
         long = [t for t, _ in self.labels if len(t) >= 3]
         short = [t for t, _ in self.labels if len(t) < 3]
         alternatives = []
         if long:
-            alternatives.append(rf"(?P<long>{alternation(long)})\s*:?\s*")
+            alternatives.append(rf"(?P<long>{_spaced_alternation(long)})\s*:?\s*")
         if short:
-            alternatives.append(rf"(?P<short>{alternation(short)})(?:\s*:\s*|\s+)")
+            alternatives.append(rf"(?P<short>{_spaced_alternation(short)})(?:\s*:\s*|\s+)")
+        alternatives.append(r"(?P<composed>(?:[\u4e00-\u9fff]\s?){2,8}?)\s*:\s*")
         return re.compile(rf"(?:^|(?<=[;,(\s]))(?:{'|'.join(alternatives)})")
+
+    def label_role(self, label: str) -> str | None:
+        """Role of a label as written: a known label, else the first role word it contains (协同责任单位 -> support)."""
+        label = re.sub(r"\s", "", label)
+        if label in self.role_of:
+            return self.role_of[label]
+        return next((role for word, role in self.label_words if word in label), None)
 
     @functools.cached_property
     def verb_pattern(self) -> re.Pattern[str]:
@@ -300,6 +387,12 @@ class RoleVocabulary:
 
     def is_with_verb(self, term: str) -> bool:
         return any(term == t for t, _ in self.with_verbs)
+
+
+def _spaced_alternation(terms: list[str]) -> str:
+    """Alternation of ``terms``, longest first, each allowing one space between its characters."""
+    ordered = sorted(set(terms), key=lambda term: (-len(term), term))
+    return "|".join(r"\s?".join(re.escape(ch) for ch in term) for term in ordered) if ordered else "(?!)"
 
 
 def _regex_check(column: str, when: Callable[[pd.Series], bool] = lambda row: True):
@@ -321,7 +414,10 @@ def load_roles(path: str | Path) -> RoleVocabulary:
         required=("term", "role", "kind"),
         optional=("note",),
         unique=(("term", "kind"),),
-        allowed={"role": frozenset((*ROLES, SKIP_ROLE)), "kind": frozenset({"label", "verb", "with", "note"})},
+        allowed={
+            "role": frozenset((*ROLES, SKIP_ROLE)),
+            "kind": frozenset({"label", "label_word", "verb", "with", "note"}),
+        },
         checks=(_regex_check("term", lambda row: row["kind"].strip() == "note"),),
     )
     table = read_csv_strict(path, schema)
@@ -332,6 +428,7 @@ def load_roles(path: str | Path) -> RoleVocabulary:
         with_verbs=tuple((t, r) for t, r, k in rows if k == "with"),
         notes=tuple((re.compile(t), r) for t, r, k in rows if k == "note"),
         path=str(path),
+        label_words=tuple((t, r) for t, r, k in rows if k == "label_word"),
     )
 
 
@@ -345,57 +442,71 @@ def default_roles() -> RoleVocabulary:
     return _roles_from(str(config.REFERENCE_DIR / ROLES_FILE))
 
 
-def parse_assignment(clause: str, roles: RoleVocabulary | None = None) -> list[UnitMention]:
+def parse_assignment(clause: str, roles: RoleVocabulary | None = None, *, cut: bool = False) -> list[UnitMention]:
     """Units of one assignment clause in written order, role from its label.
 
     ``"牵头单位:市物价局、市财政局"`` -> 市物价局 (lead), 市财政局 (lead);
     ``"主办:市司法局;协办:市财政局"`` -> responsible, support.  A clause with no
-    label takes roles from verbs (``市司法局牵头,各部门配合``), else ``responsible``.
-    Deadline/person labels (完成时限, 责任领导) are skipped.
+    label takes roles from verbs (``市司法局牵头,各部门配合``), else ``responsible``,
+    and keeps only names that end like a unit.  A label not in the vocabulary
+    takes its role from the role words it contains (协同责任单位 -> support).
+    Deadline/person labels (完成时限, 牵头负责领导) are skipped.  ``cut``: the
+    capture ends inside the clause, so its last name may be cut and is dropped,
+    as are names after the last role verb (their own verb was cut off).
     """
     roles = roles or default_roles()
     text = _strip_wrapping_brackets(normalise_punctuation(clause))
     first_is_lead = None
-    for pattern, role in roles.notes:
+    for pattern, note_role in roles.notes:
         if pattern.search(text):
             text = pattern.sub("", text).strip(_EDGE_PUNCT)
-            first_is_lead = role
+            first_is_lead = note_role
     mentions: list[UnitMention] = []
-    for role, segment in _label_segments(text, roles):
+    segments = _label_segments(text, roles)
+    for index, (role, segment) in enumerate(segments):
         if role == SKIP_ROLE:
             log.debug("skipped non-unit segment %r in clause %r", segment, clause)
             continue
-        mentions += _mentions_from_list(segment, role or DEFAULT_ROLE, roles)
+        last = cut and index == len(segments) - 1
+        mentions += _mentions_from_list(segment, role or DEFAULT_ROLE, roles, labelled=role is not None, cut=last)
     if first_is_lead and mentions:
         mentions[0] = replace(mentions[0], role=first_is_lead)
     return mentions
 
 
 def _label_segments(text: str, roles: RoleVocabulary) -> list[tuple[str | None, str]]:
+    """(role, text) of each labelled part of a clause; role None for an unlabelled head."""
     matches = list(roles.label_pattern.finditer(text))
     segments: list[tuple[str | None, str]] = []
     if not matches or matches[0].start() > 0:
         head = text[: matches[0].start() if matches else len(text)]
         head = head.strip(_EDGE_PUNCT + "()")
         if head:
-            unknown = re.match(r"^([\u4e00-\u9fff]{2,8})\s*:\s*(.*)$", head, re.S)
-            if unknown:
-                log.warning("unknown assignment label %r in %r: treated as %s", unknown.group(1), text, DEFAULT_ROLE)
-                head = unknown.group(2)
             segments.append((None, head))
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        label = match.group("long") or match.group("short")
-        segments.append((roles.role_of[label], text[match.end() : end].strip(_EDGE_PUNCT + "()")))
+        label = match.group("long") or match.group("short") or match.group("composed")
+        role = roles.label_role(label)
+        if role is None:
+            log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
+            role = DEFAULT_ROLE
+        segments.append((role, text[match.end() : end].strip(_EDGE_PUNCT + "()")))
     return [(role, seg) for role, seg in segments if seg]
 
 
-def _mentions_from_list(segment: str, default_role: str, roles: RoleVocabulary) -> list[UnitMention]:
+def _mentions_from_list(
+    segment: str, default_role: str, roles: RoleVocabulary, *, labelled: bool = True, cut: bool = False
+) -> list[UnitMention]:
     """Units of a list; a verb after an item (X牵头) sets its role and that of the items joined to it by 、."""
     items: list[tuple[str, str | None, str]] = []  # name, verb role, separator after
     for piece, separator in _split_with_separators(segment):
         for name, role in _split_with_verb(piece, roles):
             items.append((name, role, separator))
+    if cut and items:
+        items = items[:-1]
+        with_verb = [i for i, (_, role, _) in enumerate(items) if role]
+        if with_verb:
+            items = items[: with_verb[-1] + 1]
     resolved: list[str] = [DEFAULT_ROLE] * len(items)
     inherited: str | None = None
     for i in range(len(items) - 1, -1, -1):
@@ -409,7 +520,13 @@ def _mentions_from_list(segment: str, default_role: str, roles: RoleVocabulary) 
         else:
             inherited = None
         resolved[i] = role or default_role
-    return [UnitMention(name, role) for (name, _, _), role in zip(items, resolved, strict=False) if name]
+    mentions = [UnitMention(name, role) for (name, _, _), role in zip(items, resolved, strict=False) if name]
+    if not labelled:
+        dropped = [m.raw for m in mentions if not _ends_like_unit(m.raw)]
+        if dropped:
+            log.debug("unlabelled clause %r: %s do not end like unit names", segment, dropped)
+        mentions = [m for m in mentions if _ends_like_unit(m.raw)]
+    return mentions
 
 
 def _split_with_verb(piece: str, roles: RoleVocabulary) -> list[tuple[str, str | None]]:
@@ -420,9 +537,9 @@ def _split_with_verb(piece: str, roles: RoleVocabulary) -> list[tuple[str, str |
         if index > 0 and _ends_like_unit(piece[:index]):
             subject = _strip_trailing_role(piece[:index], roles)[0]
             objects = [(name, role) for name in split_units(piece[index + len(term) :])]
-            return [(subject, "lead-subject")] + [(_strip_trailing_role(n, roles)[0], r) for n, r in objects]
-    name, role = _strip_trailing_role(piece, roles)
-    return [(name, role)]
+            pairs: list[tuple[str, str | None]] = [(subject, "lead-subject")]
+            return pairs + [(_strip_trailing_role(n, roles)[0], r) for n, r in objects]
+    return [_strip_trailing_role(piece, roles)]
 
 
 def _strip_trailing_role(piece: str, roles: RoleVocabulary) -> tuple[str, str | None]:
@@ -434,27 +551,33 @@ def _strip_trailing_role(piece: str, roles: RoleVocabulary) -> tuple[str, str | 
     return piece[: match.start()].strip(_EDGE_PUNCT), roles.role_of[verb] if verb else None
 
 
+_MAX_SUBJECT = 300  # characters before a role verb searched for its subject (a list of unit names)
+
+
 def find_inline_assignments(sentence: str, roles: RoleVocabulary | None = None) -> list[UnitMention]:
     """Units assigned inside a sentence: 由X牵头, X负责, X牵头、Y配合, X会同Y.
 
     Bracketed labelled clauses are ignored (they are ``units_raw``).  The text
     before a verb counts only if it ends like a unit name, so 主要负责人 or
-    对本级政府负责 give nothing.
+    对本级政府负责 give nothing.  Linear in the length of the sentence: clause
+    boundaries are looked up in arrays built once, and a subject is searched
+    for in at most ``_MAX_SUBJECT`` characters before its verb.
     """
     roles = roles or default_roles()
     text = _mask_labelled_brackets(normalise_punctuation(sentence), roles)
+    previous_boundary, next_boundary = _boundaries(text)
     mentions: list[UnitMention] = []
     floor = 0
     for match in roles.verb_pattern.finditer(text):
         start, end = match.span()
         if start < floor or (text.startswith(_VERB_FOLLOWERS, end) and not text.startswith(_UNIT_WORDS_WITH_人, end)):
             continue
-        chunk_start = max(floor, _last_boundary(text, start) + 1)
+        chunk_start = max(floor, previous_boundary[start] + 1, start - _MAX_SUBJECT)
         subject = _inline_subject(text[chunk_start:start], roles)
         verb = match.group()
         if roles.is_with_verb(verb):
             # 由X牵头,会同Y…: with no subject of its own, 会同 continues the previous lead.
-            objects_end = _objects_end(text, end, roles)
+            objects_end = _objects_end(text, end, next_boundary[end], roles)
             objects = _inline_objects(text[end:objects_end])
             if not objects or not (subject or mentions):
                 continue
@@ -469,14 +592,38 @@ def find_inline_assignments(sentence: str, roles: RoleVocabulary | None = None) 
     return mentions
 
 
+def _boundaries(text: str) -> tuple[list[int], list[int]]:
+    """For each position: the last clause boundary before it (-1 if none) and the first at or after it."""
+    n = len(text)
+    previous, last = [-1] * (n + 1), -1
+    for i in range(n + 1):
+        previous[i] = last
+        if i < n and (text[i] in _BOUNDARY or text[i] in "()"):
+            last = i
+    following, first = [n] * (n + 1), n
+    for i in range(n - 1, -1, -1):
+        if text[i] in _BOUNDARY:
+            first = i
+        following[i] = first
+    return previous, following
+
+
 def _mask_labelled_brackets(text: str, roles: RoleVocabulary) -> str:
-    out = list(text)
+    """Blank out every bracket whose content holds an assignment label (one pass with a stack)."""
+    partners = _bracket_partners(text)
+    if not partners:
+        return text
+    label_starts = [m.start() for m in roles.label_pattern.finditer(text)]
+    depth_change = [0] * (len(text) + 1)
+    for open_at, close_at in partners.items():
+        first = bisect.bisect_left(label_starts, open_at + 1)
+        if first < len(label_starts) and label_starts[first] < close_at:
+            depth_change[open_at] += 1
+            depth_change[close_at + 1] -= 1
+    out, depth = [], 0
     for i, ch in enumerate(text):
-        if ch != "(":
-            continue
-        close = _matching_close(text, i)
-        if close > 0 and roles.label_pattern.search(text[i + 1 : close]):
-            out[i : close + 1] = "。" * (close + 1 - i)
+        depth += depth_change[i]
+        out.append("。" if depth > 0 else ch)
     return "".join(out)
 
 
@@ -501,12 +648,10 @@ def _inline_subject(chunk: str, roles: RoleVocabulary) -> list[str]:
     return names
 
 
-def _objects_end(text: str, start: int, roles: RoleVocabulary) -> int:
-    end = start
-    while end < len(text) and text[end] not in _BOUNDARY:
-        end += 1
-    verb = roles.verb_pattern.search(text, start, end)
-    return verb.start() if verb else end
+def _objects_end(text: str, start: int, boundary: int, roles: RoleVocabulary) -> int:
+    """Where the object list after 会同 ends: the next role verb or clause boundary."""
+    verb = roles.verb_pattern.search(text, start, boundary)
+    return verb.start() if verb else boundary
 
 
 def _inline_objects(text: str) -> list[str]:
@@ -517,14 +662,6 @@ def _inline_objects(text: str) -> list[str]:
         if stop:
             names[-1] = names[-1][: stop.start()]
     return [n for n in names if n and _ends_like_unit(n) and len(n) <= 30]
-
-
-def _last_boundary(text: str, end: int) -> int:
-    """Index of the last clause boundary before ``end`` (-1 if none)."""
-    for i in range(end - 1, -1, -1):
-        if text[i] in _BOUNDARY or text[i] in "()":
-            return i
-    return -1
 
 
 @dataclass(frozen=True)
@@ -602,19 +739,7 @@ def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReferenc
             ),
         ),
     )
-    places = read_csv_strict(
-        folder / PLACES_FILE,
-        TableSchema(
-            required=("token", "kind"),
-            optional=("note",),
-            unique=(("token", "kind"),),
-            allowed={
-                "kind": frozenset(
-                    {"level_suffix", "bare_marker", "prefix", "prefix_after_level", "province", "central", "not_prefix"}
-                )
-            },
-        ),
-    )
+    places = read_csv_strict(folder / PLACES_FILE, PLACES_SCHEMA)
     tokens = {kind: tuple(places.loc[places["kind"] == kind, "token"]) for kind in set(places["kind"])}
     return UnitReference(
         categories=dict(zip(categories["code"], categories["label_zh"], strict=False)),
@@ -825,16 +950,20 @@ def task_units(task: Task, normaliser: AgencyNormaliser, *, jurisdiction: str | 
     """One dict per (measure, unit) in written order: clause units, then inline ones.
 
     Keys: raw, name, canonical, successor, category, role, generic, match,
-    measure_index, unit_order, source ("clause" | "inline").  A unit named
-    twice for the same measure is kept once (first mention).
+    measure_index, unit_order, source.  ``source`` says how the unit was found:
+    ``clause`` (an assignment clause or table cell), ``clause_cut`` (a clause the
+    capture cut off: its last name was dropped, the role may be incomplete) or
+    ``inline`` (a role verb in a sentence, 由X牵头).  A unit named twice for the
+    same measure is kept once (first mention).
     """
     rows: list[dict[str, Any]] = []
+    cut_clause = _cut_clause(task)
     for measure in task.measures:
-        mentions = [(m, "clause") for clause in measure.units_raw for m in parse_assignment(clause)]
-        text = measure.text
+        mentions: list[tuple[UnitMention, str]] = []
         for clause in measure.units_raw:
-            text = text.replace(clause, "。")
-        mentions += [(m, "inline") for m in find_inline_assignments(text)]
+            cut = cut_clause is not None and clause == cut_clause and measure is task.measures[-1]
+            mentions += [(m, "clause_cut" if cut else "clause") for m in parse_assignment(clause, cut=cut)]
+        mentions += [(m, "inline") for m in find_inline_assignments(_without_clauses(measure.text, measure.units_raw))]
         seen: set[str] = set()
         for mention, source in mentions:
             key = clean_unit_name(mention.raw)
@@ -852,3 +981,24 @@ def task_units(task: Task, normaliser: AgencyNormaliser, *, jurisdiction: str | 
                 }
             )
     return rows
+
+
+def _cut_clause(task: Task) -> str | None:
+    """The clause the capture cut off: the last clause of a cut-off task, reaching the end of its text."""
+    if "cut_off" not in task.flags or not task.measures or not task.measures[-1].units_raw:
+        return None
+    clause = task.measures[-1].units_raw[-1]
+    return clause if task.text.rstrip().endswith(clause) else None
+
+
+def _without_clauses(text: str, clauses: list[str]) -> str:
+    """``text`` with each clause (in text order) replaced by a sentence end, searching forward only."""
+    pieces, cursor = [], 0
+    for clause in clauses:
+        found = text.find(clause, cursor) if clause else -1
+        if found < 0:
+            continue
+        pieces += [text[cursor:found], "。"]
+        cursor = found + len(clause)
+    pieces.append(text[cursor:])
+    return "".join(pieces)

@@ -221,9 +221,9 @@ def unit_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
 
 
 def target_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
-    """`targets` rows: one per quantified commitment, spans in both texts."""
+    """`targets` rows: one per quantified commitment (of a task or a framing unit), spans in both texts."""
     rows = []
-    for unit in doc.tasks:
+    for unit in doc.items:
         for target in unit.extra.get("targets", []):
             start, end = target["span_start"], target["span_end"]
             raw = doc.aligned.original_span(start, end) if doc.aligned else (None, None)

@@ -187,12 +187,16 @@ def document_year(metadata: dict[str, Any]) -> int | None:
 
 
 def annotate_document(doc: ParsedDocument, normaliser: AgencyNormaliser) -> ParsedDocument:
-    """Per-document enrichment: responsible units and targets on every task."""
+    """Per-document enrichment: responsible units on every task, targets on tasks and framing units.
+
+    A framing unit (总体目标: 到2025年…) names no responsible unit but may set targets.
+    """
     jurisdiction = doc.metadata.get("jurisdiction")
     year = document_year(doc.metadata)
-    for task in doc.tasks:
-        task.extra["units"] = task_units(task, normaliser, jurisdiction=jurisdiction)
-        task.extra["targets"] = task_targets(task, document_year=year)
+    for item in doc.items:
+        if item.kind == KIND_TASK:
+            item.extra["units"] = task_units(item, normaliser, jurisdiction=jurisdiction)
+        item.extra["targets"] = task_targets(item, document_year=year)
     return doc
 
 
