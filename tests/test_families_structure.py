@@ -354,3 +354,10 @@ def test_enumeration_comma_inside_run_together_text_is_no_section():
     )
     assert lost_line_breaks(text)
     assert "一" not in [k for _, k in keys(text)]
+
+
+def test_table_header_cells_with_a_bracketed_note_and_other_columns():
+    text = "序号 | 工作任务 | 牵头单位(部门) | 完成期限 | 备注\n1 | 公开执法信息。 | 县司法局 | 年底前 | \n2 | 开展案卷评查。 | 县司法局 | 持续推进 | \n"
+    assert has_task_table(text)
+    assert paths_of(text) == ["1", "2"]
+    assert not has_task_table("责任单位:县司法局\n完成时限:年底前\n")

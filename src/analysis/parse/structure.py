@@ -211,11 +211,13 @@ TABLE_HEADERS_SCHEMA = TableSchema(
     required=("label", "column"),
     optional=("note",),
     unique=(("label",),),
-    allowed={"column": frozenset({"number", "task", "requirement", "unit", "deadline"})},
+    allowed={"column": frozenset({"number", "task", "requirement", "unit", "deadline", "other"})},
 )
 # A table is recognised by a header row naming at least this many distinct columns.
 TABLE_HEADER_MIN = 2
 _CELL_SPLIT = re.compile(r"\s*\|\s*|\t+| {2,}")
+_HEADER_NOTE = re.compile(r"\s*[(（][^()（）]{1,10}[)）]$")  # 牵头单位(部门) -> 牵头单位
+HEADER_LINE_MAX = 200
 
 
 @functools.lru_cache(maxsize=4)
@@ -230,7 +232,9 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
     labels = table_header_labels() if labels is None else labels
     standalone: set[str] = set()
     for line in text.split("\n"):
-        cells = {cell for cell in _CELL_SPLIT.split(line.strip()) if cell}
+        if len(line) > HEADER_LINE_MAX:
+            continue
+        cells = {_HEADER_NOTE.sub("", cell) for cell in _CELL_SPLIT.split(line.strip()) if cell}
         if len(cells & labels) >= TABLE_HEADER_MIN:
             return True
         if len(cells) == 1 and cells <= labels:
