@@ -319,3 +319,10 @@ def test_period_written_with_two_years_each_marked():
     meta = meta_of("某县法治政府建设规划(2021年—2025年)\n一、总体要求\n")
     assert (meta["period_start"], meta["period_end"]) == (2021, 2025)
     assert (meta["year"], meta["year_source"]) == (2021, "period")
+
+
+@pytest.mark.parametrize("label", ["附件:", "附件2:", "标题 | ", "文件:"])
+def test_a_label_before_the_title_line_is_not_part_of_it(label):
+    meta = meta_of(f"各乡镇人民政府:\n{label}某县2022年政务公开任务分解责任清单\n一、公开规划\n")
+    assert meta["title"] == "某县2022年政务公开任务分解责任清单"
+    assert (meta["doc_type"], meta["year"]) == ("分工方案", 2022)

@@ -12,7 +12,7 @@ import pytest
 from analysis.core.models import KIND_TASK
 from analysis.parse.pipeline import parse_decoded
 from analysis.parse.read import DecodedText
-from analysis.parse.structure import has_task_table, heading_parents, parse_structure, table_cells
+from analysis.parse.structure import has_task_table, heading_parents, lost_line_breaks, parse_structure, table_cells
 
 
 def keys(text: str) -> list[tuple[int, str]]:
@@ -306,3 +306,58 @@ def test_first_lost_number_is_still_recovered_when_numbering_follows():
         ("(二)", False),
         ("(三)", False),
     ]
+
+
+def test_a_plan_and_the_same_plan_without_line_breaks_give_the_same_tasks():
+    plan = "\n".join(
+        [
+            "某区2022年法治政府建设工作要点",
+            "为推进依法行政,结合我区实际,制定本要点。",
+            "一、总体要求",
+            "坚持以习近平法治思想为指导,全面推进依法行政,提高治理能力和水平,为全区发展提供法治保障。",
+            "二、重点工作",
+            "(一)规范行政执法",
+            "1.推行执法公示制度。按季度公开执法信息",
+            "2.开展案卷评查。评查结果纳入考核,合格率达到100%",
+            "3.加强执法培训。组织全员轮训",
+            "(二)强化复议应诉",
+            "4.提高复议质量。按期办结率达到95%",
+            "5.落实出庭应诉制度。负责人出庭应诉率不低于90%",
+            "某区人民政府办公室",
+        ]
+    )
+    expected = ["二/(一)/1", "二/(一)/2", "二/(一)/3", "二/(二)/4", "二/(二)/5"]  # 一、总体要求 is framing
+    assert paths_of(plan) == expected
+    spaced, glued = plan.replace("\n", " "), plan.replace("\n", "")
+    assert paths_of(spaced) == expected
+    # Glued to its text, the title 总体要求 is no longer recognisable: 一 becomes a task, the rest stays.
+    assert paths_of(glued) == ["一", *expected]
+    for joined in (spaced, glued):
+        assert any("line breaks" in p["problem"] for p in parsed(joined).problems)
+
+
+def test_furniture_words_inside_a_run_together_document_do_not_delete_it():
+    body = "一、主要任务" + "".join(
+        f"({n})第{n}项任务。各单位要明确责任分工,细化工作措施,落实到位,按期完成各项工作。" for n in "一二三四五六七八"
+    )
+    assert len(body) > 300
+    text = "设为首页 加入收藏 网站地图 联系我们" + body + "浏览次数:12 版权所有"
+    assert len(parsed(text).tasks) == 8
+
+
+def test_enumeration_comma_inside_run_together_text_is_no_section():
+    text = (
+        "某县依法行政工作方案为推进依法行政,坚持统一、规范、高效的原则,结合本县实际,制定本方案。"
+        "加强执法队伍建设,开展统一、集中的业务培训,持续提升执法人员素质和执法水平,确保各项工作落到实处。"
+        * 2
+        + "二、保障措施 (一)加强领导。明确分工。(二)强化督查。年底前开展专项督查。"
+    )
+    assert lost_line_breaks(text)
+    assert "一" not in [k for _, k in keys(text)]
+
+
+def test_table_header_cells_with_a_bracketed_note_and_other_columns():
+    text = "序号 | 工作任务 | 牵头单位(部门) | 完成期限 | 备注\n1 | 公开执法信息。 | 县司法局 | 年底前 | \n2 | 开展案卷评查。 | 县司法局 | 持续推进 | \n"
+    assert has_task_table(text)
+    assert paths_of(text) == ["1", "2"]
+    assert not has_task_table("责任单位:县司法局\n完成时限:年底前\n")

@@ -7,7 +7,8 @@ Three passes, each a list of :class:`~analysis.text.Edit` applied with
    fullwidth ASCII U+FF01-U+FF5E -> ASCII (（一） -> (一), ： -> :),
    zero-width characters dropped;
 2. furniture: every line is matched against the patterns in
-   ``reference/furniture_patterns.csv``.  A pattern with position
+   ``reference/furniture_patterns.csv`` (a line of more than
+   ``FURNITURE_LINE_MAX`` characters is body text).  A pattern with position
    ``anywhere`` is specific enough to remove its line wherever it stands
    (e.g. '【打印】【关闭】', an ICP number, '浏览量:253').  A pattern with
    position ``edge`` (e.g. an address line, a '· ...' link item) only removes
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 FURNITURE_PATTERNS_FILE = "furniture_patterns.csv"
 POSITION_ANYWHERE = "anywhere"
 POSITION_EDGE = "edge"
+FURNITURE_LINE_MAX = 300  # characters; longer lines are body text (see classify_line)
 
 _SPACE_VARIANTS = frozenset(
     "\u00a0\u3000\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"
@@ -156,8 +158,14 @@ def _split_lines(text: str) -> list[_Line]:
 
 
 def classify_line(content: str, patterns: tuple[FurniturePattern, ...]) -> FurniturePattern | None:
-    """The first furniture pattern matching a stripped line, or None."""
-    if not content:
+    """The first furniture pattern matching a stripped line, or None.
+
+    A line longer than :data:`FURNITURE_LINE_MAX` is never furniture: page
+    chrome comes in short lines, and a text that lost its line breaks (or a
+    flattened PDF) holds the whole document on one line, which a footer or a
+    view counter inside it must not delete.
+    """
+    if not content or len(content) > FURNITURE_LINE_MAX:
         return None
     for pattern in patterns:
         if pattern.regex.search(content):

@@ -115,6 +115,7 @@ _LABELLED_ISSUE_DATE = re.compile(
 _PAGE_DATE = re.compile(r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})")
 _PAGE_META_LINE = re.compile(r"发布|来源|时间|日期|更新|浏览|www\.|\.gov\.cn")
 PAGE_META_LINES = 15
+_TITLE_LABEL = re.compile(r"^(?:附件\s*\d*|文件|标题|名称|题目)\s*[:|]\s*")  # '附件:X', '标题 | X'
 _TITLE_SPACE = re.compile(rf"(?<=[{_CJK}0-9]) +(?=[{_CJK}0-9])")
 OPENING_BODY_LINES = 2
 BODY_LINE_MIN = 30
@@ -351,7 +352,7 @@ def _find_title(head: list[str], notice: re.Match[str] | None, doc_types: tuple[
     for index, line in enumerate(head):
         if len(line) > MAX_TITLE_LENGTH or line[-1] in "。,;:!?" or _HEADING_START.match(line) or ">" in line:
             continue  # too long, a sentence, a numbered heading or a breadcrumb
-        candidate = _unwrap_quotes(_DOC_NUMBER_CLOSING.sub("", line).strip())
+        candidate = _unwrap_quotes(_DOC_NUMBER_CLOSING.sub("", _TITLE_LABEL.sub("", line)).strip())
         if index + 1 < len(head) and _TRAILING_PERIOD.fullmatch(head[index + 1]):
             candidate += head[index + 1]  # '(2016—2020年)' wrapped onto its own line
         if _names_own_type(candidate, doc_types) or _OWN_NOTICE_LINE.match(candidate):

@@ -90,8 +90,11 @@ MIDLINE_BOUNDARY = re.compile(r"[。;;!?！？)）\]】〕|]\s*|\t+")
 # In a long line of flattened PDF text a heading may follow a plain space.
 FLATTENED_LINE_MIN = 200
 RUN_TOGETHER_LINES_MAX = 3  # a text that lost its breaks keeps at most a title or link line besides its one line
-SPACE_BOUNDARY = re.compile(r"(?<=[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef,:;])[ \t]+")
+SPACE_BOUNDARY = re.compile(r"(?<=\S)[ \t]+")
+# In a text that lost its line breaks a heading follows the previous text directly ("总体要求(一)指导思想",
+# "…工作2.加强…"): bracketed numbers, and punctuated numbers that continue the sequence, after any character.
 BRACKETED_NUMBER = re.compile(rf"(?<=[\u4e00-\u9fff])[(（](?:{CN_NUMERAL}|[0-9]+)[)）]")
+RUN_IN_NUMBER = re.compile(rf"(?<=[^\s0-9A-Za-z.．])(?:{CN_NUMERAL}、|[0-9]+[、.．](?![0-9]))")
 # What may stand before the number at a line start: indentation, a Q&A label, a cell bar.
 LINE_PREFIX = re.compile(r"[ \t]*(?:(?:Q|A|问|答)[ \t]*[:：][ \t]*)?(?:\|[ \t]*)?")
 # A mid-line "1" opening the first child of the heading before it on the same line
@@ -198,6 +201,7 @@ class _Candidate:
     line_start: int
     line_end: int
     midline: bool
+    glued: bool = False  # mid-line right after a character, with no boundary (a text that lost its breaks)
 
 
 # --------------------------------------------------------------------------- task tables
@@ -207,11 +211,13 @@ TABLE_HEADERS_SCHEMA = TableSchema(
     required=("label", "column"),
     optional=("note",),
     unique=(("label",),),
-    allowed={"column": frozenset({"number", "task", "requirement", "unit", "deadline"})},
+    allowed={"column": frozenset({"number", "task", "requirement", "unit", "deadline", "other"})},
 )
 # A table is recognised by a header row naming at least this many distinct columns.
 TABLE_HEADER_MIN = 2
 _CELL_SPLIT = re.compile(r"\s*\|\s*|\t+| {2,}")
+_HEADER_NOTE = re.compile(r"\s*[(（][^()（）]{1,10}[)）]$")  # 牵头单位(部门) -> 牵头单位
+HEADER_LINE_MAX = 200
 
 
 @functools.lru_cache(maxsize=4)
@@ -226,7 +232,9 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
     labels = table_header_labels() if labels is None else labels
     standalone: set[str] = set()
     for line in text.split("\n"):
-        cells = {cell for cell in _CELL_SPLIT.split(line.strip()) if cell}
+        if len(line) > HEADER_LINE_MAX:
+            continue
+        cells = {_HEADER_NOTE.sub("", cell) for cell in _CELL_SPLIT.split(line.strip()) if cell}
         if len(cells & labels) >= TABLE_HEADER_MIN:
             return True
         if len(cells) == 1 and cells <= labels:
@@ -314,7 +322,8 @@ def _candidates(text: str) -> list[_Candidate]:
         spaced = {m.end() for m in SPACE_BOUNDARY.finditer(text, pos, line_end)} if flattened else set()
         # A text that lost its breaks runs headings into the text before them: "总体要求(一)指导思想".
         bracketed = {m.start() for m in BRACKETED_NUMBER.finditer(text, pos, line_end)} if run_together else set()
-        for start in sorted(boundaries | spaced | bracketed):
+        run_in = {m.start() for m in RUN_IN_NUMBER.finditer(text, pos, line_end)} if run_together else set()
+        for start in sorted(boundaries | spaced | bracketed | run_in):
             if start >= line_end:
                 continue
             hit = _match_number(text, start, line_end, table and _after_cell_bar(text, start))
@@ -328,7 +337,8 @@ def _candidates(text: str) -> list[_Candidate]:
             value = number_value(style, match.group("value"))
             if value:
                 body = _body_start(text, style, match.end(), line_end)
-                found.append(_Candidate(style, value, start, body, line_start, line_end, True))
+                glued = start not in boundaries and start not in spaced
+                found.append(_Candidate(style, value, start, body, line_start, line_end, True, glued))
     found.sort(key=lambda c: c.start)
     return found
 
@@ -411,21 +421,33 @@ def parse_structure(text: str) -> list[Heading]:
     accepted: list[tuple[_Candidate, bool]] = []  # (candidate, number inferred)
     lines = _lines(text)
     candidates = _candidates(text)
+    run_together = lost_line_breaks(text)
     later_values: dict[tuple[str, int], int] = {}  # (style, value) -> last start
     for c in candidates:
         later_values[(c.style.name, c.value)] = c.start
     opening_end = _opening_end(text, lines)
     shallowest: int | None = None  # highest level accepted so far (a capture may start below it)
     last_start: dict[int, int] = {}  # level -> start of the last heading accepted at it
-    for candidate in candidates:
+    for position, candidate in enumerate(candidates):
         local, global_ = sequencer.expected(candidate.style)
         value = candidate.value
         confirmed = later_values.get((candidate.style.name, value + 1), -1) > candidate.start
         first_of_style = not sequencer.seen(candidate.style)
         if candidate.midline:
-            in_sequence = value in (local, global_) and value != 1
+            # In a text that lost its breaks one missed number must not stop the sequence: next-but-one, confirmed.
+            skipped_one = run_together and confirmed and value in (local + 1, global_ + 1)
+            in_sequence = (value in (local, global_) or skipped_one) and value != 1
             run_in = value == 1 and _runs_in(text, candidate, accepted)
-            first_run_together = value == 1 and first_of_style and confirmed
+            # Glued to the text before it, a first "一、" must open a short heading ("统一、规范" is no heading);
+            # a bracketed "(一)" is distinctive enough.
+            opens_heading = (
+                not candidate.glued
+                or _bracketed(text, candidate)
+                or _short_heading_follows(
+                    text, candidate, candidates[position + 1] if position + 1 < len(candidates) else None
+                )
+            )
+            first_run_together = value == 1 and first_of_style and confirmed and opens_heading
             if not (in_sequence or run_in or first_run_together):
                 continue
         elif value not in (1, local, global_):
@@ -464,6 +486,18 @@ def _opening_end(text: str, lines: list[tuple[int, int]]) -> int:
             if seen >= OPENING_LINES:
                 return line_end
     return len(text)
+
+
+def _bracketed(text: str, candidate: _Candidate) -> bool:
+    return text[candidate.start] in "(（"
+
+
+def _short_heading_follows(text: str, candidate: _Candidate, following: _Candidate | None) -> bool:
+    """The next number follows within a heading's length, with no sentence punctuation between."""
+    if following is None:
+        return False
+    between = text[candidate.end : following.start]
+    return len(between) <= HEADING_LINE_MAX and not re.search(r"[。;;!?！？,,]", between)
 
 
 def _runs_in(text: str, candidate: _Candidate, accepted: list[tuple[_Candidate, bool]]) -> bool:
@@ -574,6 +608,9 @@ def heading_title(text: str, body_start: int, end: int) -> str:
         return sentence.strip()
     if not has_more and len(line) <= HEADING_LINE_MAX and line[-1] not in TERMINAL_PUNCTUATION:
         return line  # a heading with no body at all
+    spaced = re.match(rf"([^\s。;;!?！？,,:：]{{2,{HEADING_LINE_MAX}}}) ", line)
+    if spaced and len(line) > HEADING_LINE_MAX:
+        return spaced.group(1)  # flattened text: the title ends where its line did, now a space
     return ""
 
 
