@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from analysis.annotate.review import task_text_hash
 from analysis.core.codebook import Codebook
 from analysis.corpus import coding
 from analysis.corpus.coding import ThemeCoder, as_classifier_input, fit_coder
@@ -107,6 +108,9 @@ def test_other_documents_are_coded_by_the_model_and_overrides_win_over_gold(smal
         [
             {
                 "task_id": first["task_id"],
+                "doc_id": first["doc_id"],  # the task's identity: overrides attach by it, never by position
+                "path": first["path"],
+                "text_hash": task_text_hash(first["text"]),
                 "theme": "oversight",
                 "subtheme": "",
                 "note": "",

@@ -124,7 +124,8 @@ def test_latex_states_rounding_and_shows_not_applicable(exported: Path) -> None:
     assert "n/a" in row  # names no unit: agencies not applicable, not 0
     share = (exported / "coverage_level1_share.tex").read_text(encoding="utf-8")
     assert r"Shares in \%, one decimal" in share
-    assert re.search(r"Nanshan 2017 & 33\.3 & ", share)  # 1 of its 3 tasks on functions -> 33.3 (%)
+    # the 纲要 edition in force is a name, printed 2015 (not 2,015); 1 of its 3 tasks on functions -> 33.3 (%)
+    assert re.search(r"Nanshan 2017 & 2015 & 33\.3 & ", share)
     zh = (exported / "duty_metrics_zh.tex").read_text(encoding="utf-8")
     assert "责任部门数" in zh and "北岭区 2018" in zh
 
@@ -261,3 +262,11 @@ def test_every_packaged_label_kind_in_use_has_both_languages() -> None:
     assert reference_labels.column_header("hhi", "zh") == "集中度(HHI)"
     with pytest.raises(reference_labels.UnknownLabelError, match="data_dictionary.csv"):
         reference_labels.column_header("no_such_column", "en")
+
+
+def test_years_and_editions_print_without_a_thousands_comma() -> None:
+    frame = pd.DataFrame({"framework_edition": [2015, 2021], "issued_year": [2019, 2022], "n_tasks": [12345, 7]})
+    formats = {f.name: f for f in latex.column_formats(frame, {c: c for c in frame.columns})}
+    assert latex.format_number(2015, 0, False, formats["framework_edition"].grouping) == "2015"
+    assert latex.format_number(2022, 0, False, formats["issued_year"].grouping) == "2022"
+    assert latex.format_number(12345, 0, False, formats["n_tasks"].grouping) == "12,345"

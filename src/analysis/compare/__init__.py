@@ -44,7 +44,6 @@ from analysis.compare.duties import (
     top_agencies,
 )
 from analysis.compare.evaluation import (
-    EVALUATION_METHOD_LABELS,
     evaluation_per_document,
     evaluation_scores,
     per_code_scores,
@@ -88,7 +87,6 @@ from analysis.core.labels import column_header, label, label_keys, labels
 
 __all__ = [
     "DUTY_COLUMNS",
-    "EVALUATION_METHOD_LABELS",
     "GANGYAO_EDITIONS",
     "GENERIC_ONLY",
     "LEVEL1_CODES",

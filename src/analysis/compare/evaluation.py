@@ -63,4 +63,4 @@ def reliability_long(reliability: pd.DataFrame) -> pd.DataFrame:
         bin_label=[f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(reliability["lower"], reliability["upper"], strict=True)]
     )
     long = table.melt(id_vars=["bin_label", "n"], value_vars=["mean_confidence", "accuracy"], var_name="series")
-    return add_labels(long, "series", "calibration")
+    return add_labels(long, "series", "series")

@@ -33,7 +33,7 @@ from analysis.core.reference import TableSchema, read_csv_strict, reference_path
 log = logging.getLogger(__name__)
 
 LABELS_FILE = "labels.csv"
-DOC_TYPES_FILE = "doc_types.csv"
+DOC_TYPES_FILE = "doc_type_vocabulary.csv"  # the controlled document types
 LANGS: tuple[str, ...] = ("zh", "en")
 
 LABEL_KINDS: frozenset[str] = frozenset(

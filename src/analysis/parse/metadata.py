@@ -146,7 +146,7 @@ def _check_pattern(row: pd.Series) -> str | None:
     return None
 
 
-DOC_TYPE_VOCABULARY_SCHEMA = TableSchema(required=("doc_type", "label_en", "scope"), unique=(("doc_type",),))
+DOC_TYPE_VOCABULARY_SCHEMA = TableSchema(required=("doc_type", "scope"), unique=(("doc_type",),))
 DOC_TYPES_SCHEMA = TableSchema(
     required=("doc_type", "precedence", "pattern"),
     optional=("note",),

@@ -76,8 +76,6 @@ def check_slug(name: str, what: str = "name") -> str:
     return name
 
 
-
-
 def _has_default_index(frame: pd.DataFrame) -> bool:
     index = frame.index
     return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None

@@ -79,18 +79,28 @@ class ColumnFormat:
     width_pt: float
     decimals: int | None = None
     percent: bool = False
+    grouping: bool = True
 
 
-def format_number(value: object, decimals: int | None, percent: bool) -> str:
-    """A rounded number as text: integers as integers, shares as per cent; missing -> "n/a"."""
+IDENTIFIER_NUMBER_COLUMNS = ("year", "edition", "period_start", "period_end")
+"""Column-name endings of numbers that name something (a year, a 纲要 edition): printed without a thousands comma."""
+
+
+def format_number(value: object, decimals: int | None, percent: bool, grouping: bool = True) -> str:
+    """A rounded number as text: integers as integers, shares as per cent; missing -> "n/a".
+
+    ``grouping`` puts a thousands comma in large quantities (12,345); years and
+    editions are names, not quantities (2015, not 2,015).
+    """
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return NA_TEXT
     number = float(value)  # type: ignore[arg-type]
     if percent:
         number *= 100
+    comma = "," if grouping else ""
     if decimals is None or decimals == 0:
-        return f"{number:,.0f}"
-    return f"{number:,.{decimals}f}"
+        return f"{number:{comma}.0f}"
+    return f"{number:{comma}.{decimals}f}"
 
 
 def column_formats(
@@ -110,12 +120,13 @@ def column_formats(
         values = pd.to_numeric(series, errors="coerce")
         integral = bool((values.dropna() == values.dropna().round()).all())
         decimals = 1 if percent else (0 if integral else 2)
+        grouping = not str(column).endswith(IDENTIFIER_NUMBER_COLUMNS)
         if percent:
             header = f"{header} (%)"
-        cells = [format_number(v, decimals, percent) for v in series]
+        cells = [format_number(v, decimals, percent, grouping) for v in series]
         longest_word = max((display_width(w) for w in header.split()), default=1) * 1.15  # bold
         chars = max([longest_word, *(len(c) for c in cells)], default=1)
-        formats.append(ColumnFormat(column, header, True, chars * CHAR_PT + 2, decimals, percent))
+        formats.append(ColumnFormat(column, header, True, chars * CHAR_PT + 2, decimals, percent, grouping))
     return formats
 
 
@@ -196,7 +207,7 @@ def _column_specs(frame: pd.DataFrame, formats: Sequence[ColumnFormat], page_wid
 
 def _cell(value: object, fmt: ColumnFormat) -> str:
     if fmt.numeric:
-        return format_number(value, fmt.decimals, fmt.percent)
+        return format_number(value, fmt.decimals, fmt.percent, fmt.grouping)
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     return escape_cell(str(value))
