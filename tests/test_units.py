@@ -241,6 +241,7 @@ def test_lead_then_responsible_verb_pair_is_lead() -> None:
 
 def test_unlabelled_clause_keeps_only_unit_names() -> None:
     assert names(parse_assignment("县民政局、有序推进")) == ["县民政局"]
+    assert names(parse_assignment("县民政局、市")) == ["县民政局"]  # a bare level word is no unit
 
 
 @pytest.mark.parametrize(
@@ -651,3 +652,23 @@ def test_heldout_unit_names_match(normaliser: AgencyNormaliser) -> None:
     ]
     rate = 1 - len(wrong) / len(cases)
     assert rate >= 0.95, wrong
+
+
+def test_traditional_capture_keeps_names_as_written(tmp_path: Path) -> None:
+    from analysis.parse.pipeline import process_document
+
+    path = tmp_path / "trad.txt"
+    path.write_text(
+        "某區2021年營商環境行動方案\n一、提升服務\n"
+        "1.推廣電子證照應用,實現高頻事項全覆蓋。(責任單位:區司法局、區數據局)\n"
+        "2.深化審批改革。(區審批局牽頭,各街道配合)\n",
+        encoding="utf-8",
+    )
+    doc = process_document(path)
+    rows = [(u["raw"], u["name"], u["role"]) for task in doc.tasks for u in task.extra["units"]]
+    assert rows == [
+        ("區司法局", "司法局", "responsible"),
+        ("區數據局", "数据局", "responsible"),
+        ("區審批局", "审批局", "lead"),
+        ("各街道", "各街道", "support"),
+    ]

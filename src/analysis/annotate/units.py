@@ -32,7 +32,7 @@ import pandas as pd
 from analysis import config
 from analysis.core.errors import ReferenceDataError
 from analysis.core.hanzi import simplify_text
-from analysis.core.models import Task
+from analysis.core.models import ParsedDocument, Task
 from analysis.core.reference import TableSchema, load_agency_categories, read_csv_strict, warn_unused
 from analysis.core.text import alternation
 
@@ -522,10 +522,10 @@ def _mentions_from_list(
         resolved[i] = role or default_role
     mentions = [UnitMention(name, role) for (name, _, _), role in zip(items, resolved, strict=False) if name]
     if not labelled:
-        dropped = [m.raw for m in mentions if not _ends_like_unit(m.raw)]
-        if dropped:
-            log.debug("unlabelled clause %r: %s do not end like unit names", segment, dropped)
-        mentions = [m for m in mentions if _ends_like_unit(m.raw)]
+        kept = [m for m in mentions if len(clean_unit_name(m.raw)) >= 2 and _ends_like_unit(m.raw)]
+        if len(kept) < len(mentions):
+            log.debug("unlabelled clause %r: names that are not unit names dropped", segment)
+        mentions = kept
     return mentions
 
 
@@ -843,7 +843,8 @@ class AgencyNormaliser:
                     "match": kind,
                 }
                 return result, used
-        name = self._strip_prefix(cleaned, jurisdiction) or cleaned
+        simplified_name = simplify_text(cleaned)
+        name = self._strip_prefix(simplified_name, jurisdiction) or simplified_name
         log.debug("unmatched unit %r (name %r)", raw, name)
         return {
             "raw": raw,
@@ -946,8 +947,14 @@ class AgencyNormaliser:
         return text
 
 
-def task_units(task: Task, normaliser: AgencyNormaliser, *, jurisdiction: str | None) -> list[dict[str, Any]]:
+def task_units(
+    task: Task, normaliser: AgencyNormaliser, *, jurisdiction: str | None, document: ParsedDocument | None = None
+) -> list[dict[str, Any]]:
     """One dict per (measure, unit) in written order: clause units, then inline ones.
+
+    With the ``document`` (its original text and alignment), ``raw`` is the name
+    as the capture writes it (traditional characters kept: 區司法局), while
+    ``name`` and ``canonical`` are simplified.
 
     Keys: raw, name, canonical, successor, category, role, generic, match,
     measure_index, unit_order, source.  ``source`` says how the unit was found:
@@ -958,10 +965,11 @@ def task_units(task: Task, normaliser: AgencyNormaliser, *, jurisdiction: str | 
     """
     rows: list[dict[str, Any]] = []
     cut_clause = _cut_clause(task)
+    written = _WrittenForms(task, document)
     for measure in task.measures:
         mentions: list[tuple[UnitMention, str]] = []
         for clause in measure.units_raw:
-            cut = cut_clause is not None and clause == cut_clause and measure is task.measures[-1]
+            cut = clause == cut_clause  # the same clause covers earlier measures too
             mentions += [(m, "clause_cut" if cut else "clause") for m in parse_assignment(clause, cut=cut)]
         mentions += [(m, "inline") for m in find_inline_assignments(_without_clauses(measure.text, measure.units_raw))]
         seen: set[str] = set()
@@ -970,7 +978,7 @@ def task_units(task: Task, normaliser: AgencyNormaliser, *, jurisdiction: str | 
             if not key or key in seen:
                 continue
             seen.add(key)
-            info = normaliser.normalise(mention.raw, jurisdiction=jurisdiction)
+            info = normaliser.normalise(written(mention.raw), jurisdiction=jurisdiction)
             rows.append(
                 {
                     **info,
@@ -1002,3 +1010,32 @@ def _without_clauses(text: str, clauses: list[str]) -> str:
         cursor = found + len(clause)
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+class _WrittenForms:
+    """A unit name as the original capture writes it, found in the task's text in reading order.
+
+    The stages read a simplified copy of the text, character for character; a name
+    found there is mapped back to the original characters (區府辦 for 区府办).  A
+    name that cannot be placed one-to-one is kept as the stages read it.
+    """
+
+    def __init__(self, task: Task, document: ParsedDocument | None) -> None:
+        self.document = document if document is not None and document.aligned is not None else None
+        self.text = normalise_punctuation(task.text) if self.document else ""
+        self.usable = self.document is not None and len(self.text) == len(task.text)
+        self.offset = task.span[0]
+        self.cursor = 0
+
+    def __call__(self, name: str) -> str:
+        if not self.usable or not name or self.document is None or self.document.aligned is None:
+            return name
+        at = self.text.find(name, self.cursor)
+        if at < 0:
+            at = self.text.find(name)
+        if at < 0:
+            return name
+        self.cursor = at + len(name)
+        start, end = self.document.aligned.original_span(self.offset + at, self.offset + at + len(name))
+        original = self.document.original_text[start:end]
+        return original if len(original) == len(name) else name

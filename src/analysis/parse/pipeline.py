@@ -186,7 +186,7 @@ def annotate_document(doc: ParsedDocument, normaliser: AgencyNormaliser) -> Pars
     year = document_year(doc.metadata)
     for item in doc.items:
         if item.kind == KIND_TASK:
-            item.extra["units"] = task_units(item, normaliser, jurisdiction=jurisdiction)
+            item.extra["units"] = task_units(item, normaliser, jurisdiction=jurisdiction, document=doc)
         item.extra["targets"] = task_targets(item, document_year=year)
     return doc
 

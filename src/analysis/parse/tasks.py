@@ -56,7 +56,8 @@ _ROLE_LABEL = (
 _LABELLED = re.compile(rf"\s*{_ROLE_LABEL}\s*[:：]")
 # An unlabelled bracket that assigns: (市司法局牵头) / (X牵头,Y按职责分工负责) / (X负责落实).
 _ROLE_VERB_AT_END = re.compile(
-    rf"(?:{_spaced_alternation(('牵头', '负责', '落实', '配合', '主办', '协办', '牽頭', '負責', '配合'))})\s*$"
+    rf"(?:{_spaced_alternation(('牵头', '负责', '落实', '配合', '主办', '协办', '参与', '协助', '协同', '牽頭', '負責'))})"
+    r"(?:落实|实施|推进)?\s*$"
 )
 _MAX_UNLABELLED = 120  # an unlabelled assignment is a short list of units, never a long aside
 _OPENERS = "(（[【〔［"
