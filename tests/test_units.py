@@ -210,6 +210,13 @@ def test_composed_labels_take_the_role_of_their_words(clause: str, role: str) ->
     assert roles(parse_assignment(clause)) == [role]
 
 
+def test_aside_with_a_colon_inside_a_list_is_not_a_label() -> None:
+    assert names(parse_assignment("责任单位:县民政局、各乡镇人民政府(备注:含园区)")) == [
+        "县民政局",
+        "各乡镇人民政府(备注:含园区)",
+    ]
+
+
 def test_person_role_lines_name_no_unit() -> None:
     assert parse_assignment("牵头负责领导:张某某。") == []
     assert parse_assignment("分管负责人:李某") == []

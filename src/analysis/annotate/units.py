@@ -475,12 +475,20 @@ def parse_assignment(clause: str, roles: RoleVocabulary | None = None, *, cut: b
 
 
 def _label_segments(text: str, roles: RoleVocabulary) -> list[tuple[str | None, str]]:
-    """(role, text) of each labelled part of a clause; role None for an unlabelled head."""
-    matches = list(roles.label_pattern.finditer(text))
+    """(role, text) of each labelled part of a clause; role None for an unlabelled head.
+
+    A label not in the vocabulary counts only at the start of the clause or when it holds a
+    role word: ``(备注:含开发区)`` inside a list is an aside, not a label.
+    """
+    matches = [
+        m
+        for m in roles.label_pattern.finditer(text)
+        if not m.group("composed") or m.start() == 0 or roles.label_role(m.group("composed")) is not None
+    ]
     segments: list[tuple[str | None, str]] = []
     if not matches or matches[0].start() > 0:
         head = text[: matches[0].start() if matches else len(text)]
-        head = head.strip(_EDGE_PUNCT + "()")
+        head = _strip_segment(head)
         if head:
             segments.append((None, head))
     for i, match in enumerate(matches):
@@ -490,8 +498,32 @@ def _label_segments(text: str, roles: RoleVocabulary) -> list[tuple[str | None, 
         if role is None:
             log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
             role = DEFAULT_ROLE
-        segments.append((role, text[match.end() : end].strip(_EDGE_PUNCT + "()")))
+        segments.append((role, _strip_segment(text[match.end() : end])))
     return [(role, seg) for role, seg in segments if seg]
+
+
+def _strip_segment(segment: str) -> str:
+    """A labelled segment without edge punctuation or unbalanced edge brackets (a kept ``(X)`` stays)."""
+    edges = _EDGE_PUNCT + "()"
+    start, end = 0, len(segment)
+    opened, closed = segment.count("("), segment.count(")")
+    while start < end and segment[start] in edges:
+        if segment[start] == "(":
+            if opened <= closed:
+                break
+            opened -= 1
+        elif segment[start] == ")":
+            closed -= 1
+        start += 1
+    while end > start and segment[end - 1] in edges:
+        if segment[end - 1] == ")":
+            if closed <= opened:
+                break
+            closed -= 1
+        elif segment[end - 1] == "(":
+            opened -= 1
+        end -= 1
+    return segment[start:end]
 
 
 def _mentions_from_list(
