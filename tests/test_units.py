@@ -260,6 +260,8 @@ def test_unlabelled_clause_keeps_only_unit_names() -> None:
         ("县政府办公室、县", ["县政府办公室"]),
         # The verb of the second group is cut: its names have no visible role.
         ("县住建局牵头,县交通局等各有关", ["县住建局"]),
+        # A capture may also end right after a complete name (a clause line has no final 。).
+        ("牵头单位:县审批局;配合单位:县住建局", ["县审批局", "县住建局"]),
     ],
 )
 def test_clause_cut_by_the_end_of_the_capture(clause: str, expected: list[str]) -> None:
@@ -267,14 +269,14 @@ def test_clause_cut_by_the_end_of_the_capture(clause: str, expected: list[str]) 
 
 
 def test_cut_clause_at_the_end_of_a_cut_task(normaliser: AgencyNormaliser) -> None:
-    clause = "牵头单位:县商务局;责任单位:县发"
+    clause = "牵头单位:县商务局;责任单位:县发展"
     task = _task([("优化办事流程。(" + clause, [clause])])
     task.flags.append("cut_off")
     rows = task_units(task, normaliser, jurisdiction=None)
     assert [(r["raw"], r["role"], r["source"]) for r in rows] == [("县商务局", "lead", "clause_cut")]
     # The same clause in a task that is not cut keeps every name.
     whole = task_units(_task([("优化办事流程。(" + clause + ")", [clause])]), normaliser, jurisdiction=None)
-    assert [r["raw"] for r in whole] == ["县商务局", "县发"]
+    assert [r["raw"] for r in whole] == ["县商务局", "县发展"]
 
 
 def test_table_cell_clause_with_verbs() -> None:
@@ -678,4 +680,23 @@ def test_traditional_capture_keeps_names_as_written(tmp_path: Path) -> None:
         ("區數據局", "数据局", "responsible"),
         ("區審批局", "审批局", "lead"),
         ("各街道", "各街道", "support"),
+    ]
+
+
+def test_first_is_lead_note_holds_for_the_tasks_below(tmp_path: Path) -> None:
+    from analysis.parse.pipeline import process_document
+
+    path = tmp_path / "measures.txt"
+    path.write_text(
+        "某区优化营商环境若干措施\n一、降低门槛\n"
+        "(一)清理不合理限制。全面清理招投标壁垒。\n责任单位:区商务局、区财政局(第一责任单位为牵头单位,下同)\n"
+        "(二)规范涉企收费。公布收费目录清单。\n责任单位:区发改局、区市场监管局\n"
+        "(三)压缩办理时间。推行承诺制。\n牵头单位:区审批局;配合单位:区住建局\n",
+        encoding="utf-8",
+    )
+    doc = process_document(path)
+    assert [[(u["raw"], u["role"]) for u in task.extra["units"]] for task in doc.tasks] == [
+        [("区商务局", "lead"), ("区财政局", "responsible")],
+        [("区发改局", "lead"), ("区市场监管局", "responsible")],
+        [("区审批局", "lead"), ("区住建局", "support")],  # explicit roles are kept
     ]

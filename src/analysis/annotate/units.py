@@ -106,7 +106,7 @@ _EDGE_PUNCT = " \t\r\n。.,;:、\"'“”‘’《》<>·"
 # list separator 和/及/与 from the 和 inside 发展和改革委员会, 文化和旅游局.
 _UNIT_END = re.compile(
     r"(?:局|委|办|院|部|厅|署|处|科|股|室|所|站|队|中心|会|社|府|组|团|联|协|校|馆|行|司|门|位|场|区|县|市|省|州|"
-    r"盟|旗|镇|乡|街道|关|台|庭|军|方)$"
+    r"盟|旗|镇|乡|街道|(?<![有相])关|台|庭|军|方)$"
 )
 
 
@@ -442,7 +442,9 @@ def default_roles() -> RoleVocabulary:
     return _roles_from(str(config.REFERENCE_DIR / ROLES_FILE))
 
 
-def parse_assignment(clause: str, roles: RoleVocabulary | None = None, *, cut: bool = False) -> list[UnitMention]:
+def parse_assignment(
+    clause: str, roles: RoleVocabulary | None = None, *, cut: bool = False, first_is_lead: str | None = None
+) -> list[UnitMention]:
     """Units of one assignment clause in written order, role from its label.
 
     ``"牵头单位:市物价局、市财政局"`` -> 市物价局 (lead), 市财政局 (lead);
@@ -451,11 +453,15 @@ def parse_assignment(clause: str, roles: RoleVocabulary | None = None, *, cut: b
     and keeps only names that end like a unit.  A label not in the vocabulary
     takes its role from the role words it contains (协同责任单位 -> support).
     Deadline/person labels (完成时限, 牵头负责领导) are skipped.  ``cut``: the
-    capture ends inside the clause, so its last name may be cut and is dropped,
-    as are names after the last role verb (their own verb was cut off).
+    capture may end inside the clause; a last name that does not look complete
+    (区政, 市发展改革) is dropped, and with it the names after the last role verb
+    (their own verb was cut off).
+    ``first_is_lead``: a role the first unit takes when the clause gives all its units
+    one role (a note earlier in the document said so "below": 下同).
     """
     roles = roles or default_roles()
     text = _strip_wrapping_brackets(normalise_punctuation(clause))
+    standing = first_is_lead
     first_is_lead = None
     for pattern, note_role in roles.notes:
         if pattern.search(text):
@@ -471,6 +477,8 @@ def parse_assignment(clause: str, roles: RoleVocabulary | None = None, *, cut: b
         mentions += _mentions_from_list(segment, role or DEFAULT_ROLE, roles, labelled=role is not None, cut=last)
     if first_is_lead and mentions:
         mentions[0] = replace(mentions[0], role=first_is_lead)
+    elif standing and mentions and all(m.role == DEFAULT_ROLE for m in mentions):
+        mentions[0] = replace(mentions[0], role=standing)
     return mentions
 
 
@@ -534,7 +542,8 @@ def _mentions_from_list(
     for piece, separator in _split_with_separators(segment):
         for name, role in _split_with_verb(piece, roles):
             items.append((name, role, separator))
-    if cut and items:
+    tail = re.split(r"[、,;]", segment)[-1]  # the text after the last separator, 等-part included
+    if cut and items and not _complete_name(tail):
         items = items[:-1]
         with_verb = [i for i, (_, role, _) in enumerate(items) if role]
         if with_verb:
@@ -559,6 +568,11 @@ def _mentions_from_list(
             log.debug("unlabelled clause %r: names that are not unit names dropped", segment)
         mentions = kept
     return mentions
+
+
+def _complete_name(name: str) -> bool:
+    """A name the end of a capture has not visibly cut: three characters or more, ending like a unit."""
+    return len(clean_unit_name(name)) >= 3 and _ends_like_unit(name)
 
 
 def _split_with_verb(piece: str, roles: RoleVocabulary) -> list[tuple[str, str | None]]:
@@ -980,7 +994,12 @@ class AgencyNormaliser:
 
 
 def task_units(
-    task: Task, normaliser: AgencyNormaliser, *, jurisdiction: str | None, document: ParsedDocument | None = None
+    task: Task,
+    normaliser: AgencyNormaliser,
+    *,
+    jurisdiction: str | None,
+    document: ParsedDocument | None = None,
+    first_is_lead: str | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per (measure, unit) in written order: clause units, then inline ones.
 
@@ -993,7 +1012,8 @@ def task_units(
     ``clause`` (an assignment clause or table cell), ``clause_cut`` (a clause the
     capture cut off: its last name was dropped, the role may be incomplete) or
     ``inline`` (a role verb in a sentence, 由X牵头).  A unit named twice for the
-    same measure is kept once (first mention).
+    same measure is kept once (first mention).  ``first_is_lead``: see
+    :func:`standing_note` (a first-is-lead note of an earlier task, 下同).
     """
     rows: list[dict[str, Any]] = []
     cut_clause = _cut_clause(task)
@@ -1002,7 +1022,8 @@ def task_units(
         mentions: list[tuple[UnitMention, str]] = []
         for clause in measure.units_raw:
             cut = clause == cut_clause  # the same clause covers earlier measures too
-            mentions += [(m, "clause_cut" if cut else "clause") for m in parse_assignment(clause, cut=cut)]
+            parsed = parse_assignment(clause, cut=cut, first_is_lead=first_is_lead)
+            mentions += [(m, "clause_cut" if cut else "clause") for m in parsed]
         mentions += [(m, "inline") for m in find_inline_assignments(_without_clauses(measure.text, measure.units_raw))]
         seen: set[str] = set()
         for mention, source in mentions:
@@ -1021,6 +1042,22 @@ def task_units(
                 }
             )
     return rows
+
+
+def standing_note(task: Task, roles: RoleVocabulary | None = None) -> str | None:
+    """The role a first-is-lead note in this task's clauses sets for the tasks below it (下同), if any.
+
+    ``(第一责任单位为牵头单位,下同)``: from here on, the first unit of a 责任单位 list is the lead.
+    """
+    roles = roles or default_roles()
+    for measure in task.measures:
+        for clause in measure.units_raw:
+            text = normalise_punctuation(clause)
+            for pattern, role in roles.notes:
+                match = pattern.search(text)
+                if match and "下同" in match.group():
+                    return role
+    return None
 
 
 def _cut_clause(task: Task) -> str | None:
