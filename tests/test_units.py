@@ -279,6 +279,22 @@ def test_cut_clause_at_the_end_of_a_cut_task(normaliser: AgencyNormaliser) -> No
     assert [r["raw"] for r in whole] == ["县商务局", "县发展"]
 
 
+def test_adverbs_before_the_role_verb_in_any_order() -> None:
+    mentions = parse_assignment("责任单位:县政府办公室、各有关部门,乡镇人民政府按职责分工分别负责。")
+    assert names(mentions) == ["县政府办公室", "各有关部门", "乡镇人民政府"]
+
+
+def test_table_cell_separator_is_a_clause_boundary_inline() -> None:
+    assert find_inline_assignments("及时更新公众号信息。 | 办公室牵头,各科室配合 |") == [
+        UnitMention("办公室", "lead"),
+        UnitMention("各科室", "support"),
+    ]
+
+
+def test_directly_subordinate_units_are_generic(normaliser: AgencyNormaliser) -> None:
+    assert normaliser.normalise("局直各单位")["canonical"] == "内设机构和直属单位(泛指)"
+
+
 def test_table_cell_clause_with_verbs() -> None:
     mentions = parse_assignment("责任部门:办公室牵头,各科室配合")
     assert mentions == [UnitMention("办公室", "lead"), UnitMention("各科室", "support")]

@@ -96,10 +96,10 @@ _HARD_SEPARATORS = "、,;"
 _SOFT_SEPARATOR = re.compile(r"以及|及|和|与|與|/|等|\s+")
 
 
-_BOUNDARY = set(",;。:!?\n")
+_BOUNDARY = set(",;。:!?\n|")  # | separates the cells of a flattened table
 
 
-_EDGE_PUNCT = " \t\r\n。.,;:、\"'“”‘’《》<>·"
+_EDGE_PUNCT = " \t\r\n。.,;:、\"'“”‘’《》<>·|"
 
 
 # A unit name ends in one of these (局, 委, 办, 部门, 单位, 政府 ...); used to tell the
@@ -117,9 +117,10 @@ _TRAILING_PAREN = re.compile(r"\([^()]*\)$")
 
 
 # Adverbs between a unit and its role verb: 要积极配合, 按职责分工负责, 具体负责.
+# In any order, at most four of them (按职责分工分别负责, 要积极配合).
 _ADVERBS = (
-    r"(?:要|应|应当|须|必须|将|均|各自)?(?:积极|共同|分别|具体|统一|主动|切实|认真|全面|协同|联合|密切)?"
-    r"(?:按(?:照)?(?:各自)?(?:职责|职能)(?:分工)?|分工|各司其职|各负其责)?"
+    r"(?:要|应|应当|须|必须|将|均|各自|积极|共同|分别|具体|统一|主动|切实|认真|全面|协同|联合|密切"
+    r"|按(?:照)?(?:各自)?(?:职责|职能)(?:分工)?|分工|各司其职|各负其责){0,4}"
 )
 
 
