@@ -290,3 +290,15 @@ def test_every_bracket_form_holds_a_clause(bracketed, clause):
 def test_aside_in_brackets_is_not_a_clause():
     text = "1.规范执法。推行行政执法公示制度(以下简称三项制度),全面落实。\n"
     assert clauses_of(text, "推行") == [[]]
+
+
+def test_grouping_cell_and_its_one_row_in_one_item():
+    from analysis.parse.tasks import find_table_headers, table_row
+
+    text = "工作任务 | 具体要求 | 责任部门 |\n一、做好财政公开。 | 1.公开本单位预算决算。 | 财务股 |\n"
+    header = find_table_headers(text)[0]
+    start = text.index("做好")
+    _, cells = table_row(text, start, len(text), header)
+    assert [text[s:e] for _, _, (s, e) in cells] == ["财务股"]
+    two_rows = text + "2.更新网站栏目。 | 办公室 |\n"
+    assert table_row(two_rows, start, len(two_rows), header) is None

@@ -162,7 +162,7 @@ def _plausible_cell(text: str, kind: str) -> bool:
     if kind == "units":
         return len(text) <= _MAX_UNIT_CELL and "。" not in text and not _ROW_NUMBER.match(text)
     if kind == "deadline":
-        return len(text) <= _MAX_DEADLINE_CELL
+        return len(text) <= _MAX_DEADLINE_CELL and not _ROW_NUMBER.match(text)
     return True
 
 
@@ -173,12 +173,13 @@ def table_row(
 
     The trailing cells are matched to the header's trailing columns from the end of the row; a row
     with fewer cells (an empty deadline cell, a capture cut inside the row) lacks its last columns.
-    A row holding several bare row numbers is several rows run together: not matched.
+    A row holding several row numbers is several rows run together: not matched (one is a row
+    inside a grouping cell's item: 一、… | 1.… | 财务科).
     """
     cells = _cells(text, start, end)
     n = len(header.trailing)
-    if len(cells) < 2 or any(_ROW_NUMBER.match(text[s:e]) for s, e in cells[1:]):
-        return None  # another row's number inside: rows run together, not one row
+    if len(cells) < 2 or sum(1 for s, e in cells[1:] if _ROW_NUMBER.match(text[s:e])) > 1:
+        return None  # several rows' numbers inside: rows run together, not one row
     for k in range(min(n, len(cells) - 1), 0, -1):
         # k < n: the row lacks its last cells (an empty deadline cell, a capture cut inside the row);
         # then a unit cell must be shorter than the task text, which a cut row may show as two cells.
