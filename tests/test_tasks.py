@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -268,3 +269,36 @@ def test_row_cut_before_its_cells_takes_no_units():
     cut = text + "。\n\n县政府办公室"
     (_content, cells) = table_row(cut, start, len(cut), header)
     assert [(term, kind, cut[s:e]) for term, kind, (s, e) in cells] == [("牵头单位", "units", "县政府办公室")]
+
+
+@pytest.mark.parametrize(
+    "bracketed, clause",
+    [
+        ("【责任单位:县司法局】", "责任单位:县司法局"),
+        ("[牵头单位:县司法局;配合单位:县财政局]", "牵头单位:县司法局;配合单位:县财政局"),
+        ("（牵头单位：县司法局，完成时限：2022年6月底前）", "牵头单位：县司法局，完成时限：2022年6月底前"),
+        ("(县司法局牵头,县财政局等部门参与)", "县司法局牵头,县财政局等部门参与"),
+        ("(县司法局负责,各乡镇配合实施)", "县司法局负责,各乡镇配合实施"),
+    ],
+)
+def test_every_bracket_form_holds_a_clause(bracketed, clause):
+    text = "1.规范执法。推行执法公示制度。" + bracketed + "\n2.下一项。"
+    measures = split_measures(text, text.index("推行"), text.index("\n2."))
+    assert [units for _, _, units in measures] == [[clause]]
+
+
+def test_aside_in_brackets_is_not_a_clause():
+    text = "1.规范执法。推行行政执法公示制度(以下简称三项制度),全面落实。\n"
+    assert clauses_of(text, "推行") == [[]]
+
+
+def test_grouping_cell_and_its_one_row_in_one_item():
+    from analysis.parse.tasks import find_table_headers, table_row
+
+    text = "工作任务 | 具体要求 | 责任部门 |\n一、做好财政公开。 | 1.公开本单位预算决算。 | 财务股 |\n"
+    header = find_table_headers(text)[0]
+    start = text.index("做好")
+    _, cells = table_row(text, start, len(text), header)
+    assert [text[s:e] for _, _, (s, e) in cells] == ["财务股"]
+    two_rows = text + "2.更新网站栏目。 | 办公室 |\n"
+    assert table_row(two_rows, start, len(two_rows), header) is None

@@ -210,6 +210,13 @@ def test_composed_labels_take_the_role_of_their_words(clause: str, role: str) ->
     assert roles(parse_assignment(clause)) == [role]
 
 
+def test_aside_with_a_colon_inside_a_list_is_not_a_label() -> None:
+    assert names(parse_assignment("责任单位:县民政局、各乡镇人民政府(备注:含园区)")) == [
+        "县民政局",
+        "各乡镇人民政府(备注:含园区)",
+    ]
+
+
 def test_person_role_lines_name_no_unit() -> None:
     assert parse_assignment("牵头负责领导:张某某。") == []
     assert parse_assignment("分管负责人:李某") == []
@@ -241,6 +248,7 @@ def test_lead_then_responsible_verb_pair_is_lead() -> None:
 
 def test_unlabelled_clause_keeps_only_unit_names() -> None:
     assert names(parse_assignment("县民政局、有序推进")) == ["县民政局"]
+    assert names(parse_assignment("县民政局、市")) == ["县民政局"]  # a bare level word is no unit
 
 
 @pytest.mark.parametrize(
@@ -252,6 +260,8 @@ def test_unlabelled_clause_keeps_only_unit_names() -> None:
         ("县政府办公室、县", ["县政府办公室"]),
         # The verb of the second group is cut: its names have no visible role.
         ("县住建局牵头,县交通局等各有关", ["县住建局"]),
+        # A capture may also end right after a complete name (a clause line has no final 。).
+        ("牵头单位:县审批局;配合单位:县住建局", ["县审批局", "县住建局"]),
     ],
 )
 def test_clause_cut_by_the_end_of_the_capture(clause: str, expected: list[str]) -> None:
@@ -259,14 +269,30 @@ def test_clause_cut_by_the_end_of_the_capture(clause: str, expected: list[str]) 
 
 
 def test_cut_clause_at_the_end_of_a_cut_task(normaliser: AgencyNormaliser) -> None:
-    clause = "牵头单位:县商务局;责任单位:县发"
+    clause = "牵头单位:县商务局;责任单位:县发展"
     task = _task([("优化办事流程。(" + clause, [clause])])
     task.flags.append("cut_off")
     rows = task_units(task, normaliser, jurisdiction=None)
     assert [(r["raw"], r["role"], r["source"]) for r in rows] == [("县商务局", "lead", "clause_cut")]
     # The same clause in a task that is not cut keeps every name.
     whole = task_units(_task([("优化办事流程。(" + clause + ")", [clause])]), normaliser, jurisdiction=None)
-    assert [r["raw"] for r in whole] == ["县商务局", "县发"]
+    assert [r["raw"] for r in whole] == ["县商务局", "县发展"]
+
+
+def test_adverbs_before_the_role_verb_in_any_order() -> None:
+    mentions = parse_assignment("责任单位:县政府办公室、各有关部门,乡镇人民政府按职责分工分别负责。")
+    assert names(mentions) == ["县政府办公室", "各有关部门", "乡镇人民政府"]
+
+
+def test_table_cell_separator_is_a_clause_boundary_inline() -> None:
+    assert find_inline_assignments("及时更新公众号信息。 | 办公室牵头,各科室配合 |") == [
+        UnitMention("办公室", "lead"),
+        UnitMention("各科室", "support"),
+    ]
+
+
+def test_directly_subordinate_units_are_generic(normaliser: AgencyNormaliser) -> None:
+    assert normaliser.normalise("局直各单位")["canonical"] == "内设机构和直属单位(泛指)"
 
 
 def test_table_cell_clause_with_verbs() -> None:
@@ -651,3 +677,42 @@ def test_heldout_unit_names_match(normaliser: AgencyNormaliser) -> None:
     ]
     rate = 1 - len(wrong) / len(cases)
     assert rate >= 0.95, wrong
+
+
+def test_traditional_capture_keeps_names_as_written(tmp_path: Path) -> None:
+    from analysis.parse.pipeline import process_document
+
+    path = tmp_path / "trad.txt"
+    path.write_text(
+        "某區2021年營商環境行動方案\n一、提升服務\n"
+        "1.推廣電子證照應用,實現高頻事項全覆蓋。(責任單位:區司法局、區數據局)\n"
+        "2.深化審批改革。(區審批局牽頭,各街道配合)\n",
+        encoding="utf-8",
+    )
+    doc = process_document(path)
+    rows = [(u["raw"], u["name"], u["role"]) for task in doc.tasks for u in task.extra["units"]]
+    assert rows == [
+        ("區司法局", "司法局", "responsible"),
+        ("區數據局", "数据局", "responsible"),
+        ("區審批局", "审批局", "lead"),
+        ("各街道", "各街道", "support"),
+    ]
+
+
+def test_first_is_lead_note_holds_for_the_tasks_below(tmp_path: Path) -> None:
+    from analysis.parse.pipeline import process_document
+
+    path = tmp_path / "measures.txt"
+    path.write_text(
+        "某区优化营商环境若干措施\n一、降低门槛\n"
+        "(一)清理不合理限制。全面清理招投标壁垒。\n责任单位:区商务局、区财政局(第一责任单位为牵头单位,下同)\n"
+        "(二)规范涉企收费。公布收费目录清单。\n责任单位:区发改局、区市场监管局\n"
+        "(三)压缩办理时间。推行承诺制。\n牵头单位:区审批局;配合单位:区住建局\n",
+        encoding="utf-8",
+    )
+    doc = process_document(path)
+    assert [[(u["raw"], u["role"]) for u in task.extra["units"]] for task in doc.tasks] == [
+        [("区商务局", "lead"), ("区财政局", "responsible")],
+        [("区发改局", "lead"), ("区市场监管局", "responsible")],
+        [("区审批局", "lead"), ("区住建局", "support")],  # explicit roles are kept
+    ]

@@ -32,7 +32,7 @@ import pandas as pd
 from analysis import config
 from analysis.core.errors import ReferenceDataError
 from analysis.core.hanzi import simplify_text
-from analysis.core.models import Task
+from analysis.core.models import ParsedDocument, Task
 from analysis.core.reference import TableSchema, load_agency_categories, read_csv_strict, warn_unused
 from analysis.core.text import alternation
 
@@ -96,17 +96,17 @@ _HARD_SEPARATORS = "、,;"
 _SOFT_SEPARATOR = re.compile(r"以及|及|和|与|與|/|等|\s+")
 
 
-_BOUNDARY = set(",;。:!?\n")
+_BOUNDARY = set(",;。:!?\n|")  # | separates the cells of a flattened table
 
 
-_EDGE_PUNCT = " \t\r\n。.,;:、\"'“”‘’《》<>·"
+_EDGE_PUNCT = " \t\r\n。.,;:、\"'“”‘’《》<>·|"
 
 
 # A unit name ends in one of these (局, 委, 办, 部门, 单位, 政府 ...); used to tell the
 # list separator 和/及/与 from the 和 inside 发展和改革委员会, 文化和旅游局.
 _UNIT_END = re.compile(
     r"(?:局|委|办|院|部|厅|署|处|科|股|室|所|站|队|中心|会|社|府|组|团|联|协|校|馆|行|司|门|位|场|区|县|市|省|州|"
-    r"盟|旗|镇|乡|街道|关|台|庭|军|方)$"
+    r"盟|旗|镇|乡|街道|(?<![有相])关|台|庭|军|方)$"
 )
 
 
@@ -117,9 +117,10 @@ _TRAILING_PAREN = re.compile(r"\([^()]*\)$")
 
 
 # Adverbs between a unit and its role verb: 要积极配合, 按职责分工负责, 具体负责.
+# In any order, at most four of them (按职责分工分别负责, 要积极配合).
 _ADVERBS = (
-    r"(?:要|应|应当|须|必须|将|均|各自)?(?:积极|共同|分别|具体|统一|主动|切实|认真|全面|协同|联合|密切)?"
-    r"(?:按(?:照)?(?:各自)?(?:职责|职能)(?:分工)?|分工|各司其职|各负其责)?"
+    r"(?:要|应|应当|须|必须|将|均|各自|积极|共同|分别|具体|统一|主动|切实|认真|全面|协同|联合|密切"
+    r"|按(?:照)?(?:各自)?(?:职责|职能)(?:分工)?|分工|各司其职|各负其责){0,4}"
 )
 
 
@@ -442,7 +443,9 @@ def default_roles() -> RoleVocabulary:
     return _roles_from(str(config.REFERENCE_DIR / ROLES_FILE))
 
 
-def parse_assignment(clause: str, roles: RoleVocabulary | None = None, *, cut: bool = False) -> list[UnitMention]:
+def parse_assignment(
+    clause: str, roles: RoleVocabulary | None = None, *, cut: bool = False, first_is_lead: str | None = None
+) -> list[UnitMention]:
     """Units of one assignment clause in written order, role from its label.
 
     ``"牵头单位:市物价局、市财政局"`` -> 市物价局 (lead), 市财政局 (lead);
@@ -451,11 +454,15 @@ def parse_assignment(clause: str, roles: RoleVocabulary | None = None, *, cut: b
     and keeps only names that end like a unit.  A label not in the vocabulary
     takes its role from the role words it contains (协同责任单位 -> support).
     Deadline/person labels (完成时限, 牵头负责领导) are skipped.  ``cut``: the
-    capture ends inside the clause, so its last name may be cut and is dropped,
-    as are names after the last role verb (their own verb was cut off).
+    capture may end inside the clause; a last name that does not look complete
+    (区政, 市发展改革) is dropped, and with it the names after the last role verb
+    (their own verb was cut off).
+    ``first_is_lead``: a role the first unit takes when the clause gives all its units
+    one role (a note earlier in the document said so "below": 下同).
     """
     roles = roles or default_roles()
     text = _strip_wrapping_brackets(normalise_punctuation(clause))
+    standing = first_is_lead
     first_is_lead = None
     for pattern, note_role in roles.notes:
         if pattern.search(text):
@@ -471,16 +478,26 @@ def parse_assignment(clause: str, roles: RoleVocabulary | None = None, *, cut: b
         mentions += _mentions_from_list(segment, role or DEFAULT_ROLE, roles, labelled=role is not None, cut=last)
     if first_is_lead and mentions:
         mentions[0] = replace(mentions[0], role=first_is_lead)
+    elif standing and mentions and all(m.role == DEFAULT_ROLE for m in mentions):
+        mentions[0] = replace(mentions[0], role=standing)
     return mentions
 
 
 def _label_segments(text: str, roles: RoleVocabulary) -> list[tuple[str | None, str]]:
-    """(role, text) of each labelled part of a clause; role None for an unlabelled head."""
-    matches = list(roles.label_pattern.finditer(text))
+    """(role, text) of each labelled part of a clause; role None for an unlabelled head.
+
+    A label not in the vocabulary counts only at the start of the clause or when it holds a
+    role word: ``(备注:含开发区)`` inside a list is an aside, not a label.
+    """
+    matches = [
+        m
+        for m in roles.label_pattern.finditer(text)
+        if not m.group("composed") or m.start() == 0 or roles.label_role(m.group("composed")) is not None
+    ]
     segments: list[tuple[str | None, str]] = []
     if not matches or matches[0].start() > 0:
         head = text[: matches[0].start() if matches else len(text)]
-        head = head.strip(_EDGE_PUNCT + "()")
+        head = _strip_segment(head)
         if head:
             segments.append((None, head))
     for i, match in enumerate(matches):
@@ -490,8 +507,32 @@ def _label_segments(text: str, roles: RoleVocabulary) -> list[tuple[str | None, 
         if role is None:
             log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
             role = DEFAULT_ROLE
-        segments.append((role, text[match.end() : end].strip(_EDGE_PUNCT + "()")))
+        segments.append((role, _strip_segment(text[match.end() : end])))
     return [(role, seg) for role, seg in segments if seg]
+
+
+def _strip_segment(segment: str) -> str:
+    """A labelled segment without edge punctuation or unbalanced edge brackets (a kept ``(X)`` stays)."""
+    edges = _EDGE_PUNCT + "()"
+    start, end = 0, len(segment)
+    opened, closed = segment.count("("), segment.count(")")
+    while start < end and segment[start] in edges:
+        if segment[start] == "(":
+            if opened <= closed:
+                break
+            opened -= 1
+        elif segment[start] == ")":
+            closed -= 1
+        start += 1
+    while end > start and segment[end - 1] in edges:
+        if segment[end - 1] == ")":
+            if closed <= opened:
+                break
+            closed -= 1
+        elif segment[end - 1] == "(":
+            opened -= 1
+        end -= 1
+    return segment[start:end]
 
 
 def _mentions_from_list(
@@ -502,7 +543,8 @@ def _mentions_from_list(
     for piece, separator in _split_with_separators(segment):
         for name, role in _split_with_verb(piece, roles):
             items.append((name, role, separator))
-    if cut and items:
+    tail = re.split(r"[、,;]", segment)[-1]  # the text after the last separator, 等-part included
+    if cut and items and not _complete_name(tail):
         items = items[:-1]
         with_verb = [i for i, (_, role, _) in enumerate(items) if role]
         if with_verb:
@@ -522,11 +564,16 @@ def _mentions_from_list(
         resolved[i] = role or default_role
     mentions = [UnitMention(name, role) for (name, _, _), role in zip(items, resolved, strict=False) if name]
     if not labelled:
-        dropped = [m.raw for m in mentions if not _ends_like_unit(m.raw)]
-        if dropped:
-            log.debug("unlabelled clause %r: %s do not end like unit names", segment, dropped)
-        mentions = [m for m in mentions if _ends_like_unit(m.raw)]
+        kept = [m for m in mentions if len(clean_unit_name(m.raw)) >= 2 and _ends_like_unit(m.raw)]
+        if len(kept) < len(mentions):
+            log.debug("unlabelled clause %r: names that are not unit names dropped", segment)
+        mentions = kept
     return mentions
+
+
+def _complete_name(name: str) -> bool:
+    """A name the end of a capture has not visibly cut: three characters or more, ending like a unit."""
+    return len(clean_unit_name(name)) >= 3 and _ends_like_unit(name)
 
 
 def _split_with_verb(piece: str, roles: RoleVocabulary) -> list[tuple[str, str | None]]:
@@ -843,7 +890,8 @@ class AgencyNormaliser:
                     "match": kind,
                 }
                 return result, used
-        name = self._strip_prefix(cleaned, jurisdiction) or cleaned
+        simplified_name = simplify_text(cleaned)
+        name = self._strip_prefix(simplified_name, jurisdiction) or simplified_name
         log.debug("unmatched unit %r (name %r)", raw, name)
         return {
             "raw": raw,
@@ -946,23 +994,37 @@ class AgencyNormaliser:
         return text
 
 
-def task_units(task: Task, normaliser: AgencyNormaliser, *, jurisdiction: str | None) -> list[dict[str, Any]]:
+def task_units(
+    task: Task,
+    normaliser: AgencyNormaliser,
+    *,
+    jurisdiction: str | None,
+    document: ParsedDocument | None = None,
+    first_is_lead: str | None = None,
+) -> list[dict[str, Any]]:
     """One dict per (measure, unit) in written order: clause units, then inline ones.
+
+    With the ``document`` (its original text and alignment), ``raw`` is the name
+    as the capture writes it (traditional characters kept: 區司法局), while
+    ``name`` and ``canonical`` are simplified.
 
     Keys: raw, name, canonical, successor, category, role, generic, match,
     measure_index, unit_order, source.  ``source`` says how the unit was found:
     ``clause`` (an assignment clause or table cell), ``clause_cut`` (a clause the
     capture cut off: its last name was dropped, the role may be incomplete) or
     ``inline`` (a role verb in a sentence, 由X牵头).  A unit named twice for the
-    same measure is kept once (first mention).
+    same measure is kept once (first mention).  ``first_is_lead``: see
+    :func:`standing_note` (a first-is-lead note of an earlier task, 下同).
     """
     rows: list[dict[str, Any]] = []
     cut_clause = _cut_clause(task)
+    written = _WrittenForms(task, document)
     for measure in task.measures:
         mentions: list[tuple[UnitMention, str]] = []
         for clause in measure.units_raw:
-            cut = cut_clause is not None and clause == cut_clause and measure is task.measures[-1]
-            mentions += [(m, "clause_cut" if cut else "clause") for m in parse_assignment(clause, cut=cut)]
+            cut = clause == cut_clause  # the same clause covers earlier measures too
+            parsed = parse_assignment(clause, cut=cut, first_is_lead=first_is_lead)
+            mentions += [(m, "clause_cut" if cut else "clause") for m in parsed]
         mentions += [(m, "inline") for m in find_inline_assignments(_without_clauses(measure.text, measure.units_raw))]
         seen: set[str] = set()
         for mention, source in mentions:
@@ -970,7 +1032,7 @@ def task_units(task: Task, normaliser: AgencyNormaliser, *, jurisdiction: str | 
             if not key or key in seen:
                 continue
             seen.add(key)
-            info = normaliser.normalise(mention.raw, jurisdiction=jurisdiction)
+            info = normaliser.normalise(written(mention.raw), jurisdiction=jurisdiction)
             rows.append(
                 {
                     **info,
@@ -981,6 +1043,22 @@ def task_units(task: Task, normaliser: AgencyNormaliser, *, jurisdiction: str | 
                 }
             )
     return rows
+
+
+def standing_note(task: Task, roles: RoleVocabulary | None = None) -> str | None:
+    """The role a first-is-lead note in this task's clauses sets for the tasks below it (下同), if any.
+
+    ``(第一责任单位为牵头单位,下同)``: from here on, the first unit of a 责任单位 list is the lead.
+    """
+    roles = roles or default_roles()
+    for measure in task.measures:
+        for clause in measure.units_raw:
+            text = normalise_punctuation(clause)
+            for pattern, role in roles.notes:
+                match = pattern.search(text)
+                if match and "下同" in match.group():
+                    return role
+    return None
 
 
 def _cut_clause(task: Task) -> str | None:
@@ -1002,3 +1080,32 @@ def _without_clauses(text: str, clauses: list[str]) -> str:
         cursor = found + len(clause)
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+class _WrittenForms:
+    """A unit name as the original capture writes it, found in the task's text in reading order.
+
+    The stages read a simplified copy of the text, character for character; a name
+    found there is mapped back to the original characters (區府辦 for 区府办).  A
+    name that cannot be placed one-to-one is kept as the stages read it.
+    """
+
+    def __init__(self, task: Task, document: ParsedDocument | None) -> None:
+        self.document = document if document is not None and document.aligned is not None else None
+        self.text = normalise_punctuation(task.text) if self.document else ""
+        self.usable = self.document is not None and len(self.text) == len(task.text)
+        self.offset = task.span[0]
+        self.cursor = 0
+
+    def __call__(self, name: str) -> str:
+        if not self.usable or not name or self.document is None or self.document.aligned is None:
+            return name
+        at = self.text.find(name, self.cursor)
+        if at < 0:
+            at = self.text.find(name)
+        if at < 0:
+            return name
+        self.cursor = at + len(name)
+        start, end = self.document.aligned.original_span(self.offset + at, self.offset + at + len(name))
+        original = self.document.original_text[start:end]
+        return original if len(original) == len(name) else name

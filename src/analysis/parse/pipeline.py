@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.annotate.targets import task_targets
-from analysis.annotate.units import AgencyNormaliser, task_units
+from analysis.annotate.units import AgencyNormaliser, standing_note, task_units
 from analysis.core.models import KIND_TASK, ParsedDocument, Repair
 from analysis.core.text import AlignedText
 from analysis.parse.clean import clean
@@ -193,9 +193,13 @@ def annotate_document(doc: ParsedDocument, normaliser: AgencyNormaliser) -> Pars
     """
     jurisdiction = doc.metadata.get("jurisdiction")
     year = document_year(doc.metadata)
+    first_is_lead = None  # a "first unit is the lead" note that holds for the tasks below it (下同)
     for item in doc.items:
         if item.kind == KIND_TASK:
-            item.extra["units"] = task_units(item, normaliser, jurisdiction=jurisdiction)
+            item.extra["units"] = task_units(
+                item, normaliser, jurisdiction=jurisdiction, document=doc, first_is_lead=first_is_lead
+            )
+            first_is_lead = standing_note(item) or first_is_lead
         item.extra["targets"] = task_targets(item, document_year=year)
     return doc
 

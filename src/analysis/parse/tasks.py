@@ -56,7 +56,8 @@ _ROLE_LABEL = (
 _LABELLED = re.compile(rf"\s*{_ROLE_LABEL}\s*[:：]")
 # An unlabelled bracket that assigns: (市司法局牵头) / (X牵头,Y按职责分工负责) / (X负责落实).
 _ROLE_VERB_AT_END = re.compile(
-    rf"(?:{_spaced_alternation(('牵头', '负责', '落实', '配合', '主办', '协办', '牽頭', '負責', '配合'))})\s*$"
+    rf"(?:{_spaced_alternation(('牵头', '负责', '落实', '配合', '主办', '协办', '参与', '协助', '协同', '牽頭', '負責'))})"
+    r"(?:落实|实施|推进)?\s*$"
 )
 _MAX_UNLABELLED = 120  # an unlabelled assignment is a short list of units, never a long aside
 _OPENERS = "(（[【〔［"
@@ -161,7 +162,7 @@ def _plausible_cell(text: str, kind: str) -> bool:
     if kind == "units":
         return len(text) <= _MAX_UNIT_CELL and "。" not in text and not _ROW_NUMBER.match(text)
     if kind == "deadline":
-        return len(text) <= _MAX_DEADLINE_CELL
+        return len(text) <= _MAX_DEADLINE_CELL and not _ROW_NUMBER.match(text)
     return True
 
 
@@ -172,12 +173,13 @@ def table_row(
 
     The trailing cells are matched to the header's trailing columns from the end of the row; a row
     with fewer cells (an empty deadline cell, a capture cut inside the row) lacks its last columns.
-    A row holding several bare row numbers is several rows run together: not matched.
+    A row holding several row numbers is several rows run together: not matched (one is a row
+    inside a grouping cell's item: 一、… | 1.… | 财务科).
     """
     cells = _cells(text, start, end)
     n = len(header.trailing)
-    if len(cells) < 2 or any(_ROW_NUMBER.match(text[s:e]) for s, e in cells[1:]):
-        return None  # another row's number inside: rows run together, not one row
+    if len(cells) < 2 or sum(1 for s, e in cells[1:] if _ROW_NUMBER.match(text[s:e])) > 1:
+        return None  # several rows' numbers inside: rows run together, not one row
     for k in range(min(n, len(cells) - 1), 0, -1):
         # k < n: the row lacks its last cells (an empty deadline cell, a capture cut inside the row);
         # then a unit cell must be shorter than the task text, which a cut row may show as two cells.
