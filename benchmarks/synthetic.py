@@ -36,7 +36,7 @@ from analysis.core.models import KIND_TASK
 from analysis.parse.manifest import load_manifest
 from analysis.parse.pipeline import parse_document
 from analysis.parse.structure import NUMBER_STYLES, to_chinese_numeral
-from analysis.parse.tasks import ASSIGNMENT_CLAUSE, ASSIGNMENT_LINE, is_framing_title
+from analysis.parse.tasks import find_clauses, is_framing_title
 
 log = logging.getLogger(__name__)
 
@@ -195,15 +195,16 @@ def _usable(sentence: str, *, minimum: int = 8, maximum: int = 220) -> bool:
         minimum <= len(sentence) <= maximum
         and "\n" not in sentence
         and not any(p.search(sentence) for p in _NUMBER_LIKE)
-        and not ASSIGNMENT_CLAUSE.search(sentence)
-        and not ASSIGNMENT_LINE.search(sentence)
+        and not find_clauses(sentence, 0, len(sentence))
         and not re.search(r"[:：]\s*$|[()（）\[\]【】]", sentence)
     )
 
 
 def _strip_clauses(text: str) -> str:
-    text = ASSIGNMENT_CLAUSE.sub("", text)
-    return re.sub(r"。{2,}", "。", ASSIGNMENT_LINE.sub("", text)).strip()
+    """``text`` without its assignment clauses (bracketed or on lines of their own)."""
+    for clause in reversed(find_clauses(text, 0, len(text))):
+        text = text[: clause.start] + text[clause.end :]
+    return re.sub(r"。{2,}", "。", text).strip()
 
 
 def _sentences(text: str) -> list[str]:
