@@ -195,3 +195,19 @@ def test_clean_leftovers_without_a_current_build_removes_unpublished_builds(tmp_
     (out / store.BUILDS_DIR / "20260101T000000.000000Z-1").mkdir(parents=True)  # renamed, never switched to
     clean_leftovers(out)
     assert not list((out / store.BUILDS_DIR).iterdir())
+
+
+def test_read_tables_takes_every_table_from_the_same_build(tmp_path, monkeypatch):
+    out = tmp_path / "processed"
+    commit_build(out, "old")
+    real_read = store.read_table
+
+    def read_then_switch(name, folder):  # a new build is committed between reading two tables
+        frame = real_read(name, folder)
+        if name == TABLES[0]:
+            commit_build(out, "new")
+        return frame
+
+    monkeypatch.setattr(store, "read_table", read_then_switch)
+    tables = store.read_tables(TABLES, out)
+    assert {marker for frame in tables.values() for marker in frame["build"]} == {"old"}

@@ -320,7 +320,10 @@ def import_review(
     codebook = codebook or Codebook.load()
     overrides_path = Path(overrides_path) if overrides_path is not None else config.THEME_OVERRIDES_PATH
     if tasks is None:
-        tasks = read_table("tasks", config.PROCESSED_DIR)
+        try:
+            tasks = read_table("tasks", config.PROCESSED_DIR)
+        except FileNotFoundError as error:
+            raise InputError(path, f"cannot check the sheet's tasks: {error}") from error
     coded = read_review_sheet(path, codebook, tasks)
     existing = load_overrides(overrides_path)
     stamp = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")

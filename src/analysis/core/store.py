@@ -135,6 +135,12 @@ def read_table(name: str, processed_dir: Path) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
+def read_tables(names: Iterable[str], processed_dir: Path) -> dict[str, pd.DataFrame]:
+    """Several processed tables, all from the same build (``current`` is resolved once for all of them)."""
+    folder = committed_dir(processed_dir)
+    return {name: read_table(name, folder) for name in names}
+
+
 # --------------------------------------------------------------------------- exclusive builds
 
 

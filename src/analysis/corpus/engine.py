@@ -405,7 +405,11 @@ def _isolated_results(
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    numbered = enumerate(items)
+    numbered: Iterator[tuple[int, Any]] = enumerate(items)
+    first = next(numbered, None)
+    if first is None:  # nothing to run (e.g. every document came from the cache): start no process
+        return
+    numbered = itertools.chain([first], numbered)
     workers = [_Worker(context, func, budget) for _ in range(jobs)]
     finished: dict[int, Any] = {}
     next_index = 0
