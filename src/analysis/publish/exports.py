@@ -78,7 +78,7 @@ def is_formula_like(value: object) -> bool:
 
 def neutralise_formula(value: object) -> object:
     """Prefix formula-like strings with ``'`` (for CSV); anything else is returned unchanged."""
-    return "'" + value if is_formula_like(value) else value
+    return "'" + str(value) if is_formula_like(value) else value
 
 
 def _has_default_index(frame: pd.DataFrame) -> bool:

@@ -33,7 +33,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import matplotlib.dates
@@ -45,6 +45,7 @@ import seaborn as sns
 from cycler import cycler
 from fontTools.ttLib import TTFont
 from matplotlib import font_manager
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from analysis import config
@@ -244,13 +245,13 @@ def use_house_style() -> None:
     """
     rc = house_rc()
     sns.set_theme(style="whitegrid", context="notebook", palette=list(OKABE_ITO))
-    matplotlib.rcParams.update(rc)
+    matplotlib.rcParams.update(cast(Any, rc))
 
 
 @contextmanager
 def house_style() -> Iterator[None]:
     """Temporarily apply the house style (used by every plot function and save_figure)."""
-    with plt.rc_context(house_rc()):
+    with plt.rc_context(cast(Any, house_rc())):
         yield
 
 
@@ -413,11 +414,19 @@ def add_caption(fig: Figure, caption: str | None, source: str | None, lang: str 
     # "small" text is ~0.83 em; a Latin character is ~0.55 of that, a CJK one a full em.
     small_pt = 0.833 * matplotlib.rcParams["font.size"]
     width_chars = int(fig.get_figwidth() * 72 / (0.55 * small_pt))
-    text = _wrap_display("  ".join(parts), max(width_chars, 20))
+    wrapped = _wrap_display("  ".join(parts), max(width_chars, 20))
     # Below everything already drawn (rotated tick labels reach under the axes).
-    bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+    renderer = cast(Any, fig.canvas).get_renderer()
+    bottom = fig.get_tightbbox(renderer).y0 / fig.get_figheight()
     fig.text(
-        0.01, min(-0.01, bottom - 0.02), text, ha="left", va="top", fontsize="small", color="#444444", gid=_CAPTION_GID
+        0.01,
+        min(-0.01, bottom - 0.02),
+        wrapped,
+        ha="left",
+        va="top",
+        fontsize="small",
+        color="#444444",
+        gid=_CAPTION_GID,
     )
 
 
@@ -680,10 +689,10 @@ def bar_chart(
                 else f"{format(v, value_format or '.0%')} ({int(c)}/{int(n)})"
                 for v, c, n in zip(data[y], data[count], data[denominator], strict=True)
             ]
-            ax.bar_label(ax.containers[0], labels=labels, padding=2, fontsize="small")
+            ax.bar_label(cast(BarContainer, ax.containers[0]), labels=labels, padding=2, fontsize="small")
         elif value_format:
             for container in ax.containers:
-                ax.bar_label(container, fmt="{:" + value_format + "}", padding=2, fontsize="small")
+                ax.bar_label(cast(BarContainer, container), fmt="{:" + value_format + "}", padding=2, fontsize="small")
         if _is_integral(data[y].to_numpy(dtype=float, na_value=np.nan)):
             (ax.xaxis if horizontal else ax.yaxis).set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         if hue_col:
