@@ -565,18 +565,22 @@ def _is_integral(values: Any) -> bool:
 
 
 def _horizontal_column_labels(fig: Figure, ax: Any, labels: list[str]) -> None:
-    """Column labels wrapped to the column's width and set horizontally (no 45-degree Chinese)."""
+    """Column labels wrapped to the column's width and set level (no 45-degree Chinese).
+
+    Measured after a first layout pass.  A Latin label whose longest word does
+    not fit its column is set vertically on one line instead (a word is never
+    cut in the middle); Chinese wraps anywhere.
+    """
+    fig.tight_layout()
     width_pt = ax.get_position().width * fig.get_figwidth() * 72 / max(len(labels), 1)
-    font_pt = (
-        float(matplotlib.rcParams["xtick.labelsize"])
-        if not isinstance(matplotlib.rcParams["xtick.labelsize"], str)
-        else 11.0
-    )
-    if width_pt < 2.2 * font_pt:  # too narrow even for two Chinese characters a line: read them vertically
+    font_pt = 0.833 * float(matplotlib.rcParams["font.size"])  # "small"
+    char_pt = 0.6 * font_pt  # a Latin character; a CJK character is about twice that
+    columns = int(width_pt / char_pt)
+    longest_word = max((display_width(w) for t in labels if t.isascii() for w in t.split()), default=0)
+    if columns < 4 or longest_word > columns:
         ax.set_xticks(np.arange(len(labels)) + 0.5, [_shorten(t, TICK_LABEL_WIDTH) for t in labels])
-        plt.setp(ax.get_xticklabels(), rotation=90, ha="center")
+        plt.setp(ax.get_xticklabels(), rotation=90, ha="center", fontsize="small")
         return
-    columns = max(int(width_pt / (0.55 * font_pt)), 4)  # display columns per line (CJK counts 2)
     wrapped = []
     for label in labels:
         text = textwrap.fill(label, columns) if label.isascii() else _wrap_display(label, columns)
