@@ -964,6 +964,9 @@ def confusion_matrix_plot(
     rows with no examples then stay 0.
     """
     counts = matrix_df.apply(pd.to_numeric, errors="raise")
+    # One row and one column per class seen on either side (a class only ever predicted still gets its row).
+    classes = list(dict.fromkeys([*counts.index, *counts.columns]))
+    counts = counts.reindex(index=classes, columns=classes, fill_value=0)
     shown = counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0).fillna(0) if normalize else counts
     return heatmap(
         shown,
