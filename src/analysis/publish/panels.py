@@ -169,7 +169,8 @@ def small_multiples(
             )
             first = rows.iloc[0]
             ax.set_title(
-                f"{first[f'doc_label_{lang}']}\n"
+                f"{_shorten(str(first[f'doc_label_{lang}']), 44)}\n"
+                + (f"{first[f'doc_type_label_{lang}']}; " if f"doc_type_label_{lang}" in rows.columns else "")
                 + (
                     f"{int(first['n_tasks'])}项任务；对比{int(first['n_others'])}个文件"
                     if lang == "zh"
