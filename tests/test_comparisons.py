@@ -447,3 +447,50 @@ def test_export_comparison_tables_writes_every_format(tmp_path, tasks, documents
     } <= names
     back = read_back_csv(tmp_path / "exports" / "coverage_level1_count.csv")
     assert back.set_index("doc_id").loc["jia_2017", "functions"] == 2
+
+
+# ---------------------------------------------------------------------------
+# comparability
+
+
+def test_each_plan_is_compared_with_the_other_plans_only(tasks, documents, codebook):
+    profiles = cmp.theme_against_others(tasks, documents, codebook).set_index(["doc_id", "theme"])
+    # jia: 2 of 4 tasks on functions; the others with tasks: yi 1/3, bing 4/5 -> mean (1/3 + 4/5) / 2.
+    assert profiles.loc[("jia_2017", "functions"), "task_share"] == pytest.approx(0.5)
+    assert profiles.loc[("jia_2017", "functions"), "others_share"] == pytest.approx((1 / 3 + 4 / 5) / 2)
+    assert profiles.loc[("jia_2017", "functions"), "n_others"] == 2
+    assert "ding_2019" not in profiles.index.get_level_values("doc_id")  # no task: nothing to profile
+
+
+def test_framework_in_force_follows_the_issue_date():
+    documents = pd.DataFrame(
+        {
+            "doc_id": ["a", "b", "c", "d"],
+            "issued": ["2021-03-01", "2021-09-15", None, None],
+            "issued_year": pd.array([2021, 2021, 2022, None], dtype="Int64"),
+        }
+    )
+    editions = cmp.framework_in_force(documents)
+    assert editions.tolist()[:3] == [2015, 2021, 2021]
+    assert pd.isna(editions["d"])
+
+
+def test_trends_need_years_with_several_plans_and_small_corpora_are_named(documents, tasks):
+    assert cmp.years_with_several_plans(documents) == [2018]
+    note = cmp.comparability_note(documents.iloc[[0, 3]], tasks, trend=True)
+    assert "too few to compare plans" in note  # only jia has tasks
+    assert "too small for a trend" in note
+    assert "2 plan(s)" in note
+
+
+def test_reference_row_spreads_the_outline_over_its_themes(codebook):
+    reference = cmp.gangyao_reference_shares(codebook, 2015)
+    assert reference.sum() == pytest.approx(1.0)
+    assert reference["digital"] == 0 and reference["emergency"] == 0  # not sections of the 2015 edition
+    assert (reference.drop(["digital", "emergency"]) > 0).all()
+
+
+def test_task_numbers_in_english_figures_are_digits():
+    assert cmp.path_label_en("二/(三)/1") == "2/(3)/1"
+    assert cmp.path_label_en("十二/(十)") == "12/(10)"
+    assert cmp.path_label_en("一/②") == "1/(2)"

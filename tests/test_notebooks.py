@@ -8,6 +8,7 @@ parameters, so nothing in the checkout is written.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -31,12 +32,12 @@ BILINGUAL_FIGURES = {
         "02_coverage_level1_share",
         "02_coverage_level2_count",
         "02_coverage_level2_share",
+        "02_theme_profiles",
         "02_themes_covered",
-        "02_emphasis_by_year",
         "02_gangyao_2015",
         "02_gangyao_2021",
     ],
-    "03": ["03_assigned_task_share", "03_agencies_hhi", "03_category_theme", "03_reform_agencies"],
+    "03": ["03_assigned_task_share", "03_agencies_hhi", "03_category_theme", "03_agency_pairs", "03_reform_agencies"],
     "04": [
         "04_target_density_by_doc",
         "04_target_density_by_theme",
@@ -44,10 +45,14 @@ BILINGUAL_FIGURES = {
         "04_share_100pct",
         "04_deadlines",
     ],
-    "05": ["05_doc_similarity_tokens", "05_doc_similarity_chars", "05_shared_task_pairs", "05_clusters_vs_themes"],
+    "05": ["05_doc_similarity_tokens", "05_doc_similarity_chars", "05_clusters_vs_themes"],
     "06": ["06_scores_level1", "06_scores_level2", "06_confusion_level1", "06_accuracy_per_document"],
 }
-CHINESE_ONLY_FIGURES = ["03_agency_pairs"]
+# Views with nothing to show on the seeds: no file, a sentence in the notebook instead
+# (no year has two plans with tasks besides 2017; no two plans share a near-identical task).
+NOTHING_TO_SHOW = {"02_theme_coverage": "02_emphasis_by_year", "05_text_reuse": "05_shared_task_pairs"}
+PROPER_NAME_FIGURES = {"03_agency_pairs_en"}  # agency names are proper names, kept as written
+CJK = re.compile(r"[\u3400-\u9fff]")
 PROFILE_FIGURES = ["theme_profile", "assignment", "target_types"]  # 07_<doc>_<name>, one set per document
 
 
@@ -87,8 +92,9 @@ def test_every_notebook_runs_and_writes_its_figures(corpus, tmp_path):
         assert not errors, f"{path.name}: {errors[0]['ename']}: {errors[0]['evalue']}"
 
     expected = [name + suffix for names in BILINGUAL_FIGURES.values() for name in names for suffix in ("", "_en")]
-    expected += CHINESE_ONLY_FIGURES
-    expected += [f"07_{doc_slug(d)}_{name}" for d in doc_ids for name in PROFILE_FIGURES]
+    expected += [
+        f"07_{doc_slug(d)}_{name}{suffix}" for d in doc_ids for name in PROFILE_FIGURES for suffix in ("", "_en")
+    ]
     missing = [
         f"{name}.{ext}"
         for name in expected
@@ -100,9 +106,22 @@ def test_every_notebook_runs_and_writes_its_figures(corpus, tmp_path):
     assert not {
         p for p in after - checkout_figures if p.name.startswith(("01_", "02_", "03_", "04_", "05_", "06_", "07_"))
     }
-    # The CSV beside a figure holds the plotted data: one row per plan in the coverage heatmap.
+    # The CSV beside a figure holds the plotted data: one row per plan, the 纲要 reference row, the margin row.
     coverage = (figures / "02_coverage_level1_share.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert len(coverage) == 1 + len(doc_ids)
+    assert len(coverage) == 1 + len(doc_ids) + 2
+    # A view with nothing to show writes no file and says so in its notebook.
+    for notebook, figure in NOTHING_TO_SHOW.items():
+        assert not (figures / f"{figure}.png").exists()
+        text = (executed / f"{notebook}.ipynb").read_text(encoding="utf-8")
+        assert f"**{figure}**" in text and "no figure is written" in text.replace("未生成图", "no figure is written")
+    # English figures hold no Chinese (agency names, which are proper names, excepted).
+    from pypdf import PdfReader
+
+    for pdf in sorted(figures.glob("*_en.pdf")):
+        if pdf.stem in PROPER_NAME_FIGURES:
+            continue
+        text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+        assert not CJK.search(text), f"{pdf.name}: {CJK.findall(text)[:10]}"
     # Notebooks committed without outputs.
     for notebook in notebooks:
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]

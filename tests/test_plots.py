@@ -441,3 +441,15 @@ def test_a_view_with_nothing_to_show_writes_no_file(tmp_path):
     )
     assert saved == {}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_confusion_matrix_has_a_row_for_a_class_only_ever_predicted(theme_labels):
+    # T03 was predicted once but is never the annotated class: it still gets its (empty) row.
+    matrix = pd.DataFrame([[3, 1, 1], [0, 4, 0]], index=["T01", "T02"], columns=["T01", "T02", "T03"])
+    fig, data = plots.confusion_matrix_plot(matrix, labels=theme_labels, lang="en")
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
+        "Government functions",
+        "Law enforcement",
+        "Decision-making",
+    ]
+    assert data.shape == (3, 4)  # label column + three classes

@@ -247,3 +247,33 @@ def test_executed_notebooks_are_rendered_without_network_scripts(tmp_path: Path)
     assert "Two plans compared." in page
     assert not re.search(r"""(src|href)=["']https?://""", page)
     assert 'href="notebooks/02_theme_coverage.html"' in index.read_text(encoding="utf-8")
+
+
+def test_report_command_reads_each_documents_text_from_its_source_file(tmp_path: Path) -> None:
+    from analysis import cli
+    from analysis.core.store import write_table
+
+    tables, texts = _tables()
+    sources = {}
+    for doc_id, text in texts.items():
+        path = tmp_path / "raw" / f"{doc_id}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="gb18030")  # the reader detects the encoding, as in the build
+        sources[doc_id] = str(path)
+    tables["documents"] = tables["documents"].assign(source_path=tables["documents"]["doc_id"].map(sources))
+    for name, frame in tables.items():
+        write_table(frame, name, tmp_path / "processed")
+    status = cli.main(
+        [
+            "report",
+            "--processed",
+            str(tmp_path / "processed"),
+            "--notebooks",
+            str(tmp_path / "none"),
+            "--out",
+            str(tmp_path / "site"),
+        ]
+    )
+    assert status == 0
+    page = (tmp_path / "site" / "documents" / "xiling_2020.html").read_text(encoding="utf-8")
+    assert 'id="task-xiling_2020-T002">深化政务公开，按时办结依申请公开事项。</span>' in page

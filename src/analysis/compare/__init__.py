@@ -63,16 +63,21 @@ from analysis.compare.labels import (
     doc_slug,
     document_labels,
     load_tables,
+    path_label_en,
     select_tasks,
     special_labels,
     theme_labels,
     with_doc_labels,
 )
 from analysis.compare.profile import (
+    comparability_note,
+    corpus_summary,
     count_by,
     documents_by_year_level,
+    framework_in_force,
     repairs_by_kind,
     structure_profile,
+    years_with_several_plans,
 )
 from analysis.compare.targets import (
     deadline_timeline,
@@ -81,6 +86,13 @@ from analysis.compare.targets import (
     target_metrics_by_doc,
     target_metrics_by_theme,
     target_type_mix,
+)
+from analysis.compare.theme_views import (
+    cluster_order,
+    coverage_view,
+    gangyao_reference_shares,
+    plans_per_theme,
+    theme_against_others,
 )
 from analysis.core.codebook import LEVEL1_CODES, Codebook
 from analysis.core.labels import column_header, label, label_keys, labels
@@ -108,10 +120,14 @@ __all__ = [
     "assignment_summary",
     "category_labels",
     "category_theme_matrix",
+    "cluster_order",
     "column_header",
+    "comparability_note",
+    "corpus_summary",
     "count_by",
     "coverage_matrix",
     "coverage_table",
+    "coverage_view",
     "deadline_timeline",
     "describe_extreme",
     "doc_label_map",
@@ -125,8 +141,10 @@ __all__ = [
     "evaluation_per_document",
     "evaluation_scores",
     "framework_edition",
+    "framework_in_force",
     "gangyao_alignment",
     "gangyao_matrix",
+    "gangyao_reference_shares",
     "gangyao_sections",
     "label",
     "label_keys",
@@ -134,6 +152,8 @@ __all__ = [
     "load_tables",
     "omission_summary",
     "per_code_scores",
+    "path_label_en",
+    "plans_per_theme",
     "reform_comparison",
     "reform_long",
     "reliability_long",
@@ -147,9 +167,11 @@ __all__ = [
     "target_metrics_by_doc",
     "target_metrics_by_theme",
     "target_type_mix",
+    "theme_against_others",
     "theme_labels",
     "theme_omissions",
     "theme_profile",
     "top_agencies",
     "with_doc_labels",
+    "years_with_several_plans",
 ]

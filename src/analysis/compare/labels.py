@@ -192,3 +192,23 @@ def _theme_keys(tasks: pd.DataFrame, column: str, codes: list[str]) -> pd.Series
     if n_uncoded:
         log.info("%d task(s) without a %s code counted as %r", n_uncoded, column, UNCODED)
     return values.mask(values == "", UNCODED)
+
+
+_PATH_NUMERAL = re.compile(r"[一二三四五六七八九十百零〇两]+")
+_CIRCLED = {chr(0x2460 + i): f"({i + 1})" for i in range(20)}
+
+
+def path_label_en(path: Any) -> str:
+    """A task path with Chinese numerals written as digits, for English figures.
+
+    ``二/(三)/1`` -> ``2/(3)/1``; ``第一部分/①`` -> ``Part 1/(1)``.  The path
+    structure (levels joined by ``/``) is kept, so the label still locates the
+    task; an empty path stays empty.
+    """
+    from analysis.core.numerals import chinese_number
+
+    if pd.isna(path):
+        return ""
+    text = str(path).replace("第", "Part ").replace("部分", "").replace("条", "")
+    text = "".join(_CIRCLED.get(ch, ch) for ch in text)
+    return _PATH_NUMERAL.sub(lambda m: str(int(chinese_number(m.group(0)))), text)

@@ -265,11 +265,15 @@ def task_clusters(
 
 
 def cluster_labels(clusters: pd.DataFrame) -> dict[int, dict[str, str]]:
-    """``{cluster: {"zh": "0: terms", "en": "0: terms"}}`` for plots (terms are Chinese in both)."""
+    """``{cluster: {"zh": "0: terms", "en": "Cluster 0 (12 tasks)"}}`` for plots.
+
+    The top terms are Chinese words, so the English label names the cluster
+    and its size instead (the terms stay in the CSV beside the figure).
+    """
     first = clusters.drop_duplicates("cluster").sort_values("cluster")
     return {
-        int(c): dict.fromkeys(("zh", "en"), f"{c}: {terms}")
-        for c, terms in zip(first["cluster"], first["cluster_terms"], strict=False)
+        int(c): {"zh": f"{c}: {terms}", "en": f"Cluster {c} ({int(size)} tasks)"}
+        for c, terms, size in zip(first["cluster"], first["cluster_terms"], first["cluster_size"], strict=False)
     }
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import leaves_list, linkage
 
 from analysis.compare.coverage import coverage_matrix
-from analysis.compare.labels import UNCODED, theme_labels, with_doc_labels
+from analysis.compare.labels import UNCODED, add_labels, theme_labels, with_doc_labels
 from analysis.core.codebook import LEVEL1_CODES, Codebook
 
 _MEASURE = re.compile(r"^\s*([一二三四五六七八九十百]+(?:\([一二三四五六七八九十百]+\))?)")
@@ -71,7 +71,8 @@ def theme_against_others(
     One row per plan and theme: ``task_share`` (the plan's), ``others_share``
     (mean over the other plans with tasks; NaN when there is none),
     ``n_tasks`` (the plan's tasks), ``n_others`` (plans in the mean), theme
-    labels and document labels.  Plans without tasks are left out.
+    labels, the document type (``doc_type_label_zh/en``) and document labels.
+    Plans of one document type come together; plans without tasks are left out.
     """
     codebook = codebook or Codebook.load()
     shares = coverage_matrix(tasks, documents, 1, "share", lang=None, codebook=codebook)
@@ -98,7 +99,17 @@ def theme_against_others(
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    return with_doc_labels(frame, documents)
+    # Plans of one document type side by side: a work-points list and a multi-year plan differ by genre.
+    doc_types = documents.set_index("doc_id")["doc_type"].fillna("其他").astype(str)
+    frame["doc_type"] = frame["doc_id"].map(doc_types)
+    frame = add_labels(frame, "doc_type", "doc_type")
+    type_order = {
+        t: i for i, t in enumerate(dict.fromkeys(doc_types.loc[list(shares.index)].sort_values(kind="stable")))
+    }
+    frame = (
+        frame.assign(_type=frame["doc_type"].map(type_order)).sort_values("_type", kind="stable").drop(columns="_type")
+    )
+    return with_doc_labels(frame.reset_index(drop=True), documents)
 
 
 def coverage_view(

@@ -123,7 +123,7 @@ def labels(kind: str, *, key_type: type = str, path: str | Path | None = None) -
 
 def label_keys(kind: str, *, path: str | Path | None = None) -> list[str]:
     """The keys of one kind, in file order."""
-    return list(labels(kind, path=path))
+    return [str(key) for key in labels(kind, path=path)]
 
 
 def label(kind: str, key: Any, lang: str, *, path: str | Path | None = None) -> str:
@@ -158,7 +158,7 @@ def ui_text(key: str, lang: str) -> str:
 def label_map(kind: str, lang: str, *, path: str | Path | None = None) -> Mapping[str, str]:
     """``{key: label}`` of one kind in one language."""
     check_lang(lang)
-    return {key: names[lang] for key, names in labels(kind, path=path).items()}
+    return {str(key): names[lang] for key, names in labels(kind, path=path).items()}
 
 
 COMPARISONS_TABLE = "comparisons"

@@ -215,7 +215,12 @@ def save_variants(
         fig, data = draw(variant)
         try:
             saved[name + suffix] = save_figure(
-                fig, data, name + suffix, out_dir=figures_dir, lang=variant, **save_kwargs
+                fig,
+                data,
+                name + suffix,
+                out_dir=Path(figures_dir) if figures_dir is not None else None,
+                lang=variant,
+                **save_kwargs,
             )
         except NothingToShowError:
             plt.close(fig)

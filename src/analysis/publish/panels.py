@@ -62,14 +62,15 @@ def coverage_panels(
         right = fig.add_subplot(grid[1, 1], sharey=main)
         bottom = fig.add_subplot(grid[2, 0], sharex=main)
         values = shares.to_numpy(dtype=float)
-        image = main.imshow(values, aspect="auto", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=max(np.nanmax(values), 0.01))
+        top_value = float(max(np.nanmax(values) if values.size else 0.0, 0.01))
+        image = main.imshow(values, aspect="auto", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=top_value)
         top.imshow(
-            reference.to_numpy(dtype=float)[None, :], aspect="auto", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=image.norm.vmax
+            reference.to_numpy(dtype=float)[None, :], aspect="auto", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=top_value
         )
         for ax, matrix in ((main, values), (top, reference.to_numpy(dtype=float)[None, :])):
             for (i, j), value in np.ndenumerate(matrix):
                 if not np.isnan(value):
-                    light = value > 0.55 * image.norm.vmax
+                    light = value > 0.55 * top_value
                     ax.text(
                         j, i, f"{value:.0%}", ha="center", va="center", fontsize=8, color="black" if light else "white"
                     )
@@ -168,7 +169,8 @@ def small_multiples(
             )
             first = rows.iloc[0]
             ax.set_title(
-                f"{first[f'doc_label_{lang}']}\n"
+                f"{_shorten(str(first[f'doc_label_{lang}']), 44)}\n"
+                + (f"{first[f'doc_type_label_{lang}']}; " if f"doc_type_label_{lang}" in rows.columns else "")
                 + (
                     f"{int(first['n_tasks'])}项任务；对比{int(first['n_others'])}个文件"
                     if lang == "zh"

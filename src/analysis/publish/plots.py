@@ -1,4 +1,4 @@
-"""The project's one plotting module: house style, CJK fonts, bilingual labels, saving.
+"""The project's plotting module: bilingual labels, saving, the plot functions (house style and CJK fonts: publish.style).
 
 Notebooks draw every figure through these functions so that all figures share
 one look, render Chinese on any machine, and are saved with the data they plot.
@@ -25,15 +25,12 @@ with :data:`BilingualLabels` (build them with :func:`bilingual_labels`).
 from __future__ import annotations
 
 import logging
-import os
 import re
 import textwrap
 import weakref
-from collections.abc import Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from functools import lru_cache
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import matplotlib.dates
@@ -42,66 +39,74 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from cycler import cycler
-from fontTools.ttLib import TTFont
-from matplotlib import font_manager
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from analysis import config
 from analysis.core import labels as reference_labels
 from analysis.core.errors import AnalysisError
 from analysis.publish.exports import check_slug, write_csv
+
+# The style lives in analysis.publish.style; its names are re-exported so notebooks use one plotting module.
+from analysis.publish.style import (
+    CJK_FONT_ENV as CJK_FONT_ENV,
+)
+from analysis.publish.style import (
+    CJK_PROBE as CJK_PROBE,
+)
+from analysis.publish.style import (
+    FIGURE_DPI as FIGURE_DPI,
+)
+from analysis.publish.style import (
+    HALF as HALF,
+)
+from analysis.publish.style import (
+    KNOWN_CJK_FONT_FILES as KNOWN_CJK_FONT_FILES,
+)
+from analysis.publish.style import (
+    OKABE_ITO as OKABE_ITO,
+)
+from analysis.publish.style import (
+    PREFERRED_CJK_FAMILIES as PREFERRED_CJK_FAMILIES,
+)
+from analysis.publish.style import (
+    SEQUENTIAL_CMAP as SEQUENTIAL_CMAP,
+)
+from analysis.publish.style import (
+    SLIDE as SLIDE,
+)
+from analysis.publish.style import (
+    SQUARE as SQUARE,
+)
+from analysis.publish.style import (
+    TALL as TALL,
+)
+from analysis.publish.style import (
+    MissingFontError as MissingFontError,
+)
+from analysis.publish.style import (
+    cjk_font_family as cjk_font_family,
+)
+from analysis.publish.style import (
+    find_cjk_font as find_cjk_font,
+)
+from analysis.publish.style import (
+    font_rc as font_rc,
+)
+from analysis.publish.style import (
+    house_rc as house_rc,
+)
+from analysis.publish.style import (
+    house_style as house_style,
+)
+from analysis.publish.style import (
+    use_house_style as use_house_style,
+)
 from analysis.publish.textwidth import display_width
 
 log = logging.getLogger(__name__)
 
 LANGS: tuple[str, ...] = ("zh", "en")
-
-# Figure sizes in inches: slides are 16:9.
-SLIDE: tuple[float, float] = (10.0, 5.625)
-"""Full-width 16:9 slide figure."""
-HALF: tuple[float, float] = (5.0, 5.625)
-"""Half a slide (two figures side by side)."""
-SQUARE: tuple[float, float] = (5.625, 5.625)
-"""Square figure, e.g. for matrices."""
-TALL: tuple[float, float] = (10.0, 8.0)
-"""Full width, taller: long category lists (many themes or agencies)."""
-
-# Okabe & Ito (2008) colour-blind-safe qualitative palette (black last).
-OKABE_ITO: tuple[str, ...] = (
-    "#E69F00",  # orange
-    "#56B4E9",  # sky blue
-    "#009E73",  # bluish green
-    "#F0E442",  # yellow
-    "#0072B2",  # blue
-    "#D55E00",  # vermillion
-    "#CC79A7",  # reddish purple
-    "#000000",  # black
-)
-SEQUENTIAL_CMAP = "viridis"
-"""Perceptually uniform, colour-blind-safe map for counts and shares (``cividis`` also fine)."""
-
-FIGURE_DPI = 300
-CJK_PROBE = "法治政府建设依法全面履行职能行政执法"
-"""Characters a usable CJK font must cover."""
-
-PREFERRED_CJK_FAMILIES: tuple[str, ...] = (
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "Droid Sans Fallback",
-    "AR PL UMing CN",
-    "SimHei",
-    "Microsoft YaHei",
-)
-"""Families tried first, in order; any other font with glyf outlines covering
-:data:`CJK_PROBE` is accepted after them."""
-
-KNOWN_CJK_FONT_FILES: tuple[Path, ...] = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),  # Debian fonts-wqy-microhei
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),  # Debian fonts-wqy-zenhei
-)
-CJK_FONT_ENV = "ANALYSIS_CJK_FONT"
-"""Environment variable naming a font file to use instead of searching."""
 
 BilingualLabels = Mapping[Hashable, Mapping[str, str]]
 """``{key: {"zh": ..., "en": ...}}``: display names for matrix rows/columns."""
@@ -109,10 +114,6 @@ BilingualLabels = Mapping[Hashable, Mapping[str, str]]
 _CAPTION_GID = "analysis-caption"
 _FIGURE_LANG: weakref.WeakKeyDictionary[Figure, str] = weakref.WeakKeyDictionary()
 """Language each plot function drew its figure in, so save_figure's caption matches."""
-
-
-class MissingFontError(AnalysisError):
-    """No installed font can draw Chinese labels."""
 
 
 class NothingToShowError(AnalysisError):
@@ -128,130 +129,6 @@ def has_content(data: pd.DataFrame) -> bool:
         return True
     values = numbers.to_numpy(dtype=float, na_value=np.nan)
     return bool(np.any(~np.isnan(values) & (values != 0)))
-
-
-# ---------------------------------------------------------------------------
-# Fonts and style
-# ---------------------------------------------------------------------------
-
-
-def _has_truetype_outlines_and_cjk(path: Path) -> bool:
-    """True if the first face of ``path`` has glyf outlines and covers :data:`CJK_PROBE`."""
-
-    try:
-        font = TTFont(str(path), fontNumber=0, lazy=True)
-    except Exception:
-        return False
-    try:
-        if "glyf" not in font:  # CFF-based OpenType embeds badly with pdf.fonttype 42
-            return False
-        cmap = font.getBestCmap() or {}
-        return all(ord(ch) in cmap for ch in CJK_PROBE)
-    finally:
-        font.close()
-
-
-def _candidate_font_files() -> list[Path]:
-    """Font files worth trying, best first."""
-    override = os.environ.get(CJK_FONT_ENV)
-    if override:
-        return [Path(override)]
-    ranked: list[tuple[int, str, Path]] = []
-    for entry in font_manager.fontManager.ttflist:
-        rank = (
-            PREFERRED_CJK_FAMILIES.index(entry.name)
-            if entry.name in PREFERRED_CJK_FAMILIES
-            else len(PREFERRED_CJK_FAMILIES)
-        )
-        ranked.append((rank, entry.fname, Path(entry.fname)))
-    candidates = [p for p in KNOWN_CJK_FONT_FILES if p.is_file()]
-    candidates += [path for _, _, path in sorted(ranked, key=lambda r: (r[0], r[1]))]
-    return list(dict.fromkeys(candidates))
-
-
-@lru_cache(maxsize=1)
-def find_cjk_font() -> Path:
-    """Find, register and return an installed CJK font with TrueType outlines.
-
-    Order: ``$ANALYSIS_CJK_FONT``; WenQuanYi Micro Hei / Zen Hei at Debian's
-    paths; fonts known to matplotlib, preferred families first.  A font counts
-    only if it has ``glyf`` outlines (Noto CJK's CFF outlines embed badly as
-    TrueType in PDF) and covers common Chinese characters.  The file is
-    registered with ``font_manager.fontManager.addfont`` so matplotlib can use
-    it even if its font cache predates the install.
-    """
-    for path in _candidate_font_files():
-        if path.is_file() and _has_truetype_outlines_and_cjk(path):
-            font_manager.fontManager.addfont(str(path))
-            log.debug("using CJK font %s", path)
-            return path
-    where = f" ({CJK_FONT_ENV}={os.environ[CJK_FONT_ENV]!r} is not such a font)" if os.environ.get(CJK_FONT_ENV) else ""
-    raise MissingFontError(
-        "No CJK font with TrueType outlines is installed, so Chinese labels would render as "
-        f"empty boxes{where}. Run `make fonts` (scripts/install_fonts.sh installs Debian's "
-        "fonts-wqy-microhei), then restart the Python kernel."
-    )
-
-
-def cjk_font_family() -> str:
-    """Family name matplotlib uses for :func:`find_cjk_font`'s file."""
-    return font_manager.FontProperties(fname=str(find_cjk_font())).get_name()
-
-
-def font_rc() -> dict[str, Any]:
-    """rcParams for the CJK font and vector output (re-apply after ``sns.set_theme``)."""
-    return {
-        # Concrete family names (not "sans-serif"), so a later sns.set_theme()
-        # resetting font.sans-serif cannot change already-created text.
-        "font.family": [cjk_font_family(), "DejaVu Sans"],
-        "axes.unicode_minus": True,
-        "pdf.fonttype": 42,  # embed TrueType: selectable, searchable Chinese in PDF
-        "ps.fonttype": 42,
-        "svg.fonttype": "path",  # SVG viewers need no CJK font
-        "savefig.dpi": FIGURE_DPI,
-    }
-
-
-def house_rc() -> dict[str, Any]:
-    """All rcParams of the house style: seaborn whitegrid theme, sizes, palette, font."""
-
-    rc: dict[str, Any] = {}
-    rc.update(sns.axes_style("whitegrid"))
-    rc.update(sns.plotting_context("notebook"))
-    rc.update(
-        {
-            "font.size": 12,
-            "axes.titlesize": 16,
-            "axes.labelsize": 13,
-            "xtick.labelsize": 11,
-            "ytick.labelsize": 11,
-            "legend.fontsize": 11,
-            "legend.title_fontsize": 12,
-            "figure.figsize": SLIDE,
-            "figure.dpi": 100,
-            "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
-            "image.cmap": SEQUENTIAL_CMAP,
-        }
-    )
-    rc.update(font_rc())
-    return rc
-
-
-def use_house_style() -> None:
-    """Apply the house style globally (for ad hoc plots in notebooks).
-
-    ``sns.set_theme`` first, then the CJK font: set_theme resets the font list.
-    """
-    rc = house_rc()
-    sns.set_theme(style="whitegrid", context="notebook", palette=list(OKABE_ITO))
-    matplotlib.rcParams.update(rc)
-
-
-@contextmanager
-def house_style() -> Iterator[None]:
-    """Temporarily apply the house style (used by every plot function and save_figure)."""
-    with plt.rc_context(house_rc()):
-        yield
 
 
 # ---------------------------------------------------------------------------
@@ -413,11 +290,19 @@ def add_caption(fig: Figure, caption: str | None, source: str | None, lang: str 
     # "small" text is ~0.83 em; a Latin character is ~0.55 of that, a CJK one a full em.
     small_pt = 0.833 * matplotlib.rcParams["font.size"]
     width_chars = int(fig.get_figwidth() * 72 / (0.55 * small_pt))
-    text = _wrap_display("  ".join(parts), max(width_chars, 20))
+    wrapped = _wrap_display("  ".join(parts), max(width_chars, 20))
     # Below everything already drawn (rotated tick labels reach under the axes).
-    bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+    renderer = cast(Any, fig.canvas).get_renderer()
+    bottom = fig.get_tightbbox(renderer).y0 / fig.get_figheight()
     fig.text(
-        0.01, min(-0.01, bottom - 0.02), text, ha="left", va="top", fontsize="small", color="#444444", gid=_CAPTION_GID
+        0.01,
+        min(-0.01, bottom - 0.02),
+        wrapped,
+        ha="left",
+        va="top",
+        fontsize="small",
+        color="#444444",
+        gid=_CAPTION_GID,
     )
 
 
@@ -556,18 +441,22 @@ def _is_integral(values: Any) -> bool:
 
 
 def _horizontal_column_labels(fig: Figure, ax: Any, labels: list[str]) -> None:
-    """Column labels wrapped to the column's width and set horizontally (no 45-degree Chinese)."""
+    """Column labels wrapped to the column's width and set level (no 45-degree Chinese).
+
+    Measured after a first layout pass.  A Latin label whose longest word does
+    not fit its column is set vertically on one line instead (a word is never
+    cut in the middle); Chinese wraps anywhere.
+    """
+    fig.tight_layout()
     width_pt = ax.get_position().width * fig.get_figwidth() * 72 / max(len(labels), 1)
-    font_pt = (
-        float(matplotlib.rcParams["xtick.labelsize"])
-        if not isinstance(matplotlib.rcParams["xtick.labelsize"], str)
-        else 11.0
-    )
-    if width_pt < 2.2 * font_pt:  # too narrow even for two Chinese characters a line: read them vertically
+    font_pt = 0.833 * float(matplotlib.rcParams["font.size"])  # "small"
+    char_pt = 0.6 * font_pt  # a Latin character; a CJK character is about twice that
+    columns = int(width_pt / char_pt)
+    longest_word = max((display_width(w) for t in labels if t.isascii() for w in t.split()), default=0)
+    if columns < 4 or longest_word > columns:
         ax.set_xticks(np.arange(len(labels)) + 0.5, [_shorten(t, TICK_LABEL_WIDTH) for t in labels])
-        plt.setp(ax.get_xticklabels(), rotation=90, ha="center")
+        plt.setp(ax.get_xticklabels(), rotation=90, ha="center", fontsize="small")
         return
-    columns = max(int(width_pt / (0.55 * font_pt)), 4)  # display columns per line (CJK counts 2)
     wrapped = []
     for label in labels:
         text = textwrap.fill(label, columns) if label.isascii() else _wrap_display(label, columns)
@@ -680,10 +569,10 @@ def bar_chart(
                 else f"{format(v, value_format or '.0%')} ({int(c)}/{int(n)})"
                 for v, c, n in zip(data[y], data[count], data[denominator], strict=True)
             ]
-            ax.bar_label(ax.containers[0], labels=labels, padding=2, fontsize="small")
+            ax.bar_label(cast(BarContainer, ax.containers[0]), labels=labels, padding=2, fontsize="small")
         elif value_format:
             for container in ax.containers:
-                ax.bar_label(container, fmt="{:" + value_format + "}", padding=2, fontsize="small")
+                ax.bar_label(cast(BarContainer, container), fmt="{:" + value_format + "}", padding=2, fontsize="small")
         if _is_integral(data[y].to_numpy(dtype=float, na_value=np.nan)):
             (ax.xaxis if horizontal else ax.yaxis).set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         if hue_col:
@@ -951,6 +840,9 @@ def confusion_matrix_plot(
     rows with no examples then stay 0.
     """
     counts = matrix_df.apply(pd.to_numeric, errors="raise")
+    # One row and one column per class seen on either side (a class only ever predicted still gets its row).
+    classes = list(dict.fromkeys([*counts.index, *counts.columns]))
+    counts = counts.reindex(index=classes, columns=classes, fill_value=0)
     shown = counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0).fillna(0) if normalize else counts
     return heatmap(
         shown,

@@ -296,7 +296,7 @@ def comparison_views(
             f"Tasks per plan by what they say about responsibility ({n_docs} plans).",
             doc_keys,
             row_labels,
-            list(statuses),
+            [str(s) for s in statuses],
             [statuses[s][lang] for s in statuses],
             _cells(assigned, "doc_id", "status", "task_id"),
         )
@@ -318,7 +318,7 @@ def comparison_views(
             f"Quantified targets (commitments) per plan and type ({n_docs} plans, {len(targets)} targets).",
             doc_keys,
             row_labels,
-            list(kinds),
+            [str(k) for k in kinds],
             [kinds[k][lang] for k in kinds],
             _cells(targets.assign(item=target_ids), "doc_id", "type", "item"),
             counts_what="targets",
