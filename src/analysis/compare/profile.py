@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from analysis.compare.coverage import framework_edition, load_editions
 from analysis.compare.labels import _year_text, admin_level_label, select_tasks
 from analysis.core import labels as reference_labels
 
@@ -48,8 +49,6 @@ def repairs_by_kind(repairs: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFr
 # Comparability: what a view compares, with how many plans, and whether it can
 
 
-GANGYAO_2021_ISSUED = pd.Timestamp("2021-08-01")
-"""The 2021 纲要 was issued in August 2021; plans issued before follow the 2015 edition."""
 MIN_PLANS_PER_YEAR_FOR_TREND = 2
 """A year enters a trend only with at least this many plans (one plan a year describes that plan)."""
 MIN_PLANS_FOR_COMPARISON = 3
@@ -57,23 +56,20 @@ MIN_PLANS_FOR_COMPARISON = 3
 
 
 def framework_in_force(documents: pd.DataFrame) -> pd.Series:
-    """The 纲要 edition (2015 or 2021) in force when each plan was issued, indexed by doc_id.
-
-    From the issue date when it parses (2021 edition from August 2021), else
-    from the year (2021 edition from 2022; a plan of 2021 with no date counts
-    under 2015, the edition in force for most of that year).  Unknown: NA.
-    """
-    issued = pd.to_datetime(documents.get("issued", pd.Series(index=documents.index, dtype="string")), errors="coerce")
-    years = pd.to_numeric(documents["issued_year"], errors="coerce")
-    edition = []
-    for date, year in zip(issued, years, strict=True):
-        if pd.notna(date):
-            edition.append(2021 if date >= GANGYAO_2021_ISSUED else 2015)
-        elif pd.notna(year):
-            edition.append(2021 if year >= 2022 else 2015)
-        else:
-            edition.append(pd.NA)
+    """The 纲要 edition in force when each plan was issued (:func:`analysis.compare.coverage.framework_edition`,
+    from ``reference/gangyao_editions.csv``), indexed by doc_id; NA when neither the date nor the year is known."""
+    issued = documents["issued"] if "issued" in documents.columns else pd.Series([None] * len(documents))
+    years = documents["issued_year"]
+    editions = load_editions()
+    edition = [
+        framework_edition(date, year, editions) if _known(date) or _known(year) else pd.NA
+        for date, year in zip(issued.to_numpy(), years.to_numpy(), strict=True)
+    ]
     return pd.Series(edition, index=pd.Index(documents["doc_id"], name="doc_id"), name="framework", dtype="Int64")
+
+
+def _known(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip()) and not pd.isna(value)  # type: ignore[call-overload]
 
 
 def years_with_several_plans(documents: pd.DataFrame, minimum: int = MIN_PLANS_PER_YEAR_FOR_TREND) -> list[int]:
