@@ -69,7 +69,7 @@ def framework_in_force(documents: pd.DataFrame) -> pd.Series:
 
 
 def _known(value: object) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip()) and not pd.isna(value)  # type: ignore[call-overload]
+    return value is not None and not (isinstance(value, str) and not value.strip()) and not pd.isna(value)
 
 
 def years_with_several_plans(documents: pd.DataFrame, minimum: int = MIN_PLANS_PER_YEAR_FOR_TREND) -> list[int]:
