@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis.annotate.agencies import AgencyNormaliser
 from analysis.annotate.targets import find_targets, task_targets
-from analysis.annotate.units import AgencyNormaliser, find_inline_assignments, parse_assignment, task_units
+from analysis.annotate.units import find_inline_assignments, parse_assignment, task_units
 from analysis.core.models import Measure, Task
 from analysis.parse.tasks import find_clauses, split_measures
 

@@ -11,14 +11,9 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.annotate.units import (
-    AgencyNormaliser,
-    UnitMention,
-    find_inline_assignments,
-    parse_assignment,
-    split_units,
-    task_units,
-)
+from analysis.annotate.agencies import AgencyNormaliser
+from analysis.annotate.unit_names import split_units
+from analysis.annotate.units import UnitMention, find_inline_assignments, parse_assignment, task_units
 from analysis.compare.duties import agency_pairs, duty_metrics
 from analysis.core.errors import ReferenceDataError
 from analysis.core.models import Measure, Task

@@ -17,8 +17,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from analysis.annotate.agencies import AgencyNormaliser
 from analysis.annotate.targets import task_targets
-from analysis.annotate.units import AgencyNormaliser, standing_note, task_units
+from analysis.annotate.units import standing_note, task_units
 from analysis.core.models import KIND_TASK, ParsedDocument, Repair
 from analysis.core.text import AlignedText
 from analysis.parse.clean import clean
