@@ -16,7 +16,9 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.annotate.targets import Target, evaluate_targets, find_targets, load_vocabulary, task_targets
+from analysis.annotate.target_evaluation import evaluate_targets
+from analysis.annotate.target_vocabulary import load_vocabulary
+from analysis.annotate.targets import Target, find_targets, task_targets
 from analysis.compare.targets import target_metrics
 from analysis.core.errors import ReferenceDataError
 from analysis.core.models import Measure, Task

@@ -31,80 +31,20 @@ from __future__ import annotations
 
 import bisect
 import calendar
-import functools
 import logging
-import math
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import rjieba
 
-from analysis.core.models import TARGET_TYPES, Task
+from analysis.annotate.target_vocabulary import CLAUSE_BREAK, CN_DIGITS, NUMBER, TargetVocabulary, load_vocabulary
+from analysis.core.models import Task
 from analysis.core.numerals import FULLWIDTH_TO_ASCII, chinese_number
-from analysis.core.reference import TableSchema, read_csv_strict, reference_path
-from analysis.core.schema import require_columns
-from analysis.core.text import alternation
 
 log = logging.getLogger(__name__)
-
-
-COMPARATORS = ("at_least", "at_most", "exactly", "range")
-
-
-UNIT_CLASSES = ("count", "frequency", "duration", "measure", "percent")
-
-
-PATTERNS_FILE = "target_patterns.csv"
-
-
-CATEGORIES = (
-    "comparator_before",
-    "comparator_after",
-    "comparator_blocked",
-    "period",
-    "period_multiple",
-    "unit",
-    "metric_suffix",
-    "share_cue",
-    "filler",
-    "metric_stop",
-    "deadline_year_part",
-    "deadline_month_part",
-    "deadline_before",
-    "deadline_cue",
-    "deadline_exclude_after",
-    "protected_pair",
-    "non_target_term",
-    "non_target_regex",
-    "reported_heading",
-    "commitment_heading",
-    "reported_cue",
-    "stage_cue",
-)
-
-
-STANCES = ("commitment", "reported")
-
-
-# Full-width forms mapped 1:1 to ASCII so spans stay valid in the input text.
-
-
-_CN_DIGITS = "零〇一二两三四五六七八九十百千万"
-
-
-# Numbers start at a digit boundary and have a bounded length, so a long run of digits or
-# numerals is read in one pass instead of being retried at every position (linear time).
-_ARABIC_BOUNDED = r"(?<![\d.])\d{1,15}(?:\.\d{1,8})?"
-
-
-_CN = f"(?<![{_CN_DIGITS}])[{_CN_DIGITS}]{{1,12}}"
-
-
-_NUM = f"(?:{_ARABIC_BOUNDED}|{_CN})"
 
 
 _SCALE = {"万": 10_000, "亿": 100_000_000}  # 11.34万件
@@ -114,15 +54,6 @@ _METRIC_WINDOW = 40  # a metric name or a share cue stands within this many char
 
 
 _MAX_SHARED_METRICS = 20  # A率、B率、C率均达到100%: at most this many listed metrics
-
-
-_CLAUSE_BREAK = ",;。:!?\n()"  # characters a target expression never spans
-
-
-_RANGE_SEP = r"[ \t]*(?:-|~|—|–|至|到)[ \t]*"
-
-
-_MAX_GAP = 25  # characters allowed between 每年 and its count (每年至少组织全委…测试一次)
 
 
 _LOOKBACK = 15  # how far back a detached comparator may stand (不少于本单位执法人员总数5%)
@@ -153,190 +84,6 @@ class Target:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _check_row(row: pd.Series) -> str | None:
-    """Per-category checks of target_patterns.csv rows."""
-    category, term, value, number = row["category"], row["term"], row["value"], row["number"]
-    if category not in CATEGORIES:
-        return None  # reported by the `allowed` check
-    if category in ("comparator_before", "comparator_after", "deadline_before", "deadline_cue"):
-        if value not in COMPARATORS:
-            return f"{category} {term!r}: value {value!r} not one of {COMPARATORS}"
-    if category == "comparator_blocked" and (not value or value not in term):
-        return f"comparator_blocked {term!r}: value {value!r} must be the comparator inside the word"
-    if category == "period":
-        if not value:
-            return f"period {term!r}: empty value (period name)"
-        try:
-            if float(number) <= 0:
-                raise ValueError
-        except ValueError:
-            return f"period {term!r}: number {number!r} is not a positive number of years"
-    if category == "period_multiple":
-        if not term.isdigit() or not value:
-            return f"period_multiple {term!r}: term must be an integer and value a name"
-    if category == "unit" and value not in UNIT_CLASSES:
-        return f"unit {term!r}: value {value!r} not one of {UNIT_CLASSES}"
-    if category == "metric_suffix" and value not in TARGET_TYPES:
-        return f"metric_suffix {term!r}: value {value!r} not one of {TARGET_TYPES}"
-    if category == "deadline_year_part" and not re.fullmatch(r"\d{2}-\d{2}", value):
-        return f"deadline_year_part {term!r}: value {value!r} is not MM-DD"
-    if category == "deadline_month_part" and not (value == "end" or value.isdigit()):
-        return f"deadline_month_part {term!r}: value {value!r} is neither 'end' nor a day"
-    if category == "protected_pair" and not value:
-        return f"protected_pair {term!r}: empty closing character (value)"
-    if category == "non_target_regex":
-        try:
-            re.compile(term)
-        except re.error as exc:
-            return f"non_target_regex {term!r} does not compile: {exc}"
-    return None
-
-
-PATTERNS_SCHEMA = TableSchema(
-    required=("category", "term"),
-    optional=("value", "number", "note"),
-    unique=(("category", "term"),),
-    allowed={"category": frozenset(CATEGORIES)},
-    checks=(_check_row,),
-)
-
-
-@dataclass(frozen=True)
-class TargetVocabulary:
-    """The validated contents of target_patterns.csv, ready for matching."""
-
-    path: str
-    comparator_before: dict[str, str]
-    comparator_after: dict[str, str]
-    comparator_blocked: tuple[str, ...]
-    periods: dict[str, tuple[str, float]]
-    period_multiples: dict[int, str]
-    unit_class: dict[str, str]
-    metric_suffix: dict[str, str]
-    share_cues: tuple[str, ...]
-    fillers: tuple[str, ...]
-    metric_stops: frozenset[str]
-    deadline_year_part: dict[str, str]
-    deadline_month_part: dict[str, str]
-    deadline_before: dict[str, str]
-    deadline_cue: dict[str, str]
-    deadline_exclude_after: tuple[str, ...]
-    protected_pairs: tuple[tuple[str, str], ...]
-    non_target_terms: tuple[str, ...]
-    non_target_regexes: tuple[re.Pattern[str], ...]
-    reported_headings: tuple[str, ...]
-    commitment_headings: tuple[str, ...]
-    reported_cues: tuple[str, ...]
-    stage_cues: tuple[str, ...] = ()
-    regex: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def from_frame(cls, table: pd.DataFrame, path: str) -> TargetVocabulary:
-        def rows(category: str) -> pd.DataFrame:
-            return table[table["category"] == category]
-
-        def mapping(category: str) -> dict[str, str]:
-            sub = rows(category)
-            return dict(zip(sub["term"], sub["value"], strict=False))
-
-        periods = {t: (v, float(n)) for t, v, n in rows("period")[["term", "value", "number"]].itertuples(index=False)}
-        vocab = cls(
-            path=path,
-            comparator_before=mapping("comparator_before"),
-            comparator_after=mapping("comparator_after"),
-            comparator_blocked=tuple(rows("comparator_blocked")["term"]),
-            periods=periods,
-            period_multiples={int(t): v for t, v in mapping("period_multiple").items()},
-            unit_class=mapping("unit"),
-            metric_suffix=mapping("metric_suffix"),
-            share_cues=tuple(rows("share_cue")["term"]),
-            fillers=tuple(sorted(rows("filler")["term"], key=len, reverse=True)),
-            metric_stops=frozenset(rows("metric_stop")["term"]),
-            deadline_year_part=mapping("deadline_year_part"),
-            deadline_month_part=mapping("deadline_month_part"),
-            deadline_before=mapping("deadline_before"),
-            deadline_cue=mapping("deadline_cue"),
-            deadline_exclude_after=tuple(rows("deadline_exclude_after")["term"]),
-            protected_pairs=tuple(mapping("protected_pair").items()),
-            non_target_terms=tuple(rows("non_target_term")["term"]),
-            non_target_regexes=tuple(re.compile(t) for t in rows("non_target_regex")["term"]),
-            reported_headings=tuple(rows("reported_heading")["term"]),
-            commitment_headings=tuple(rows("commitment_heading")["term"]),
-            reported_cues=tuple(rows("reported_cue")["term"]),
-            stage_cues=tuple(rows("stage_cue")["term"]),
-        )
-        vocab.regex.update(vocab._compile())
-        return vocab
-
-    def _compile(self) -> dict[str, re.Pattern[str]]:
-        """The grammar: vocabulary slotted into a few fixed expression shapes."""
-        cmp_before = alternation(self.comparator_before)
-        cmp_after = alternation(self.comparator_after)
-        units = alternation(self.unit_class)
-        freq_units = alternation(u for u, c in self.unit_class.items() if c == "frequency")
-        periods = alternation(self.periods)
-        year_parts = alternation(self.deadline_year_part)
-        month_parts = alternation(self.deadline_month_part)
-        before = alternation(self.deadline_before)
-        cues = alternation(self.deadline_cue)
-        cn_small = "[一二三四五六七八九十]{1,3}"
-        md = rf"(?P<m>\d{{1,2}}|{cn_small})月(?:(?P<d>\d{{1,2}}|{cn_small})[日号])?"
-        md2 = rf"(?P<m2>\d{{1,2}}|{cn_small})月(?:(?P<d2>\d{{1,2}}|{cn_small})[日号])?"
-        md_end = rf"(?P<m_end>\d{{1,2}}|{cn_small})月(?:(?P<d_end>\d{{1,2}}|{cn_small})[日号])?"
-        year = r"(?P<y>(?:19|20)\d{2})\s*年"
-        year2 = r"(?:(?P<y2>(?:19|20)\d{2})\s*年)?"
-        return {
-            "frequency": re.compile(
-                rf"每(?P<mult>\d{{1,3}}|[两二三四五六七八九十]{{1,3}})?(?P<per>{periods})"
-                rf"(?P<gap>[^{_CLAUSE_BREAK}]{{0,{_MAX_GAP}}}?)"
-                rf"(?P<num>{_NUM})(?P<unit>{freq_units})(?P<after>{cmp_after})?"
-            ),
-            "recurring": re.compile(rf"每年度?{md}(?P<part>{month_parts})?(?P<before>{before})?"),
-            "recurring_part": re.compile(rf"每年度?(?P<part>{year_parts})(?P<before>{before})?"),
-            # 每年 / 每季度 with no number: the activity recurs once per period (每年组织一次培训 is "frequency").
-            "recurrence": re.compile(
-                rf"每(?P<per>{alternation(p for p, (_, years) in self.periods.items() if p != '半')})"
-            ),
-            # A timetable stage: 全面实施阶段(2016-2018年).
-            "stage_range": re.compile(
-                rf"(?:{alternation(self.stage_cues)})[ \t]{{0,2}}[(:]?[ \t]{{0,2}}"
-                rf"(?P<range>(?P<y>(?:19|20)\d{{2}})[ \t]{{0,2}}年?{_RANGE_SEP}(?P<y2>(?:19|20)\d{{2}})[ \t]{{0,2}}年)"
-            ),
-            "dated": re.compile(
-                rf"(?P<cue>{cues})?{year}(?:{md})?(?P<part>{year_parts}|{month_parts})?(?P<before>{before})?"
-            ),
-            "yearless": re.compile(rf"(?P<cue>{cues})?{md2}(?P<part>{month_parts})?(?P<before>{before})?"),
-            "year_part": re.compile(rf"(?P<cue>{cues})?(?P<part>{year_parts})(?P<before>{before})"),
-            "date_range": re.compile(rf"(?:(?P<y>(?:19|20)\d{{2}})\s*年)?{md}{_RANGE_SEP}{year2}{md_end}"),
-            "distributive": re.compile(
-                rf"分别(?P<cmp>{cmp_before})?(?P<nums>{_NUM}(?:[ \t]*[、,][ \t]*{_NUM})+)[ \t]?"
-                rf"(?P<unit>{units})?(?P<after>{cmp_after})?"
-            ),
-            "quantity": re.compile(
-                rf"(?P<cmp>{cmp_before})?(?:百分之(?P<pct>{_NUM})|(?P<num>{_NUM})(?P<scale>(?<=\d)[万亿])?(?P<unit1>%)?"
-                rf"(?:{_RANGE_SEP}(?P<num2>{_NUM})(?P<scale2>(?<=\d)[万亿])?)?[ \t]?(?P<unit>{units}))(?P<after>{cmp_after})?"
-            ),
-            "non_target_terms": re.compile(rf"(?=({alternation(self.non_target_terms)}))"),
-            **{
-                f"pair:{opening}{closing}": re.compile(
-                    rf"{re.escape(opening)}[^{re.escape(opening + closing)}\n]{{0,80}}{re.escape(closing)}"
-                )
-                for opening, closing in self.protected_pairs
-                if opening != closing
-            },
-            "cmp_before": re.compile(cmp_before),
-            "cmp_after_start": re.compile(rf"(?:\)|\([^()]{{0,20}}\))?(?P<after>{cmp_after})"),
-        }
-
-
-@functools.lru_cache(maxsize=8)
-def load_vocabulary(path: str | None = None) -> TargetVocabulary:
-    """Read and validate target_patterns.csv (cached per path)."""
-    resolved = str(path or reference_path(PATTERNS_FILE))
-    table = read_csv_strict(resolved, PATTERNS_SCHEMA)
-    return TargetVocabulary.from_frame(table, resolved)
 
 
 def _is_cjk(ch: str) -> bool:
@@ -378,7 +125,7 @@ class _Zones:
 
 def _clause_starts(text: str, extra: str = "") -> list[int]:
     """For every position, the start of its clause (just after the last break before it), in one pass."""
-    breaks = _CLAUSE_BREAK + extra
+    breaks = CLAUSE_BREAK + extra
     starts, current = [0] * (len(text) + 1), 0
     for i in range(len(text) + 1):
         starts[i] = current
@@ -634,12 +381,12 @@ class _Finder:
             return True  # PM2.5, PM10, codes
         if prev in ("第", "每"):
             return True
-        if token and token[0] in _CN_DIGITS:
+        if token and token[0] in CN_DIGITS:
             if token == "一" and not (allow_one or has_cmp):
                 return True
             if not allow_one and not has_cmp and self.clause_start(start) == start:
                 return True  # clause-initial Chinese numerals name or enumerate (六家子, 三是)
-            if prev and prev in _CN_DIGITS:
+            if prev and prev in CN_DIGITS:
                 return True
         return False
 
@@ -800,7 +547,7 @@ class _Finder:
         """A、B、C分别控制在x、y、z单位以下: one target per metric."""
         found: list[_Candidate] = []
         for m in self.rx["distributive"].finditer(self.text):
-            numbers = list(re.finditer(_NUM, m["nums"]))
+            numbers = list(re.finditer(NUMBER, m["nums"]))
             window = _METRIC_WINDOW * (len(numbers) + 1)
             clause = self.text[max(self.clause_start(m.start()), m.start() - window) : m.start()]
             names = [n for n in re.split(r"[、和及与]", clause) if n]
@@ -945,89 +692,3 @@ def task_targets(task: Task, *, document_year: int | None) -> list[dict[str, Any
         )
     log.debug("%s: %d target(s)", task.task_id, len(rows))
     return rows
-
-
-def _norm(text: Any) -> str:
-    return re.sub(r"\s+", "", str(text)).translate(FULLWIDTH_TO_ASCII)
-
-
-def _same_target(pred: pd.Series, gold: pd.Series, use_spans: bool) -> bool:
-    if use_spans:
-        return int(pred["span_start"]) < int(gold["span_end"]) and int(gold["span_start"]) < int(pred["span_end"])
-    p, g = _norm(pred["text"]), _norm(gold["text"])
-    if not p or not g:
-        return False
-    if p in g or g in p:
-        return True
-    return _share_number(p, g)
-
-
-def _share_number(a: str, b: str) -> bool:
-    """True when both texts contain the same number with a neighbouring character (明确1名 / 1名联络员)."""
-    short, long_ = sorted((a, b), key=len)
-    for i, ch in enumerate(short):
-        if ch.isdigit() or ch in _CN_DIGITS:
-            for lo, hi in ((max(0, i - 1), i + 1), (i, i + 2)):
-                piece = short[lo:hi]
-                if len(piece) == 2 and piece in long_:
-                    return True
-    return False
-
-
-def _match(predicted: pd.DataFrame, gold: pd.DataFrame, use_spans: bool, same_type: bool) -> list[tuple[int, int]]:
-    """One-to-one greedy matching within doc_id+path (gold order, then predicted order)."""
-    pairs: list[tuple[int, int]] = []
-    used: set[int] = set()
-    by_key = {key: group for key, group in predicted.groupby(["doc_id", "path"], sort=False)}  # noqa: C416 - GroupBy has a .keys attribute that dict() would call
-    for gi, g in gold.iterrows():
-        pool = by_key.get((g["doc_id"], g["path"]))
-        if pool is None:
-            continue
-        for pi, p in pool.iterrows():
-            if pi in used or not _same_target(p, g, use_spans):
-                continue
-            if same_type and p["type"] != g["type"]:
-                continue
-            used.add(pi)
-            pairs.append((pi, gi))
-            break
-    return pairs
-
-
-def _scores(n_match: int, n_pred: int, n_gold: int) -> dict[str, float]:
-    precision = n_match / n_pred if n_pred else math.nan
-    recall = n_match / n_gold if n_gold else math.nan
-    f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0
-    return {"tp": n_match, "n_predicted": n_pred, "n_gold": n_gold, "precision": precision, "recall": recall, "f1": f1}
-
-
-def evaluate_targets(predicted: pd.DataFrame, gold: pd.DataFrame) -> dict[str, Any]:
-    """Precision/recall/F1 of predicted targets against gold.
-
-    Two targets match when they are in the same doc_id+path and their spans
-    overlap (when both tables have span_start/span_end) or, otherwise, when one
-    text contains the other or both hold the same number with a neighbouring
-    character (明确1名 / 1名联络员).  Matching is one-to-one, greedy in gold order.  ``presence`` counts matches; ``type`` counts
-    matches that also agree on type.  Unmatched rows are listed for review.
-    """
-    for name, frame in (("predicted", predicted), ("gold", gold)):
-        require_columns(frame, ["doc_id", "path", "text", "type"], name)
-    predicted = predicted.reset_index(drop=True)
-    gold = gold.reset_index(drop=True)
-    span_cols = {"span_start", "span_end"}
-    use_spans = (
-        span_cols <= set(predicted.columns)
-        and span_cols <= set(gold.columns)
-        and not gold[list(span_cols)].isna().any().any()
-    )
-    presence = _match(predicted, gold, use_spans, same_type=False)
-    typed = _match(predicted, gold, use_spans, same_type=True)
-    matched_pred = {p for p, _ in presence}
-    matched_gold = {g for _, g in presence}
-    return {
-        "presence": _scores(len(presence), len(predicted), len(gold)),
-        "type": _scores(len(typed), len(predicted), len(gold)),
-        "matched_by": "span" if use_spans else "text",
-        "unmatched_predicted": predicted.loc[[i for i in predicted.index if i not in matched_pred]],
-        "unmatched_gold": gold.loc[[i for i in gold.index if i not in matched_gold]],
-    }

@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
 from analysis import config
-from analysis.annotate.targets import evaluate_targets
+from analysis.annotate.target_evaluation import evaluate_targets
 from analysis.annotate.theme_evaluation import EvaluationReport, evaluate_lodo, learning_curve
 from analysis.annotate.themes import ThemeClassifier, tasks_frame
 from analysis.core.codebook import Codebook, load_gold

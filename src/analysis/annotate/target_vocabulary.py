@@ -1,0 +1,251 @@
+"""The targets stage's vocabulary as data: comparators, units of measure, periods, deadline words, non-targets.
+
+:class:`TargetVocabulary` is ``reference/target_patterns.csv`` validated on load (one row per term and
+category) and compiled once into the regular expressions the finder uses.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.core.models import TARGET_TYPES
+from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+from analysis.core.text import alternation
+
+# Numbers as the target regexes read them (bounded quantifiers: long runs stay linear).
+CN_DIGITS = "零〇一二两三四五六七八九十百千万"
+# Numbers start at a digit boundary and have a bounded length, so a long run of digits or
+# numerals is read in one pass instead of being retried at every position (linear time).
+ARABIC_NUMBER_BOUNDED = r"(?<![\d.])\d{1,15}(?:\.\d{1,8})?"
+CHINESE_NUMBER = f"(?<![{CN_DIGITS}])[{CN_DIGITS}]{{1,12}}"
+NUMBER = f"(?:{ARABIC_NUMBER_BOUNDED}|{CHINESE_NUMBER})"
+CLAUSE_BREAK = ",;。:!?\n()"  # characters a target expression never spans
+RANGE_SEPARATOR = r"[ \t]*(?:-|~|—|–|至|到)[ \t]*"
+MAX_GAP = 25  # characters allowed between 每年 and its count (每年至少组织全委…测试一次)
+
+
+COMPARATORS = ("at_least", "at_most", "exactly", "range")
+
+
+# Classes of a target's unit of measure (the `unit` column of `targets`; never a responsible unit).
+MEASURE_UNIT_CLASSES = ("count", "frequency", "duration", "measure", "percent")
+
+
+PATTERNS_FILE = "target_patterns.csv"
+
+
+CATEGORIES = (
+    "comparator_before",
+    "comparator_after",
+    "comparator_blocked",
+    "period",
+    "period_multiple",
+    "unit",
+    "metric_suffix",
+    "share_cue",
+    "filler",
+    "metric_stop",
+    "deadline_year_part",
+    "deadline_month_part",
+    "deadline_before",
+    "deadline_cue",
+    "deadline_exclude_after",
+    "protected_pair",
+    "non_target_term",
+    "non_target_regex",
+    "reported_heading",
+    "commitment_heading",
+    "reported_cue",
+    "stage_cue",
+)
+
+
+STANCES = ("commitment", "reported")
+
+
+def _check_row(row: pd.Series) -> str | None:
+    """Per-category checks of target_patterns.csv rows."""
+    category, term, value, number = row["category"], row["term"], row["value"], row["number"]
+    if category not in CATEGORIES:
+        return None  # reported by the `allowed` check
+    if category in ("comparator_before", "comparator_after", "deadline_before", "deadline_cue"):
+        if value not in COMPARATORS:
+            return f"{category} {term!r}: value {value!r} not one of {COMPARATORS}"
+    if category == "comparator_blocked" and (not value or value not in term):
+        return f"comparator_blocked {term!r}: value {value!r} must be the comparator inside the word"
+    if category == "period":
+        if not value:
+            return f"period {term!r}: empty value (period name)"
+        try:
+            if float(number) <= 0:
+                raise ValueError
+        except ValueError:
+            return f"period {term!r}: number {number!r} is not a positive number of years"
+    if category == "period_multiple":
+        if not term.isdigit() or not value:
+            return f"period_multiple {term!r}: term must be an integer and value a name"
+    if category == "unit" and value not in MEASURE_UNIT_CLASSES:
+        return f"unit {term!r}: value {value!r} not one of {MEASURE_UNIT_CLASSES}"
+    if category == "metric_suffix" and value not in TARGET_TYPES:
+        return f"metric_suffix {term!r}: value {value!r} not one of {TARGET_TYPES}"
+    if category == "deadline_year_part" and not re.fullmatch(r"\d{2}-\d{2}", value):
+        return f"deadline_year_part {term!r}: value {value!r} is not MM-DD"
+    if category == "deadline_month_part" and not (value == "end" or value.isdigit()):
+        return f"deadline_month_part {term!r}: value {value!r} is neither 'end' nor a day"
+    if category == "protected_pair" and not value:
+        return f"protected_pair {term!r}: empty closing character (value)"
+    if category == "non_target_regex":
+        try:
+            re.compile(term)
+        except re.error as exc:
+            return f"non_target_regex {term!r} does not compile: {exc}"
+    return None
+
+
+PATTERNS_SCHEMA = TableSchema(
+    required=("category", "term"),
+    optional=("value", "number", "note"),
+    unique=(("category", "term"),),
+    allowed={"category": frozenset(CATEGORIES)},
+    checks=(_check_row,),
+)
+
+
+@dataclass(frozen=True)
+class TargetVocabulary:
+    """The validated contents of target_patterns.csv, ready for matching."""
+
+    path: str
+    comparator_before: dict[str, str]
+    comparator_after: dict[str, str]
+    comparator_blocked: tuple[str, ...]
+    periods: dict[str, tuple[str, float]]
+    period_multiples: dict[int, str]
+    unit_class: dict[str, str]
+    metric_suffix: dict[str, str]
+    share_cues: tuple[str, ...]
+    fillers: tuple[str, ...]
+    metric_stops: frozenset[str]
+    deadline_year_part: dict[str, str]
+    deadline_month_part: dict[str, str]
+    deadline_before: dict[str, str]
+    deadline_cue: dict[str, str]
+    deadline_exclude_after: tuple[str, ...]
+    protected_pairs: tuple[tuple[str, str], ...]
+    non_target_terms: tuple[str, ...]
+    non_target_regexes: tuple[re.Pattern[str], ...]
+    reported_headings: tuple[str, ...]
+    commitment_headings: tuple[str, ...]
+    reported_cues: tuple[str, ...]
+    stage_cues: tuple[str, ...] = ()
+    regex: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_frame(cls, table: pd.DataFrame, path: str) -> TargetVocabulary:
+        def rows(category: str) -> pd.DataFrame:
+            return table[table["category"] == category]
+
+        def mapping(category: str) -> dict[str, str]:
+            sub = rows(category)
+            return dict(zip(sub["term"], sub["value"], strict=False))
+
+        periods = {t: (v, float(n)) for t, v, n in rows("period")[["term", "value", "number"]].itertuples(index=False)}
+        vocab = cls(
+            path=path,
+            comparator_before=mapping("comparator_before"),
+            comparator_after=mapping("comparator_after"),
+            comparator_blocked=tuple(rows("comparator_blocked")["term"]),
+            periods=periods,
+            period_multiples={int(t): v for t, v in mapping("period_multiple").items()},
+            unit_class=mapping("unit"),
+            metric_suffix=mapping("metric_suffix"),
+            share_cues=tuple(rows("share_cue")["term"]),
+            fillers=tuple(sorted(rows("filler")["term"], key=len, reverse=True)),
+            metric_stops=frozenset(rows("metric_stop")["term"]),
+            deadline_year_part=mapping("deadline_year_part"),
+            deadline_month_part=mapping("deadline_month_part"),
+            deadline_before=mapping("deadline_before"),
+            deadline_cue=mapping("deadline_cue"),
+            deadline_exclude_after=tuple(rows("deadline_exclude_after")["term"]),
+            protected_pairs=tuple(mapping("protected_pair").items()),
+            non_target_terms=tuple(rows("non_target_term")["term"]),
+            non_target_regexes=tuple(re.compile(t) for t in rows("non_target_regex")["term"]),
+            reported_headings=tuple(rows("reported_heading")["term"]),
+            commitment_headings=tuple(rows("commitment_heading")["term"]),
+            reported_cues=tuple(rows("reported_cue")["term"]),
+            stage_cues=tuple(rows("stage_cue")["term"]),
+        )
+        vocab.regex.update(vocab._compile())
+        return vocab
+
+    def _compile(self) -> dict[str, re.Pattern[str]]:
+        """The grammar: vocabulary slotted into a few fixed expression shapes."""
+        cmp_before = alternation(self.comparator_before)
+        cmp_after = alternation(self.comparator_after)
+        units = alternation(self.unit_class)
+        freq_units = alternation(u for u, c in self.unit_class.items() if c == "frequency")
+        periods = alternation(self.periods)
+        year_parts = alternation(self.deadline_year_part)
+        month_parts = alternation(self.deadline_month_part)
+        before = alternation(self.deadline_before)
+        cues = alternation(self.deadline_cue)
+        cn_small = "[一二三四五六七八九十]{1,3}"
+        md = rf"(?P<m>\d{{1,2}}|{cn_small})月(?:(?P<d>\d{{1,2}}|{cn_small})[日号])?"
+        md2 = rf"(?P<m2>\d{{1,2}}|{cn_small})月(?:(?P<d2>\d{{1,2}}|{cn_small})[日号])?"
+        md_end = rf"(?P<m_end>\d{{1,2}}|{cn_small})月(?:(?P<d_end>\d{{1,2}}|{cn_small})[日号])?"
+        year = r"(?P<y>(?:19|20)\d{2})\s*年"
+        year2 = r"(?:(?P<y2>(?:19|20)\d{2})\s*年)?"
+        return {
+            "frequency": re.compile(
+                rf"每(?P<mult>\d{{1,3}}|[两二三四五六七八九十]{{1,3}})?(?P<per>{periods})"
+                rf"(?P<gap>[^{CLAUSE_BREAK}]{{0,{MAX_GAP}}}?)"
+                rf"(?P<num>{NUMBER})(?P<unit>{freq_units})(?P<after>{cmp_after})?"
+            ),
+            "recurring": re.compile(rf"每年度?{md}(?P<part>{month_parts})?(?P<before>{before})?"),
+            "recurring_part": re.compile(rf"每年度?(?P<part>{year_parts})(?P<before>{before})?"),
+            # 每年 / 每季度 with no number: the activity recurs once per period (每年组织一次培训 is "frequency").
+            "recurrence": re.compile(
+                rf"每(?P<per>{alternation(p for p, (_, years) in self.periods.items() if p != '半')})"
+            ),
+            # A timetable stage: 全面实施阶段(2016-2018年).
+            "stage_range": re.compile(
+                rf"(?:{alternation(self.stage_cues)})[ \t]{{0,2}}[(:]?[ \t]{{0,2}}"
+                rf"(?P<range>(?P<y>(?:19|20)\d{{2}})[ \t]{{0,2}}年?{RANGE_SEPARATOR}(?P<y2>(?:19|20)\d{{2}})[ \t]{{0,2}}年)"
+            ),
+            "dated": re.compile(
+                rf"(?P<cue>{cues})?{year}(?:{md})?(?P<part>{year_parts}|{month_parts})?(?P<before>{before})?"
+            ),
+            "yearless": re.compile(rf"(?P<cue>{cues})?{md2}(?P<part>{month_parts})?(?P<before>{before})?"),
+            "year_part": re.compile(rf"(?P<cue>{cues})?(?P<part>{year_parts})(?P<before>{before})"),
+            "date_range": re.compile(rf"(?:(?P<y>(?:19|20)\d{{2}})\s*年)?{md}{RANGE_SEPARATOR}{year2}{md_end}"),
+            "distributive": re.compile(
+                rf"分别(?P<cmp>{cmp_before})?(?P<nums>{NUMBER}(?:[ \t]*[、,][ \t]*{NUMBER})+)[ \t]?"
+                rf"(?P<unit>{units})?(?P<after>{cmp_after})?"
+            ),
+            "quantity": re.compile(
+                rf"(?P<cmp>{cmp_before})?(?:百分之(?P<pct>{NUMBER})|(?P<num>{NUMBER})(?P<scale>(?<=\d)[万亿])?(?P<unit1>%)?"
+                rf"(?:{RANGE_SEPARATOR}(?P<num2>{NUMBER})(?P<scale2>(?<=\d)[万亿])?)?[ \t]?(?P<unit>{units}))(?P<after>{cmp_after})?"
+            ),
+            "non_target_terms": re.compile(rf"(?=({alternation(self.non_target_terms)}))"),
+            **{
+                f"pair:{opening}{closing}": re.compile(
+                    rf"{re.escape(opening)}[^{re.escape(opening + closing)}\n]{{0,80}}{re.escape(closing)}"
+                )
+                for opening, closing in self.protected_pairs
+                if opening != closing
+            },
+            "cmp_before": re.compile(cmp_before),
+            "cmp_after_start": re.compile(rf"(?:\)|\([^()]{{0,20}}\))?(?P<after>{cmp_after})"),
+        }
+
+
+@functools.lru_cache(maxsize=8)
+def load_vocabulary(path: str | None = None) -> TargetVocabulary:
+    """Read and validate target_patterns.csv (cached per path)."""
+    resolved = str(path or reference_path(PATTERNS_FILE))
+    table = read_csv_strict(resolved, PATTERNS_SCHEMA)
+    return TargetVocabulary.from_frame(table, resolved)
