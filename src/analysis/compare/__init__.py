@@ -47,6 +47,7 @@ from analysis.compare.evaluation import (
     EVALUATION_METHOD_LABELS,
     evaluation_per_document,
     evaluation_scores,
+    learning_curve_long,
     per_code_scores,
     reliability_long,
 )
@@ -141,6 +142,7 @@ __all__ = [
     "gangyao_alignment",
     "gangyao_matrix",
     "gangyao_sections",
+    "learning_curve_long",
     "load_tables",
     "omission_summary",
     "per_code_scores",

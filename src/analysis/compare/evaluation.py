@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
+
 import pandas as pd
 
 from analysis.compare.labels import METHOD_LABELS, SCORE_LABELS, add_labels, with_doc_labels
 
-EVALUATION_METHOD_LABELS: dict[str, dict[str, str]] = {
-    **METHOD_LABELS,
-    "model": {"zh": "分类模型(全部证据)", "en": "Classifier (all evidence)"},
-    "model_rule": {"zh": "分类模型+关键词规则", "en": "Classifier + keyword rule"},
-    "model_no_keywords": {"zh": "去掉关键词证据", "en": "Without keyword evidence"},
-    "model_no_headings": {"zh": "去掉纲要标题证据", "en": "Without Outline-heading evidence"},
-    "model_no_genre": {"zh": "去掉文种证据", "en": "Without genre evidence"},
-    "model_no_siblings": {"zh": "去掉同级共享", "en": "Without sibling pooling"},
-    "model_plain": {"zh": "仅统计模型", "en": "Statistical model only"},
-}
+EVALUATION_METHOD_LABELS: dict[Hashable, Mapping[str, str]] = dict(METHOD_LABELS.items())
+EVALUATION_METHOD_LABELS.update(
+    {
+        "model": {"zh": "分类模型(全部证据)", "en": "Classifier (all evidence)"},
+        "model_rule": {"zh": "分类模型+关键词规则", "en": "Classifier + keyword rule"},
+        "model_no_keywords": {"zh": "去掉关键词证据", "en": "Without keyword evidence"},
+        "model_no_headings": {"zh": "去掉纲要标题证据", "en": "Without Outline-heading evidence"},
+        "model_no_genre": {"zh": "去掉文种证据", "en": "Without genre evidence"},
+        "model_no_siblings": {"zh": "去掉同级共享", "en": "Without sibling pooling"},
+        "model_plain": {"zh": "仅统计模型", "en": "Statistical model only"},
+    }
+)
 """Labels of every evaluated method: the model, its ablations and the baselines."""
 
 
@@ -60,7 +64,10 @@ def per_code_scores(per_code: pd.DataFrame, labels: dict, level: int = 1, method
     rows = per_code[(per_code["level"] == level) & (per_code["method"] == method) & (per_code["support"] > 0)]
     long = rows.melt(id_vars=["code", "support"], value_vars=["precision", "recall"], var_name="metric")
     long = add_labels(long, "code", labels)
-    metric_labels = {"precision": {"zh": "精确率", "en": "Precision"}, "recall": {"zh": "召回率", "en": "Recall"}}
+    metric_labels: Mapping[Hashable, Mapping[str, str]] = {
+        "precision": {"zh": "精确率", "en": "Precision"},
+        "recall": {"zh": "召回率", "en": "Recall"},
+    }
     return add_labels(long, "metric", metric_labels)
 
 
@@ -76,8 +83,21 @@ def reliability_long(reliability: pd.DataFrame) -> pd.DataFrame:
         bin_label=[f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(reliability["lower"], reliability["upper"], strict=True)]
     )
     long = table.melt(id_vars=["bin_label", "n"], value_vars=["mean_confidence", "accuracy"], var_name="series")
-    series_labels = {
+    series_labels: Mapping[Hashable, Mapping[str, str]] = {
         "mean_confidence": {"zh": "平均置信度", "en": "Mean confidence"},
         "accuracy": {"zh": "实际准确率", "en": "Share right"},
     }
     return add_labels(long, "series", series_labels)
+
+
+def learning_curve_long(curve: pd.DataFrame) -> pd.DataFrame:
+    """A learning curve (``EvaluationReport.learning_curve``) as two series: the model, and the model alone.
+
+    Long table: ``n_train_documents``, ``series`` (model / model_plain) with labels, ``value`` (level-1 accuracy).
+    """
+    if curve.empty:
+        return pd.DataFrame(columns=["n_train_documents", "series", "value"])
+    long = curve.rename(columns={"accuracy": "model", "accuracy_plain": "model_plain"}).melt(
+        id_vars=["n_train_documents"], value_vars=["model", "model_plain"], var_name="series"
+    )
+    return add_labels(long, "series", EVALUATION_METHOD_LABELS)
