@@ -298,6 +298,9 @@ def test_changed_coding_recodes_without_reparsing(tmp_path, monkeypatch):
                     "theme_confidence": 1.0,
                     "theme_source": "override",
                     "theme_evidence": "test",
+                    "theme_model": "capacity",
+                    "subtheme_model": "",
+                    "theme_model_confidence": 1.0,
                 }
             )
 

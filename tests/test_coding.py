@@ -16,10 +16,14 @@ def test_cached_classifier_codes_exactly_like_a_fresh_fit(tmp_path, monkeypatch)
     monkeypatch.setattr(coding.config, "CACHE_DIR", tmp_path)
     coding._default_coder.cache_clear()
     first = ThemeCoder.from_project()  # fits and writes the cache
-    assert len(list(tmp_path.glob("theme_classifier-*.pkl"))) == 1
+    # The classifier, and beside it the cross-fitted ones (one per gold document).
+    assert len(list(tmp_path.glob("theme_classifier-*-crossfit.pkl"))) == 1
+    assert len(list(tmp_path.glob("theme_classifier-*.pkl"))) == 2
     coding._default_coder.cache_clear()
     loaded = ThemeCoder.from_project()  # reads the cache
     coding._default_coder.cache_clear()
+    assert isinstance(loaded.cross_fitted, coding.LazyClassifiers)
+    assert sorted(loaded.cross_fitted) == sorted(first.cross_fitted)
     tasks = pd.DataFrame(
         {
             "doc_id": ["x", "x", "x"],
@@ -37,6 +41,7 @@ def test_cached_classifier_codes_exactly_like_a_fresh_fit(tmp_path, monkeypatch)
     )
     fresh, cached = first.code(tasks), loaded.code(tasks)
     pd.testing.assert_frame_equal(fresh, cached)
+    assert loaded.cross_fitted._models is None  # a document without gold codes never loads them
     assert list(fresh["task_id"]) == ["x-T001", "x-T002"]  # framing units are not coded
     assert list(fresh["theme"]) == ["decisions", "disputes"]
 

@@ -579,8 +579,8 @@ class ThemeClassifier(BaseEstimator):
             # After pooling: a task's own words may overrule its siblings (substance over heading).
             for r, text in enumerate(rows["title"] + "\n" + rows["text"]):
                 _, distinct = self.keyword_matcher_.theme_scores(text)
-                for code, found in distinct.items():
-                    scores[r, _COLUMN[code]] += self.keyword_bonus * min(len(found), MAX_KEYWORDS_COUNTED)
+                for code, keywords in distinct.items():
+                    scores[r, _COLUMN[code]] += self.keyword_bonus * min(len(keywords), MAX_KEYWORDS_COUNTED)
             scores = log_softmax(scores)
         return scores, notes
 

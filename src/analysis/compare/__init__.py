@@ -46,6 +46,7 @@ from analysis.compare.duties import (
 from analysis.compare.evaluation import (
     evaluation_per_document,
     evaluation_scores,
+    learning_curve_long,
     per_code_scores,
     reliability_long,
 )
@@ -149,6 +150,7 @@ __all__ = [
     "label",
     "label_keys",
     "labels",
+    "learning_curve_long",
     "load_tables",
     "omission_summary",
     "path_label_en",

@@ -64,3 +64,16 @@ def reliability_long(reliability: pd.DataFrame) -> pd.DataFrame:
     )
     long = table.melt(id_vars=["bin_label", "n"], value_vars=["mean_confidence", "accuracy"], var_name="series")
     return add_labels(long, "series", "series")
+
+
+def learning_curve_long(curve: pd.DataFrame) -> pd.DataFrame:
+    """A learning curve (``EvaluationReport.learning_curve``) as two series: the model, and the model alone.
+
+    Long table: ``n_train_documents``, ``series`` (model / model_plain) with labels, ``value`` (level-1 accuracy).
+    """
+    if curve.empty:
+        return pd.DataFrame(columns=["n_train_documents", "series", "value"])
+    long = curve.rename(columns={"accuracy": "model", "accuracy_plain": "model_plain"}).melt(
+        id_vars=["n_train_documents"], value_vars=["model", "model_plain"], var_name="series"
+    )
+    return add_labels(long, "series", "method")

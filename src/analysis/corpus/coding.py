@@ -13,6 +13,7 @@ import functools
 import hashlib
 import logging
 import pickle
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -74,7 +75,7 @@ class ThemeCoder:
     codebook: Codebook
     overrides: pd.DataFrame | None
     gold: pd.DataFrame | None = None
-    cross_fitted: dict[str, ThemeClassifier] = field(default_factory=dict)
+    cross_fitted: Mapping[str, ThemeClassifier] = field(default_factory=dict)
 
     @classmethod
     def from_project(
@@ -190,25 +191,56 @@ def _default_coder() -> ThemeCoder:
     documents fits the model afresh.  Overrides are always read fresh.
     """
 
-    path = config.CACHE_DIR / f"theme_classifier-{classifier_key()[:20]}.pkl"
-    if path.is_file():
+    key = classifier_key()[:20]
+    path = config.CACHE_DIR / f"theme_classifier-{key}.pkl"
+    cross_path = config.CACHE_DIR / f"theme_classifier-{key}-crossfit.pkl"
+    if path.is_file() and cross_path.is_file():
         try:
             with path.open("rb") as handle:
                 fitted = pickle.load(handle)
-            return ThemeCoder(
-                fitted["classifier"], fitted["codebook"], load_overrides(), fitted["gold"], fitted["cross_fitted"]
-            )
+            cross_fitted = LazyClassifiers(cross_path, fitted["cross_fitted_docs"])
+            return ThemeCoder(fitted["classifier"], fitted["codebook"], load_overrides(), fitted["gold"], cross_fitted)
         except Exception as error:  # a damaged or older cache entry is refitted, never fatal
             log.warning("%s unreadable (%s): fitting again", path, error)
     coder = _fit(None, None, None, None)
     for stale in config.CACHE_DIR.glob("theme_classifier-*.pkl"):
         stale.unlink(missing_ok=True)
+    with atomic_path(cross_path) as temporary, temporary.open("wb") as handle:
+        pickle.dump(dict(coder.cross_fitted), handle, protocol=pickle.HIGHEST_PROTOCOL)
     fitted = {
         "classifier": coder.classifier,
         "codebook": coder.codebook,
         "gold": coder.gold,
-        "cross_fitted": coder.cross_fitted,
+        "cross_fitted_docs": sorted(coder.cross_fitted),
     }
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
         pickle.dump(fitted, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return coder
+
+
+class LazyClassifiers(Mapping[str, ThemeClassifier]):
+    """The cross-fitted classifiers, read from their cache file the first time one is needed.
+
+    Only tasks of the gold documents need them; ``extract`` of any other
+    document should not pay for loading one classifier per gold document.
+    """
+
+    def __init__(self, path: Path, doc_ids: list[str]) -> None:
+        self.path = path
+        self.doc_ids = tuple(doc_ids)
+        self._models: dict[str, ThemeClassifier] | None = None
+
+    def _load(self) -> dict[str, ThemeClassifier]:
+        if self._models is None:
+            with self.path.open("rb") as handle:
+                self._models = pickle.load(handle)
+        return self._models
+
+    def __getitem__(self, doc_id: str) -> ThemeClassifier:
+        return self._load()[doc_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.doc_ids)
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
