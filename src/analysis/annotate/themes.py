@@ -533,11 +533,12 @@ class ThemeClassifier(BaseEstimator):
         return "; ".join(f"{names[i]}({values[i]:+.2f})" for i in order)
 
     def _feature_name_array(self) -> np.ndarray:
-        if getattr(self, "_feature_name_cache", None) is None or len(self._feature_name_cache) != len(
-            self.feature_names_
-        ):
-            self._feature_name_cache = np.asarray(self.feature_names_, dtype=object)
-        return self._feature_name_cache
+        """The feature names as an array (built once per fitted vocabulary; not a setting, not pickled state)."""
+        cached: np.ndarray | None = getattr(self, "_feature_name_cache", None)
+        if cached is None or len(cached) != len(self.feature_names_):
+            cached = np.asarray(self.feature_names_, dtype=object)
+            self._feature_name_cache = cached
+        return cached
 
     def _rule_theme(self, title: str, text: str) -> tuple[str, list[str]] | None:
         _, distinct = self.keyword_matcher_.theme_scores(f"{title}\n{text}")
