@@ -77,8 +77,7 @@ OPTIONAL_TASK_COLUMNS: tuple[str, ...] = ("doc_title",)
 """Classifier input used when present (the document's title: evidence of its genre), else empty."""
 
 
-PREDICTION_COLUMNS: tuple[str, ...] = (
-    "task_id",
+THEME_COLUMNS: tuple[str, ...] = (
     "theme",
     "theme_label_zh",
     "theme_label_en",
@@ -92,6 +91,8 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
     "subtheme_model",
     "theme_model_confidence",
 )
+"""The theme columns of the tasks table (what theme coding adds to a task)."""
+PREDICTION_COLUMNS: tuple[str, ...] = ("task_id", *THEME_COLUMNS)
 
 
 OVERRIDE_COLUMNS: tuple[str, ...] = ("task_id", "theme", "subtheme", "note", "coder", "coded_at")

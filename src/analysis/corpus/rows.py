@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import config
+from analysis.core.codebook import THEME_COLUMNS
 from analysis.core.models import KIND_TASK, ParsedDocument
 from analysis.core.schema import LIST_SEPARATOR
 from analysis.parse.structure import heading_parents
@@ -97,22 +98,6 @@ def section_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-THEME_COLUMNS = (
-    "theme",
-    "theme_label_zh",
-    "theme_label_en",
-    "subtheme",
-    "subtheme_label_zh",
-    "subtheme_label_en",
-    "theme_confidence",
-    "theme_source",
-    "theme_evidence",
-    "theme_model",
-    "subtheme_model",
-    "theme_model_confidence",
-)
 
 
 def task_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
