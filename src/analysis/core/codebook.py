@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.core.errors import InputError, ReferenceDataError
-from analysis.core.models import KIND_TASK
+from analysis.core.models import KIND_TASK, THEME_COLUMNS
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
 from analysis.core.segment import normalise
 
@@ -77,21 +77,6 @@ OPTIONAL_TASK_COLUMNS: tuple[str, ...] = ("doc_title",)
 """Classifier input used when present (the document's title: evidence of its genre), else empty."""
 
 
-THEME_COLUMNS: tuple[str, ...] = (
-    "theme",
-    "theme_label_zh",
-    "theme_label_en",
-    "subtheme",
-    "subtheme_label_zh",
-    "subtheme_label_en",
-    "theme_confidence",
-    "theme_source",
-    "theme_evidence",
-    "theme_model",
-    "subtheme_model",
-    "theme_model_confidence",
-)
-"""The theme columns of the tasks table (what theme coding adds to a task)."""
 PREDICTION_COLUMNS: tuple[str, ...] = ("task_id", *THEME_COLUMNS)
 
 

@@ -25,6 +25,24 @@ TARGET_TYPES: tuple[str, ...] = ("rate", "threshold", "count", "frequency", "dea
 """The kinds of quantified target the targets stage finds (the ``type`` column of ``targets``)."""
 
 
+THEME_COLUMNS: tuple[str, ...] = (
+    "theme",
+    "theme_label_zh",
+    "theme_label_en",
+    "subtheme",
+    "subtheme_label_zh",
+    "subtheme_label_en",
+    "theme_confidence",
+    "theme_source",
+    "theme_evidence",
+    "theme_model",
+    "subtheme_model",
+    "theme_model_confidence",
+)
+"""The theme columns of the tasks table (what theme coding adds to a task; here, outside the theme stage,
+so that the per-document rows can name them without the codebook entering their cache key)."""
+
+
 @dataclass(frozen=True)
 class Repair:
     """One change the repair (or clean) stage made, kept for traceability."""

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import config
-from analysis.core.codebook import THEME_COLUMNS
-from analysis.core.models import KIND_TASK, ParsedDocument
+from analysis.core.models import KIND_TASK, THEME_COLUMNS, ParsedDocument
 from analysis.core.schema import LIST_SEPARATOR
 from analysis.parse.structure import heading_parents
 
