@@ -41,6 +41,7 @@ from analysis import config
 from analysis.annotate.themes import review_order
 from analysis.core.codebook import LEVEL1_CODES, OVERRIDE_COLUMNS, Codebook, CodebookCodeError, check_tasks_frame
 from analysis.core.errors import InputError
+from analysis.core.models import THEME_CODE_COLUMNS
 from analysis.core.safety import set_text_cell
 from analysis.core.store import atomic_path, read_table
 
@@ -56,15 +57,7 @@ REVIEW_COLUMNS: tuple[str, ...] = (
     "headings",
     "title",
     "text",
-    "theme",
-    "theme_label_zh",
-    "theme_label_en",
-    "subtheme",
-    "subtheme_label_zh",
-    "subtheme_label_en",
-    "theme_confidence",
-    "theme_source",
-    "theme_evidence",
+    *THEME_CODE_COLUMNS,
     *CODER_COLUMNS,
     "task_hash",  # identity of the task's text when exported (checked on import)
 )

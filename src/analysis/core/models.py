@@ -25,7 +25,7 @@ TARGET_TYPES: tuple[str, ...] = ("rate", "threshold", "count", "frequency", "dea
 """The kinds of quantified target the targets stage finds (the ``type`` column of ``targets``)."""
 
 
-THEME_COLUMNS: tuple[str, ...] = (
+THEME_CODE_COLUMNS: tuple[str, ...] = (
     "theme",
     "theme_label_zh",
     "theme_label_en",
@@ -35,10 +35,11 @@ THEME_COLUMNS: tuple[str, ...] = (
     "theme_confidence",
     "theme_source",
     "theme_evidence",
-    "theme_model",
-    "subtheme_model",
-    "theme_model_confidence",
 )
+"""A task's theme code as the tables show it (gold, override or model), with its labels, confidence and source."""
+THEME_MODEL_COLUMNS: tuple[str, ...] = ("theme_model", "subtheme_model", "theme_model_confidence")
+"""The model's own code, kept beside a gold or override code for comparison."""
+THEME_COLUMNS: tuple[str, ...] = (*THEME_CODE_COLUMNS, *THEME_MODEL_COLUMNS)
 """The theme columns of the tasks table (what theme coding adds to a task; here, outside the theme stage,
 so that the per-document rows can name them without the codebook entering their cache key)."""
 
