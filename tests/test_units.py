@@ -275,14 +275,14 @@ def test_cut_clause_at_the_end_of_a_cut_task(normaliser: AgencyNormaliser) -> No
 
 
 def test_adverbs_before_the_role_verb_in_any_order() -> None:
-    mentions = parse_assignment("责任单位:县政府办公室、各有关部门,乡镇人民政府按职责分工分别负责。")
-    assert names(mentions) == ["县政府办公室", "各有关部门", "乡镇人民政府"]
+    mentions = parse_assignment("责任单位:区政府办公室、各有关部门,各街道办事处按职责分工分别负责。")
+    assert names(mentions) == ["区政府办公室", "各有关部门", "各街道办事处"]
 
 
 def test_table_cell_separator_is_a_clause_boundary_inline() -> None:
-    assert find_inline_assignments("及时更新公众号信息。 | 办公室牵头,各科室配合 |") == [
-        UnitMention("办公室", "lead"),
-        UnitMention("各科室", "support"),
+    assert find_inline_assignments("按月更新门户网站栏目。 | 综合股牵头,各业务股室配合 |") == [
+        UnitMention("综合股", "lead"),
+        UnitMention("各业务股室", "support"),
     ]
 
 
