@@ -89,6 +89,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `python -m analysis --help` and the other commands
     # should not pay for the parser stages and the theme model (start-up time).
     from analysis.core import schema
+    from analysis.core.models import THEME_COLUMNS
     from analysis.corpus import rows
     from analysis.corpus.coding import ThemeCoder
     from analysis.parse.pipeline import process_document
@@ -110,12 +111,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
             continue
         if not args.no_themes and doc.tasks:
             coder = coder or ThemeCoder.from_project()
-            tasks = schema.frame(rows.task_rows(doc), "tasks", allow_missing=rows.THEME_COLUMNS)
+            tasks = schema.frame(rows.task_rows(doc), "tasks", allow_missing=THEME_COLUMNS)
             themes = coder.code(tasks).set_index("task_id")
             for task in doc.tasks:
                 if task.task_id in themes.index:
                     row = themes.loc[task.task_id]
-                    task.extra.update({c: _plain(row[c]) for c in rows.THEME_COLUMNS})
+                    task.extra.update({c: _plain(row[c]) for c in THEME_COLUMNS})
         out.write(json.dumps(doc.document_record(), ensure_ascii=False, default=str) + "\n")
         for item in doc.items:
             out.write(json.dumps(item.to_record(), ensure_ascii=False, default=str) + "\n")

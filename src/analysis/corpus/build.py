@@ -30,6 +30,7 @@ import pandas as pd
 from analysis import config
 from analysis.core import schema
 from analysis.core.errors import InputError
+from analysis.core.models import THEME_COLUMNS
 from analysis.core.schema import TABLE_NAMES
 from analysis.core.store import BuildLock, PartitionedWriter, clean_leftovers, read_table
 from analysis.corpus import rows
@@ -193,10 +194,10 @@ def _code_part_file(path: Path) -> pd.DataFrame:
 
 def with_themes(tasks: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
     """The tasks table with its theme columns filled from ``themes`` (by task_id)."""
-    base = tasks.drop(columns=[c for c in rows.THEME_COLUMNS if c in tasks.columns])
+    base = tasks.drop(columns=[c for c in THEME_COLUMNS if c in tasks.columns])
     if themes.empty:
-        return schema.conform(base, "tasks", allow_missing=rows.THEME_COLUMNS)
-    merged = base.merge(themes[["task_id", *rows.THEME_COLUMNS]], on="task_id", how="left", validate="one_to_one")
+        return schema.conform(base, "tasks", allow_missing=THEME_COLUMNS)
+    merged = base.merge(themes[["task_id", *THEME_COLUMNS]], on="task_id", how="left", validate="one_to_one")
     return schema.conform(merged, "tasks")
 
 
@@ -214,7 +215,7 @@ def assemble(bundles: Iterable[DocumentRows], problems: list[dict[str, Any]]) ->
 
 
 # Columns a table may lack when assembled: themes are coded later; problems of rows not from the manifest.
-_FILLED_LATER: dict[str, tuple[str, ...]] = {"tasks": tuple(rows.THEME_COLUMNS), "problems": ("manifest_row",)}
+_FILLED_LATER: dict[str, tuple[str, ...]] = {"tasks": THEME_COLUMNS, "problems": ("manifest_row",)}
 
 
 CHUNK_DOCUMENTS = 500  # documents per written part: bounds memory at any corpus size
