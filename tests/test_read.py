@@ -267,6 +267,9 @@ def test_to_simplified_falls_back_per_character(monkeypatch):
     class LengthChangingConverter:
         """Converts a whole run into a longer string, single characters normally."""
 
+        def has_phrase(self, text: str) -> bool:
+            return True  # as if a phrase occurred: the run-by-run path is taken
+
         def convert(self, text: str) -> str:
             if len(text) > 1:
                 return text + "X"

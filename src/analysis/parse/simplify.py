@@ -8,13 +8,29 @@ normaliser.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from opencc import OpenCC
+from analysis.core.hanzi import T2SConverter, convertible_characters, t2s_converter
+from analysis.core.text import AlignedText
 
-from analysis.core.hanzi import convertible_characters, t2s_converter
-from analysis.core.text import AlignedText, Edit, apply_edits
+_CJK_CLASS = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
+_CJK_RUN = re.compile(_CJK_CLASS + "+")
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+")
+
+@lru_cache(maxsize=1)
+def _one_for_one_table() -> dict[int, str]:
+    """The converter's character table limited to hanzi mapped to one other hanzi.
+
+    On a text holding no phrase-dictionary entry, translating with it gives
+    what converting run by run gives (a run whose conversion would change its
+    length falls back to characters, and a character converting to several
+    is kept).
+    """
+    return {
+        code: target
+        for code, target in t2s_converter().character_table().items()
+        if len(target) == 1 and target != chr(code) and _CJK_RUN.fullmatch(chr(code))
+    }
 
 
 def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
@@ -24,26 +40,43 @@ def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
     characters come out right); where the phrase conversion would change the
     run's length, the run is converted character by character instead.
     Returns the new text and the number of characters changed.
+
+    Every change replaces one character by one, so the origin map of the
+    text is carried over unchanged.
     """
-    converter = t2s_converter()
+    text = aligned.text
     convertible = convertible_characters()
-    edits: list[Edit] = []
-    for match in _CJK_RUN.finditer(aligned.text):
+    if convertible.isdisjoint(text):
+        return aligned, 0
+    converter = t2s_converter()
+    if not converter.has_phrase(text):
+        table = _one_for_one_table()
+        changed = sum(text.count(ch) for ch in set(text) if ord(ch) in table)
+        if not changed:
+            return aligned, 0
+        simplified = text.translate(table)
+        return AlignedText(simplified, aligned.origin_start, aligned.origin_end, aligned.original_length), changed
+    pieces: list[str] = []
+    cursor = 0
+    for match in _CJK_RUN.finditer(text):
         run = match.group()
         if convertible.isdisjoint(run):
             continue  # already simplified: nothing OpenCC could change
         converted = converter.convert(run)
         if len(converted) != len(run):
             converted = "".join(_convert_char(converter, ch) for ch in run)
-        for offset, (old, new) in enumerate(zip(run, converted, strict=False)):
-            if old != new:
-                position = match.start() + offset
-                edits.append(Edit(position, position + 1, new, "simplified", f"{old}->{new}"))
-    if not edits:
+        if converted != run:
+            pieces.append(text[cursor : match.start()])
+            pieces.append(converted)
+            cursor = match.end()
+    if not pieces:
         return aligned, 0
-    return apply_edits(aligned, edits), len(edits)
+    pieces.append(text[cursor:])
+    simplified = "".join(pieces)
+    changed = sum(1 for old, new in zip(text, simplified, strict=True) if old != new)
+    return AlignedText(simplified, aligned.origin_start, aligned.origin_end, aligned.original_length), changed
 
 
-def _convert_char(converter: OpenCC, ch: str) -> str:
+def _convert_char(converter: T2SConverter, ch: str) -> str:
     converted = converter.convert(ch)
     return converted if len(converted) == 1 else ch
