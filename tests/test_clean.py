@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from analysis import config
 from analysis.core.errors import ReferenceDataError
-from analysis.core.text import AlignedText
-from analysis.parse.clean import clean, load_furniture_patterns
+from analysis.core.text import AlignedText, apply_edits
+from analysis.parse.clean import _normalise, clean, load_furniture_patterns, normalise_characters
 from analysis.parse.read import read_document
 from analysis.parse.simplify import to_simplified
 from helpers import assert_origin_consistent
@@ -227,3 +227,19 @@ def test_breadcrumb_worded_as_the_place_you_are_removed():
     cleaned, removed = clean(AlignedText.identity(text))
     assert cleaned.text == "2021年某区法治政府建设情况报告\n\n2021年,某区坚持依法行政。"
     assert [block["kind"] for block in removed] == ["breadcrumb"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from("法治（一）１２：，。ＡＢ \u00a0\u3000\u2003\u200b\ufeff\u00ad\x0b\x0c\t\n"),
+        max_size=80,
+    )
+)
+def test_fast_character_pass_equals_the_edit_by_edit_definition(text):
+    aligned = AlignedText.identity(text)
+    expected = apply_edits(aligned, normalise_characters(text))
+    result = _normalise(aligned)
+    assert result.text == expected.text
+    assert list(result.origin_start) == list(expected.origin_start)
+    assert list(result.origin_end) == list(expected.origin_end)

@@ -404,3 +404,13 @@ def test_many_odd_lines_are_still_refused():
     lines = [line + b"\xff\xff" if i % 3 == 0 else line for i, line in enumerate(lines)]
     with pytest.raises(InputError):
         decode_bytes(b"\n".join(lines), "plan.txt")
+
+
+def test_control_character_class_is_unicode_cc_without_layout_controls():
+    import unicodedata
+
+    from analysis.parse.read import _CONTROL_CHARACTER
+
+    expected = {chr(i) for i in range(0x110000) if unicodedata.category(chr(i)) == "Cc"} - set("\t\n\f\v")
+    found = {chr(i) for i in range(0x110000) if _CONTROL_CHARACTER.fullmatch(chr(i))}
+    assert found == expected

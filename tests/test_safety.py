@@ -20,6 +20,14 @@ def test_csv_safe_guards_text_cells_and_headers_but_not_numbers():
     assert frame.loc[0, "=title"] == "=SUM(A1)"  # the input is not changed
 
 
+def test_csv_safe_guards_typed_string_columns_like_object_columns():
+    values = ["=SUM(A1)", "\tcmd", "\rcmd", "行政-执法", None, "-3", "法治"]
+    as_object = csv_safe(pd.DataFrame({"v": values}))["v"].tolist()
+    as_string = csv_safe(pd.DataFrame({"v": pd.Series(values, dtype="string")}))["v"]
+    assert [None if pd.isna(v) else v for v in as_string] == [None if pd.isna(v) else v for v in as_object]
+    assert as_object[:4] == ["'=SUM(A1)", "'\tcmd", "'\rcmd", "行政-执法"]
+
+
 def test_a_formula_like_string_stays_text_in_a_saved_workbook(tmp_path):
     workbook = Workbook()
     sheet = workbook.active

@@ -49,6 +49,11 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
         series = safe[column]
         if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
             continue
+        if isinstance(series.dtype, pd.StringDtype):  # vectorised: the usual case, whole tables of text
+            formula_like = series.str.startswith(FORMULA_TRIGGERS).fillna(False).astype(bool)
+            if formula_like.any():
+                safe[column] = series.mask(formula_like, "'" + series)
+            continue
         safe[column] = series.map(neutralise_formula)
     safe.columns = [neutralise_formula(str(c)) for c in safe.columns]
     return safe

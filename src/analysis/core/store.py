@@ -247,13 +247,18 @@ class PartitionedWriter:
         self.staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{self.build_id}-", dir=out_dir / BUILDS_DIR))
         self._parts: dict[str, int] = {}
 
-    def write(self, name: str, frame: pd.DataFrame) -> None:
-        """Append one part of table ``name`` (the first part also fixes the CSV header)."""
+    def write(self, name: str, frame: pd.DataFrame, *, csv: bool = True) -> None:
+        """Append one part of table ``name`` (the first part also fixes the CSV header).
+
+        ``csv=False`` writes the Parquet part only: for a table that
+        :meth:`rewrite` will replace (and write its CSV then).
+        """
         folder = self.staging / f"{name}.parquet"
         folder.mkdir(exist_ok=True)
         index = self._parts.get(name, 0)
         frame.to_parquet(folder / f"part-{index:05d}.parquet", index=False)
-        write_csv(frame, self.staging / f"{name}.csv", append=index > 0)
+        if csv:
+            write_csv(frame, self.staging / f"{name}.csv", append=index > 0)
         self._parts[name] = index + 1
 
     def parts(self, name: str) -> list[Path]:

@@ -18,6 +18,8 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Edit:
@@ -47,7 +49,7 @@ class AlignedText:
     def identity(cls, text: str) -> AlignedText:
         """The original text itself: character ``i`` comes from ``i:i+1``."""
         n = len(text)
-        return cls(text, array("q", range(n)), array("q", range(1, n + 1)), n)
+        return cls(text, _int64_range(0, n), _int64_range(1, n + 1), n)
 
     def __len__(self) -> int:
         return len(self.text)
@@ -66,6 +68,13 @@ class AlignedText:
         if position >= len(self.text):
             return self.original_length
         return self.origin_start[position]
+
+
+def _int64_range(start: int, stop: int) -> array:
+    """``array("q", range(start, stop))``, built in C (an identity map per document)."""
+    values = array("q")
+    values.frombytes(np.arange(start, stop, dtype=np.int64).tobytes())
+    return values
 
 
 def apply_edits(aligned: AlignedText, edits: Iterable[Edit]) -> AlignedText:

@@ -312,7 +312,8 @@ def override_problems(writer: PartitionedWriter) -> list[dict[str, Any]]:
 
 def _write_chunk(writer: PartitionedWriter, chunk: list[DocumentRows]) -> None:
     for name, frame in assemble(chunk, []).items():
-        writer.write(name, frame)
+        # The tasks table is rewritten with its themes (``code_task_parts``), its CSV written then.
+        writer.write(name, frame, csv=name != "tasks")
 
 
 def run_summary(writer: PartitionedWriter, failed: list[str]) -> dict[str, Any]:

@@ -335,11 +335,15 @@ def _normalise_newlines(text: str) -> str:
     return _NEWLINES.sub("\n", text)
 
 
+# Unicode category Cc (C0, DEL, C1) except tab, newline, vertical tab and form feed.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0d-\x1f\x7f-\x9f]")
+
+
 def _check_not_binary(text: str, path: str | Path) -> str:
     """Reject text that is mostly control characters."""
     if not text:
         return text
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\f\v")
+    controls = len(_CONTROL_CHARACTER.findall(text))
     if controls / len(text) > MAX_CONTROL_SHARE:
         raise InputError(path, f"binary content ({controls} control characters in {len(text)}); not a text document")
     return text
