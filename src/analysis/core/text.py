@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -121,3 +121,42 @@ def alternation(terms: Iterable[str]) -> str:
     """
     ordered = sorted(set(terms), key=lambda term: (-len(term), term))
     return "|".join(re.escape(term) for term in ordered) if ordered else "(?!)"
+
+
+def anchored_finditer(pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], reach: int) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, scanning only near the matches of ``anchor``.
+
+    Valid for a pattern each of whose (non-empty) matches holds a match of
+    ``anchor`` starting at most ``reach`` characters after its own start (the
+    bracket of ``X〔2017〕5号`` within 12 characters of the issuer's first
+    character).  The leftmost match at or after ``position`` then starts no
+    earlier than ``reach`` before the first anchor at or after ``position``,
+    so the search can begin there; texts without an anchor are not scanned.
+    """
+    position = 0
+    for hit in anchor.finditer(text):
+        if hit.start() < position:
+            continue
+        match = pattern.search(text, max(position, hit.start() - reach))
+        if match is None:
+            return
+        yield match
+        position = match.end()
+
+
+def line_matches(pattern: re.Pattern[str], text: str, anchor: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for a pattern that matches whole single lines (``^…$``, MULTILINE).
+
+    Only the lines holding a match of ``anchor`` (which every match must
+    contain) are tried, each once, from its start.
+    """
+    line_end = -1
+    for hit in anchor.finditer(text):
+        if hit.start() <= line_end:
+            continue
+        line_start = text.rfind("\n", 0, hit.start()) + 1
+        line_end = text.find("\n", hit.start())
+        line_end = len(text) if line_end == -1 else line_end
+        match = pattern.match(text, line_start)
+        if match is not None:
+            yield match

@@ -45,7 +45,7 @@ import re
 from dataclasses import dataclass
 
 from analysis.core.models import Repair
-from analysis.core.text import AlignedText, Edit, apply_edits
+from analysis.core.text import AlignedText, Edit, anchored_finditer, apply_edits, line_matches
 
 MIN_YEAR = 1949
 MAX_YEAR = 2100
@@ -99,6 +99,10 @@ _DOC_NUMBER_BARE_LINE = re.compile(
 )
 _DOC_NUMBER_NO_SERIAL = re.compile(rf"[{_CJK}]{{1,12}}[〔\[﹝]\d{{4}}(?:[〕\]﹞])?(?![\d〕\]﹞])")
 _DOC_NUMBER_LONG = re.compile(rf"[{_CJK}]{{1,12}}[〔\[﹝]\d{{9,}}")
+# Every document-number match has its opening bracket within 12 characters of its start
+# (anchored_finditer scans only there); every signature-date line holds a run of 5+ digits.
+_DOC_NUMBER_OPEN, _DOC_NUMBER_REACH = re.compile(r"[〔\[﹝]"), 12
+_DIGIT_RUN = re.compile(r"\d{5}")
 
 
 @dataclass(frozen=True)
@@ -175,7 +179,7 @@ def find_unrepaired(text: str) -> list[dict]:
     def add(kind: str, start: int, end: int, reason: str) -> None:
         suspects.append({"kind": kind, "text": text[start:end], "span": [start, end], "reason": reason})
 
-    for match in _SIGNATURE_DATE.finditer(text):
+    for match in line_matches(_SIGNATURE_DATE, text, _DIGIT_RUN):
         if not _is_signature_lead(match.group("org")):
             continue
         digits = match.group("digits")
@@ -192,9 +196,9 @@ def find_unrepaired(text: str) -> list[dict]:
         first, second = int(match.group(1)), int(match.group(3))
         if not match.group(2) and not _plausible_range(first, second):
             add(KIND_YEAR_RANGE, *match.span(), "8 digits before 年 but not two plausible ascending years")
-    for match in _DOC_NUMBER_NO_SERIAL.finditer(text):
+    for match in anchored_finditer(_DOC_NUMBER_NO_SERIAL, text, _DOC_NUMBER_OPEN, _DOC_NUMBER_REACH):
         add(KIND_DOC_NUMBER, *match.span(), "document number with year but no serial number")
-    for match in _DOC_NUMBER_LONG.finditer(text):
+    for match in anchored_finditer(_DOC_NUMBER_LONG, text, _DOC_NUMBER_OPEN, _DOC_NUMBER_REACH):
         add(KIND_DOC_NUMBER, *match.span(), "document number digits too long to split into year and serial")
     return sorted(suspects, key=lambda s: s["span"])
 
@@ -302,7 +306,7 @@ def _year_ranges(text: str) -> list[_Found]:
 
 def _doc_numbers(text: str) -> list[_Found]:
     found: list[_Found] = []
-    for match in _DOC_NUMBER.finditer(text):
+    for match in anchored_finditer(_DOC_NUMBER, text, _DOC_NUMBER_OPEN, _DOC_NUMBER_REACH):
         if not plausible_year(int(match.group("year"))):
             continue
         has_close, has_hao = bool(match.group("close")), bool(match.group("hao"))
@@ -337,7 +341,7 @@ def _bare_doc_numbers(text: str) -> list[_Found]:
 
 def _signature_dates(text: str) -> list[_Found]:
     found: list[_Found] = []
-    for match in _SIGNATURE_DATE.finditer(text):
+    for match in line_matches(_SIGNATURE_DATE, text, _DIGIT_RUN):
         if not _is_signature_lead(match.group("org")):
             continue
         readings = _date_readings(match.group("digits"))

@@ -1,0 +1,43 @@
+"""Anchored regex scans give exactly what a full ``finditer`` gives."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.core.text import anchored_finditer, line_matches
+from analysis.parse import repair
+
+_PIECES = st.sampled_from(
+    ["县政府", "办", "发", "〔", "〕", "[", "]", "﹝", "2017", "20171", "5", "12", "号", "，", " ", "\n", "印发", "(", ")"]
+)
+
+
+def _spans(matches):
+    return [(m.start(), m.end(), m.groups()) for m in matches]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PIECES, max_size=40))
+def test_anchored_scan_of_document_numbers_equals_finditer(pieces):
+    text = "".join(pieces)
+    for pattern in (repair._DOC_NUMBER, repair._DOC_NUMBER_NO_SERIAL, repair._DOC_NUMBER_LONG):
+        fast = anchored_finditer(pattern, text, repair._DOC_NUMBER_OPEN, repair._DOC_NUMBER_REACH)
+        assert _spans(fast) == _spans(pattern.finditer(text))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["市司法局", "  ", "\t", "20170315", "201731", "123", "\n", "(", ")", "印发", "号"]), max_size=30))
+def test_line_scan_of_signature_dates_equals_finditer(pieces):
+    text = "".join(pieces)
+    fast = line_matches(repair._SIGNATURE_DATE, text, repair._DIGIT_RUN)
+    assert _spans(fast) == _spans(repair._SIGNATURE_DATE.finditer(text))
+
+
+def test_anchored_scan_finds_matches_between_and_after_anchors():
+    pattern = re.compile(r"[a-z]{1,3}#\d")
+    text = "xx abc#1 zz#2#3 q#x ab#9"
+    fast = anchored_finditer(pattern, text, re.compile("#"), 3)
+    assert [m.group() for m in fast] == [m.group() for m in pattern.finditer(text)] == ["abc#1", "zz#2", "ab#9"]
