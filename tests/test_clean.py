@@ -244,23 +244,3 @@ def test_fast_character_pass_equals_the_edit_by_edit_definition(text):
     assert list(result.origin_start) == list(expected.origin_start)
     assert list(result.origin_end) == list(expected.origin_end)
 
-
-def test_combined_screen_agrees_with_the_patterns_one_by_one():
-    from analysis.parse.clean import _any_pattern
-
-    patterns = load_furniture_patterns()
-    screen = _any_pattern(patterns)
-    assert screen is not None
-    lines = [
-        "【打印】【关闭】",
-        "Copyright 2017 某市人民政府",
-        "鄂ICP备12003344号",
-        "地址:某市某路1号 电话:0000-1234567",
-        "某某实施方案.PDF",
-        "一、总体要求",
-        "加强行政执法监督,地址变更须公告。",
-        "浏览次数:253",
-    ]
-    for line in lines:
-        one_by_one = any(p.regex.search(line) for p in patterns)
-        assert (screen.search(line) is not None) == one_by_one, line

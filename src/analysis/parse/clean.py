@@ -189,35 +189,10 @@ def classify_line(content: str, patterns: tuple[FurniturePattern, ...]) -> Furni
     """
     if not content or len(content) > FURNITURE_LINE_MAX:
         return None
-    screen = _any_pattern(patterns)
-    if screen is not None and screen.search(content) is None:
-        return None  # no pattern matches anywhere in the line
     for pattern in patterns:
         if pattern.regex.search(content):
             return pattern
     return None
-
-
-_GLOBAL_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
-
-
-@lru_cache(maxsize=8)
-def _any_pattern(patterns: tuple[FurniturePattern, ...]) -> re.Pattern[str] | None:
-    """One regex matching wherever any of ``patterns`` matches (a screen before trying them in order).
-
-    A leading global flag group such as ``(?i)`` becomes a scoped one. None
-    when the patterns cannot be combined (e.g. back-references): then every
-    line is tried pattern by pattern.
-    """
-    branches = []
-    for pattern in patterns:
-        source = pattern.regex.pattern
-        flags = _GLOBAL_FLAGS.match(source)
-        branches.append(f"(?{flags.group(1)}:{source[flags.end():]})" if flags else f"(?:{source})")
-    try:
-        return re.compile("|".join(branches)) if branches else None
-    except re.error:
-        return None
 
 
 def find_furniture(aligned: AlignedText, patterns: tuple[FurniturePattern, ...]) -> tuple[list[Edit], list[dict]]:
