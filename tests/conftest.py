@@ -22,6 +22,7 @@ INTEGRATION_MODULES = frozenset(
         "test_coding.py",
         "test_report.py",
         "test_robustness.py",
+        "test_output_unchanged.py",
     }
 )
 
