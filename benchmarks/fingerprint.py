@@ -100,7 +100,9 @@ def differences(recorded: dict[str, Any], found: dict[str, Any], *, themes: bool
             if actual is None:
                 problems.append(f"{corpus}/{name}: not built")
             elif actual["rows"] != expected["rows"] or actual[key] != expected[key]:
-                problems.append(f"{corpus}/{name}: {actual['rows']} rows (recorded {expected['rows']}), contents differ")
+                problems.append(
+                    f"{corpus}/{name}: {actual['rows']} rows (recorded {expected['rows']}), contents differ"
+                )
     return problems
 
 

@@ -243,4 +243,3 @@ def test_fast_character_pass_equals_the_edit_by_edit_definition(text):
     assert result.text == expected.text
     assert list(result.origin_start) == list(expected.origin_start)
     assert list(result.origin_end) == list(expected.origin_end)
-

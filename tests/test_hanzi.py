@@ -39,14 +39,33 @@ def test_text_without_phrases_is_converted_character_by_character():
 
 def test_whole_simplified_documents_come_back_unchanged_and_their_traditional_form_converts_alike(tmp_path):
     s2t = OpenCC("s2t")
-    text = "（一）深化行政审批制度改革。2017年底前完成清理工作，覆盖率达到100%。\n责任单位：市政府办公室、市发展改革委\n"
+    text = (
+        "（一）深化行政审批制度改革。2017年底前完成清理工作，覆盖率达到100%。\n责任单位：市政府办公室、市发展改革委\n"
+    )
     traditional = s2t.convert(text * 20)
     assert FAST.convert(traditional) == REFERENCE.convert(traditional)
     assert FAST.convert(text) == REFERENCE.convert(text)
 
 
 _ALPHABET = st.sampled_from(
-    [*PHRASES[::4], *(p[:2] for p in PHRASES[::3]), *(p[1:] for p in PHRASES[1::3]), *CHARACTERS[::37], "法治", "政府", "，", "。", " ", "\u3000", "-", "（", "）", "a", "1", "\n"]
+    [
+        *PHRASES[::4],
+        *(p[:2] for p in PHRASES[::3]),
+        *(p[1:] for p in PHRASES[1::3]),
+        *CHARACTERS[::37],
+        "法治",
+        "政府",
+        "，",
+        "。",
+        " ",
+        "\u3000",
+        "-",
+        "（",
+        "）",
+        "a",
+        "1",
+        "\n",
+    ]
 )
 
 

@@ -11,7 +11,27 @@ from analysis.core.text import anchored_finditer, line_matches
 from analysis.parse import repair
 
 _PIECES = st.sampled_from(
-    ["县政府", "办", "发", "〔", "〕", "[", "]", "﹝", "2017", "20171", "5", "12", "号", "，", " ", "\n", "印发", "(", ")"]
+    [
+        "县政府",
+        "办",
+        "发",
+        "〔",
+        "〕",
+        "[",
+        "]",
+        "﹝",
+        "2017",
+        "20171",
+        "5",
+        "12",
+        "号",
+        "，",
+        " ",
+        "\n",
+        "印发",
+        "(",
+        ")",
+    ]
 )
 
 
@@ -29,7 +49,12 @@ def test_anchored_scan_of_document_numbers_equals_finditer(pieces):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(["市司法局", "  ", "\t", "20170315", "201731", "123", "\n", "(", ")", "印发", "号"]), max_size=30))
+@given(
+    st.lists(
+        st.sampled_from(["市司法局", "  ", "\t", "20170315", "201731", "123", "\n", "(", ")", "印发", "号"]),
+        max_size=30,
+    )
+)
 def test_line_scan_of_signature_dates_equals_finditer(pieces):
     text = "".join(pieces)
     fast = line_matches(repair._SIGNATURE_DATE, text, repair._DIGIT_RUN)

@@ -123,7 +123,9 @@ def alternation(terms: Iterable[str]) -> str:
     return "|".join(re.escape(term) for term in ordered) if ordered else "(?!)"
 
 
-def anchored_finditer(pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], reach: int) -> Iterator[re.Match[str]]:
+def anchored_finditer(
+    pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], reach: int
+) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, scanning only near the matches of ``anchor``.
 
     Valid for a pattern each of whose (non-empty) matches holds a match of
