@@ -859,3 +859,55 @@ def test_punctuation_is_folded_with_or_without_bracket_variants(text: str) -> No
     from analysis.annotate.unit_names import _BRACKETS, normalise_punctuation
 
     assert normalise_punctuation(text) == unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+
+
+def test_short_text_memo_remembers_short_texts_only() -> None:
+    from analysis.annotate import units
+
+    calls: list[str] = []
+
+    def parse(text: str, flag: bool) -> tuple[str, bool]:
+        calls.append(text)
+        return text, flag
+
+    memo = units._ShortTextMemo(parse)
+    short, long = "县档案馆", "县" * (units.MEMO_MAX_CHARS + 1)
+    assert memo(short, True) == memo(short, True) == (short, True)
+    assert memo(long, False) == memo(long, False) == (long, False)
+    assert calls == [short, long, long]
+
+
+@pytest.mark.parametrize(
+    "piece", ["县档案馆", "县档案馆和县史志办", "县档案馆会同县史志办", "县档案馆牵头", "各乡镇(街道)等单位"]
+)
+def test_remembered_list_items_split_as_before(piece: str) -> None:
+    from analysis.annotate.units import _split_with_verb, default_roles
+
+    roles = default_roles()
+    assert list(roles.list_items(piece)) == _split_with_verb(piece, roles)
+
+
+@pytest.mark.parametrize(
+    "piece, expected",
+    [
+        ("县档案馆", [("县档案馆", "、")]),  # no soft separator: the short path
+        ("县发展和改革局", [("县发展和改革局", "、")]),  # 和 inside a name
+        ("县档案馆和县史志办", [("县档案馆", "soft"), ("县史志办", "、")]),
+        ("县档案馆等单位", [("县档案馆", "、")]),
+    ],
+)
+def test_soft_separators_split_only_after_a_unit(piece: str, expected: list[tuple[str, str]]) -> None:
+    from analysis.annotate.unit_names import _split_soft
+
+    assert _split_soft(piece, "、") == expected
+
+
+def test_counted_lookup_counts_like_normalise(normaliser_fresh: AgencyNormaliser) -> None:
+    reference = AgencyNormaliser()
+    for name in ("县司法局", "县档案馆甲乙", "县司法局"):
+        assert dict(normaliser_fresh.counted(name, None)) == reference.normalise(name)
+    assert normaliser_fresh.used_aliases_ == reference.used_aliases_
+    assert normaliser_fresh.unmatched_ == reference.unmatched_
+    first = normaliser_fresh.normalise("县司法局")
+    first["canonical"] = "改过"
+    assert normaliser_fresh.normalise("县司法局")["canonical"] == "司法局"  # a copy, the memory untouched

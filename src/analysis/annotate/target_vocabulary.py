@@ -327,6 +327,11 @@ class TargetVocabulary:
             "non_target_terms": re.compile(alternation(self.non_target_terms)),
         }
 
+    @functools.cached_property
+    def metric_suffixes(self) -> tuple[str, ...]:
+        """The metric suffixes, longest first (in table order among equals)."""
+        return tuple(sorted(self.metric_suffix, key=len, reverse=True))
+
     def may_hold_target(self, text: str) -> bool:
         """False when no entry targets are drawn from can match ``text`` (none of their prefilters does)."""
         return any(pattern.search(text) for pattern in self._candidate_prefilters)

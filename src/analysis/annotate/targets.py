@@ -443,10 +443,10 @@ class _Finder:
         """A metric named just before ``end``: (name, start, suffix type)."""
         start = max(self.clause_start(end, extra="、%"), floor, end - _METRIC_WINDOW)
         segment = self.text[start:end]
-        cut = max((i + 1 for i, ch in enumerate(segment) if ch.isdigit()), default=0)
+        cut = next((i + 1 for i in range(len(segment) - 1, -1, -1) if segment[i].isdigit()), 0)  # after the last digit
         segment = segment[cut:]
         start += cut
-        trimmed = True
+        trimmed = segment.endswith(self.vocab.fillers)  # no filler at the end: nothing to trim
         while trimmed:
             trimmed = False
             for filler in self.vocab.fillers:
@@ -454,7 +454,7 @@ class _Finder:
                     segment = segment[: -len(filler)]
                     trimmed = True
                     break
-        suffix = next((s for s in sorted(self.vocab.metric_suffix, key=len, reverse=True) if segment.endswith(s)), None)
+        suffix = next((s for s in self.vocab.metric_suffixes if segment.endswith(s)), None)
         if suffix is None:
             return None, end, None
         tokens = list(_words(segment))

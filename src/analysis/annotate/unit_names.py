@@ -202,6 +202,8 @@ def _join_collectives(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _split_soft(piece: str, final_separator: str) -> list[tuple[str, str]]:
+    if _SOFT_SEPARATOR.search(piece) is None:
+        return [(piece, final_separator)]  # most names hold no 和/及/与/等/space
     depth = _depth_map(piece)
     out: list[tuple[str, str]] = []
     start = 0

@@ -67,10 +67,23 @@ _BOUNDARY_MARK = re.compile(f"[{re.escape(''.join(sorted(_BOUNDARY)))}]")
 _SUBJECT_STOP = re.compile(f"[{re.escape(''.join(sorted(_BOUNDARY | set('()'))))}]")  # where a subject may start
 
 
-CLAUSE_CACHE_SIZE = 8192  # distinct assignment clauses (and short sentences) remembered per role vocabulary
+CLAUSE_CACHE_SIZE = 32_768  # distinct clauses, sentences, list items remembered per role vocabulary (each)
 
 
 MEMO_MAX_CHARS = 500  # longer texts are parsed afresh: they seldom recur, and a cache of them would grow large
+
+
+class _ShortTextMemo:
+    """A pure function of a text (and a few hashable settings), remembered for texts up to ``MEMO_MAX_CHARS``."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.remembered = functools.lru_cache(maxsize=CLAUSE_CACHE_SIZE)(function)
+
+    def __call__(self, text: str, *settings: Any) -> Any:
+        if len(text) > MEMO_MAX_CHARS:
+            return self.function(text, *settings)
+        return self.remembered(text, *settings)
 
 
 # Adverbs between a unit and its role verb: 要积极配合, 按职责分工负责, 具体负责.
@@ -179,20 +192,27 @@ class RoleVocabulary:
     def is_with_verb(self, term: str) -> bool:
         return any(term == t for t, _ in self.with_verbs)
 
+    # The parsing functions below, with this vocabulary, remembered per text (the place words of
+    # ``collective_parts`` are read once per process, as before).
     @functools.cached_property
-    def parsed_clauses(self) -> Callable[[str, bool, str | None], _ParsedClause]:
-        """:func:`_parse_assignment` with this vocabulary, remembered per (clause, cut, first_is_lead)."""
-        return functools.lru_cache(maxsize=CLAUSE_CACHE_SIZE)(functools.partial(_parse_assignment, roles=self))
+    def parsed_clauses(self) -> _ShortTextMemo:
+        """:func:`_parse_assignment` per (clause, cut, first_is_lead)."""
+        return _ShortTextMemo(functools.partial(_parse_assignment, roles=self))
 
     @functools.cached_property
-    def inline_assignments(self) -> Callable[[str], tuple[UnitMention, ...]]:
-        """:func:`_find_inline_assignments` with this vocabulary, remembered per sentence."""
-        return functools.lru_cache(maxsize=CLAUSE_CACHE_SIZE)(functools.partial(_find_inline_assignments, roles=self))
+    def inline_assignments(self) -> _ShortTextMemo:
+        """:func:`_find_inline_assignments` per sentence."""
+        return _ShortTextMemo(functools.partial(_find_inline_assignments, roles=self))
 
     @functools.cached_property
-    def clause_notes(self) -> Callable[[str], str | None]:
-        """:func:`_standing_note_role` with this vocabulary, remembered per clause."""
-        return functools.lru_cache(maxsize=CLAUSE_CACHE_SIZE)(functools.partial(_standing_note_role, roles=self))
+    def clause_notes(self) -> _ShortTextMemo:
+        """:func:`_standing_note_role` per clause."""
+        return _ShortTextMemo(functools.partial(_standing_note_role, roles=self))
+
+    @functools.cached_property
+    def list_items(self) -> _ShortTextMemo:
+        """:func:`_split_with_verb` per item of a unit list."""
+        return _ShortTextMemo(lambda piece: tuple(_split_with_verb(piece, self)))
 
 
 def _spaced_alternation(terms: list[str]) -> str:
@@ -230,14 +250,15 @@ def _roles_from(path: str) -> RoleVocabulary:
     return load_roles(path)
 
 
-@functools.lru_cache(maxsize=4)
-def _roles_in(folder: Path) -> RoleVocabulary:
-    return _roles_from(str(folder / ROLES_FILE))
+_DEFAULT_ROLES: list[tuple[Path, RoleVocabulary]] = []  # (reference folder, its vocabulary), the last one asked for
 
 
 def default_roles() -> RoleVocabulary:
     """The role vocabulary shipped with the package (loaded once; no path is built per call)."""
-    return _roles_in(config.REFERENCE_DIR)
+    folder = config.REFERENCE_DIR
+    if not _DEFAULT_ROLES or _DEFAULT_ROLES[0][0] is not folder:
+        _DEFAULT_ROLES[:] = [(folder, _roles_from(str(folder / ROLES_FILE)))]
+    return _DEFAULT_ROLES[0][1]
 
 
 def parse_assignment(
@@ -258,10 +279,7 @@ def parse_assignment(
     one role (a note earlier in the document said so "below": 下同).
     """
     roles = roles or default_roles()
-    if len(clause) > MEMO_MAX_CHARS:
-        mentions, unknown = _parse_assignment(clause, cut, first_is_lead, roles=roles)
-    else:
-        mentions, unknown = roles.parsed_clauses(clause, cut, first_is_lead)
+    mentions, unknown = roles.parsed_clauses(clause, cut, first_is_lead)
     for label, text in unknown:  # warned at every call, remembered or not
         log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
     return list(mentions)
@@ -356,7 +374,7 @@ def _mentions_from_list(
     """Units of a list; a verb after an item (X牵头) sets its role and that of the items joined to it by 、."""
     items: list[tuple[str, str | None, str]] = []  # name, verb role, separator after
     for piece, separator in split_with_separators(segment):
-        for name, role in _split_with_verb(piece, roles):
+        for name, role in roles.list_items(piece):
             items.append((name, role, separator))
     tail = _LIST_SEPARATOR.split(segment)[-1]  # the text after the last separator, 等-part included
     if cut and items and not _complete_name(tail):
@@ -426,8 +444,6 @@ def find_inline_assignments(sentence: str, roles: RoleVocabulary | None = None) 
     for in at most ``_MAX_SUBJECT`` characters before its verb.
     """
     roles = roles or default_roles()
-    if len(sentence) > MEMO_MAX_CHARS:
-        return list(_find_inline_assignments(sentence, roles=roles))
     return list(roles.inline_assignments(sentence))
 
 
@@ -566,22 +582,24 @@ def task_units(
     :func:`standing_note` (a first-is-lead note of an earlier task, 下同).
     """
     rows: list[dict[str, Any]] = []
+    roles = default_roles()
     cut_clause = _cut_clause(task)
     written = _WrittenForms(task, document)
     for measure in task.measures:
         mentions: list[tuple[UnitMention, str]] = []
         for clause in measure.units_raw:
             cut = clause == cut_clause  # the same clause covers earlier measures too
-            parsed = parse_assignment(clause, cut=cut, first_is_lead=first_is_lead)
+            parsed = parse_assignment(clause, roles, cut=cut, first_is_lead=first_is_lead)
             mentions += [(m, "clause_cut" if cut else "clause") for m in parsed]
-        mentions += [(m, "inline") for m in find_inline_assignments(_without_clauses(measure.text, measure.units_raw))]
+        inline = find_inline_assignments(_without_clauses(measure.text, measure.units_raw), roles)
+        mentions += [(m, "inline") for m in inline]
         seen: set[str] = set()
         for mention, source in mentions:
             key = clean_unit_name(mention.raw)
             if not key or key in seen:
                 continue
             seen.add(key)
-            info = normaliser.normalise(written(mention.raw), jurisdiction=jurisdiction)
+            info = normaliser.counted(written(mention.raw), jurisdiction)
             rows.append(
                 {
                     **info,
@@ -602,11 +620,7 @@ def standing_note(task: Task, roles: RoleVocabulary | None = None) -> str | None
     roles = roles or default_roles()
     for measure in task.measures:
         for clause in measure.units_raw:
-            role = (
-                roles.clause_notes(clause)
-                if len(clause) <= MEMO_MAX_CHARS
-                else _standing_note_role(clause, roles=roles)
-            )
+            role = roles.clause_notes(clause)
             if role is not None:
                 return role
     return None
@@ -632,6 +646,8 @@ def _cut_clause(task: Task) -> str | None:
 
 def _without_clauses(text: str, clauses: list[str]) -> str:
     """``text`` with each clause (in text order) replaced by a sentence end, searching forward only."""
+    if not clauses:
+        return text
     pieces, cursor = [], 0
     for clause in clauses:
         found = text.find(clause, cursor) if clause else -1
@@ -652,14 +668,18 @@ class _WrittenForms:
     """
 
     def __init__(self, task: Task, document: ParsedDocument | None) -> None:
+        self.task = task
         self.document = document if document is not None and document.aligned is not None else None
-        self.text = normalise_punctuation(task.text) if self.document else ""
-        self.usable = self.document is not None and len(self.text) == len(task.text)
         self.offset = task.span[0]
         self.cursor = 0
+        self.text: str | None = None  # the task's text as the stages read it, built at the first name
 
     def __call__(self, name: str) -> str:
-        if not self.usable or not name or self.document is None or self.document.aligned is None:
+        if not name or self.document is None or self.document.aligned is None:
+            return name
+        if self.text is None:
+            self.text = normalise_punctuation(self.task.text)
+        if len(self.text) != len(self.task.text):
             return name
         at = self.text.find(name, self.cursor)
         if at < 0:
