@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import config
 from analysis.annotate.target_evaluation import evaluate_targets
-from analysis.annotate.target_vocabulary import load_vocabulary
+from analysis.annotate.target_vocabulary import CANDIDATE_ENTRIES, load_vocabulary
 from analysis.annotate.targets import Target, find_targets, task_targets
 from analysis.compare.targets import target_metrics
 from analysis.core.errors import ReferenceDataError
@@ -712,3 +714,104 @@ def test_framing_units_carry_targets_but_no_units(tmp_path: Path):
         ("rate", 100.0, True)
     ]
     assert [u["raw"] for u in task.extra["units"]] == ["县政府办公室"]
+
+
+# --------------------------------------------------------------------------
+# speed-ups keep the output (issue 13)
+
+# Fragments the target grammar reacts to, combined into texts by the property tests below.
+_FRAGMENTS = (
+    "1", "12", "2019", "2023", "3.5", "一", "二十", "两", "三", "万", "%", "百分之", "个", "项", "次", "年", "月", "日",
+    "底", "前", "以前", "上半年", "季度", "第", "每", "每年", "分别", "不少于", "达到", "以上", "到", "力争到", "于",
+    "阶段", "(", ")", "、", ",", "。", " ", "-", "至", "“", "”", "《", "》", "届", "全会", "规划", "率", "林草", "覆盖",
+)  # fmt: skip
+
+
+def _entries() -> list[str]:
+    return sorted(load_vocabulary().prefilter)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=14))
+def test_prefilters_and_cores_never_lose_a_match(pieces: list[str]) -> None:
+    vocab = load_vocabulary()
+    text = "".join(pieces)
+    for name in _entries():
+        expected = [m.span() for m in vocab.regex[name].finditer(text)]
+        if expected:
+            assert vocab.prefilter[name].search(text), (name, text)
+        assert [m.span() for m in vocab.finditer(name, text)] == expected, (name, text)
+    if any(vocab.regex[name].search(text) for name in CANDIDATE_ENTRIES):
+        assert vocab.may_hold_target(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "林草覆盖率不少于百分之三十,2025年底前完成。",
+        "力争到2024年6月底前建成;每年3月底前报送,一季度前完成评估。",
+        "三年行动阶段(2021-2023年),分别达到12、15、20个。",
+        "统一组织培训,进一步规范程序。",  # no target at all
+        "于2022年通过,第十四届二次会议,每季度至少开展1次。",
+    ],
+)
+def test_windowed_search_matches_finditer_on_written_sentences(text: str) -> None:
+    vocab = load_vocabulary()
+    assert set(vocab.cores) <= set(vocab.regex)
+    for name in vocab.regex:
+        assert [m.span() for m in vocab.finditer(name, text)] == [m.span() for m in vocab.regex[name].finditer(text)]
+
+
+def test_text_without_any_target_word_is_skipped_whole() -> None:
+    vocab = load_vocabulary()
+    text = "加强统一领导,进一步规范行政程序。"
+    assert not vocab.may_hold_target(text)
+    assert find_targets(text) == []
+    assert vocab.may_hold_target("每季度开展督查")
+
+
+@pytest.mark.parametrize("text", ["", "甲", "甲,乙;丙。丁:", "(甲)、乙%丙\n", ",,;"])
+def test_clause_starts_by_bisection_match_the_character_walk(text: str) -> None:
+    from analysis.annotate.target_vocabulary import CLAUSE_BREAK
+    from analysis.annotate.targets import _ClauseStarts
+
+    for extra in ("", "、%"):
+        breaks, current, expected = CLAUSE_BREAK + extra, 0, []
+        for i in range(len(text) + 1):
+            expected.append(current)
+            if i < len(text) and text[i] in breaks:
+                current = i + 1
+        starts = _ClauseStarts(text, CLAUSE_BREAK + extra)
+        assert [starts[i] for i in range(len(text) + 1)] == expected
+
+
+def test_zones_up_to_the_last_anchor_answer_as_all_zones() -> None:
+    from analysis.annotate.targets import _protected_zones, _Zones
+
+    vocab = load_vocabulary()
+    text = "《条例(2020年修订)》第三条,“十四五”规划,林草覆盖率达到30%,《办法》和“一网通办”2016-2020年。"
+    every = _Zones(_protected_zones(text, vocab))
+    for until in range(len(text) + 1):
+        part = _Zones(_protected_zones(text, vocab, until=until))
+        for start in range(until + 1):
+            for end in range(start, len(text) + 1):
+                assert part.cover((start, end)) == every.cover((start, end))
+
+
+def test_target_dict_is_the_dataclass_as_dict() -> None:
+    from dataclasses import asdict
+
+    for target in find_targets("力争到2025年底前,林草覆盖率达到30%以上,每年至少开展2次督查。", document_year=2024):
+        assert target.to_dict() == asdict(target)
+        assert list(target.to_dict()) == list(asdict(target))
+
+
+def test_remembered_numbers_read_as_before_and_failures_still_raise() -> None:
+    from analysis.annotate.targets import _number
+
+    for token in ("二十", "两", "3.5", "一百", "12"):
+        assert _number(token) == chinese_number(token)
+        assert _number(token) == chinese_number(token)
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            _number("甲")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -711,3 +712,202 @@ def test_first_is_lead_note_holds_for_the_tasks_below(tmp_path: Path) -> None:
         [("区发改局", "lead"), ("区市场监管局", "responsible")],
         [("区审批局", "lead"), ("区住建局", "support")],  # explicit roles are kept
     ]
+
+
+# --------------------------------------------------------------------------- speed-ups keep the output (issue 13)
+
+
+def _reference_boundaries(text: str) -> tuple[list[int], list[int]]:
+    """The per-character arrays the inline search used before bisection (the specification)."""
+    stops = set(",;。:!?\n|")
+    n = len(text)
+    previous, last = [-1] * (n + 1), -1
+    for i in range(n + 1):
+        previous[i] = last
+        if i < n and (text[i] in stops or text[i] in "()"):
+            last = i
+    following, first = [n] * (n + 1), n
+    for i in range(n - 1, -1, -1):
+        if text[i] in stops:
+            first = i
+        following[i] = first
+    return previous, following
+
+
+def _reference_mask(text: str, label_starts: list[int]) -> str:
+    """Every bracket holding a label start blanked to 。, character by character (the specification)."""
+    stack, masked = [], [False] * len(text)
+    for i, ch in enumerate(text):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            open_at = stack.pop()
+            if any(open_at < s < i for s in label_starts):
+                masked[open_at : i + 1] = [True] * (i + 1 - open_at)
+    return "".join("。" if m else ch for ch, m in zip(text, masked, strict=True))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "县水利局负责",
+        "(县水利局牵头),县农业局配合;县林业局。",
+        "甲(乙(丙)丁)戊|己\n(庚",
+        ")))(((",
+        "由县交通局牵头。会同县公安局,县城管局",
+    ],
+)
+def test_boundaries_by_bisection_match_the_per_character_arrays(text: str) -> None:
+    from analysis.annotate.units import _Boundaries
+
+    previous, following = _reference_boundaries(text)
+    found = _Boundaries(text)
+    assert [found.previous(i) for i in range(len(text) + 1)] == previous
+    assert [found.following(i) for i in range(len(text) + 1)] == following
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "推进档案数字化(牵头单位:县档案馆)并按季度通报",
+        "推进档案数字化(牵头单位:县档案馆(县史志办))并通报(每季度一次)",
+        "外层(说明(责任单位:县档案馆)说明)之后(配合单位:县财政局)",
+        "未闭合(牵头单位:县档案馆",
+        "没有标签(县档案馆)的括号",
+        "多余的右括号)(责任单位:县档案馆))",
+    ],
+)
+def test_masking_labelled_brackets_matches_the_character_walk(text: str) -> None:
+    from analysis.annotate.units import _mask_labelled_brackets, default_roles
+
+    roles = default_roles()
+    starts = [m.start() for m in roles.label_pattern.finditer(text)]
+    assert _mask_labelled_brackets(text, roles) == _reference_mask(text, starts)
+
+
+def test_remembered_clauses_give_fresh_lists_and_warn_every_time(caplog: pytest.LogCaptureFixture) -> None:
+    clause = "督查单位:县档案馆、县史志办"  # an unknown label, warned about at each call
+    with caplog.at_level(logging.WARNING):
+        first = parse_assignment(clause)
+        first.append(UnitMention("不该出现", "lead"))
+        second = parse_assignment(clause)
+    assert second == [UnitMention("县档案馆", "responsible"), UnitMention("县史志办", "responsible")]
+    assert sum("督查单位" in record.getMessage() for record in caplog.records) == 2
+
+
+def test_long_clauses_and_sentences_are_parsed_without_the_memo() -> None:
+    from analysis.annotate import units
+
+    filler = "加强档案管理," * (units.MEMO_MAX_CHARS // 7 + 1)
+    clause = "牵头单位:" + "、".join(f"县{n}局" for n in "甲乙丙丁") + ";" + filler
+    sentence = filler + "由县档案馆牵头,县史志办配合"
+    assert len(clause) > units.MEMO_MAX_CHARS and len(sentence) > units.MEMO_MAX_CHARS
+    roles = units.default_roles()
+    assert parse_assignment(clause) == list(units._parse_assignment(clause, False, None, roles=roles)[0])
+    assert find_inline_assignments(sentence) == [UnitMention("县档案馆", "lead"), UnitMention("县史志办", "support")]
+    assert find_inline_assignments(sentence[: len(filler) + 5]) == []  # no role verb at all
+
+
+def test_standing_note_is_remembered_per_clause() -> None:
+    from analysis.annotate.units import standing_note
+
+    noted = Task(
+        doc_id="d",
+        task_id="d-T001",
+        kind="task",
+        seq=1,
+        number="1.",
+        path="1",
+        level=3,
+        headings=[],
+        title="",
+        text="甲",
+        span=(0, 1),
+        raw_span=(0, 1),
+        measures=[Measure(0, "甲", (0, 1), (0, 1), ["责任单位:县档案馆、县史志办(第一责任单位为牵头单位,下同)"])],
+    )
+    plain = replace(noted, measures=[Measure(0, "甲", (0, 1), (0, 1), ["责任单位:县档案馆、县史志办"])])
+    for _ in range(2):
+        assert standing_note(noted) == "lead"
+        assert standing_note(plain) is None
+
+
+@pytest.mark.parametrize("text", ["", "县档案馆", "(县档案馆(分馆))", "县档案馆)(", "((县档案馆)"])
+def test_parenthesis_helpers_match_the_character_walk(text: str) -> None:
+    from analysis.annotate.unit_names import _depth_map, bracket_partners
+
+    stack, partners, depth, depths = [], {}, 0, []
+    for i, ch in enumerate(text):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            partners[stack.pop()] = i
+        if ch == ")":
+            depth = max(0, depth - 1)
+        depths.append(depth)
+        if ch == "(":
+            depth += 1
+    assert bracket_partners(text) == partners
+    assert _depth_map(text) == depths
+
+
+@pytest.mark.parametrize("text", ["县档案馆", "【县档案馆】", "〔2020〕", "县　档案馆", "［县档案馆］〈甲〉"])
+def test_punctuation_is_folded_with_or_without_bracket_variants(text: str) -> None:
+    import unicodedata
+
+    from analysis.annotate.unit_names import _BRACKETS, normalise_punctuation
+
+    assert normalise_punctuation(text) == unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+
+
+def test_short_text_memo_remembers_short_texts_only() -> None:
+    from analysis.annotate import units
+
+    calls: list[str] = []
+
+    def parse(text: str, flag: bool) -> tuple[str, bool]:
+        calls.append(text)
+        return text, flag
+
+    memo = units._ShortTextMemo(parse)
+    short, long = "县档案馆", "县" * (units.MEMO_MAX_CHARS + 1)
+    assert memo(short, True) == memo(short, True) == (short, True)
+    assert memo(long, False) == memo(long, False) == (long, False)
+    assert calls == [short, long, long]
+
+
+@pytest.mark.parametrize(
+    "piece", ["县档案馆", "县档案馆和县史志办", "县档案馆会同县史志办", "县档案馆牵头", "各乡镇(街道)等单位"]
+)
+def test_remembered_list_items_split_as_before(piece: str) -> None:
+    from analysis.annotate.units import _split_with_verb, default_roles
+
+    roles = default_roles()
+    assert list(roles.list_items(piece)) == _split_with_verb(piece, roles)
+
+
+@pytest.mark.parametrize(
+    "piece, expected",
+    [
+        ("县档案馆", [("县档案馆", "、")]),  # no soft separator: the short path
+        ("县发展和改革局", [("县发展和改革局", "、")]),  # 和 inside a name
+        ("县档案馆和县史志办", [("县档案馆", "soft"), ("县史志办", "、")]),
+        ("县档案馆等单位", [("县档案馆", "、")]),
+    ],
+)
+def test_soft_separators_split_only_after_a_unit(piece: str, expected: list[tuple[str, str]]) -> None:
+    from analysis.annotate.unit_names import _split_soft
+
+    assert _split_soft(piece, "、") == expected
+
+
+def test_counted_lookup_counts_like_normalise(normaliser_fresh: AgencyNormaliser) -> None:
+    reference = AgencyNormaliser()
+    for name in ("县司法局", "县档案馆甲乙", "县司法局"):
+        assert dict(normaliser_fresh.counted(name, None)) == reference.normalise(name)
+    assert normaliser_fresh.used_aliases_ == reference.used_aliases_
+    assert normaliser_fresh.unmatched_ == reference.unmatched_
+    first = normaliser_fresh.normalise("县司法局")
+    first["canonical"] = "改过"
+    assert normaliser_fresh.normalise("县司法局")["canonical"] == "司法局"  # a copy, the memory untouched

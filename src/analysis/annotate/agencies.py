@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,15 +180,20 @@ class AgencyNormaliser:
     # -- public API
     def normalise(self, raw: str, *, jurisdiction: str | None = None) -> dict[str, Any]:
         """``{raw, name, canonical, successor, category, generic, match}`` for one unit name."""
+        return dict(self.counted(raw, jurisdiction))
+
+    def counted(self, raw: str, jurisdiction: str | None) -> Mapping[str, Any]:
+        """:meth:`normalise` without the copy: the remembered result, read-only (counted as a use)."""
         key = (raw, jurisdiction)
-        if key not in self._cache:
-            self._cache[key] = self._normalise(raw, jurisdiction)
-        result, used = self._cache[key]
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self._normalise(raw, jurisdiction)
+        result, used = cached
         if used:
             self.used_aliases_[used] += 1
         if result["match"] == "unmatched":
             self.unmatched_[result["name"]] += 1
-        return dict(result)
+        return result
 
     def unused_aliases(self) -> list[str]:
         """Aliases and patterns never used so far (logged as a warning)."""

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import functools
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,18 @@ _LOOKBACK = 15  # how far back a detached comparator may stand (不少于本单�
 _METRIC_MIN_CHARS = 4  # a metric name grows token by token until it has this many characters
 
 
+_CACHE_SIZE = 8192  # distinct numerals and metric segments remembered (both recur across tasks)
+
+
+_number = functools.lru_cache(maxsize=_CACHE_SIZE)(chinese_number)  # pure; failures are not remembered
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _words(segment: str) -> tuple[str, ...]:
+    """jieba's tokens of a short segment (rjieba's dictionary is fixed: a pure function)."""
+    return tuple(rjieba.cut(segment))
+
+
 @dataclass(frozen=True)
 class Target:
     """One quantified commitment; ``text == source[start:end]``."""
@@ -83,27 +96,49 @@ class Target:
     deadline_day: int | None = None  # None with a month = end of the month
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as a dict (all are plain values: no deep copy needed, unlike ``asdict``)."""
+        return {name: getattr(self, name) for name in _TARGET_FIELDS}
+
+
+_FULLWIDTH = re.compile(f"[{re.escape(''.join(map(chr, FULLWIDTH_TO_ASCII)))}]")  # a character to fold
+
+
+_TARGET_FIELDS = tuple(f.name for f in fields(Target))
 
 
 def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
-def _protected_zones(text: str, vocab: TargetVocabulary) -> list[tuple[int, int]]:
-    """Spans where numbers are names, not commitments (quotes, titles, slogans, …)."""
+def _protected_zones(text: str, vocab: TargetVocabulary, until: int | None = None) -> list[tuple[int, int]]:
+    """Spans where numbers are names, not commitments (quotes, titles, slogans, …).
+
+    With ``until``, only the zones starting at or before it (the others cannot cover a span starting there).
+    """
+    last = len(text) if until is None else until
     zones: list[tuple[int, int]] = []
     for opening, closing in vocab.protected_pairs:
+        if opening not in text:
+            continue
         if opening == closing:
-            positions = [i for i, ch in enumerate(text) if ch == opening]
+            positions = _positions(text, opening)
             zones += [(a, b + 1) for a, b in zip(positions[::2], positions[1::2], strict=False) if b - a <= 60]
             continue
-        zones += [m.span() for m in vocab.regex[f"pair:{opening}{closing}"].finditer(text)]
+        zones += [m.span() for m in _starting_until(vocab.regex[f"pair:{opening}{closing}"].finditer(text), last)]
     # A lookahead finds every start, so overlapping terms are all covered (longest first at a start).
-    zones += [(m.start(), m.start() + len(m.group(1))) for m in vocab.regex["non_target_terms"].finditer(text)]
+    terms = _starting_until(vocab.finditer("non_target_terms", text), last)
+    zones += [(m.start(), m.start() + len(m.group(1))) for m in terms]
     for pattern in vocab.non_target_regexes:
-        zones += [m.span() for m in pattern.finditer(text)]
-    return zones
+        zones += [m.span() for m in _starting_until(pattern.finditer(text), last)]
+    return [zone for zone in zones if zone[0] <= last]
+
+
+def _starting_until(matches: Iterator[re.Match[str]], last: int) -> Iterator[re.Match[str]]:
+    """The matches (found in order) that start at or before ``last``: the search stops after it."""
+    for match in matches:
+        if match.start() > last:
+            return
+        yield match
 
 
 class _Zones:
@@ -123,15 +158,29 @@ class _Zones:
         return i >= 0 and self.reach[i] >= span[1]
 
 
-def _clause_starts(text: str, extra: str = "") -> list[int]:
-    """For every position, the start of its clause (just after the last break before it), in one pass."""
-    breaks = CLAUSE_BREAK + extra
-    starts, current = [0] * (len(text) + 1), 0
-    for i in range(len(text) + 1):
-        starts[i] = current
-        if i < len(text) and text[i] in breaks:
-            current = i + 1
-    return starts
+def _positions(text: str, character: str) -> list[int]:
+    """Every index of ``character`` in ``text``, in order."""
+    positions, at = [], text.find(character)
+    while at >= 0:
+        positions.append(at)
+        at = text.find(character, at + 1)
+    return positions
+
+
+@functools.lru_cache(maxsize=8)
+def _break_pattern(breaks: str) -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(''.join(sorted(set(breaks))))}]")
+
+
+class _ClauseStarts:
+    """The start of the clause holding a position (just after the last break before it)."""
+
+    def __init__(self, text: str, breaks: str) -> None:
+        self.breaks = [m.start() for m in _break_pattern(breaks).finditer(text)]  # located once, in C
+
+    def __getitem__(self, position: int) -> int:
+        i = bisect.bisect_left(self.breaks, position)  # breaks strictly before the position
+        return self.breaks[i - 1] + 1 if i else 0
 
 
 @dataclass
@@ -146,16 +195,16 @@ class _Finder:
 
     def __init__(self, text: str, document_year: int | None, vocab: TargetVocabulary) -> None:
         self.raw = text
-        self.text = text.translate(FULLWIDTH_TO_ASCII)
+        self.text = text.translate(FULLWIDTH_TO_ASCII) if _FULLWIDTH.search(text) else text  # translate is slow
         self.year = document_year
         self.vocab = vocab
         self.rx = vocab.regex
-        self._clause_starts: dict[str, list[int]] = {}
+        self._clause_starts: dict[str, _ClauseStarts] = {}
 
     def clause_start(self, position: int, extra: str = "") -> int:
-        """Start of the clause holding ``position`` (arrays built once per break set)."""
+        """Start of the clause holding ``position`` (breaks located once per break set)."""
         if extra not in self._clause_starts:
-            self._clause_starts[extra] = _clause_starts(self.text, extra)
+            self._clause_starts[extra] = _ClauseStarts(self.text, CLAUSE_BREAK + extra)
         return self._clause_starts[extra][position]
 
     # -- building ----------------------------------------------------------
@@ -184,7 +233,7 @@ class _Finder:
             return f"{year}-{month_day}"
         last = calendar.monthrange(year, month)[1]
         if day is not None:
-            d = int(chinese_number(day))
+            d = int(_number(day))
         else:
             mark = self.vocab.deadline_month_part.get(part or "", "end")
             d = last if mark == "end" else int(mark)
@@ -212,13 +261,13 @@ class _Finder:
 
     def deadlines(self) -> list[_Candidate]:
         found: list[_Candidate] = []
-        for m in self.rx["recurring"].finditer(self.text):
+        for m in self.vocab.finditer("recurring", self.text):
             if not (m["part"] or m["before"] or m["d"]):
                 continue
-            month: int | None = int(chinese_number(m["m"]))
+            month: int | None = int(_number(m["m"]))
             if month is None or not 1 <= month <= 12:
                 continue
-            day = int(chinese_number(m["d"])) if m["d"] else self._month_part_day(m["part"])
+            day = int(_number(m["d"])) if m["d"] else self._month_part_day(m["part"])
             target = self.make(
                 m.start(),
                 m.end(),
@@ -229,7 +278,7 @@ class _Finder:
                 deadline_day=day,
             )
             found.append(_Candidate(target, m.span(), 0))
-        for m in self.rx["recurring_part"].finditer(self.text):
+        for m in self.vocab.finditer("recurring_part", self.text):
             month_day = self.vocab.deadline_year_part[m["part"]]
             target = self.make(
                 m.start(),
@@ -241,7 +290,7 @@ class _Finder:
                 deadline_day=int(month_day[3:]),
             )
             found.append(_Candidate(target, m.span(), 0))
-        for m in self.rx["stage_range"].finditer(self.text):
+        for m in self.vocab.finditer("stage_range", self.text):
             first, last = int(m["y"]), int(m["y2"])
             if last < first:
                 continue
@@ -249,10 +298,10 @@ class _Finder:
                 m.start("range"), m.end("range"), "deadline", comparator="range", deadline_date=f"{last}-12-31"
             )
             found.append(_Candidate(target, m.span("range"), 1))
-        for m in self.rx["date_range"].finditer(self.text):
+        for m in self.vocab.finditer("date_range", self.text):
             y1 = int(m["y"]) if m["y"] else self.year
             y2 = int(m["y2"]) if m["y2"] else y1
-            m1, m2 = int(chinese_number(m["m"])), int(chinese_number(m["m_end"]))
+            m1, m2 = int(_number(m["m"])), int(_number(m["m_end"]))
             if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
                 continue
             if y2 is not None and not m["y2"] and m2 < m1:
@@ -265,7 +314,7 @@ class _Finder:
                 deadline_date=self._date(y2, m2, m["d_end"], None),
             )
             found.append(_Candidate(target, m.span(), 1))
-        for m in self.rx["dated"].finditer(self.text):
+        for m in self.vocab.finditer("dated", self.text):
             has_month = m["m"] is not None
             if not (
                 self._strong_cue(m)
@@ -281,7 +330,7 @@ class _Finder:
                 continue
             if not has_month and part and part not in self.vocab.deadline_year_part:
                 continue
-            month = int(chinese_number(m["m"])) if has_month else None
+            month = int(_number(m["m"])) if has_month else None
             if month is not None and not 1 <= month <= 12:
                 continue
             default = "exactly" if has_month and not part else "at_most"
@@ -293,7 +342,7 @@ class _Finder:
                 deadline_date=self._date(int(m["y"]), month, m["d"], part),
             )
             found.append(_Candidate(target, (m.start("y"), m.end()), 2))
-        for m in self.rx["yearless"].finditer(self.text):
+        for m in self.vocab.finditer("yearless", self.text):
             start = m.start("m2") if not m["cue"] else m.start()
             if start > 0 and (self.text[start - 1].isdigit() or self.text[start - 1] in "年每度"):
                 continue
@@ -302,7 +351,7 @@ class _Finder:
                 continue
             if self._excluded_after(m.end()):
                 continue
-            month = int(chinese_number(m["m2"]))
+            month = int(_number(m["m2"]))
             if not 1 <= month <= 12:
                 continue
             default = "exactly" if not (m["part"] or m["before"]) else "at_most"
@@ -314,7 +363,7 @@ class _Finder:
                 deadline_date=self._date(self.year, month, m["d2"], m["part"]),
             )
             found.append(_Candidate(target, m.span(), 3))
-        for m in self.rx["year_part"].finditer(self.text):
+        for m in self.vocab.finditer("year_part", self.text):
             if m.start("part") > 0 and self.text[m.start("part") - 1].isdigit():
                 continue
             target = self.make(
@@ -339,11 +388,11 @@ class _Finder:
     # -- frequencies -------------------------------------------------------
     def frequencies(self) -> list[_Candidate]:
         found: list[_Candidate] = []
-        for m in self.rx["frequency"].finditer(self.text):
+        for m in self.vocab.finditer("frequency", self.text):
             if self._number_blocked(m.start("num"), m["num"], allow_one=True):
                 continue
             base_name, base_years = self.vocab.periods[m["per"]]
-            multiple = chinese_number(m["mult"]) if m["mult"] else 1.0
+            multiple = _number(m["mult"]) if m["mult"] else 1.0
             if multiple == 1:
                 period = base_name
             else:
@@ -360,14 +409,14 @@ class _Finder:
                 m.start(),
                 m.end(),
                 "frequency",
-                value=chinese_number(m["num"]),
+                value=_number(m["num"]),
                 unit=m["unit"],
                 comparator=comparator,
                 period=period,
                 period_years=round(base_years * multiple, 6),
             )
             found.append(_Candidate(target, m.span("num"), 0))
-        for m in self.rx["recurrence"].finditer(self.text):
+        for m in self.vocab.finditer("recurrence", self.text):
             name, years = self.vocab.periods[m["per"]]
             target = self.make(m.start(), m.end(), "frequency", period=name, period_years=years)
             found.append(_Candidate(target, m.span(), 6))  # any other reading of the same words wins
@@ -394,10 +443,10 @@ class _Finder:
         """A metric named just before ``end``: (name, start, suffix type)."""
         start = max(self.clause_start(end, extra="、%"), floor, end - _METRIC_WINDOW)
         segment = self.text[start:end]
-        cut = max((i + 1 for i, ch in enumerate(segment) if ch.isdigit()), default=0)
+        cut = next((i + 1 for i in range(len(segment) - 1, -1, -1) if segment[i].isdigit()), 0)  # after the last digit
         segment = segment[cut:]
         start += cut
-        trimmed = True
+        trimmed = segment.endswith(self.vocab.fillers)  # no filler at the end: nothing to trim
         while trimmed:
             trimmed = False
             for filler in self.vocab.fillers:
@@ -405,10 +454,10 @@ class _Finder:
                     segment = segment[: -len(filler)]
                     trimmed = True
                     break
-        suffix = next((s for s in sorted(self.vocab.metric_suffix, key=len, reverse=True) if segment.endswith(s)), None)
+        suffix = next((s for s in self.vocab.metric_suffixes if segment.endswith(s)), None)
         if suffix is None:
             return None, end, None
-        tokens = list(rjieba.cut(segment))
+        tokens = list(_words(segment))
         name = ""
         while tokens and len(name) < _METRIC_MIN_CHARS and not (name == suffix and len(suffix) >= 3):
             token = tokens.pop()
@@ -441,7 +490,7 @@ class _Finder:
 
     def quantities(self) -> list[_Candidate]:
         found: list[_Candidate] = []
-        for m in self.rx["quantity"].finditer(self.text):
+        for m in self.vocab.finditer("quantity", self.text):
             candidate = self._quantity(m)
             if candidate is not None:
                 found.append(candidate)
@@ -471,8 +520,8 @@ class _Finder:
         if self._number_blocked(num_start, token, has_cmp=bool(cmp_word)):
             return None
         try:
-            value = chinese_number(token) * _SCALE.get(m["scale"] or "", 1)
-            value_max = chinese_number(m["num2"]) * _SCALE.get(m["scale2"] or "", 1) if m["num2"] else None
+            value = _number(token) * _SCALE.get(m["scale"] or "", 1)
+            value_max = _number(m["num2"]) * _SCALE.get(m["scale2"] or "", 1) if m["num2"] else None
         except ValueError:
             return None
         start, end = (metric_start if metric else cmp_start), m.end()
@@ -546,7 +595,7 @@ class _Finder:
     def distributive(self) -> list[_Candidate]:
         """A、B、C分别控制在x、y、z单位以下: one target per metric."""
         found: list[_Candidate] = []
-        for m in self.rx["distributive"].finditer(self.text):
+        for m in self.vocab.finditer("distributive", self.text):
             numbers = list(re.finditer(NUMBER, m["nums"]))
             window = _METRIC_WINDOW * (len(numbers) + 1)
             clause = self.text[max(self.clause_start(m.start()), m.start() - window) : m.start()]
@@ -568,7 +617,7 @@ class _Finder:
                     start,
                     end,
                     kind,
-                    value=chinese_number(number.group()),
+                    value=_number(number.group()),
                     unit=m["unit"],
                     comparator=comparator or "exactly",
                     metric=name,
@@ -581,13 +630,17 @@ class _Finder:
         latin = re.search(r"[A-Za-z][A-Za-z0-9.]*$", item)
         if latin:
             return latin.group()
-        tokens = [t for t in rjieba.cut(item) if t not in self.vocab.metric_stops]
+        tokens = [t for t in _words(item) if t not in self.vocab.metric_stops]
         return tokens[-1] if tokens else item
 
     # -- all ---------------------------------------------------------------
     def run(self) -> list[Target]:
-        zones = _Zones(_protected_zones(self.text, self.vocab))
+        if not self.vocab.may_hold_target(self.text):
+            return []
         candidates = self.distributive() + self.deadlines() + self.frequencies() + self.quantities()
+        if not candidates:
+            return []  # the protected zones matter only to candidates
+        zones = _Zones(_protected_zones(self.text, self.vocab, until=max(c.anchor[0] for c in candidates)))
         candidates = [c for c in candidates if not zones.cover(c.anchor)]
         candidates.sort(key=lambda c: (c.priority, -(c.target.end - c.target.start), c.target.start))
         taken: list[Target] = []
@@ -623,10 +676,11 @@ def target_stance(text: str, start: int, headings: Sequence[str], vocab: TargetV
     return _StanceFinder(text, headings, vocab or load_vocabulary()).stance(start)
 
 
+_SENTENCE_MARK = re.compile("[。!?！？;\n]")
+
+
 class _StanceFinder:
     """:func:`target_stance` for many targets of one text: sentences and cues located once."""
-
-    _SENTENCE_MARKS = "。!?！？;\n"
 
     def __init__(self, text: str, headings: Sequence[str], vocab: TargetVocabulary) -> None:
         self.by_heading: str | None = None
@@ -637,10 +691,9 @@ class _StanceFinder:
             if any(term in heading for term in vocab.reported_headings):
                 self.by_heading = "reported"
                 break
-        self.marks = [i for i, ch in enumerate(text) if ch in self._SENTENCE_MARKS]
+        self.marks = [m.start() for m in _SENTENCE_MARK.finditer(text)]
         # Every cue occurrence (shortest cue at each start), with the smallest end from there on.
-        shortest_first = "|".join(re.escape(c) for c in sorted(set(vocab.reported_cues), key=len)) or "(?!)"
-        found = [(m.start(), m.start() + len(m.group(1))) for m in re.finditer(rf"(?=({shortest_first}))", text)]
+        found = [(m.start(), m.start() + len(m.group(1))) for m in vocab.regex["reported_cues"].finditer(text)]
         self.cue_starts = [a for a, _ in found]
         self.first_end_from = [0] * len(found)
         smallest = len(text) + 1
@@ -666,11 +719,15 @@ def task_targets(task: Task, *, document_year: int | None) -> list[dict[str, Any
     ``stance`` says whether the figure is a commitment or reported past work.
     """
     rows: list[dict[str, Any]] = []
+    targets = find_targets(task.text, document_year=document_year)
+    if not targets:
+        log.debug("%s: %d target(s)", task.task_id, 0)
+        return rows
     offset = task.span[0]
     stances = _StanceFinder(task.text, [*task.headings, task.title], load_vocabulary())
     measures = sorted(task.measures, key=lambda m: m.span)
     measure_starts = [m.span[0] for m in measures]
-    for index, target in enumerate(find_targets(task.text, document_year=document_year)):
+    for index, target in enumerate(targets):
         start, end = offset + target.start, offset + target.end
         holder = bisect.bisect_right(measure_starts, start) - 1
         measure_index = measures[holder].index if holder >= 0 and start < measures[holder].span[1] else None

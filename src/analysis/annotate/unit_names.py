@@ -20,6 +20,8 @@ from analysis.core.reference import TableSchema, read_csv_strict
 from analysis.core.text import alternation
 
 _NON_SPACE = re.compile(r"\S")
+_SPACES = re.compile(r"\s+")
+_PARENTHESES = re.compile(r"[()]")
 UNIT_START = re.compile(r"[省市县区州盟旗委局厅各]|相关|有关|中共|中国共产党|本级|机关|党委|政府|国家|中央")
 
 
@@ -44,13 +46,25 @@ _BRACKETS = str.maketrans(
 )
 
 
+_BRACKET_VARIANT = re.compile(f"[{re.escape(''.join(map(chr, _BRACKETS)))}]")  # a character _BRACKETS maps
+
+
 _HARD_SEPARATORS = "、,;"
+
+
+_HARD_SEPARATOR = re.compile(f"[{_HARD_SEPARATORS}]")
 
 
 _SOFT_SEPARATOR = re.compile(r"以及|及|和|与|與|/|等|\s+")
 
 
 EDGE_PUNCT = " \t\r\n。.,;:、\"'“”‘’《》<>·|"
+
+
+_TRAILING_DENG = re.compile(rf"(?:等[{re.escape(EDGE_PUNCT)}]*)+$")  # a trailing 等 (and others)
+
+
+NAME_CACHE_SIZE = 16_384  # distinct unit names and list pieces remembered by the pure name functions below
 
 
 # A unit name ends in one of these (局, 委, 办, 部门, 单位, 政府 ...); used to tell the
@@ -66,18 +80,21 @@ _TRAILING_PAREN = re.compile(r"\([^()]*\)$")
 
 def normalise_punctuation(text: str) -> str:
     """Full-width ASCII to half-width (NFKC), brackets to ``()``; CJK text unchanged."""
-    return unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+    text = unicodedata.normalize("NFKC", text)
+    return text.translate(_BRACKETS) if _BRACKET_VARIANT.search(text) else text  # translate is slow on CJK
 
 
 def bracket_partners(text: str) -> dict[int, int]:
     """Opening ``(`` -> its matching ``)`` for every matched pair, in one pass with a stack."""
     stack: list[int] = []
     partners: dict[int, int] = {}
-    for i, ch in enumerate(text):
-        if ch == "(":
-            stack.append(i)
-        elif ch == ")" and stack:
-            partners[stack.pop()] = i
+    if "(" not in text:
+        return partners
+    for match in _PARENTHESES.finditer(text):
+        if match.group() == "(":
+            stack.append(match.start())
+        elif stack:
+            partners[stack.pop()] = match.start()
     return partners
 
 
@@ -97,6 +114,7 @@ def strip_wrapping_brackets(text: str) -> str:
 _UNIT_NAME_TAIL = 64  # a unit name ends within this many characters (with its trailing parentheticals)
 
 
+@functools.lru_cache(maxsize=NAME_CACHE_SIZE)
 def ends_like_unit(text: str) -> bool:
     """True when ``text`` ends like a unit name (司法局, 各街道(功能区)); looks at the tail only."""
     text = text.strip(EDGE_PUNCT)[-_UNIT_NAME_TAIL:]
@@ -108,11 +126,12 @@ def ends_like_unit(text: str) -> bool:
     return bool(_UNIT_END.search(text))
 
 
+@functools.lru_cache(maxsize=NAME_CACHE_SIZE)
 def clean_unit_name(raw: str) -> str:
     """The unit name without spaces, quotes, edge punctuation or a trailing 等."""
-    text = re.sub(r"\s+", "", normalise_punctuation(raw))
+    text = _SPACES.sub("", normalise_punctuation(raw))
     text = text.strip(EDGE_PUNCT)
-    stripped = re.sub(rf"(?:等[{re.escape(EDGE_PUNCT)}]*)+$", "", text)
+    stripped = _TRAILING_DENG.sub("", text)
     text = stripped if len(stripped) >= 2 else text
     if text.count("(") > text.count(")"):
         text = text.rstrip("(")
@@ -120,6 +139,9 @@ def clean_unit_name(raw: str) -> str:
 
 
 def _depth_map(text: str) -> list[int]:
+    """Parenthesis depth at each character (a ``(`` counts from the next one, a ``)`` from itself)."""
+    if "(" not in text:
+        return [0] * len(text)  # a ")" with nothing open leaves the depth at 0
     depth, out = 0, []
     for ch in text:
         if ch == ")":
@@ -141,9 +163,10 @@ def split_with_separators(text: str) -> list[tuple[str, str]]:
     depth = _depth_map(text)
     pieces: list[tuple[str, str]] = []
     start = 0
-    for i, ch in enumerate(text):
-        if ch in _HARD_SEPARATORS and depth[i] == 0:
-            pieces.append((text[start:i], ch))
+    for match in _HARD_SEPARATOR.finditer(text):
+        i = match.start()
+        if depth[i] == 0:
+            pieces.append((text[start:i], match.group()))
             start = i + 1
     pieces.append((text[start:], ""))
     out: list[tuple[str, str]] = []
@@ -179,6 +202,8 @@ def _join_collectives(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _split_soft(piece: str, final_separator: str) -> list[tuple[str, str]]:
+    if _SOFT_SEPARATOR.search(piece) is None:
+        return [(piece, final_separator)]  # most names hold no 和/及/与/等/space
     depth = _depth_map(piece)
     out: list[tuple[str, str]] = []
     start = 0

@@ -20,6 +20,7 @@ import bisect
 import functools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,31 @@ ROLES_FILE = "unit_roles.csv"
 _BOUNDARY = set(",;。:!?\n|")  # | separates the cells of a flattened table
 
 
+_BOUNDARY_MARK = re.compile(f"[{re.escape(''.join(sorted(_BOUNDARY)))}]")
+
+
+_SUBJECT_STOP = re.compile(f"[{re.escape(''.join(sorted(_BOUNDARY | set('()'))))}]")  # where a subject may start
+
+
+CLAUSE_CACHE_SIZE = 32_768  # distinct clauses, sentences, list items remembered per role vocabulary (each)
+
+
+MEMO_MAX_CHARS = 500  # longer texts are parsed afresh: they seldom recur, and a cache of them would grow large
+
+
+class _ShortTextMemo:
+    """A pure function of a text (and a few hashable settings), remembered for texts up to ``MEMO_MAX_CHARS``."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.remembered = functools.lru_cache(maxsize=CLAUSE_CACHE_SIZE)(function)
+
+    def __call__(self, text: str, *settings: Any) -> Any:
+        if len(text) > MEMO_MAX_CHARS:
+            return self.function(text, *settings)
+        return self.remembered(text, *settings)
+
+
 # Adverbs between a unit and its role verb: 要积极配合, 按职责分工负责, 具体负责.
 # In any order, at most four of them (按职责分工分别负责, 要积极配合).
 _ADVERBS = (
@@ -69,6 +95,15 @@ _ADVERBS = (
 
 
 _TRAILING_WORK = r"(?:负责落实|负责|落实|实施|推进|组织实施|抓好落实)?"
+
+
+_ADVERBS_AT_END = re.compile(rf"{_ADVERBS}$")
+
+
+_SPACE = re.compile(r"\s")
+
+
+_LIST_SEPARATOR = re.compile(r"[、,;]")
 
 
 # Words that open a clause but are not part of a unit name (inline search only).
@@ -105,6 +140,9 @@ class UnitMention:
     role: str
 
 
+_ParsedClause = tuple[tuple["UnitMention", ...], tuple[tuple[str, str], ...]]  # mentions, unknown (label, text)
+
+
 @dataclass(frozen=True)
 class RoleVocabulary:
     """Labels (牵头单位:), role verbs (牵头, 配合), 会同-type verbs and first-is-lead notes."""
@@ -132,7 +170,7 @@ class RoleVocabulary:
 
     def label_role(self, label: str) -> str | None:
         """Role of a label as written: a known label, else the first role word it contains (协同责任单位 -> support)."""
-        label = re.sub(r"\s", "", label)
+        label = _SPACE.sub("", label)
         if label in self.role_of:
             return self.role_of[label]
         return next((role for word, role in self.label_words if word in label), None)
@@ -153,6 +191,28 @@ class RoleVocabulary:
 
     def is_with_verb(self, term: str) -> bool:
         return any(term == t for t, _ in self.with_verbs)
+
+    # The parsing functions below, with this vocabulary, remembered per text (the place words of
+    # ``collective_parts`` are read once per process, as before).
+    @functools.cached_property
+    def parsed_clauses(self) -> _ShortTextMemo:
+        """:func:`_parse_assignment` per (clause, cut, first_is_lead)."""
+        return _ShortTextMemo(functools.partial(_parse_assignment, roles=self))
+
+    @functools.cached_property
+    def inline_assignments(self) -> _ShortTextMemo:
+        """:func:`_find_inline_assignments` per sentence."""
+        return _ShortTextMemo(functools.partial(_find_inline_assignments, roles=self))
+
+    @functools.cached_property
+    def clause_notes(self) -> _ShortTextMemo:
+        """:func:`_standing_note_role` per clause."""
+        return _ShortTextMemo(functools.partial(_standing_note_role, roles=self))
+
+    @functools.cached_property
+    def list_items(self) -> _ShortTextMemo:
+        """:func:`_split_with_verb` per item of a unit list."""
+        return _ShortTextMemo(lambda piece: tuple(_split_with_verb(piece, self)))
 
 
 def _spaced_alternation(terms: list[str]) -> str:
@@ -190,9 +250,15 @@ def _roles_from(path: str) -> RoleVocabulary:
     return load_roles(path)
 
 
+_DEFAULT_ROLES: list[tuple[Path, RoleVocabulary]] = []  # (reference folder, its vocabulary), the last one asked for
+
+
 def default_roles() -> RoleVocabulary:
-    """The role vocabulary shipped with the package (loaded once)."""
-    return _roles_from(str(config.REFERENCE_DIR / ROLES_FILE))
+    """The role vocabulary shipped with the package (loaded once; no path is built per call)."""
+    folder = config.REFERENCE_DIR
+    if not _DEFAULT_ROLES or _DEFAULT_ROLES[0][0] is not folder:
+        _DEFAULT_ROLES[:] = [(folder, _roles_from(str(folder / ROLES_FILE)))]
+    return _DEFAULT_ROLES[0][1]
 
 
 def parse_assignment(
@@ -213,6 +279,14 @@ def parse_assignment(
     one role (a note earlier in the document said so "below": 下同).
     """
     roles = roles or default_roles()
+    mentions, unknown = roles.parsed_clauses(clause, cut, first_is_lead)
+    for label, text in unknown:  # warned at every call, remembered or not
+        log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
+    return list(mentions)
+
+
+def _parse_assignment(clause: str, cut: bool, first_is_lead: str | None, *, roles: RoleVocabulary) -> _ParsedClause:
+    """:func:`parse_assignment` as a pure function: the mentions and the unknown labels (label, text) met."""
     text = strip_wrapping_brackets(normalise_punctuation(clause))
     standing = first_is_lead
     first_is_lead = None
@@ -221,7 +295,8 @@ def parse_assignment(
             text = pattern.sub("", text).strip(EDGE_PUNCT)
             first_is_lead = note_role
     mentions: list[UnitMention] = []
-    segments = _label_segments(text, roles)
+    unknown: list[tuple[str, str]] = []
+    segments = _label_segments(text, roles, unknown)
     for index, (role, segment) in enumerate(segments):
         if role == SKIP_ROLE:
             log.debug("skipped non-unit segment %r in clause %r", segment, clause)
@@ -232,14 +307,17 @@ def parse_assignment(
         mentions[0] = replace(mentions[0], role=first_is_lead)
     elif standing and mentions and all(m.role == DEFAULT_ROLE for m in mentions):
         mentions[0] = replace(mentions[0], role=standing)
-    return mentions
+    return tuple(mentions), tuple(unknown)
 
 
-def _label_segments(text: str, roles: RoleVocabulary) -> list[tuple[str | None, str]]:
+def _label_segments(
+    text: str, roles: RoleVocabulary, unknown: list[tuple[str, str]] | None = None
+) -> list[tuple[str | None, str]]:
     """(role, text) of each labelled part of a clause; role None for an unlabelled head.
 
     A label not in the vocabulary counts only at the start of the clause or when it holds a
-    role word: ``(备注:含开发区)`` inside a list is an aside, not a label.
+    role word: ``(备注:含开发区)`` inside a list is an aside, not a label.  Such a label, when
+    taken, is appended to ``unknown`` as (label, text), else warned about here.
     """
     matches = [
         m
@@ -257,7 +335,10 @@ def _label_segments(text: str, roles: RoleVocabulary) -> list[tuple[str | None, 
         label = match.group("long") or match.group("short") or match.group("composed")
         role = roles.label_role(label)
         if role is None:
-            log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
+            if unknown is None:
+                log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
+            else:
+                unknown.append((label, text))
             role = DEFAULT_ROLE
         segments.append((role, _strip_segment(text[match.end() : end])))
     return [(role, seg) for role, seg in segments if seg]
@@ -293,9 +374,9 @@ def _mentions_from_list(
     """Units of a list; a verb after an item (X牵头) sets its role and that of the items joined to it by 、."""
     items: list[tuple[str, str | None, str]] = []  # name, verb role, separator after
     for piece, separator in split_with_separators(segment):
-        for name, role in _split_with_verb(piece, roles):
+        for name, role in roles.list_items(piece):
             items.append((name, role, separator))
-    tail = re.split(r"[、,;]", segment)[-1]  # the text after the last separator, 等-part included
+    tail = _LIST_SEPARATOR.split(segment)[-1]  # the text after the last separator, 等-part included
     if cut and items and not _complete_name(tail):
         items = items[:-1]
         with_verb = [i for i, (_, role, _) in enumerate(items) if role]
@@ -363,20 +444,27 @@ def find_inline_assignments(sentence: str, roles: RoleVocabulary | None = None) 
     for in at most ``_MAX_SUBJECT`` characters before its verb.
     """
     roles = roles or default_roles()
+    return list(roles.inline_assignments(sentence))
+
+
+def _find_inline_assignments(sentence: str, *, roles: RoleVocabulary) -> tuple[UnitMention, ...]:
+    """:func:`find_inline_assignments` as a pure function of the sentence."""
     text = _mask_labelled_brackets(normalise_punctuation(sentence), roles)
-    previous_boundary, next_boundary = _boundaries(text)
+    if not roles.verb_pattern.search(text):
+        return ()  # no role verb: nothing to locate
+    boundaries = _Boundaries(text)
     mentions: list[UnitMention] = []
     floor = 0
     for match in roles.verb_pattern.finditer(text):
         start, end = match.span()
         if start < floor or (text.startswith(_VERB_FOLLOWERS, end) and not text.startswith(_UNIT_WORDS_WITH_人, end)):
             continue
-        chunk_start = max(floor, previous_boundary[start] + 1, start - _MAX_SUBJECT)
+        chunk_start = max(floor, boundaries.previous(start) + 1, start - _MAX_SUBJECT)
         subject = _inline_subject(text[chunk_start:start], roles)
         verb = match.group()
         if roles.is_with_verb(verb):
             # 由X牵头,会同Y…: with no subject of its own, 会同 continues the previous lead.
-            objects_end = _objects_end(text, end, next_boundary[end], roles)
+            objects_end = _objects_end(text, end, boundaries.following(end), roles)
             objects = _inline_objects(text[end:objects_end])
             if not objects or not (subject or mentions):
                 continue
@@ -388,47 +476,55 @@ def find_inline_assignments(sentence: str, roles: RoleVocabulary | None = None) 
                 continue
             mentions += [UnitMention(name, roles.role_of[verb]) for name in subject]
             floor = end
-    return mentions
+    return tuple(mentions)
 
 
-def _boundaries(text: str) -> tuple[list[int], list[int]]:
-    """For each position: the last clause boundary before it (-1 if none) and the first at or after it."""
-    n = len(text)
-    previous, last = [-1] * (n + 1), -1
-    for i in range(n + 1):
-        previous[i] = last
-        if i < n and (text[i] in _BOUNDARY or text[i] in "()"):
-            last = i
-    following, first = [n] * (n + 1), n
-    for i in range(n - 1, -1, -1):
-        if text[i] in _BOUNDARY:
-            first = i
-        following[i] = first
-    return previous, following
+class _Boundaries:
+    """Clause boundaries of a text, located once (in C) and looked up by bisection."""
+
+    def __init__(self, text: str) -> None:
+        self.length = len(text)
+        self.subject_stops = [m.start() for m in _SUBJECT_STOP.finditer(text)]
+        self.marks = [m.start() for m in _BOUNDARY_MARK.finditer(text)]
+
+    def previous(self, position: int) -> int:
+        """The last boundary or bracket before ``position`` (-1 if none)."""
+        i = bisect.bisect_left(self.subject_stops, position)
+        return self.subject_stops[i - 1] if i else -1
+
+    def following(self, position: int) -> int:
+        """The first boundary at or after ``position`` (the text's length if none)."""
+        i = bisect.bisect_left(self.marks, position)
+        return self.marks[i] if i < len(self.marks) else self.length
 
 
 def _mask_labelled_brackets(text: str, roles: RoleVocabulary) -> str:
-    """Blank out every bracket whose content holds an assignment label (one pass with a stack)."""
+    """Blank out (to 。) every bracket whose content holds an assignment label, brackets included."""
     partners = bracket_partners(text)
     if not partners:
         return text
     label_starts = [m.start() for m in roles.label_pattern.finditer(text)]
-    depth_change = [0] * (len(text) + 1)
+    if not label_starts:
+        return text
+    masked = []
     for open_at, close_at in partners.items():
         first = bisect.bisect_left(label_starts, open_at + 1)
         if first < len(label_starts) and label_starts[first] < close_at:
-            depth_change[open_at] += 1
-            depth_change[close_at + 1] -= 1
-    out, depth = [], 0
-    for i, ch in enumerate(text):
-        depth += depth_change[i]
-        out.append("。" if depth > 0 else ch)
-    return "".join(out)
+            masked.append((open_at, close_at + 1))
+    pieces, cursor = [], 0
+    for start, end in sorted(masked):  # nested or overlapping spans merge
+        if end <= cursor:
+            continue
+        start = max(start, cursor)
+        pieces += [text[cursor:start], "。" * (end - start)]
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
 
 
 def _inline_subject(chunk: str, roles: RoleVocabulary) -> list[str]:
     chunk = chunk.strip(EDGE_PUNCT)
-    adverbs = re.search(rf"{_ADVERBS}$", chunk)
+    adverbs = _ADVERBS_AT_END.search(chunk)
     if adverbs and adverbs.start() > 0:
         chunk = chunk[: adverbs.start()]
     if "由" in chunk:
@@ -486,22 +582,24 @@ def task_units(
     :func:`standing_note` (a first-is-lead note of an earlier task, 下同).
     """
     rows: list[dict[str, Any]] = []
+    roles = default_roles()
     cut_clause = _cut_clause(task)
     written = _WrittenForms(task, document)
     for measure in task.measures:
         mentions: list[tuple[UnitMention, str]] = []
         for clause in measure.units_raw:
             cut = clause == cut_clause  # the same clause covers earlier measures too
-            parsed = parse_assignment(clause, cut=cut, first_is_lead=first_is_lead)
+            parsed = parse_assignment(clause, roles, cut=cut, first_is_lead=first_is_lead)
             mentions += [(m, "clause_cut" if cut else "clause") for m in parsed]
-        mentions += [(m, "inline") for m in find_inline_assignments(_without_clauses(measure.text, measure.units_raw))]
+        inline = find_inline_assignments(_without_clauses(measure.text, measure.units_raw), roles)
+        mentions += [(m, "inline") for m in inline]
         seen: set[str] = set()
         for mention, source in mentions:
             key = clean_unit_name(mention.raw)
             if not key or key in seen:
                 continue
             seen.add(key)
-            info = normaliser.normalise(written(mention.raw), jurisdiction=jurisdiction)
+            info = normaliser.counted(written(mention.raw), jurisdiction)
             rows.append(
                 {
                     **info,
@@ -522,11 +620,19 @@ def standing_note(task: Task, roles: RoleVocabulary | None = None) -> str | None
     roles = roles or default_roles()
     for measure in task.measures:
         for clause in measure.units_raw:
-            text = normalise_punctuation(clause)
-            for pattern, role in roles.notes:
-                match = pattern.search(text)
-                if match and "下同" in match.group():
-                    return role
+            role = roles.clause_notes(clause)
+            if role is not None:
+                return role
+    return None
+
+
+def _standing_note_role(clause: str, *, roles: RoleVocabulary) -> str | None:
+    """The role of the first standing (下同) first-is-lead note in one clause, if any."""
+    text = normalise_punctuation(clause)
+    for pattern, role in roles.notes:
+        match = pattern.search(text)
+        if match and "下同" in match.group():
+            return role
     return None
 
 
@@ -540,6 +646,8 @@ def _cut_clause(task: Task) -> str | None:
 
 def _without_clauses(text: str, clauses: list[str]) -> str:
     """``text`` with each clause (in text order) replaced by a sentence end, searching forward only."""
+    if not clauses:
+        return text
     pieces, cursor = [], 0
     for clause in clauses:
         found = text.find(clause, cursor) if clause else -1
@@ -560,14 +668,18 @@ class _WrittenForms:
     """
 
     def __init__(self, task: Task, document: ParsedDocument | None) -> None:
+        self.task = task
         self.document = document if document is not None and document.aligned is not None else None
-        self.text = normalise_punctuation(task.text) if self.document else ""
-        self.usable = self.document is not None and len(self.text) == len(task.text)
         self.offset = task.span[0]
         self.cursor = 0
+        self.text: str | None = None  # the task's text as the stages read it, built at the first name
 
     def __call__(self, name: str) -> str:
-        if not self.usable or not name or self.document is None or self.document.aligned is None:
+        if not name or self.document is None or self.document.aligned is None:
+            return name
+        if self.text is None:
+            self.text = normalise_punctuation(self.task.text)
+        if len(self.text) != len(self.task.text):
             return name
         at = self.text.find(name, self.cursor)
         if at < 0:
