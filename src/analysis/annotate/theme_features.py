@@ -12,6 +12,7 @@ compare them).  Vectorizers set up differently fall back to scikit-learn.
 
 from __future__ import annotations
 
+import itertools
 import re
 import weakref
 from collections.abc import Sequence
@@ -103,15 +104,12 @@ def _counts(vectorizer: TfidfVectorizer, documents: Sequence[Any]) -> sparse.csr
 
 def _token_entries(vocabulary: dict[str, int], documents: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of every in-vocabulary token of every document."""
-    get = vocabulary.get
-    columns: list[int] = []
-    lengths = np.zeros(len(documents), dtype=np.int64)
-    for row, tokens in enumerate(documents):
-        found = [column for column in map(get, tokens) if column is not None]
-        columns.extend(found)
-        lengths[row] = len(found)
+    lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+    tokens = list(itertools.chain.from_iterable(documents))
+    columns = np.fromiter(map(vocabulary.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=len(tokens))
     rows = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
-    return rows, np.asarray(columns, dtype=np.int64)
+    known = columns >= 0
+    return rows[known], columns[known]
 
 
 def _ngram_key(ngram: str) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,7 @@ from analysis.core.codebook import (
     join_gold,
 )
 from analysis.core.errors import InputError
-from analysis.core.segment import STOPWORDS, is_content_token, normalise, tokenize
+from analysis.core.segment import content_words, is_content_token, normalise
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ TOKEN_CACHE_SIZE = 4096
 @functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)
 def _word_tokens(text: str) -> tuple[str, ...]:
     """Content words for features: no stopwords, no bare numbers."""
-    return tuple([t for t in tokenize(text) if t not in STOPWORDS and not t.isdigit()])
+    return tuple(content_words(text))
 
 
 def _heading_tokens(headings: Sequence[str]) -> list[str]:
@@ -178,7 +179,7 @@ class KeywordMatcher:
         if not self.keywords:
             return ()
         # (end, rank) in order of end; sorted by rank (stable), each keyword's occurrences stay left to right.
-        occurrences = sorted(self._automaton.iter(text), key=_second)
+        occurrences = sorted(self._automaton.iter(text), key=_SECOND)
         taken = bytearray(len(text))
         found: list[tuple[int, str]] = []
         keywords = self.keywords
@@ -223,8 +224,7 @@ class KeywordMatcher:
         return counts
 
 
-def _second(pair: tuple[int, int]) -> int:
-    return pair[1]
+_SECOND = operator.itemgetter(1)
 
 
 def _pseudo_examples(codebook: Codebook) -> pd.DataFrame:
@@ -275,7 +275,7 @@ class _Probabilities:
 
     level1: np.ndarray  # n x len(LEVEL1_CODES); model's level-1 probabilities
     leaves: np.ndarray  # n x len(leaf_codes); model's leaf probabilities
-    features: sparse.csr_matrix
+    features: list[sparse.csr_matrix]  # the rows' features in consecutive blocks of BLOCK_ROWS rows
 
 
 class ThemeClassifier(BaseEstimator):
@@ -527,27 +527,34 @@ class ThemeClassifier(BaseEstimator):
 
     # -- predicting
 
-    def _features(self, rows: pd.DataFrame) -> sparse.csr_matrix:
+    def _features(self, inputs: dict[str, list[Any]], first: int, last: int) -> sparse.csr_matrix:
+        """Features of rows ``first:last`` from their block inputs (each block weighted, blocks side by side)."""
         weights = self._weights()
-        blocks = [tfidf_transform(v, _block_inputs(b, rows)) * weights[b] for b, v in self.vectorizers_.items()]
+        blocks = [tfidf_transform(v, inputs[b][first:last]) * weights[b] for b, v in self.vectorizers_.items()]
         return sparse.hstack(blocks, format="csr")
 
     def _probabilities(self, rows: pd.DataFrame) -> _Probabilities:
-        features = self._features(rows)
+        """Both models' probabilities, computed BLOCK_ROWS rows at a time (each row's are its own alone).
+
+        Small blocks keep the temporary arrays small: fresh large arrays cost more than the arithmetic.
+        """
+        inputs = {block: _block_inputs(block, rows) for block in self.vectorizers_}
         level1 = np.zeros((len(rows), len(LEVEL1_CODES)))
-        column = {code: i for i, code in enumerate(LEVEL1_CODES)}
-        proba = self.level1_model_.predict_proba(features)
-        for j, code in enumerate(self.level1_model_.classes_):
-            level1[:, column[code]] = proba[:, j]
         leaves = np.zeros((len(rows), len(self.leaf_codes_)))
+        column = [LEVEL1_CODES.index(code) for code in self.level1_model_.classes_]
         leaf_column = {code: i for i, code in enumerate(self.leaf_codes_)}
-        if self.level2_model_ is not None:
-            proba2 = self.level2_model_.predict_proba(features)
-            for j, code in enumerate(self.level2_model_.classes_):
-                leaves[:, leaf_column[code]] = proba2[:, j]
-        elif hasattr(self, "single_leaf_"):
+        blocks = []
+        for first in range(0, len(rows), BLOCK_ROWS):
+            last = min(first + BLOCK_ROWS, len(rows))
+            features = self._features(inputs, first, last)
+            blocks.append(features)
+            level1[first:last, column] = self.level1_model_.predict_proba(features)
+            if self.level2_model_ is not None:
+                proba2 = self.level2_model_.predict_proba(features)
+                leaves[first:last, [leaf_column[code] for code in self.level2_model_.classes_]] = proba2
+        if self.level2_model_ is None and hasattr(self, "single_leaf_"):
             leaves[:, leaf_column[self.single_leaf_]] = 1.0
-        return _Probabilities(level1, leaves, features)
+        return _Probabilities(level1, leaves, blocks)
 
     def _decide(self, probabilities: _Probabilities, strategy: str) -> tuple[list[int], np.ndarray, list[str]]:
         """Theme index, level-1 distribution used, and subtheme for each row."""
@@ -581,22 +588,24 @@ class ThemeClassifier(BaseEstimator):
         top = masked[np.arange(len(best)), best]
         return [self.leaf_codes_[b] if t > 0 else "" for b, t in zip(best.tolist(), top.tolist(), strict=True)]
 
-    def _evidence(self, features: sparse.csr_matrix, themes: Sequence[str]) -> list[str]:
-        """Per row, the features that speak most for its theme: ``name(+weight)``, largest first, ties by name."""
+    def _evidence(self, features: list[sparse.csr_matrix], themes: Sequence[str]) -> list[str]:
+        """Per row, the features that speak most for its theme: ``name(+weight)``, largest first, ties by name.
+
+        ``features``: the rows' features in consecutive blocks (as :meth:`_probabilities` gives them).
+        """
         classes = list(self.level1_model_.classes_)
         coef = self.level1_model_.coef_
         weights = coef if coef.shape[0] > 1 else np.vstack([-coef[0], coef[0]])  # binary: class 1 is +coef
         class_of_row = np.array([classes.index(t) if t in classes else -1 for t in themes], dtype=np.int64)
         names, ranks = self._feature_name_array(), self._feature_name_rank()
         parts: list[list[str]] = [[] for _ in themes]
-        indptr = features.indptr
-        for first in range(0, len(themes), EVIDENCE_BLOCK_ROWS):  # blocks: small temporary arrays
-            last = min(first + EVIDENCE_BLOCK_ROWS, len(themes))
-            entries = slice(indptr[first], indptr[last])
-            row_of = np.repeat(np.arange(first, last), np.diff(indptr[first : last + 1]))
+        first = 0
+        for block in features:
+            row_of = np.repeat(np.arange(first, first + block.shape[0]), np.diff(block.indptr))
+            first += block.shape[0]
             row_class = class_of_row[row_of]
-            columns = features.indices[entries]
-            values = features.data[entries] * weights[np.maximum(row_class, 0), columns]
+            columns = block.indices
+            values = block.data * weights[np.maximum(row_class, 0), columns]
             keep = (row_class >= 0) & (values > 0)
             keep[keep] = _top_tiers(row_of[keep], values[keep], self.n_evidence)
             rows, columns, values = row_of[keep], columns[keep], values[keep]
@@ -763,7 +772,7 @@ LAYERS: tuple[str, ...] = ("keywords", "headings", "genre", "siblings")
 MAX_KEYWORDS_COUNTED = 3  # distinct keywords of one theme that add a bonus: a long list must not swamp the model
 PROBABILITY_FLOOR = 1e-6  # a model probability of 0 must not veto strong evidence
 _COLUMN = {code: i for i, code in enumerate(LEVEL1_CODES)}
-EVIDENCE_BLOCK_ROWS = 1024  # rows whose evidence is worked out at once
+BLOCK_ROWS = 1024  # rows whose features, probabilities and evidence are worked out at once
 
 
 def prediction_frame(

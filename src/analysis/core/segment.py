@@ -193,6 +193,21 @@ def _cached_rjieba(resolved_path: str):  # -> rjieba.Jieba
     return segmenter
 
 
+def content_words(text: str, dictionary_path: str | Path | None = None) -> list[str]:
+    """:func:`tokenize` without :data:`STOPWORDS` and bare numbers: the words that tell themes apart."""
+    if not _rjieba_available():
+        return [t for t in tokenize_with_jieba(text, dictionary_path) if _is_content_word(t)]
+    segmenter = _cached_rjieba(_dictionary_key(dictionary_path))
+    pieces = _CONTENT_PIECES
+    if len(pieces) > _TOKEN_PIECES_LIMIT:
+        pieces.clear()
+    return [piece for token in segmenter.cut(normalise(text), hmm=True) for piece in pieces[token]]
+
+
+def _is_content_word(token: str) -> bool:
+    return token not in STOPWORDS and not token.isdigit()
+
+
 def tokenize_with_rjieba(text: str, dictionary_path: str | Path | None = None) -> list[str]:
     """The same tokens as :func:`tokenize`, computed with ``rjieba`` (jieba-rs).
 
@@ -223,6 +238,16 @@ class _Pieces(dict[str, tuple[str, ...]]):
         return kept
 
 
+class _ContentPieces(dict[str, tuple[str, ...]]):
+    """rjieba token -> the tokens :func:`content_words` keeps of it."""
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
+        kept = tuple(piece for piece in _TOKEN_PIECES[token] if _is_content_word(piece))
+        self[token] = kept
+        return kept
+
+
 # Bounded: distinct tokens grow slowly with the corpus, but a process may segment anything.
 _TOKEN_PIECES_LIMIT = 500_000
 _TOKEN_PIECES = _Pieces()
+_CONTENT_PIECES = _ContentPieces()
