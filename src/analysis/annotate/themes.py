@@ -21,8 +21,10 @@ headings (list of titles, outermost first), title, text`` and optionally
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import operator
+import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -269,6 +271,24 @@ def _pseudo_examples(codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+FittedModels = dict[str, dict[str, Any]]
+"""Vectorizers and models by a key of the rows and settings they were fitted with (:meth:`ThemeClassifier._models_key`).
+
+Classifiers fitted together (a coder's and its cross-fitted ones) pass one such dict: their
+leave-one-document-out folds repeat (the fold without documents A and B is a fold of both the
+classifier without A and the one without B), and a fit on the same rows gives the same model.
+"""
+_MODEL_ATTRIBUTES = (
+    "vectorizers_",
+    "feature_names_",
+    "level1_model_",
+    "level2_model_",
+    "single_leaf_",
+    "leaf_codes_",
+    "leaf_parent_",
+)
+
+
 @dataclass
 class _Probabilities:
     """Aligned probability matrices over all level-1 codes and all leaves."""
@@ -373,17 +393,20 @@ class ThemeClassifier(BaseEstimator):
             "chars": self.char_weight,
         }
 
-    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None = None) -> ThemeClassifier:
+    def fit(
+        self, tasks: pd.DataFrame, gold: pd.DataFrame | None = None, *, shared: FittedModels | None = None
+    ) -> ThemeClassifier:
         """Learn from the gold codes of ``tasks`` (joined on doc_id + path) and the codebook.
 
         BLAS runs single-threaded here: the problems are small (threads only
         add contention, measured 8x slower on 2 cores) and a fixed summation
         order keeps results bit-identical between runs and machines' thread counts.
+        ``shared``: models already fitted by classifiers fitted alongside (see :data:`FittedModels`).
         """
         with threadpool_limits(limits=1):
-            return self._fit(tasks, gold)
+            return self._fit(tasks, gold, shared)
 
-    def _fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None) -> ThemeClassifier:
+    def _fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None, shared: FittedModels | None) -> ThemeClassifier:
         if self.hierarchy not in (*HIERARCHIES, "auto"):
             raise ValueError(f"hierarchy must be one of {(*HIERARCHIES, 'auto')}, not {self.hierarchy!r}")
         self.codebook_ = self.codebook or Codebook.load()
@@ -395,11 +418,11 @@ class ThemeClassifier(BaseEstimator):
         self.keyword_matcher_ = KeywordMatcher(self.codebook_)
         self.evidence_ = StructuralEvidence.load(LEVEL1_CODES)
         self.temperature_ = 1.0
-        out_of_fold = self._out_of_fold(labelled)
+        out_of_fold = self._out_of_fold(labelled, shared)
         self.hierarchy_, self.hierarchy_scores_ = self._choose_hierarchy(out_of_fold)
         if self.calibrate and out_of_fold:
             self.temperature_ = self._fit_temperature(out_of_fold)
-        self._fit_models(labelled)
+        self._fit_models(labelled, shared)
         self.codebook_version_ = self.codebook_.version
         return self
 
@@ -425,7 +448,25 @@ class ThemeClassifier(BaseEstimator):
         frames = [f for f in frames if len(f)]
         return pd.concat(frames, ignore_index=True), np.concatenate(weights)
 
-    def _fit_models(self, labelled: pd.DataFrame) -> None:
+    def _fit_models(self, labelled: pd.DataFrame, shared: FittedModels | None = None) -> None:
+        """Fit the vectorizers and both models on ``labelled`` + the codebook (or take them from ``shared``)."""
+        key = self._models_key(labelled) if shared is not None else ""
+        if shared is not None and key in shared:
+            self.__dict__.update(shared[key])
+            return
+        self._fit_new_models(labelled)
+        if shared is not None:
+            shared[key] = {name: self.__dict__[name] for name in _MODEL_ATTRIBUTES if name in self.__dict__}
+
+    def _models_key(self, labelled: pd.DataFrame) -> str:
+        """sha256 of what :meth:`_fit_new_models` reads: the settings, the codebook and the labelled rows."""
+        settings = {k: v for k, v in self.get_params().items() if k not in ("codebook", "hierarchy")}
+        columns = ("doc_id", "path", "task_id", "headings", "title", "text", "gold_theme", "gold_subtheme")
+        rows = [[tuple(v) if isinstance(v, list) else v for v in labelled[c].tolist()] for c in columns]
+        content = (sorted(settings.items()), self.codebook_.sha256, rows)
+        return hashlib.sha256(pickle.dumps(content, protocol=5)).hexdigest()
+
+    def _fit_new_models(self, labelled: pd.DataFrame) -> None:
         training, sample_weight = self._training_frame(labelled)
         self.vectorizers_: dict[str, TfidfVectorizer] = {}
         blocks = []
@@ -469,7 +510,9 @@ class ThemeClassifier(BaseEstimator):
                 names.append(prefixes[block] + name)
         return names
 
-    def _out_of_fold(self, labelled: pd.DataFrame) -> list[tuple[pd.DataFrame, ThemeClassifier, _Probabilities]]:
+    def _out_of_fold(
+        self, labelled: pd.DataFrame, shared: FittedModels | None = None
+    ) -> list[tuple[pd.DataFrame, ThemeClassifier, _Probabilities]]:
         """Leave-one-document-out fits inside ``labelled``: (held-out rows, inner model, its probabilities).
 
         Empty when there are fewer than two documents, or when neither the
@@ -483,7 +526,7 @@ class ThemeClassifier(BaseEstimator):
             inner = clone(self).set_params(hierarchy=HIERARCHIES[0], codebook=self.codebook_)
             inner.codebook_ = self.codebook_
             inner.keyword_matcher_, inner.evidence_, inner.temperature_ = self.keyword_matcher_, self.evidence_, 1.0
-            inner._fit_models(labelled[labelled["doc_id"] != held_out])
+            inner._fit_models(labelled[labelled["doc_id"] != held_out], shared)
             test = labelled[labelled["doc_id"] == held_out].reset_index(drop=True)
             parts.append((test, inner, inner._probabilities(test)))
         return parts
