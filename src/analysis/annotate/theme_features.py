@@ -28,6 +28,7 @@ from sklearn.preprocessing import normalize
 # CountVectorizer._white_spaces: runs of two or more whitespace characters become one space before n-grams.
 _WHITE_SPACES = re.compile(r"\s\s+")
 _BITS = 21  # every code point fits in 21 bits, so an n-gram of up to three characters fits in one int64
+_SEPARATOR = (1 << _BITS) - 1  # above every code point (0x10FFFF)
 _MAX_N = 3
 _CHUNK_CHARACTERS = 200_000  # characters counted at once: small temporary arrays are reused, not page-faulted anew
 
@@ -138,20 +139,23 @@ def _ngram_entries(
     lookup: _NgramLookup, texts: list[str], ngram_range: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of every in-vocabulary character n-gram of every text (n-grams never cross texts)."""
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    # The texts one after the other, each followed by a code no character has: an n-gram across two texts
+    # contains it and is in no vocabulary.
+    lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    encoded = "\0".join([*texts, ""]).encode("utf-32-le", "surrogatepass")
+    codes = np.frombuffer(encoded, dtype=np.uint32).astype(np.int64)
+    codes[np.cumsum(lengths) - 1] = _SEPARATOR
     row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-    room = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(codes))  # characters left in the text from here
     all_rows, all_columns = [], []
-    keys = np.zeros(len(codes), dtype=np.int64)
+    keys = codes
     for n in range(1, ngram_range[1] + 1):
-        keys = (keys[: len(codes) - n + 1] << _BITS) | codes[n - 1 :]  # the n-gram starting at each position
+        if n > 1:
+            keys = (keys[:-1] << _BITS) | codes[n - 1 :]  # the n-gram starting at each position
         if n < ngram_range[0] or n not in lookup.keys:
             continue
-        starts = np.flatnonzero(room[: len(keys)] >= n)
-        found = lookup.keys[n].get_indexer(keys[starts])
+        found = lookup.keys[n].get_indexer(keys)
         known = found >= 0
-        all_rows.append(row_of[starts[known]])
+        all_rows.append(row_of[: len(keys)][known])
         all_columns.append(lookup.columns[n][found[known]])
     if not all_rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)

@@ -119,8 +119,8 @@ def _identity(tokens: list[str]) -> list[str]:
 
 def _block_inputs(block: str, rows: pd.DataFrame) -> list[Any]:
     """The block's input per row: token lists (words, headings) or the normalised title + text (characters)."""
-    if block == "text":
-        return [list(_word_tokens(t)) for t in rows["text"].tolist()]
+    if block == "text":  # task texts rarely repeat: no cache (its upkeep cost more than it saved)
+        return [content_words(t) for t in rows["text"].tolist()]
     if block == "title":
         return [list(_word_tokens(t)) for t in rows["title"].tolist()]
     if block == "headings":
@@ -639,17 +639,19 @@ class ThemeClassifier(BaseEstimator):
         classes = list(self.level1_model_.classes_)
         coef = self.level1_model_.coef_
         weights = coef if coef.shape[0] > 1 else np.vstack([-coef[0], coef[0]])  # binary: class 1 is +coef
-        class_of_row = np.array([classes.index(t) if t in classes else -1 for t in themes], dtype=np.int64)
-        names, ranks = self._feature_name_array(), self._feature_name_rank()
+        # A theme the model does not know gets weights 0: no feature speaks for it.
+        weights = np.vstack([weights, np.zeros((1, weights.shape[1]))])
+        position = {code: i for i, code in enumerate(classes)}
+        class_of_row = np.array([position.get(t, len(classes)) for t in themes], dtype=np.int64)
+        names, ranks = self.feature_names_, self._feature_name_rank()
         parts: list[list[str]] = [[] for _ in themes]
         first = 0
         for block in features:
             row_of = np.repeat(np.arange(first, first + block.shape[0]), np.diff(block.indptr))
             first += block.shape[0]
-            row_class = class_of_row[row_of]
             columns = block.indices
-            values = block.data * weights[np.maximum(row_class, 0), columns]
-            keep = (row_class >= 0) & (values > 0)
+            values = block.data * weights[class_of_row[row_of], columns]
+            keep = values > 0
             keep[keep] = _top_tiers(row_of[keep], values[keep], self.n_evidence)
             rows, columns, values = row_of[keep], columns[keep], values[keep]
             # By row, then largest value, then name; equal names keep their column order (a stable sort).

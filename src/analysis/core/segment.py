@@ -23,6 +23,7 @@ that has to be bridged).
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import unicodedata
@@ -201,7 +202,7 @@ def content_words(text: str, dictionary_path: str | Path | None = None) -> list[
     pieces = _CONTENT_PIECES
     if len(pieces) > _TOKEN_PIECES_LIMIT:
         pieces.clear()
-    return [piece for token in segmenter.cut(normalise(text), hmm=True) for piece in pieces[token]]
+    return list(itertools.chain.from_iterable(map(pieces.__getitem__, segmenter.cut(normalise(text), hmm=True))))
 
 
 def _is_content_word(token: str) -> bool:
@@ -222,7 +223,7 @@ def tokenize_with_rjieba(text: str, dictionary_path: str | Path | None = None) -
     pieces = _TOKEN_PIECES
     if len(pieces) > _TOKEN_PIECES_LIMIT:
         pieces.clear()
-    return [piece for token in segmenter.cut(normalise(text), hmm=True) for piece in pieces[token]]
+    return list(itertools.chain.from_iterable(map(pieces.__getitem__, segmenter.cut(normalise(text), hmm=True))))
 
 
 class _Pieces(dict[str, tuple[str, ...]]):

@@ -47,6 +47,10 @@ def gold_tasks(gold: pd.DataFrame, manifest_path: Path | None = None, raw_dir: P
     return tasks_frame(parse_document(e.path, e.doc_id, e.metadata) for e in found)
 
 
+CLASSIFIER_INPUT = ("doc_id", "task_id", "kind", "path", "title", "text", *OPTIONAL_TASK_COLUMNS, "headings")
+"""The columns of the `tasks` table the classifier reads."""
+
+
 def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
     """The `tasks` table (headings joined by ' > ') → the classifier's input frame (``doc_title`` kept if present)."""
     columns = ["doc_id", "task_id", "kind", "path", "title", "text"]
@@ -54,7 +58,7 @@ def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
     frame = tasks[columns].copy()
     frame["headings"] = [
         [h for h in str(value).split(" > ") if h] if isinstance(value, str) else list(value or [])
-        for value in tasks["headings"]
+        for value in tasks["headings"].tolist()
     ]
     return frame.astype(dict.fromkeys(("doc_id", "task_id", "kind", "path", "title", "text"), object))
 
@@ -93,16 +97,16 @@ class ThemeCoder:
 
     def code(self, tasks: pd.DataFrame) -> pd.DataFrame:
         """Theme columns (``task_id`` + theme fields) for the tasks (framing units are not coded)."""
-        real = tasks[tasks["kind"] == KIND_TASK]
-        if real.empty:
+        is_task = (tasks["kind"] == KIND_TASK).to_numpy()
+        if not is_task.any():
             return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
-        frame = as_classifier_input(real)
+        frame = as_classifier_input(tasks.loc[is_task, [c for c in CLASSIFIER_INPUT if c in tasks.columns]])
         predictions = self.model_predictions(frame)
         if self.gold is not None and len(self.gold):
             predictions = apply_gold(predictions, frame, self.gold, self.codebook)
         if self.overrides is not None and len(self.overrides):
             # Overrides find their task by identity (document, text), never by a task_id that may have moved.
-            attached = attach_overrides(self.overrides, real).overrides
+            attached = attach_overrides(self.overrides, tasks[is_task]).overrides
             predictions = apply_overrides(predictions, attached, self.codebook)
         return predictions[list(PREDICTION_COLUMNS)]
 
