@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
 from analysis.annotate.review import task_text_hash
+from analysis.annotate.themes import ThemeClassifier
 from analysis.core.codebook import Codebook
 from analysis.corpus import coding
 from analysis.corpus.coding import ThemeCoder, as_classifier_input, fit_coder
@@ -128,3 +131,49 @@ def test_other_documents_are_coded_by_the_model_and_overrides_win_over_gold(smal
     row = with_override.code(tasks).set_index("task_id").loc[first["task_id"]]
     assert (row["theme"], row["theme_source"]) == ("oversight", "override")
     assert row["theme_model"] == coder.code(tasks).set_index("task_id").loc[first["task_id"], "theme_model"]
+
+
+def test_classifiers_fitted_together_share_their_folds_and_code_like_separate_fits(small_coder, monkeypatch):
+    coder, tasks, gold = small_coder
+    alone = ThemeClassifier(coder.codebook).fit(tasks, gold)
+    coded = coder.classifier.predict(tasks)
+    pd.testing.assert_frame_equal(coded, alone.predict(tasks), check_exact=True)
+    assert (coder.classifier.hierarchy_, coder.classifier.temperature_) == (alone.hierarchy_, alone.temperature_)
+    for doc_id, model in coder.cross_fitted.items():
+        separate = ThemeClassifier(coder.codebook).fit(tasks, gold[gold["doc_id"] != doc_id])
+        pd.testing.assert_frame_equal(model.predict(tasks), separate.predict(tasks), check_exact=True)
+    # Three documents: all (1), all but one (3), all but two (3) — not 1 + 3 + 3 * (2 + 1).
+    fits = []
+    monkeypatch.setattr(ThemeClassifier, "_fit_new_models", lambda self, labelled: fits.append(len(labelled)))
+    monkeypatch.setattr(ThemeClassifier, "_out_of_fold", lambda self, labelled, shared=None: [])
+    shared: dict = {}
+    ThemeClassifier(coder.codebook).fit(tasks, gold, shared=shared)
+    ThemeClassifier(coder.codebook).fit(tasks, gold, shared=shared)
+    assert len(fits) == 1 and len(shared) == 1
+
+
+def _package_copy(tmp_path, monkeypatch):
+    """A copy of the package's sources and reference data that ``config`` points at."""
+    package = tmp_path / "analysis"
+    shutil.copytree(coding.config.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(coding.config, "PACKAGE_DIR", package)
+    monkeypatch.setattr(coding.config, "REFERENCE_DIR", package / "reference")
+    return package
+
+
+def test_classifier_key_changes_with_the_modules_the_fit_imports_only(tmp_path, monkeypatch):
+    package = _package_copy(tmp_path, monkeypatch)
+    before = coding.classifier_key()
+    for outside in ("publish/plots.py", "cli.py", "corpus/build.py", "compare/coverage.py"):
+        with (package / outside).open("a", encoding="utf-8") as handle:
+            handle.write("\n# an edit the classifier does not depend on\n")
+        assert coding.classifier_key() == before, outside
+    for inside in ("annotate/themes.py", "core/segment.py", "parse/tasks.py", "corpus/coding.py"):
+        source = package / inside
+        text = source.read_text(encoding="utf-8")
+        source.write_text(text + "\n# an edit the classifier depends on\n", encoding="utf-8")
+        assert coding.classifier_key() != before, inside
+        source.write_text(text, encoding="utf-8")
+    assert coding.classifier_key() == before
+    (package / "reference" / "codebook.csv").write_bytes(b"")
+    assert coding.classifier_key() != before

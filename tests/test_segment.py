@@ -8,9 +8,11 @@ import jieba
 import pytest
 
 from analysis.config import RAW_DIR
+from analysis.core import segment
 from analysis.core.errors import ReferenceDataError
 from analysis.core.segment import (
     STOPWORDS,
+    content_words,
     get_tokenizer,
     load_domain_dictionary,
     tokenize,
@@ -91,6 +93,15 @@ def test_search_mode_adds_inner_words() -> None:
 def test_stopwords_are_function_words_not_topics() -> None:
     assert {"的", "和", "与", "等", "进一步"} <= STOPWORDS
     assert not STOPWORDS & {"复议", "执法", "决策", "监督", "培训", "考核", "加强", "完善", "法治"}
+
+
+def test_content_words_are_the_tokens_without_stopwords_and_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    for sentence in SENTENCES:
+        expected = [t for t in tokenize(sentence) if t not in STOPWORDS and not t.isdigit()]
+        assert content_words(sentence) == expected
+        assert content_words(sentence) == expected  # again, from the per-token memo
+    monkeypatch.setattr(segment, "_rjieba_available", lambda: False)
+    assert content_words(SENTENCES[8]) == [t for t in tokenize(SENTENCES[8]) if not t.isdigit() and t not in STOPWORDS]
 
 
 def test_tokenizer_is_private_and_cached() -> None:

@@ -21,11 +21,15 @@ headings (list of titles, outermost first), title, text`` and optionally
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import operator
+import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import ahocorasick
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -36,6 +40,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from threadpoolctl import threadpool_limits
 
 from analysis.annotate.theme_evidence import StructuralEvidence, fit_temperature, log_softmax, pool_siblings
+from analysis.annotate.theme_features import tfidf_transform
 from analysis.core.codebook import (
     GOLD_COLUMNS,
     HIERARCHIES,
@@ -51,7 +56,7 @@ from analysis.core.codebook import (
     join_gold,
 )
 from analysis.core.errors import InputError
-from analysis.core.segment import STOPWORDS, is_content_token, normalise, tokenize
+from analysis.core.segment import content_words, is_content_token, normalise
 
 log = logging.getLogger(__name__)
 
@@ -67,22 +72,28 @@ TOKEN_CACHE_SIZE = 4096
 @functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)
 def _word_tokens(text: str) -> tuple[str, ...]:
     """Content words for features: no stopwords, no bare numbers."""
-    return tuple(t for t in tokenize(text) if t not in STOPWORDS and not t.isdigit())
+    return tuple(content_words(text))
 
 
 def _heading_tokens(headings: Sequence[str]) -> list[str]:
     """Words of the enclosing headings plus each whole heading (``§`` + title)."""
+    return list(_heading_path_tokens(tuple(headings)))
+
+
+@functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)
+def _heading_path_tokens(headings: tuple[str, ...]) -> tuple[str, ...]:
+    # Sibling tasks share their heading path: worked out once per path.
     tokens: list[str] = []
     for heading in headings:
         tokens.extend(_word_tokens(heading))
         whole = "".join(ch for ch in normalise(heading) if is_content_token(ch))
         if whole:
             tokens.append("§" + whole)
-    return tokens
+    return tuple(tokens)
 
 
-def _char_text(row: Any) -> str:
-    return normalise(f"{row.title} {row.text}")
+def _char_text(title: Any, text: Any) -> str:
+    return normalise(f"{title} {text}")
 
 
 @dataclass(frozen=True)
@@ -107,20 +118,25 @@ def _identity(tokens: list[str]) -> list[str]:
 
 
 def _block_inputs(block: str, rows: pd.DataFrame) -> list[Any]:
-    if block == "text":
-        return [list(_word_tokens(t)) for t in rows["text"]]
+    """The block's input per row: token lists (words, headings) or the normalised title + text (characters)."""
+    if block == "text":  # task texts rarely repeat: no cache (its upkeep cost more than it saved)
+        return [content_words(t) for t in rows["text"].tolist()]
     if block == "title":
-        return [list(_word_tokens(t)) for t in rows["title"]]
+        return [list(_word_tokens(t)) for t in rows["title"].tolist()]
     if block == "headings":
-        return [_heading_tokens(h) for h in rows["headings"]]
-    return [_char_text(r) for r in rows.itertuples(index=False)]
+        return [_heading_tokens(h) for h in rows["headings"].tolist()]
+    return [_char_text(title, text) for title, text in zip(rows["title"].tolist(), rows["text"].tolist(), strict=True)]
 
 
 class KeywordMatcher:
     """Finds codebook keywords in a text, longest match first, without overlaps.
 
     Longest-first matching keeps 行政复议 from also counting as 复议, so a code
-    with short generic keywords does not win by double counting.
+    with short generic keywords does not win by double counting.  One
+    Aho-Corasick pass finds every occurrence of every keyword; the greedy rule
+    then takes them keyword by keyword (``(-len, keyword)`` order), each
+    keyword's occurrences from left to right, skipping any that touches a
+    character already taken.
     """
 
     def __init__(self, codebook: Codebook) -> None:
@@ -132,21 +148,60 @@ class KeywordMatcher:
         self.owners = owners
         self.keywords = sorted(owners, key=lambda k: (-len(k), k))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the automaton and the derived tables (rebuilt on first use)."""
+        return {k: v for k, v in self.__dict__.items() if k in ("codebook", "owners", "keywords")}
+
+    @functools.cached_property
+    def _automaton(self) -> Any:
+        """Aho-Corasick automaton over the keywords; each keyword's value is its rank in :attr:`keywords`."""
+        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for rank, keyword in enumerate(self.keywords):
+            automaton.add_word(keyword, rank)
+        automaton.make_automaton()
+        return automaton
+
+    @functools.cached_property
+    def _keyword_themes(self) -> dict[str, tuple[str, ...]]:
+        """Keyword -> the distinct level-1 themes it counts for (its codes, subthemes mapped to their parent)."""
+        return {
+            keyword: tuple(dict.fromkeys(self.codebook.parent(c) or c for c in codes))
+            for keyword, codes in self.owners.items()
+        }
+
+    @functools.cached_property
+    def _keyword_columns(self) -> dict[str, tuple[int, ...]]:
+        """Keyword -> the positions in :data:`LEVEL1_CODES` of the themes it counts for."""
+        return {k: tuple(LEVEL1_CODES.index(t) for t in themes) for k, themes in self._keyword_themes.items()}
+
     @functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)  # noqa: B019 - bounded; matchers live as long as the codebook
     def hits(self, text: str) -> tuple[str, ...]:
         """Keywords found in ``text`` (one entry per non-overlapping occurrence)."""
         text = normalise(text)
+        if not self.keywords:
+            return ()
+        # (end, rank) in order of end; sorted by rank (stable), each keyword's occurrences stay left to right.
+        occurrences = sorted(self._automaton.iter(text), key=_SECOND)
         taken = bytearray(len(text))
         found: list[tuple[int, str]] = []
-        for keyword in self.keywords:
-            start = text.find(keyword)
-            while start != -1:
-                end = start + len(keyword)
-                if not any(taken[start:end]):
-                    taken[start:end] = b"\x01" * len(keyword)
-                    found.append((start, keyword))
-                start = text.find(keyword, start + 1)
-        return tuple(k for _, k in sorted(found))
+        keywords = self.keywords
+        for end, rank in occurrences:
+            keyword = keywords[rank]
+            start = end + 1 - len(keyword)
+            if taken.find(1, start, end + 1) == -1:
+                taken[start : end + 1] = b"\x01" * len(keyword)
+                found.append((start, keyword))
+        found.sort()
+        return tuple([k for _, k in found])
+
+    def distinct_counts(self, text: str) -> list[int]:
+        """Per level-1 theme (:data:`LEVEL1_CODES` order), how many distinct keywords of it ``text`` holds."""
+        counts = [0] * len(LEVEL1_CODES)
+        columns = self._keyword_columns
+        for keyword in set(self.hits(text)):
+            for column in columns[keyword]:
+                counts[column] += 1
+        return counts
 
     def theme_scores(self, text: str) -> tuple[dict[str, int], dict[str, set[str]]]:
         """Per level-1 theme: keyword occurrences and the distinct keywords found.
@@ -155,9 +210,9 @@ class KeywordMatcher:
         """
         counts = dict.fromkeys(LEVEL1_CODES, 0)
         distinct: dict[str, set[str]] = {code: set() for code in LEVEL1_CODES}
+        keyword_themes = self._keyword_themes
         for keyword in self.hits(text):
-            themes = {self.codebook.parent(c) or c for c in self.owners[keyword]}
-            for theme in themes:
+            for theme in keyword_themes[keyword]:
                 counts[theme] += 1
                 distinct[theme].add(keyword)
         return counts, distinct
@@ -169,6 +224,9 @@ class KeywordMatcher:
                 if code in counts:
                     counts[code] += 1
         return counts
+
+
+_SECOND = operator.itemgetter(1)
 
 
 def _pseudo_examples(codebook: Codebook) -> pd.DataFrame:
@@ -213,13 +271,31 @@ def _pseudo_examples(codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+FittedModels = dict[str, dict[str, Any]]
+"""Vectorizers and models by a key of the rows and settings they were fitted with (:meth:`ThemeClassifier._models_key`).
+
+Classifiers fitted together (a coder's and its cross-fitted ones) pass one such dict: their
+leave-one-document-out folds repeat (the fold without documents A and B is a fold of both the
+classifier without A and the one without B), and a fit on the same rows gives the same model.
+"""
+_MODEL_ATTRIBUTES = (
+    "vectorizers_",
+    "feature_names_",
+    "level1_model_",
+    "level2_model_",
+    "single_leaf_",
+    "leaf_codes_",
+    "leaf_parent_",
+)
+
+
 @dataclass
 class _Probabilities:
     """Aligned probability matrices over all level-1 codes and all leaves."""
 
     level1: np.ndarray  # n x len(LEVEL1_CODES); model's level-1 probabilities
     leaves: np.ndarray  # n x len(leaf_codes); model's leaf probabilities
-    features: sparse.csr_matrix
+    features: list[sparse.csr_matrix]  # the rows' features in consecutive blocks of BLOCK_ROWS rows
 
 
 class ThemeClassifier(BaseEstimator):
@@ -317,17 +393,20 @@ class ThemeClassifier(BaseEstimator):
             "chars": self.char_weight,
         }
 
-    def fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None = None) -> ThemeClassifier:
+    def fit(
+        self, tasks: pd.DataFrame, gold: pd.DataFrame | None = None, *, shared: FittedModels | None = None
+    ) -> ThemeClassifier:
         """Learn from the gold codes of ``tasks`` (joined on doc_id + path) and the codebook.
 
         BLAS runs single-threaded here: the problems are small (threads only
         add contention, measured 8x slower on 2 cores) and a fixed summation
         order keeps results bit-identical between runs and machines' thread counts.
+        ``shared``: models already fitted by classifiers fitted alongside (see :data:`FittedModels`).
         """
         with threadpool_limits(limits=1):
-            return self._fit(tasks, gold)
+            return self._fit(tasks, gold, shared)
 
-    def _fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None) -> ThemeClassifier:
+    def _fit(self, tasks: pd.DataFrame, gold: pd.DataFrame | None, shared: FittedModels | None) -> ThemeClassifier:
         if self.hierarchy not in (*HIERARCHIES, "auto"):
             raise ValueError(f"hierarchy must be one of {(*HIERARCHIES, 'auto')}, not {self.hierarchy!r}")
         self.codebook_ = self.codebook or Codebook.load()
@@ -339,11 +418,11 @@ class ThemeClassifier(BaseEstimator):
         self.keyword_matcher_ = KeywordMatcher(self.codebook_)
         self.evidence_ = StructuralEvidence.load(LEVEL1_CODES)
         self.temperature_ = 1.0
-        out_of_fold = self._out_of_fold(labelled)
+        out_of_fold = self._out_of_fold(labelled, shared)
         self.hierarchy_, self.hierarchy_scores_ = self._choose_hierarchy(out_of_fold)
         if self.calibrate and out_of_fold:
             self.temperature_ = self._fit_temperature(out_of_fold)
-        self._fit_models(labelled)
+        self._fit_models(labelled, shared)
         self.codebook_version_ = self.codebook_.version
         return self
 
@@ -369,7 +448,25 @@ class ThemeClassifier(BaseEstimator):
         frames = [f for f in frames if len(f)]
         return pd.concat(frames, ignore_index=True), np.concatenate(weights)
 
-    def _fit_models(self, labelled: pd.DataFrame) -> None:
+    def _fit_models(self, labelled: pd.DataFrame, shared: FittedModels | None = None) -> None:
+        """Fit the vectorizers and both models on ``labelled`` + the codebook (or take them from ``shared``)."""
+        key = self._models_key(labelled) if shared is not None else ""
+        if shared is not None and key in shared:
+            self.__dict__.update(shared[key])
+            return
+        self._fit_new_models(labelled)
+        if shared is not None:
+            shared[key] = {name: self.__dict__[name] for name in _MODEL_ATTRIBUTES if name in self.__dict__}
+
+    def _models_key(self, labelled: pd.DataFrame) -> str:
+        """sha256 of what :meth:`_fit_new_models` reads: the settings, the codebook and the labelled rows."""
+        settings = {k: v for k, v in self.get_params().items() if k not in ("codebook", "hierarchy")}
+        columns = ("doc_id", "path", "task_id", "headings", "title", "text", "gold_theme", "gold_subtheme")
+        rows = [[tuple(v) if isinstance(v, list) else v for v in labelled[c].tolist()] for c in columns]
+        content = (sorted(settings.items()), self.codebook_.sha256, rows)
+        return hashlib.sha256(pickle.dumps(content, protocol=5)).hexdigest()
+
+    def _fit_new_models(self, labelled: pd.DataFrame) -> None:
         training, sample_weight = self._training_frame(labelled)
         self.vectorizers_: dict[str, TfidfVectorizer] = {}
         blocks = []
@@ -413,7 +510,9 @@ class ThemeClassifier(BaseEstimator):
                 names.append(prefixes[block] + name)
         return names
 
-    def _out_of_fold(self, labelled: pd.DataFrame) -> list[tuple[pd.DataFrame, ThemeClassifier, _Probabilities]]:
+    def _out_of_fold(
+        self, labelled: pd.DataFrame, shared: FittedModels | None = None
+    ) -> list[tuple[pd.DataFrame, ThemeClassifier, _Probabilities]]:
         """Leave-one-document-out fits inside ``labelled``: (held-out rows, inner model, its probabilities).
 
         Empty when there are fewer than two documents, or when neither the
@@ -427,7 +526,7 @@ class ThemeClassifier(BaseEstimator):
             inner = clone(self).set_params(hierarchy=HIERARCHIES[0], codebook=self.codebook_)
             inner.codebook_ = self.codebook_
             inner.keyword_matcher_, inner.evidence_, inner.temperature_ = self.keyword_matcher_, self.evidence_, 1.0
-            inner._fit_models(labelled[labelled["doc_id"] != held_out])
+            inner._fit_models(labelled[labelled["doc_id"] != held_out], shared)
             test = labelled[labelled["doc_id"] == held_out].reset_index(drop=True)
             parts.append((test, inner, inner._probabilities(test)))
         return parts
@@ -436,7 +535,7 @@ class ThemeClassifier(BaseEstimator):
         """Temperature of the layered scores, fitted on the out-of-fold predictions."""
         scores, labels = [], []
         for test, inner, probabilities in parts:
-            _, distribution, _ = inner._decide(probabilities, self.hierarchy_)
+            _, distribution = inner._distribution(probabilities, self.hierarchy_)
             scores.append(inner._layered_scores(test, distribution, LAYERS)[0])
             labels += [LEVEL1_CODES.index(t) for t in test["gold_theme"]]
         temperature = fit_temperature(np.vstack(scores), np.asarray(labels))
@@ -471,30 +570,42 @@ class ThemeClassifier(BaseEstimator):
 
     # -- predicting
 
-    def _features(self, rows: pd.DataFrame) -> sparse.csr_matrix:
+    def _features(self, inputs: dict[str, list[Any]], first: int, last: int) -> sparse.csr_matrix:
+        """Features of rows ``first:last`` from their block inputs (each block weighted, blocks side by side)."""
         weights = self._weights()
-        blocks = [v.transform(_block_inputs(b, rows)) * weights[b] for b, v in self.vectorizers_.items()]
+        blocks = [tfidf_transform(v, inputs[b][first:last]) * weights[b] for b, v in self.vectorizers_.items()]
         return sparse.hstack(blocks, format="csr")
 
     def _probabilities(self, rows: pd.DataFrame) -> _Probabilities:
-        features = self._features(rows)
+        """Both models' probabilities, computed BLOCK_ROWS rows at a time (each row's are its own alone).
+
+        Small blocks keep the temporary arrays small: fresh large arrays cost more than the arithmetic.
+        """
+        inputs = {block: _block_inputs(block, rows) for block in self.vectorizers_}
         level1 = np.zeros((len(rows), len(LEVEL1_CODES)))
-        column = {code: i for i, code in enumerate(LEVEL1_CODES)}
-        proba = self.level1_model_.predict_proba(features)
-        for j, code in enumerate(self.level1_model_.classes_):
-            level1[:, column[code]] = proba[:, j]
         leaves = np.zeros((len(rows), len(self.leaf_codes_)))
+        column = [LEVEL1_CODES.index(code) for code in self.level1_model_.classes_]
         leaf_column = {code: i for i, code in enumerate(self.leaf_codes_)}
-        if self.level2_model_ is not None:
-            proba2 = self.level2_model_.predict_proba(features)
-            for j, code in enumerate(self.level2_model_.classes_):
-                leaves[:, leaf_column[code]] = proba2[:, j]
-        elif hasattr(self, "single_leaf_"):
+        blocks = []
+        for first in range(0, len(rows), BLOCK_ROWS):
+            last = min(first + BLOCK_ROWS, len(rows))
+            features = self._features(inputs, first, last)
+            blocks.append(features)
+            level1[first:last, column] = self.level1_model_.predict_proba(features)
+            if self.level2_model_ is not None:
+                proba2 = self.level2_model_.predict_proba(features)
+                leaves[first:last, [leaf_column[code] for code in self.level2_model_.classes_]] = proba2
+        if self.level2_model_ is None and hasattr(self, "single_leaf_"):
             leaves[:, leaf_column[self.single_leaf_]] = 1.0
-        return _Probabilities(level1, leaves, features)
+        return _Probabilities(level1, leaves, blocks)
 
     def _decide(self, probabilities: _Probabilities, strategy: str) -> tuple[list[int], np.ndarray, list[str]]:
         """Theme index, level-1 distribution used, and subtheme for each row."""
+        theme_idx, distribution = self._distribution(probabilities, strategy)
+        return theme_idx, distribution, self._best_children(probabilities.leaves, theme_idx)
+
+    def _distribution(self, probabilities: _Probabilities, strategy: str) -> tuple[list[int], np.ndarray]:
+        """Theme index and the level-1 distribution ``strategy`` gives for each row."""
         derived = np.stack(
             [probabilities.leaves[:, self.leaf_parent_ == code].sum(axis=1) for code in LEVEL1_CODES], axis=1
         )
@@ -504,33 +615,62 @@ class ThemeClassifier(BaseEstimator):
             distribution = derived
         else:
             distribution = (probabilities.level1 + derived) / 2
-        theme_idx = [int(i) for i in np.argmax(distribution, axis=1)]
-        subthemes = [self._best_child(probabilities.leaves[r], LEVEL1_CODES[i]) for r, i in enumerate(theme_idx)]
-        return theme_idx, distribution, subthemes
+        return [int(i) for i in np.argmax(distribution, axis=1)], distribution
 
     def _best_child(self, leaf_row: np.ndarray, theme: str) -> str:
-        mask = (self.leaf_parent_ == theme) & (np.array(self.leaf_codes_) != theme)
-        if not mask.any() or leaf_row[mask].max() <= 0:
-            return ""
-        indices = np.flatnonzero(mask)
-        return self.leaf_codes_[int(indices[np.argmax(leaf_row[indices])])]
+        return self._best_children(leaf_row[np.newaxis, :], [LEVEL1_CODES.index(theme)])[0]
 
-    def _evidence(self, features: sparse.csr_matrix, row: int, theme: str) -> str:
+    def _best_children(self, leaves: np.ndarray, theme_idx: Sequence[int]) -> list[str]:
+        """Per row, the subtheme of its theme with the highest leaf probability ("" if none is above 0)."""
+        if not len(theme_idx):
+            return []
+        codes = np.asarray(self.leaf_codes_, dtype=object)
+        children = np.stack([(self.leaf_parent_ == theme) & (codes != theme) for theme in LEVEL1_CODES])
+        masked = np.where(children[np.asarray(theme_idx)], leaves, -np.inf)
+        best = masked.argmax(axis=1)  # the first of equal maxima, as before
+        top = masked[np.arange(len(best)), best]
+        return [self.leaf_codes_[b] if t > 0 else "" for b, t in zip(best.tolist(), top.tolist(), strict=True)]
+
+    def _evidence(self, features: list[sparse.csr_matrix], themes: Sequence[str]) -> list[str]:
+        """Per row, the features that speak most for its theme: ``name(+weight)``, largest first, ties by name.
+
+        ``features``: the rows' features in consecutive blocks (as :meth:`_probabilities` gives them).
+        """
         classes = list(self.level1_model_.classes_)
-        if theme not in classes:
-            return ""
         coef = self.level1_model_.coef_
-        weights = (
-            coef[classes.index(theme)] if coef.shape[0] > 1 else (coef[0] if classes.index(theme) == 1 else -coef[0])
-        )
-        start, end = features.indptr[row], features.indptr[row + 1]
-        columns = features.indices[start:end]
-        values = features.data[start:end] * weights[columns]
-        positive = values > 0
-        columns, values = columns[positive], values[positive]
-        names = self._feature_name_array()[columns]
-        order = np.lexsort((names, -values))[: self.n_evidence]  # largest first, ties by name
-        return "; ".join(f"{names[i]}({values[i]:+.2f})" for i in order)
+        weights = coef if coef.shape[0] > 1 else np.vstack([-coef[0], coef[0]])  # binary: class 1 is +coef
+        # A theme the model does not know gets weights 0: no feature speaks for it.
+        weights = np.vstack([weights, np.zeros((1, weights.shape[1]))])
+        position = {code: i for i, code in enumerate(classes)}
+        class_of_row = np.array([position.get(t, len(classes)) for t in themes], dtype=np.int64)
+        names, ranks = self.feature_names_, self._feature_name_rank()
+        parts: list[list[str]] = [[] for _ in themes]
+        first = 0
+        for block in features:
+            row_of = np.repeat(np.arange(first, first + block.shape[0]), np.diff(block.indptr))
+            first += block.shape[0]
+            columns = block.indices
+            values = block.data * weights[class_of_row[row_of], columns]
+            keep = values > 0
+            keep[keep] = _top_tiers(row_of[keep], values[keep], self.n_evidence)
+            rows, columns, values = row_of[keep], columns[keep], values[keep]
+            # By row, then largest value, then name; equal names keep their column order (a stable sort).
+            order = np.lexsort((ranks[columns], -values, rows))
+            rows, columns, values = rows[order], columns[order], values[order]
+            chosen = np.flatnonzero(np.arange(len(rows)) - np.searchsorted(rows, rows) < self.n_evidence)
+            for i, column, value in zip(
+                rows[chosen].tolist(), columns[chosen].tolist(), values[chosen].tolist(), strict=True
+            ):
+                parts[i].append(f"{names[column]}({value:+.2f})")
+        return ["; ".join(p) for p in parts]
+
+    def _feature_name_rank(self) -> np.ndarray:
+        """Each feature's place in the sorted feature names (equal names, equal places); built once per vocabulary."""
+        cached: np.ndarray | None = getattr(self, "_feature_rank_cache", None)
+        if cached is None or len(cached) != len(self.feature_names_):
+            _, cached = np.unique(self._feature_name_array(), return_inverse=True)
+            self._feature_rank_cache = cached
+        return cached
 
     def _feature_name_array(self) -> np.ndarray:
         """The feature names as an array (built once per fitted vocabulary; not a setting, not pickled state)."""
@@ -555,34 +695,43 @@ class ThemeClassifier(BaseEstimator):
         """Level-1 log-probabilities with the evidence ``layers`` added, and a note per row on what fired."""
         scores = np.log(np.clip(distribution, PROBABILITY_FLOOR, 1.0))
         notes: list[list[str]] = [[] for _ in range(len(rows))]
+        doc_ids, headings, titles = rows["doc_id"].tolist(), rows["headings"].tolist(), rows["title"].tolist()
         if "headings" in layers and self.gangyao_bonus:
-            for r, headings in enumerate(rows["headings"]):
-                found = self.evidence_.heading_theme(headings)
+            heading_themes: dict[tuple[str, ...], tuple[str, str] | None] = {}  # siblings share their headings
+            for r, path in enumerate(headings):
+                key = tuple(path)
+                if key not in heading_themes:
+                    heading_themes[key] = self.evidence_.heading_theme(path)
+                found = heading_themes[key]
                 if found:
                     scores[r, _COLUMN[found[0]]] += self.gangyao_bonus
                     notes[r].append(f"纲要 heading {found[1]}→{found[0]}")
         if "genre" in layers and self.genre_bonus:
-            for index in rows.groupby("doc_id", sort=False).indices.values():
-                in_doc = rows.iloc[index]
-                strings = [h for headings in in_doc["headings"] for h in headings] + in_doc["title"].tolist()
-                genre = self.evidence_.genre(str(in_doc["doc_title"].iloc[0]), strings)
+            doc_titles = rows["doc_title"].tolist()
+            in_doc: dict[str, list[int]] = {}
+            for r, doc_id in enumerate(doc_ids):
+                in_doc.setdefault(doc_id, []).append(r)
+            for index in in_doc.values():
+                strings = [h for r in index for h in headings[r]] + [titles[r] for r in index]
+                genre = self.evidence_.genre(str(doc_titles[index[0]]), strings)
                 if genre:
                     scores[index, _COLUMN[genre.theme]] += self.genre_bonus
                     for r in index:
                         notes[r].append(f"genre {genre.name}→{genre.theme}")
         scores = log_softmax(scores)
         if "siblings" in layers and self.sibling_share:
-            groups = [
-                f"{d}\x1f{' > '.join(h)}" if h else "" for d, h in zip(rows["doc_id"], rows["headings"], strict=True)
-            ]
+            groups = [f"{d}\x1f{' > '.join(h)}" if h else "" for d, h in zip(doc_ids, headings, strict=True)]
             scores = pool_siblings(scores, groups, self.sibling_share)
         if "keywords" in layers and self.keyword_bonus:
             # After pooling: a task's own words may overrule its siblings (substance over heading).
-            for r, text in enumerate(rows["title"] + "\n" + rows["text"]):
-                _, distinct = self.keyword_matcher_.theme_scores(text)
-                for code, keywords in distinct.items():
-                    scores[r, _COLUMN[code]] += self.keyword_bonus * min(len(keywords), MAX_KEYWORDS_COUNTED)
-            scores = log_softmax(scores)
+            counts = np.array(
+                [
+                    self.keyword_matcher_.distinct_counts(f"{title}\n{text}")
+                    for title, text in zip(titles, rows["text"].tolist(), strict=True)
+                ],
+                dtype=np.int64,
+            ).reshape(len(rows), len(LEVEL1_CODES))
+            scores = log_softmax(scores + self.keyword_bonus * np.minimum(counts, MAX_KEYWORDS_COUNTED))
         return scores, notes
 
     def predict(
@@ -607,36 +756,60 @@ class ThemeClassifier(BaseEstimator):
         if rows.empty:
             return prediction_frame([], [], [], [], [], [], self.codebook_)
         probabilities = self._probabilities(rows)
-        _, model_distribution, _ = self._decide(probabilities, self.hierarchy_)
+        _, model_distribution = self._distribution(probabilities, self.hierarchy_)
         scores, notes = self._layered_scores(rows, model_distribution, layers)
         distribution = np.exp(log_softmax(scores / self.temperature_))
-        theme_idx = [int(i) for i in np.argmax(distribution, axis=1)]
-        subthemes = [self._best_child(probabilities.leaves[r], LEVEL1_CODES[i]) for r, i in enumerate(theme_idx)]
-        themes, confidences, sources, evidence = [], [], [], []
-        for r, row in enumerate(rows.itertuples(index=False)):
-            theme = LEVEL1_CODES[theme_idx[r]]
-            confidence = float(distribution[r, theme_idx[r]])
-            source = SOURCE_MODEL
-            note = "; ".join(filter(None, [self._evidence(probabilities.features, r, theme), *notes[r]]))
+        theme_idx = np.argmax(distribution, axis=1)
+        themes = [LEVEL1_CODES[i] for i in theme_idx.tolist()]
+        subthemes = self._best_children(probabilities.leaves, theme_idx.tolist())
+        model_confidences = distribution[np.arange(len(rows)), theme_idx].tolist()
+        evidence = self._evidence(probabilities.features, themes)
+        sources = [SOURCE_MODEL] * len(rows)
+        titles, texts = rows["title"].tolist(), rows["text"].tolist()
+        confidences = []
+        for r, theme in enumerate(themes):
+            confidence = model_confidences[r]
+            evidence[r] = "; ".join(filter(None, [evidence[r], *notes[r]]))
             if use_rules and confidence < self.rule_below:
-                ruled = self._rule_theme(row.title, row.text)
+                ruled = self._rule_theme(titles[r], texts[r])
                 if ruled and ruled[0] != theme:
                     model_theme, model_confidence = theme, confidence
-                    theme = ruled[0]
-                    confidence = float(distribution[r, LEVEL1_CODES.index(theme)])
-                    subthemes[r] = self._best_child(probabilities.leaves[r], theme)
-                    source = SOURCE_RULE
-                    note = (
+                    themes[r] = ruled[0]
+                    confidence = float(distribution[r, LEVEL1_CODES.index(ruled[0])])
+                    subthemes[r] = self._best_child(probabilities.leaves[r], ruled[0])
+                    sources[r] = SOURCE_RULE
+                    evidence[r] = (
                         f"rule: {len(ruled[1])} keywords {', '.join(ruled[1][:6])}; "
                         f"model said {model_theme} ({model_confidence:.2f})"
                     )
-            themes.append(theme)
             confidences.append(round(confidence, 6))
-            sources.append(source)
-            evidence.append(note)
         return prediction_frame(
             rows["task_id"].tolist(), themes, subthemes, confidences, sources, evidence, self.codebook_
         )
+
+
+def _top_tiers(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the entries among the ``n`` largest values of their row, ties at the cut included.
+
+    ``rows`` is sorted; sorting only these entries gives the same first ``n`` per row as sorting all.
+    """
+    chosen = np.zeros(len(rows), dtype=bool)
+    if not len(rows) or n <= 0:
+        return chosen
+    first = np.concatenate(([True], rows[1:] != rows[:-1]))
+    starts, group = np.flatnonzero(first), np.cumsum(first) - 1
+    wanted = np.full(len(starts), n)
+    left = values.astype(np.float64, copy=True)
+    for _ in range(n):
+        left[wanted[group] <= 0] = -np.inf
+        top = np.maximum.reduceat(left, starts)
+        tier = (left == top[group]) & (left > -np.inf)
+        if not tier.any():
+            break
+        chosen |= tier
+        wanted -= np.bincount(group[tier], minlength=len(starts))
+        left[tier] = -np.inf
+    return chosen
 
 
 LAYERS: tuple[str, ...] = ("keywords", "headings", "genre", "siblings")
@@ -644,6 +817,7 @@ LAYERS: tuple[str, ...] = ("keywords", "headings", "genre", "siblings")
 MAX_KEYWORDS_COUNTED = 3  # distinct keywords of one theme that add a bonus: a long list must not swamp the model
 PROBABILITY_FLOOR = 1e-6  # a model probability of 0 must not veto strong evidence
 _COLUMN = {code: i for i, code in enumerate(LEVEL1_CODES)}
+BLOCK_ROWS = 1024  # rows whose features, probabilities and evidence are worked out at once
 
 
 def prediction_frame(

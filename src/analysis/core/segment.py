@@ -23,6 +23,7 @@ that has to be bridged).
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import unicodedata
@@ -105,7 +106,13 @@ def load_domain_dictionary(path: str | Path | None = None) -> list[DictionaryEnt
 
 
 def _dictionary_key(path: str | Path | None) -> str:
-    return str(Path(path).resolve()) if path is not None else str(DOMAIN_DICTIONARY_PATH.resolve())
+    return str(Path(path).resolve()) if path is not None else _default_dictionary_key()
+
+
+@functools.lru_cache(maxsize=1)
+def _default_dictionary_key() -> str:
+    """The resolved default dictionary path, resolved once (``Path.resolve`` per call cost more than segmenting)."""
+    return str(DOMAIN_DICTIONARY_PATH.resolve())
 
 
 @functools.lru_cache(maxsize=4)
@@ -187,6 +194,21 @@ def _cached_rjieba(resolved_path: str):  # -> rjieba.Jieba
     return segmenter
 
 
+def content_words(text: str, dictionary_path: str | Path | None = None) -> list[str]:
+    """:func:`tokenize` without :data:`STOPWORDS` and bare numbers: the words that tell themes apart."""
+    if not _rjieba_available():
+        return [t for t in tokenize_with_jieba(text, dictionary_path) if _is_content_word(t)]
+    segmenter = _cached_rjieba(_dictionary_key(dictionary_path))
+    pieces = _CONTENT_PIECES
+    if len(pieces) > _TOKEN_PIECES_LIMIT:
+        pieces.clear()
+    return list(itertools.chain.from_iterable(map(pieces.__getitem__, segmenter.cut(normalise(text), hmm=True))))
+
+
+def _is_content_word(token: str) -> bool:
+    return token not in STOPWORDS and not token.isdigit()
+
+
 def tokenize_with_rjieba(text: str, dictionary_path: str | Path | None = None) -> list[str]:
     """The same tokens as :func:`tokenize`, computed with ``rjieba`` (jieba-rs).
 
@@ -198,10 +220,35 @@ def tokenize_with_rjieba(text: str, dictionary_path: str | Path | None = None) -
     Identity with :func:`tokenize_with_jieba` is checked by the tests on a sentence corpus.
     """
     segmenter = _cached_rjieba(_dictionary_key(dictionary_path))
-    tokens: list[str] = []
-    for token in segmenter.cut(normalise(text), hmm=True):
+    pieces = _TOKEN_PIECES
+    if len(pieces) > _TOKEN_PIECES_LIMIT:
+        pieces.clear()
+    return list(itertools.chain.from_iterable(map(pieces.__getitem__, segmenter.cut(normalise(text), hmm=True))))
+
+
+class _Pieces(dict[str, tuple[str, ...]]):
+    """rjieba token -> the tokens :func:`tokenize_with_rjieba` keeps of it, worked out once per distinct token."""
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
         if len(token) > 1 and not _HAN.search(token) and _LATIN_RUN.search(token):
-            tokens.extend(piece for piece in _LATIN_RUN.split(token) if piece)
+            split = [piece for piece in _LATIN_RUN.split(token) if piece]
         else:
-            tokens.append(token)
-    return [t for t in tokens if is_content_token(t)]
+            split = [token]
+        kept = tuple(piece for piece in split if is_content_token(piece))
+        self[token] = kept
+        return kept
+
+
+class _ContentPieces(dict[str, tuple[str, ...]]):
+    """rjieba token -> the tokens :func:`content_words` keeps of it."""
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
+        kept = tuple(piece for piece in _TOKEN_PIECES[token] if _is_content_word(piece))
+        self[token] = kept
+        return kept
+
+
+# Bounded: distinct tokens grow slowly with the corpus, but a process may segment anything.
+_TOKEN_PIECES_LIMIT = 500_000
+_TOKEN_PIECES = _Pieces()
+_CONTENT_PIECES = _ContentPieces()

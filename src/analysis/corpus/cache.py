@@ -147,9 +147,14 @@ def _resolve_from(node: ast.ImportFrom, module: str, is_package: bool) -> str | 
 
 def per_document_modules(package_dir: Path) -> set[str]:
     """Modules reachable by import from the per-document stage's entry modules (dotted names)."""
+    return reachable_modules(package_dir, PER_DOCUMENT_ROOTS)
+
+
+def reachable_modules(package_dir: Path, roots: Iterable[str]) -> set[str]:
+    """Modules reachable by import from ``roots`` (dotted names inside the package, roots included)."""
     modules = package_modules(package_dir)
     seen: set[str] = set()
-    todo = list(PER_DOCUMENT_ROOTS)
+    todo = list(roots)
     while todo:
         name = todo.pop()
         if name in seen or name not in modules:

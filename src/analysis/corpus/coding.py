@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import logging
 import pickle
 from collections.abc import Iterator, Mapping
@@ -18,15 +19,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
-import sklearn
 
 from analysis import config
 from analysis.annotate.review import attach_overrides, load_overrides
-from analysis.annotate.themes import ThemeClassifier, apply_gold, apply_overrides, tasks_frame
+from analysis.annotate.themes import FittedModels, ThemeClassifier, apply_gold, apply_overrides, tasks_frame
 from analysis.core.codebook import OPTIONAL_TASK_COLUMNS, PREDICTION_COLUMNS, Codebook, load_gold
 from analysis.core.models import KIND_TASK
 from analysis.core.store import atomic_path
-from analysis.corpus.cache import pipeline_version
+from analysis.corpus.cache import ROW_LIBRARIES, package_modules, reachable_modules
 from analysis.parse.manifest import load_manifest
 from analysis.parse.pipeline import parse_document
 
@@ -47,6 +47,10 @@ def gold_tasks(gold: pd.DataFrame, manifest_path: Path | None = None, raw_dir: P
     return tasks_frame(parse_document(e.path, e.doc_id, e.metadata) for e in found)
 
 
+CLASSIFIER_INPUT = ("doc_id", "task_id", "kind", "path", "title", "text", *OPTIONAL_TASK_COLUMNS, "headings")
+"""The columns of the `tasks` table the classifier reads."""
+
+
 def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
     """The `tasks` table (headings joined by ' > ') → the classifier's input frame (``doc_title`` kept if present)."""
     columns = ["doc_id", "task_id", "kind", "path", "title", "text"]
@@ -54,7 +58,7 @@ def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
     frame = tasks[columns].copy()
     frame["headings"] = [
         [h for h in str(value).split(" > ") if h] if isinstance(value, str) else list(value or [])
-        for value in tasks["headings"]
+        for value in tasks["headings"].tolist()
     ]
     return frame.astype(dict.fromkeys(("doc_id", "task_id", "kind", "path", "title", "text"), object))
 
@@ -93,16 +97,16 @@ class ThemeCoder:
 
     def code(self, tasks: pd.DataFrame) -> pd.DataFrame:
         """Theme columns (``task_id`` + theme fields) for the tasks (framing units are not coded)."""
-        real = tasks[tasks["kind"] == KIND_TASK]
-        if real.empty:
+        is_task = (tasks["kind"] == KIND_TASK).to_numpy()
+        if not is_task.any():
             return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
-        frame = as_classifier_input(real)
+        frame = as_classifier_input(tasks.loc[is_task, [c for c in CLASSIFIER_INPUT if c in tasks.columns]])
         predictions = self.model_predictions(frame)
         if self.gold is not None and len(self.gold):
             predictions = apply_gold(predictions, frame, self.gold, self.codebook)
         if self.overrides is not None and len(self.overrides):
             # Overrides find their task by identity (document, text), never by a task_id that may have moved.
-            attached = attach_overrides(self.overrides, real).overrides
+            attached = attach_overrides(self.overrides, tasks[is_task]).overrides
             predictions = apply_overrides(predictions, attached, self.codebook)
         return predictions[list(PREDICTION_COLUMNS)]
 
@@ -140,38 +144,63 @@ def _fit(
 def fit_coder(
     training: pd.DataFrame, gold: pd.DataFrame | None, codebook: Codebook, overrides: pd.DataFrame | None = None
 ) -> ThemeCoder:
-    """A coder fitted on every gold task, plus one classifier per gold document fitted without it (cross-fitting)."""
-    classifier = ThemeClassifier(codebook).fit(training, gold)
+    """A coder fitted on every gold task, plus one classifier per gold document fitted without it (cross-fitting).
+
+    The classifiers share the models their folds have in common, so each distinct set of
+    training rows is fitted once (:data:`~analysis.annotate.themes.FittedModels`).
+    """
+    shared: FittedModels = {}
+    classifier = ThemeClassifier(codebook).fit(training, gold, shared=shared)
     cross_fitted = {}
     if gold is not None:
         for doc_id in sorted(set(training["doc_id"]) & set(gold["doc_id"])):
             others = training["doc_id"] != doc_id
-            cross_fitted[doc_id] = ThemeClassifier(codebook).fit(training[others], gold[gold["doc_id"] != doc_id])
+            cross_fitted[doc_id] = ThemeClassifier(codebook).fit(
+                training[others], gold[gold["doc_id"] != doc_id], shared=shared
+            )
+    log.debug("theme classifiers: %d distinct model fits", len(shared))
     return ThemeCoder(classifier, codebook, overrides, gold, cross_fitted)
+
+
+# The module the fitted classifier comes from: it, and what it imports, are the code the fit depends on.
+CLASSIFIER_ROOTS = ("corpus.coding",)
+# Libraries whose behaviour shapes the fit: parsing the gold documents (ROW_LIBRARIES) and the model's maths.
+CLASSIFIER_LIBRARIES = (*ROW_LIBRARIES, "scikit-learn", "scipy", "numpy")
 
 
 def classifier_key() -> str:
     """sha256 of everything the fitted classifier depends on.
 
-    The package's code and reference data (codebook, domain dictionary, the
-    per-document stages that parse the gold documents), the annotations, the
-    manifest and the raw gold documents, and the library versions.
+    The package modules reachable by import from :data:`CLASSIFIER_ROOTS`
+    (the theme stage and the per-document stages that parse the gold
+    documents; an edit anywhere else — figures, exports, the CLI — keeps the
+    fitted classifier), the reference data, the annotations, the manifest and
+    the raw gold documents, and the versions of :data:`CLASSIFIER_LIBRARIES`.
     """
 
-    digest = hashlib.sha256(pipeline_version(config.PACKAGE_DIR).encode())
-    # Every source file in every folder of the package, named by its path inside it
-    # (a module moved to another folder changes the key).
-    inputs = sorted(config.PACKAGE_DIR.rglob("*.py")) + sorted(config.REFERENCE_DIR.glob("*"))
+    modules = package_modules(config.PACKAGE_DIR)
+    reached = reachable_modules(config.PACKAGE_DIR, CLASSIFIER_ROOTS)
+    # Named by their path inside the package (a module moved to another folder changes the key).
+    inputs = sorted(modules[name] for name in reached) + sorted(config.REFERENCE_DIR.glob("*"))
     inputs += [config.THEMES_GOLD_PATH, config.MANIFEST_PATH]
     if config.THEMES_GOLD_PATH.is_file():
         gold = pd.read_csv(config.THEMES_GOLD_PATH, dtype=str, usecols=["doc_id"])
         entries, _ = load_manifest(config.MANIFEST_PATH, config.RAW_DIR)
         inputs += sorted(e.path for e in entries if e.doc_id in set(gold["doc_id"]))
+    digest = hashlib.sha256()
     for path in inputs:
         if path.is_file():
             digest.update(_key_name(path).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    digest.update(f"sklearn=={sklearn.__version__}".encode())
+    for library in CLASSIFIER_LIBRARIES:
+        digest.update(f"{library}=={_version(library)}\0".encode())
     return digest.hexdigest()
+
+
+def _version(library: str) -> str:
+    try:
+        return importlib.metadata.version(library)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
 
 
 def _key_name(path: Path) -> str:

@@ -1,0 +1,155 @@
+"""Bulk computations of the theme classifier give exactly what the straightforward ones give.
+
+The keyword matcher (one Aho-Corasick pass) against a loop over every keyword
+with ``str.find``; :func:`tfidf_transform` against scikit-learn's ``transform``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from analysis.annotate.theme_features import tfidf_transform
+from analysis.annotate.themes import KeywordMatcher, _identity, _make_vectorizer
+from analysis.core.codebook import LEVEL1_CODES
+from analysis.core.segment import normalise
+
+# Nested and overlapping keywords: 行政复议 ⊃ 复议, 复议决定 overlaps 行政复议 and 议决; aa/aaa/abab overlap themselves.
+KEYWORDS = {
+    "disputes": ("行政复议", "复议", "复议决定", "议决", "调解"),
+    "decisions": ("行政决定", "决定", "重大行政决策"),
+    "enforcement": ("行政", "政复", "执法"),
+    "oversight": ("aa", "aaa", "a", "ab", "ba", "abab", "ＡＢ"),
+}
+
+
+class _Codebook:
+    """The little of a codebook :class:`KeywordMatcher` reads."""
+
+    codes: ClassVar[list[str]] = list(LEVEL1_CODES)
+
+    def keywords(self, code: str) -> tuple[str, ...]:
+        return tuple(normalise(k) for k in KEYWORDS.get(code, ()))
+
+    def parent(self, code: str) -> str | None:
+        return None
+
+
+def straightforward_hits(keywords: list[str], text: str) -> tuple[str, ...]:
+    """The greedy rule spelled out: keywords longest first, each one's occurrences left to right."""
+    text = normalise(text)
+    taken = bytearray(len(text))
+    found: list[tuple[int, str]] = []
+    for keyword in keywords:
+        start = text.find(keyword)
+        while start != -1:
+            end = start + len(keyword)
+            if not any(taken[start:end]):
+                taken[start:end] = b"\x01" * len(keyword)
+                found.append((start, keyword))
+            start = text.find(keyword, start + 1)
+    return tuple(k for _, k in sorted(found))
+
+
+TEXTS = [
+    "",
+    "申请行政复议的，复议机关应当作出复议决定。",
+    "行政复议决定书",
+    "复议决定复议决定行政复议",
+    "重大行政决策和行政决定，议决后执法",
+    "aaaa",
+    "aaaaa bab ababab",
+    "ＡＢab AB",  # full-width and upper case are normalised
+    "政复议决行政复议决定调解",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_keyword_hits_equal_the_straightforward_rule(text: str) -> None:
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    assert matcher.hits(text) == straightforward_hits(matcher.keywords, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="行政复议决定策调解执法abAＢ ，", max_size=40))
+def test_keyword_hits_equal_the_straightforward_rule_on_any_text(text: str) -> None:
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    assert matcher.hits(text) == straightforward_hits(matcher.keywords, text)
+
+
+def test_keyword_matcher_pickles_without_its_automaton() -> None:
+    import pickle
+
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    matcher.hits(TEXTS[1])
+    copy = pickle.loads(pickle.dumps(matcher))
+    assert "_automaton" not in copy.__dict__
+    assert copy.hits(TEXTS[1]) == matcher.hits(TEXTS[1]) == ("行政复议", "复议", "复议决定")
+    assert copy.distinct_counts(TEXTS[1])[LEVEL1_CODES.index("disputes")] == 3
+
+
+TRAINING = [
+    "推进行政复议体制改革，提高复议质量",
+    "严格规范公正文明执法  全面推行\t\t行政执法三项制度",
+    "ABC 数字政府 2021 年",
+    "重大行政决策程序",
+]
+UNSEEN = [
+    "",
+    "复议",
+    "行政复议 复议决定\n\n执法",
+    "abc def ＡＢＣ",
+    "未见过的文字😀与行政复议",
+    "x",
+    "执法" * 50,
+]
+
+
+def _same(a: object, b: object) -> bool:
+    return (
+        type(a) is type(b)
+        and a.shape == b.shape  # type: ignore[attr-defined]
+        and all(
+            np.array_equal(getattr(a, part), getattr(b, part)) and getattr(a, part).dtype == getattr(b, part).dtype
+            for part in ("indptr", "indices", "data")
+        )
+    )
+
+
+@pytest.mark.parametrize("ngrams", [(2, 3), (1, 2), (3, 3)])
+def test_character_tfidf_equals_sklearn(ngrams: tuple[int, int]) -> None:
+    vectorizer = _make_vectorizer("chars", ngrams).fit([normalise(t) for t in TRAINING])
+    documents = [normalise(t) for t in UNSEEN + TRAINING]
+    assert _same(tfidf_transform(vectorizer, documents), vectorizer.transform(documents))
+
+
+def test_character_tfidf_in_blocks_equals_sklearn(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.annotate import theme_features
+
+    monkeypatch.setattr(theme_features, "_CHUNK_CHARACTERS", 7)  # many small blocks
+    vectorizer = _make_vectorizer("chars", (2, 3)).fit(TRAINING)
+    documents = UNSEEN + TRAINING
+    assert _same(tfidf_transform(vectorizer, documents), vectorizer.transform(documents))
+    for transform in (tfidf_transform, TfidfVectorizer.transform):
+        with pytest.raises(ValueError):  # no documents: scikit-learn's error
+            transform(vectorizer, [])
+
+
+def test_token_tfidf_equals_sklearn() -> None:
+    training = [t.split() for t in ("行政 复议 复议", "执法 三项 制度 执法", "§行政复议 复议")]
+    vectorizer = _make_vectorizer("text", (2, 3)).fit(training)
+    documents = [[], ["复议"], ["未知", "执法", "执法", "复议", "§行政复议"], ["未知"], *training]
+    assert _same(tfidf_transform(vectorizer, documents), vectorizer.transform(documents))
+
+
+def test_other_vectorizers_fall_back_to_sklearn() -> None:
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit(TRAINING)
+    assert _same(tfidf_transform(vectorizer, UNSEEN), vectorizer.transform(UNSEEN))
+    words = TfidfVectorizer(analyzer=lambda tokens: [t.upper() for t in tokens]).fit([["a", "b"]])
+    assert _same(tfidf_transform(words, [["a"], ["b", "c"]]), words.transform([["a"], ["b", "c"]]))
+    assert _identity(["x"]) == ["x"]
