@@ -171,3 +171,16 @@ def test_structure_never_crashes_and_spans_are_sane(text):
 def test_structure_never_crashes_on_arbitrary_unicode(text):
     for heading in parse_structure(text):
         assert 0 <= heading.span[0] <= heading.span[1] <= len(text)
+
+
+def test_no_number_style_starts_outside_the_first_character_screen():
+    from analysis.parse.structure import NUMBER_FIRST_CHARACTERS, NUMBER_STYLES, TABLE_ROW_NUMBER
+
+    tails = ("一、", "1.", "(1)", "十二条", "①", "2021年", " ", "|")
+    patterns = [style.pattern for style in (*NUMBER_STYLES, TABLE_ROW_NUMBER)]
+    for code in range(0x10000):
+        first = chr(code)
+        if first in NUMBER_FIRST_CHARACTERS or 0xD800 <= code <= 0xDFFF:
+            continue
+        for tail in tails:
+            assert all(p.match(first + tail) is None for p in patterns), first

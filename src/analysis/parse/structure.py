@@ -273,7 +273,13 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Every number pattern above (and the table-row number) starts with one of these characters.
+NUMBER_FIRST_CHARACTERS = frozenset("第一二三四五六七八九十百千零〇(（0123456789" + CIRCLED)
+
+
 def _match_number(text: str, pos: int, line_end: int, table: bool = False) -> tuple[NumberStyle, re.Match[str]] | None:
+    if pos >= line_end or text[pos] not in NUMBER_FIRST_CHARACTERS:
+        return None  # no number can start here (most boundaries are sentence ends before text)
     for style in NUMBER_STYLES:
         match = style.pattern.match(text, pos, line_end)
         if match and match.end() < line_end:
