@@ -320,7 +320,12 @@ def run_summary(writer: PartitionedWriter, failed: list[str]) -> dict[str, Any]:
     """Machine-readable summary of a build (from the staged tables)."""
     documents = writer.read("documents")
     problems = writer.read("problems")
-    match = pd.concat([pd.read_parquet(p, columns=["match"]) for p in writer.parts("units")], ignore_index=True)
+    # Unit mentions counted part by part: the whole column is ~100 rows per document.
+    n_mentions = n_unmatched = 0
+    for part in writer.parts("units"):
+        match = pd.read_parquet(part, columns=["match"])["match"]
+        n_mentions += len(match)
+        n_unmatched += int((match == "unmatched").sum())
     per_document = documents[["doc_id", "n_tasks", "n_framing", "n_measures", "n_repairs", "n_problems"]]
     return {
         "n_documents": len(documents),
@@ -329,8 +334,8 @@ def run_summary(writer: PartitionedWriter, failed: list[str]) -> dict[str, Any]:
         "n_tasks": int(documents["n_tasks"].sum()) if len(documents) else 0,
         "n_errors": int((problems["severity"] == "error").sum()),
         "n_warnings": int((problems["severity"] == "warning").sum()),
-        "n_unit_mentions": len(match),
-        "n_unmatched_units": int((match["match"] == "unmatched").sum()),
+        "n_unit_mentions": n_mentions,
+        "n_unmatched_units": n_unmatched,
         "per_document": per_document.astype(object).where(per_document.notna(), None).to_dict(orient="records"),
     }
 
@@ -338,11 +343,9 @@ def run_summary(writer: PartitionedWriter, failed: list[str]) -> dict[str, Any]:
 def run_report(writer: PartitionedWriter, summary: dict[str, Any]) -> str:
     """Human-readable run report: per-document summary, unmatched units, every problem."""
     documents, problems = writer.read("documents"), writer.read("problems")
-    unmatched = pd.concat(
-        [pd.read_parquet(p, columns=["doc_id", "task_id", "raw", "match"]) for p in writer.parts("units")],
-        ignore_index=True,
-    )
-    unmatched = unmatched[unmatched["match"] == "unmatched"]
+    columns = ["doc_id", "task_id", "raw", "match"]
+    parts = (pd.read_parquet(p, columns=columns) for p in writer.parts("units"))  # one part in memory at a time
+    unmatched = pd.concat([part[part["match"] == "unmatched"] for part in parts], ignore_index=True)
     lines = [
         "# Run report",
         "",
