@@ -152,13 +152,20 @@ class StageClock:
 
 
 class RssSampler(threading.Thread):
-    """Samples the resident size of this process tree; keeps the peak overall and per stage."""
+    """Samples the memory of this process tree; keeps the peak overall and per stage.
+
+    Two sums over the processes: resident size (RSS, counts pages that forked
+    workers share with their parent once per process, so it overstates) and
+    proportional set size (PSS, each shared page split between its sharers:
+    what the tree really holds).  ``peak`` is RSS, ``peak_pss`` PSS.
+    """
 
     def __init__(self, clock: StageClock | None = None, interval: float = SAMPLE_SECONDS) -> None:
         super().__init__(daemon=True)
         self.clock = clock
         self.interval = interval
         self.peak = 0
+        self.peak_pss = 0
         self.peak_by_stage: dict[str, int] = defaultdict(int)
         self._halt = threading.Event()
         try:
@@ -179,10 +186,22 @@ class RssSampler(threading.Thread):
                 pass
         return total
 
+    def pss(self) -> int:
+        if self._process is None:
+            return 0
+        total = 0
+        for process in [self._process, *self._process.children(recursive=True)]:
+            try:
+                total += process.memory_full_info().pss
+            except Exception:
+                pass
+        return total
+
     def run(self) -> None:
         while not self._halt.is_set():
             value = self.rss()
             self.peak = max(self.peak, value)
+            self.peak_pss = max(self.peak_pss, self.pss())
             if self.clock is not None:
                 stage = self.clock.current
                 self.peak_by_stage[stage] = max(self.peak_by_stage[stage], value)
@@ -192,6 +211,7 @@ class RssSampler(threading.Thread):
         self._halt.set()
         self.join()
         self.peak = max(self.peak, self.rss())
+        self.peak_pss = max(self.peak_pss, self.pss())
 
 
 def _resolve(spec: str) -> tuple[Any, str] | None:
@@ -326,7 +346,7 @@ def phase_build(raw_dir: Path, out_dir: Path, jobs: int) -> dict[str, Any]:
         error = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
     sampler.stop()
-    return {"seconds": seconds, "peak_rss": sampler.peak, "jobs": jobs, "error": error}
+    return {"seconds": seconds, "peak_rss": sampler.peak, "peak_pss": sampler.peak_pss, "jobs": jobs, "error": error}
 
 
 def _jieba_tokenizer() -> tuple[Any, str]:
@@ -573,8 +593,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "| docs | MB | build s, jobs=1 | jieba s, 1 process | **build/jieba, jobs=1** | "
         f"build s, jobs={results['jobs']} | jieba s, {results['jobs']} processes | build/jieba, jobs={results['jobs']} | "
-        "docs/s per core | MB/s per core | peak RSS MB (tree) | jobs=N == jobs=1 | warm-cache s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
+        "docs/s per core | MB/s per core | ms/doc per core | peak RSS MB (tree) | peak PSS MB (tree) | "
+        "jobs=N == jobs=1 | warm-cache s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
     ]
     for size in results["sizes"]:
         build1, build, jieba = size.get("build1", {}), size["build"], size["jieba"]
@@ -587,7 +608,8 @@ def markdown(results: dict[str, Any]) -> str:
             f"{_seconds(jieba.get('seconds'))} | **{ratio1}** | {_seconds(build.get('seconds'))} | "
             f"{_seconds(jieba.get('parallel_seconds') if jobs > 1 else jieba.get('seconds'))} | {ratio_n} | "
             f"{_rate(size['n_documents'], core_seconds)} | {_rate(size['n_bytes'] / 1e6, core_seconds)} | "
-            f"{_mb(build.get('peak_rss'))} | {_equal(size['same_output'].get('equal'))} | "
+            f"{1000 * core_seconds / size['n_documents']:.2f} | "
+            f"{_mb(build.get('peak_rss'))} | {_mb(build.get('peak_pss'))} | {_equal(size['same_output'].get('equal'))} | "
             f"{_seconds(size['cache'].get('warm_seconds'))} |"
         )
     lines += [
