@@ -11,6 +11,10 @@
 * :func:`apply_gold` keeps the hand code of a gold task (the model's code stays
   in ``theme_model``); :func:`apply_overrides` lets a coder's review win over
   both; :func:`review_order` puts the codes most likely wrong first.
+* Prediction (everything above that needs no scikit-learn, named from here
+  too) lives in :mod:`analysis.annotate.theme_inference`: a ThemeClassifier is
+  a :class:`~analysis.annotate.theme_inference.ThemePredictor`, and
+  ``ThemePredictor.of(classifier)`` is its light prediction half.
 * Baselines and evaluation: :mod:`analysis.annotate.theme_evaluation`.
 
 Input tasks are a DataFrame with columns ``doc_id, task_id, kind, path,
