@@ -15,6 +15,7 @@ import importlib.metadata
 import json
 import logging
 import pickle
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -231,10 +232,13 @@ def _classifier_modules(modules: dict[str, Path]) -> set[str]:
 
 
 def _version(library: str) -> str:
+    """The installed version of ``library`` (its METADATA's ``Version:`` line, read without parsing the rest)."""
     try:
-        return importlib.metadata.version(library)
+        metadata = importlib.metadata.distribution(library).read_text("METADATA") or ""
     except importlib.metadata.PackageNotFoundError:
         return "absent"
+    found = re.search(r"^Version:[ \t]*(\S+)", metadata, re.MULTILINE)
+    return found.group(1) if found else "unknown"
 
 
 def _key_name(path: Path) -> str:
