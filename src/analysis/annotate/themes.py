@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -419,15 +418,4 @@ class ThemeClassifier(ThemePredictor, BaseEstimator):
         log.debug("hierarchy scores %s -> %s", scores, best)
         return best, scores
 
-    # -- predicting (the methods of ThemePredictor, on the light parts set by fitting)
-
-    def predict(
-        self, tasks: pd.DataFrame, *, use_rules: bool | None = None, layers: Sequence[str] | None = None
-    ) -> pd.DataFrame:
-        """One row per task (kind == "task", input order) with :data:`PREDICTION_COLUMNS`.
-
-        ``layers``: the evidence layers to apply (default :data:`LAYERS`, all);
-        ``use_rules``: the keyword rule (default ``rules``).
-        """
-        with threadpool_limits(limits=1):
-            return super().predict(tasks, use_rules=use_rules, layers=layers)
+    # -- predicting: ThemePredictor's methods, on the light parts fitting sets (no BLAS: threads need no limit)
