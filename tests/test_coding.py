@@ -158,6 +158,7 @@ def _package_copy(tmp_path, monkeypatch):
     shutil.copytree(coding.config.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(coding.config, "PACKAGE_DIR", package)
     monkeypatch.setattr(coding.config, "REFERENCE_DIR", package / "reference")
+    monkeypatch.setattr(coding.config, "CACHE_DIR", tmp_path / "cache")
     return package
 
 
@@ -177,3 +178,19 @@ def test_classifier_key_changes_with_the_modules_the_fit_imports_only(tmp_path, 
     assert coding.classifier_key() == before
     (package / "reference" / "codebook.csv").write_bytes(b"")
     assert coding.classifier_key() != before
+
+
+def test_classifier_key_remembers_the_import_graph_until_a_source_changes(tmp_path, monkeypatch):
+    package = _package_copy(tmp_path, monkeypatch)
+    parsed = []
+    real = coding.reachable_modules
+    monkeypatch.setattr(coding, "reachable_modules", lambda *args: parsed.append(1) or real(*args))
+    first = coding.classifier_key()
+    assert coding.classifier_key() == first and len(parsed) == 1  # the graph read back from the cache folder
+    (package / "annotate" / "themes.py").write_text("from analysis.publish import plots\n", encoding="utf-8")
+    changed = coding.classifier_key()
+    assert len(parsed) == 2 and changed != first  # a changed source: the graph worked out again
+    (package / "publish" / "plots.py").write_text("# now part of the classifier's code\n", encoding="utf-8")
+    assert coding.classifier_key() != changed
+    (tmp_path / "cache" / "classifier_modules.json").write_text("{not json", encoding="utf-8")
+    assert coding.classifier_key() != changed and len(parsed) == 4  # a damaged memo is worked out again

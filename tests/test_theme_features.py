@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from analysis.annotate.theme_features import tfidf_transform
+from analysis.annotate.theme_features import normalize_rows, tfidf_transform
+from analysis.annotate.theme_inference import LinearModel, ThemePredictor
 from analysis.annotate.themes import KeywordMatcher, _identity, _make_vectorizer
 from analysis.core.codebook import LEVEL1_CODES
 from analysis.core.segment import normalise
@@ -153,3 +155,68 @@ def test_other_vectorizers_fall_back_to_sklearn() -> None:
     words = TfidfVectorizer(analyzer=lambda tokens: [t.upper() for t in tokens]).fit([["a", "b"]])
     assert _same(tfidf_transform(words, [["a"], ["b", "c"]]), words.transform([["a"], ["b", "c"]]))
     assert _identity(["x"]) == ["x"]
+
+
+# --------------------------------------------------------------------------- the light prediction half
+
+
+def test_row_normalisation_equals_sklearn() -> None:
+    from sklearn.preprocessing import normalize
+
+    rng = np.random.default_rng(0)
+    lengths = [0, 1, 3, 8, 9, 17, 40, 300, 5]
+    indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
+    indices = np.concatenate([np.sort(rng.choice(500, n, replace=False)) for n in lengths]).astype(np.int32)
+    data = rng.random(int(indptr[-1])) * rng.choice([1e-3, 1.0, 1e3], int(indptr[-1]))
+    data[indptr[4] : indptr[5]] = 0.0  # a row of zeros stays as it is
+    ours = sparse.csr_matrix((data.copy(), indices, indptr), shape=(len(lengths), 500))
+    normalize_rows(ours)
+    theirs = normalize(sparse.csr_matrix((data.copy(), indices, indptr), shape=(len(lengths), 500)), copy=False)
+    assert np.array_equal(ours.data, theirs.data)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 7])
+def test_linear_model_probabilities_equal_sklearn(n_classes: int) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(n_classes)
+    features = sparse.random(60, 40, density=0.3, format="csr", random_state=1)
+    labels = np.array([f"c{i % n_classes}" for i in range(60)])
+    model = LogisticRegression(C=10.0, max_iter=5000).fit(features, labels)
+    unseen = sparse.random(25, 40, density=0.4, format="csr", random_state=2) * rng.random()
+    assert np.array_equal(LinearModel.of(model).predict_proba(unseen), model.predict_proba(unseen))
+
+
+PREDICT_IN_ANOTHER_PROCESS = """
+import pickle, sys
+predictor, tasks = pickle.load(open(sys.argv[1], "rb"))
+predictions = predictor.predict(tasks)
+assert "sklearn" not in sys.modules, "loading and using the predictor imported scikit-learn"
+pickle.dump(predictions, open(sys.argv[2], "wb"))
+"""
+
+
+def test_predictor_codes_like_the_classifier_and_loads_without_sklearn(tmp_path) -> None:
+    import pickle
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from analysis.annotate.themes import ThemeClassifier
+    from analysis.core.codebook import Codebook
+    from test_themes import make_tasks, write_codebook
+
+    codebook = Codebook.load(write_codebook(tmp_path / "codebook.csv"))
+    tasks, gold = make_tasks()
+    classifier = ThemeClassifier(codebook).fit(tasks, gold)
+    predictor = ThemePredictor.of(classifier)
+    assert type(predictor) is ThemePredictor and "level1_model_" not in predictor.__dict__
+    expected = classifier.predict(tasks)
+    pd.testing.assert_frame_equal(predictor.predict(tasks), expected, check_exact=True)
+    (tmp_path / "predictor.pkl").write_bytes(pickle.dumps((predictor, tasks)))
+    subprocess.run(
+        [sys.executable, "-c", PREDICT_IN_ANOTHER_PROCESS, str(tmp_path / "predictor.pkl"), str(tmp_path / "out.pkl")],
+        check=True,
+    )
+    pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "out.pkl"), expected, check_exact=True)

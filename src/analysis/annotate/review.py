@@ -38,7 +38,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from analysis import config
-from analysis.annotate.themes import review_order
+from analysis.annotate.theme_inference import review_order
 from analysis.core.codebook import LEVEL1_CODES, OVERRIDE_COLUMNS, Codebook, CodebookCodeError, check_tasks_frame
 from analysis.core.errors import InputError
 from analysis.core.models import THEME_CODE_COLUMNS

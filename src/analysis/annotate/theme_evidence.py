@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
 
 from analysis.core.errors import ReferenceDataError
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
@@ -186,6 +185,7 @@ def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
     """
     if len(scores) == 0:
         return 1.0
+    from scipy.optimize import minimize_scalar  # only when fitting: coding tasks should not pay for its import
 
     def loss(log_t: float) -> float:
         return float(-log_softmax(scores / np.exp(log_t))[np.arange(len(labels)), labels].mean())

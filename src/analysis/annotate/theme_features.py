@@ -4,14 +4,18 @@ scikit-learn's ``TfidfVectorizer.transform`` counts terms one token (or one
 character n-gram) at a time in Python; coding a large corpus spent seconds
 there.  :func:`tfidf_transform` builds the same count matrix with array
 operations — token lists are looked up once per token, character n-grams are
-turned into integers and looked up with ``searchsorted`` — and then applies
-the vectorizer's sublinear tf, idf and L2 normalisation with the same
-operations in the same order, so the result is bit-identical (the tests
-compare them).  Vectorizers set up differently fall back to scikit-learn.
+turned into integers and looked up in a hash index — and then applies the
+vectorizer's sublinear tf, idf and L2 normalisation with the same operations
+in the same order, so the result is bit-identical (the tests compare them).
+
+:class:`TfidfVocabulary` is what that needs of a fitted vectorizer (its
+vocabulary, idf weights and analyzer); it needs no scikit-learn, so a saved
+one loads without importing it.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import weakref
@@ -22,8 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 # CountVectorizer._white_spaces: runs of two or more whitespace characters become one space before n-grams.
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -31,6 +33,7 @@ _BITS = 21  # every code point fits in 21 bits, so an n-gram of up to three char
 _SEPARATOR = (1 << _BITS) - 1  # above every code point (0x10FFFF)
 _MAX_N = 3
 _CHUNK_CHARACTERS = 200_000  # characters counted at once: small temporary arrays are reused, not page-faulted anew
+TOKENS, CHARACTERS = "tokens", "chars"
 
 
 @dataclass(frozen=True)
@@ -41,66 +44,149 @@ class _NgramLookup:
     columns: dict[int, np.ndarray]
 
 
-_LOOKUPS: weakref.WeakKeyDictionary[TfidfVectorizer, _NgramLookup] = weakref.WeakKeyDictionary()
+class TfidfVocabulary:
+    """A fitted ``TfidfVectorizer`` as far as transforming goes (sublinear tf, idf, L2 rows).
+
+    ``analyzer``: :data:`TOKENS` (documents are token lists, taken as they are)
+    or :data:`CHARACTERS` (documents are strings: lower-cased, whitespace runs
+    made one space, character n-grams of ``ngram_range``).
+    """
+
+    def __init__(
+        self, analyzer: str, ngram_range: tuple[int, int], vocabulary: dict[str, int], idf: np.ndarray
+    ) -> None:
+        self.analyzer = analyzer
+        self.ngram_range = ngram_range
+        self.vocabulary = vocabulary
+        self.idf = idf
+
+    @classmethod
+    def of(cls, vectorizer: Any) -> TfidfVocabulary | None:
+        """The vocabulary of a fitted ``TfidfVectorizer``, or None if it is set up in a way not reproduced here."""
+        common = (
+            vectorizer.sublinear_tf
+            and vectorizer.use_idf
+            and vectorizer.norm == "l2"
+            and not vectorizer.binary
+            and vectorizer.dtype is np.float64
+            and vectorizer.input == "content"
+        )
+        if not common:
+            return None
+        if callable(vectorizer.analyzer):
+            if getattr(vectorizer.analyzer, "__name__", "") != "_identity":  # the theme classifier's token lists
+                return None
+            analyzer = TOKENS
+        elif (
+            vectorizer.analyzer == "char"
+            and vectorizer.lowercase
+            and vectorizer.preprocessor is None
+            and not vectorizer.strip_accents
+            and 1 <= vectorizer.ngram_range[0] <= vectorizer.ngram_range[1] <= _MAX_N
+        ):
+            analyzer = CHARACTERS
+        else:
+            return None
+        return cls(analyzer, tuple(vectorizer.ngram_range), dict(vectorizer.vocabulary_), vectorizer.idf_)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with the n-grams' integer keys (not their index, rebuilt on first use)."""
+        state = {k: v for k, v in self.__dict__.items() if k in ("analyzer", "ngram_range", "vocabulary", "idf")}
+        if self.analyzer == CHARACTERS:
+            state["ngram_keys"] = self._ngram_keys()
+        return state
+
+    def _ngram_keys(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per n-gram length, the n-grams' integer keys and their columns."""
+        stored: dict[int, tuple[np.ndarray, np.ndarray]] | None = self.__dict__.get("ngram_keys")
+        if stored is not None:
+            return stored
+        by_length: dict[int, list[tuple[int, int]]] = {}
+        for ngram, column in self.vocabulary.items():
+            by_length.setdefault(len(ngram), []).append((_ngram_key(ngram), column))
+        return {
+            length: (np.array([k for k, _ in pairs], dtype=np.int64), np.array([c for _, c in pairs], dtype=np.int64))
+            for length, pairs in by_length.items()
+        }
+
+    @functools.cached_property
+    def ngram_lookup(self) -> _NgramLookup:
+        arrays = self._ngram_keys()
+        # pd.Index: a hash table, fast bulk look-up
+        return _NgramLookup({n: pd.Index(k) for n, (k, _) in arrays.items()}, {n: c for n, (_, c) in arrays.items()})
+
+    def transform(self, documents: Sequence[Any]) -> sparse.csr_matrix:
+        """The vectorizer's ``transform(documents)``, bit for bit (at least one document)."""
+        if not len(documents):
+            raise ValueError("no documents to transform")
+        counts = self._counts(documents)
+        # TfidfTransformer.transform, step by step (sublinear tf, idf, L2 rows).
+        np.log(counts.data, counts.data)
+        counts.data += 1.0
+        counts.data *= self.idf[counts.indices]
+        normalize_rows(counts)
+        return counts
+
+    def _counts(self, documents: Sequence[Any]) -> sparse.csr_matrix:
+        """The term-count matrix ``CountVectorizer.transform`` gives (float64, sorted indices)."""
+        n_features = len(self.vocabulary)
+        if self.analyzer == TOKENS:
+            rows, columns = _token_entries(self.vocabulary, documents)
+            return _count_matrix(rows, columns, len(documents), n_features)
+        texts = [_WHITE_SPACES.sub(" ", str(document).lower()) for document in documents]
+        parts, start, size = [], 0, 0
+        for end, text in enumerate(texts, start=1):
+            size += len(text)
+            if size >= _CHUNK_CHARACTERS or end == len(texts):
+                rows, columns = _ngram_entries(self.ngram_lookup, texts[start:end], self.ngram_range)
+                parts.append(_count_matrix(rows, columns, end - start, n_features))
+                start, size = end, 0
+        return parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr")
 
 
-def tfidf_transform(vectorizer: TfidfVectorizer, documents: Sequence[Any]) -> sparse.csr_matrix:
+_VOCABULARIES: weakref.WeakKeyDictionary[Any, TfidfVocabulary | None] = weakref.WeakKeyDictionary()
+
+
+def tfidf_transform(vectorizer: Any, documents: Sequence[Any]) -> sparse.csr_matrix:
     """``vectorizer.transform(documents)``, bit for bit, computed in bulk.
 
-    ``documents`` are strings for a character analyzer, token lists for a
-    callable analyzer (which must return its input unchanged, as the theme
-    classifier's does).
+    ``vectorizer``: a :class:`TfidfVocabulary` or a fitted ``TfidfVectorizer``
+    (one set up otherwise than :meth:`TfidfVocabulary.of` reproduces, or no
+    documents, is left to scikit-learn).  ``documents`` are strings for a
+    character analyzer, token lists for the token one.
     """
-    counts = _counts(vectorizer, documents) if len(documents) else None
-    if counts is None:
+    if isinstance(vectorizer, TfidfVocabulary):
         return vectorizer.transform(documents)
-    # TfidfTransformer.transform, step by step (sublinear tf, idf, L2 rows).
-    np.log(counts.data, counts.data)
-    counts.data += 1.0
-    counts.data *= vectorizer.idf_[counts.indices]
-    return normalize(counts, norm="l2", copy=False)
+    if vectorizer not in _VOCABULARIES:
+        _VOCABULARIES[vectorizer] = TfidfVocabulary.of(vectorizer)
+    vocabulary = _VOCABULARIES[vectorizer]
+    if vocabulary is None or not len(documents):
+        return vectorizer.transform(documents)
+    return vocabulary.transform(documents)
 
 
-def _supported(vectorizer: TfidfVectorizer) -> bool:
-    common = (
-        vectorizer.sublinear_tf
-        and vectorizer.use_idf
-        and vectorizer.norm == "l2"
-        and not vectorizer.binary
-        and vectorizer.dtype is np.float64
-        and vectorizer.input == "content"
-    )
-    if not common:
-        return False
-    if callable(vectorizer.analyzer):
-        return getattr(vectorizer.analyzer, "__name__", "") == "_identity"
-    return (
-        vectorizer.analyzer == "char"
-        and vectorizer.lowercase
-        and vectorizer.preprocessor is None
-        and not vectorizer.strip_accents
-        and 1 <= vectorizer.ngram_range[0] <= vectorizer.ngram_range[1] <= _MAX_N
-    )
+def normalize_rows(matrix: sparse.csr_matrix) -> None:
+    """Each row divided by its L2 norm, in place, exactly as scikit-learn's ``normalize(norm="l2")``.
 
-
-def _counts(vectorizer: TfidfVectorizer, documents: Sequence[Any]) -> sparse.csr_matrix | None:
-    """The term-count matrix ``CountVectorizer.transform`` gives (float64, sorted indices), or None if unsupported."""
-    if not _supported(vectorizer):
-        return None
-    n_features = len(vectorizer.vocabulary_)
-    if callable(vectorizer.analyzer):
-        rows, columns = _token_entries(vectorizer.vocabulary_, documents)
-        return _count_matrix(rows, columns, len(documents), n_features)
-    texts = [_WHITE_SPACES.sub(" ", str(document).lower()) for document in documents]
-    lookup = _ngram_lookup(vectorizer)
-    parts, start, size = [], 0, 0
-    for end, text in enumerate(texts, start=1):
-        size += len(text)
-        if size >= _CHUNK_CHARACTERS or end == len(texts):
-            rows, columns = _ngram_entries(lookup, texts[start:end], vectorizer.ngram_range)
-            parts.append(_count_matrix(rows, columns, end - start, n_features))
-            start, size = end, 0
-    return parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr")
+    Its Cython loop adds a row's squares one after the other from 0.0; so
+    does this, position by position over all rows at once (rows longest
+    first).  A row of zeros is left as it is.
+    """
+    lengths = np.diff(matrix.indptr)
+    if not len(lengths) or not lengths.max():
+        return
+    squares = matrix.data * matrix.data
+    order = np.argsort(-lengths, kind="stable")
+    starts = matrix.indptr[:-1][order].astype(np.int64)
+    # longer[k]: how many rows have more than k entries (a prefix of ``order``)
+    longer = len(lengths) - np.searchsorted(lengths[order][::-1], np.arange(lengths.max()), side="right")
+    total = np.zeros(len(lengths))
+    for position, count in enumerate(longer.tolist()):
+        total[:count] += squares[starts[:count] + position]
+    norms = np.ones(len(lengths))
+    nonzero = total != 0.0
+    norms[order[nonzero]] = np.sqrt(total[nonzero])
+    matrix.data /= np.repeat(norms, lengths)
 
 
 def _token_entries(vocabulary: dict[str, int], documents: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -118,21 +204,6 @@ def _ngram_key(ngram: str) -> int:
     for character in ngram:
         key = (key << _BITS) | ord(character)
     return key
-
-
-def _ngram_lookup(vectorizer: TfidfVectorizer) -> _NgramLookup:
-    lookup = _LOOKUPS.get(vectorizer)
-    if lookup is None:
-        by_length: dict[int, list[tuple[int, int]]] = {}
-        for ngram, column in vectorizer.vocabulary_.items():
-            by_length.setdefault(len(ngram), []).append((_ngram_key(ngram), column))
-        keys, columns = {}, {}
-        for length, pairs in by_length.items():
-            keys[length] = pd.Index(np.array([k for k, _ in pairs], dtype=np.int64))  # a hash table: fast bulk look-up
-            columns[length] = np.array([c for _, c in pairs], dtype=np.int64)
-        lookup = _NgramLookup(keys, columns)
-        _LOOKUPS[vectorizer] = lookup
-    return lookup
 
 
 def _ngram_entries(

@@ -11,6 +11,10 @@
 * :func:`apply_gold` keeps the hand code of a gold task (the model's code stays
   in ``theme_model``); :func:`apply_overrides` lets a coder's review win over
   both; :func:`review_order` puts the codes most likely wrong first.
+* Prediction (everything above that needs no scikit-learn, named from here
+  too) lives in :mod:`analysis.annotate.theme_inference`: a ThemeClassifier is
+  a :class:`~analysis.annotate.theme_inference.ThemePredictor`, and
+  ``ThemePredictor.of(classifier)`` is its light prediction half.
 * Baselines and evaluation: :mod:`analysis.annotate.theme_evaluation`.
 
 Input tasks are a DataFrame with columns ``doc_id, task_id, kind, path,
@@ -20,16 +24,11 @@ headings (list of titles, outermost first), title, text`` and optionally
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
-import operator
 import pickle
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import ahocorasick
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -39,72 +38,42 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from threadpoolctl import threadpool_limits
 
-from analysis.annotate.theme_evidence import StructuralEvidence, fit_temperature, log_softmax, pool_siblings
-from analysis.annotate.theme_features import tfidf_transform
+from analysis.annotate.theme_evidence import StructuralEvidence, fit_temperature
+from analysis.annotate.theme_features import TfidfVocabulary
+from analysis.annotate.theme_inference import (  # noqa: F401 - the prediction half, also named from here
+    _BLOCKS,
+    BLOCK_ROWS,
+    LAYERS,
+    MAX_KEYWORDS_COUNTED,
+    PROBABILITY_FLOOR,
+    SOURCE_GOLD,
+    SOURCE_MODEL,
+    SOURCE_OVERRIDE,
+    SOURCE_RULE,
+    TOKEN_CACHE_SIZE,
+    KeywordMatcher,
+    LinearModel,
+    ThemePredictor,
+    _block_inputs,
+    _identity,
+    _Probabilities,
+    apply_gold,
+    apply_overrides,
+    prediction_frame,
+    review_order,
+    tasks_frame,
+)
 from analysis.core.codebook import (
     GOLD_COLUMNS,
     HIERARCHIES,
     LEVEL1_CODES,
-    OPTIONAL_TASK_COLUMNS,
-    OVERRIDE_COLUMNS,
-    PREDICTION_COLUMNS,
     TASK_COLUMNS,
     Codebook,
-    CodebookCodeError,
     check_gold_frame,
-    check_tasks_frame,
     join_gold,
 )
-from analysis.core.errors import InputError
-from analysis.core.segment import content_words, is_content_token, normalise
 
 log = logging.getLogger(__name__)
-
-
-SOURCE_MODEL, SOURCE_RULE, SOURCE_GOLD, SOURCE_OVERRIDE = "model", "rule", "gold", "override"
-
-
-# Bounded: the cache only serves texts seen again (training folds, baselines);
-# an unbounded one grew with the corpus (≈1 GB per process at 10,000 documents).
-TOKEN_CACHE_SIZE = 4096
-
-
-@functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)
-def _word_tokens(text: str) -> tuple[str, ...]:
-    """Content words for features: no stopwords, no bare numbers."""
-    return tuple(content_words(text))
-
-
-def _heading_tokens(headings: Sequence[str]) -> list[str]:
-    """Words of the enclosing headings plus each whole heading (``§`` + title)."""
-    return list(_heading_path_tokens(tuple(headings)))
-
-
-@functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)
-def _heading_path_tokens(headings: tuple[str, ...]) -> tuple[str, ...]:
-    # Sibling tasks share their heading path: worked out once per path.
-    tokens: list[str] = []
-    for heading in headings:
-        tokens.extend(_word_tokens(heading))
-        whole = "".join(ch for ch in normalise(heading) if is_content_token(ch))
-        if whole:
-            tokens.append("§" + whole)
-    return tuple(tokens)
-
-
-def _char_text(title: Any, text: Any) -> str:
-    return normalise(f"{title} {text}")
-
-
-@dataclass(frozen=True)
-class _Block:
-    """One feature block: how to turn a task row into the block's input."""
-
-    name: str
-    prefix: str  # for evidence strings
-
-
-_BLOCKS = (_Block("text", ""), _Block("title", "title:"), _Block("headings", "heading:"), _Block("chars", "char:"))
 
 
 def _make_vectorizer(block: str, char_ngrams: tuple[int, int]) -> TfidfVectorizer:
@@ -113,120 +82,11 @@ def _make_vectorizer(block: str, char_ngrams: tuple[int, int]) -> TfidfVectorize
     return TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1, dtype=np.float64)
 
 
-def _identity(tokens: list[str]) -> list[str]:
-    return tokens
-
-
-def _block_inputs(block: str, rows: pd.DataFrame) -> list[Any]:
-    """The block's input per row: token lists (words, headings) or the normalised title + text (characters)."""
-    if block == "text":  # task texts rarely repeat: no cache (its upkeep cost more than it saved)
-        return [content_words(t) for t in rows["text"].tolist()]
-    if block == "title":
-        return [list(_word_tokens(t)) for t in rows["title"].tolist()]
-    if block == "headings":
-        return [_heading_tokens(h) for h in rows["headings"].tolist()]
-    return [_char_text(title, text) for title, text in zip(rows["title"].tolist(), rows["text"].tolist(), strict=True)]
-
-
-class KeywordMatcher:
-    """Finds codebook keywords in a text, longest match first, without overlaps.
-
-    Longest-first matching keeps 行政复议 from also counting as 复议, so a code
-    with short generic keywords does not win by double counting.  One
-    Aho-Corasick pass finds every occurrence of every keyword; the greedy rule
-    then takes them keyword by keyword (``(-len, keyword)`` order), each
-    keyword's occurrences from left to right, skipping any that touches a
-    character already taken.
-    """
-
-    def __init__(self, codebook: Codebook) -> None:
-        self.codebook = codebook
-        owners: dict[str, list[str]] = {}
-        for code in codebook.codes:
-            for keyword in codebook.keywords(code):
-                owners.setdefault(keyword, []).append(code)
-        self.owners = owners
-        self.keywords = sorted(owners, key=lambda k: (-len(k), k))
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the automaton and the derived tables (rebuilt on first use)."""
-        return {k: v for k, v in self.__dict__.items() if k in ("codebook", "owners", "keywords")}
-
-    @functools.cached_property
-    def _automaton(self) -> Any:
-        """Aho-Corasick automaton over the keywords; each keyword's value is its rank in :attr:`keywords`."""
-        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        for rank, keyword in enumerate(self.keywords):
-            automaton.add_word(keyword, rank)
-        automaton.make_automaton()
-        return automaton
-
-    @functools.cached_property
-    def _keyword_themes(self) -> dict[str, tuple[str, ...]]:
-        """Keyword -> the distinct level-1 themes it counts for (its codes, subthemes mapped to their parent)."""
-        return {
-            keyword: tuple(dict.fromkeys(self.codebook.parent(c) or c for c in codes))
-            for keyword, codes in self.owners.items()
-        }
-
-    @functools.cached_property
-    def _keyword_columns(self) -> dict[str, tuple[int, ...]]:
-        """Keyword -> the positions in :data:`LEVEL1_CODES` of the themes it counts for."""
-        return {k: tuple(LEVEL1_CODES.index(t) for t in themes) for k, themes in self._keyword_themes.items()}
-
-    @functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)  # noqa: B019 - bounded; matchers live as long as the codebook
-    def hits(self, text: str) -> tuple[str, ...]:
-        """Keywords found in ``text`` (one entry per non-overlapping occurrence)."""
-        text = normalise(text)
-        if not self.keywords:
-            return ()
-        # (end, rank) in order of end; sorted by rank (stable), each keyword's occurrences stay left to right.
-        occurrences = sorted(self._automaton.iter(text), key=_SECOND)
-        taken = bytearray(len(text))
-        found: list[tuple[int, str]] = []
-        keywords = self.keywords
-        for end, rank in occurrences:
-            keyword = keywords[rank]
-            start = end + 1 - len(keyword)
-            if taken.find(1, start, end + 1) == -1:
-                taken[start : end + 1] = b"\x01" * len(keyword)
-                found.append((start, keyword))
-        found.sort()
-        return tuple([k for _, k in found])
-
-    def distinct_counts(self, text: str) -> list[int]:
-        """Per level-1 theme (:data:`LEVEL1_CODES` order), how many distinct keywords of it ``text`` holds."""
-        counts = [0] * len(LEVEL1_CODES)
-        columns = self._keyword_columns
-        for keyword in set(self.hits(text)):
-            for column in columns[keyword]:
-                counts[column] += 1
-        return counts
-
-    def theme_scores(self, text: str) -> tuple[dict[str, int], dict[str, set[str]]]:
-        """Per level-1 theme: keyword occurrences and the distinct keywords found.
-
-        A keyword counts for the code that lists it and, for a subtheme, for its parent.
-        """
-        counts = dict.fromkeys(LEVEL1_CODES, 0)
-        distinct: dict[str, set[str]] = {code: set() for code in LEVEL1_CODES}
-        keyword_themes = self._keyword_themes
-        for keyword in self.hits(text):
-            for theme in keyword_themes[keyword]:
-                counts[theme] += 1
-                distinct[theme].add(keyword)
-        return counts, distinct
-
-    def subtheme_counts(self, text: str, theme: str) -> dict[str, int]:
-        counts = dict.fromkeys(self.codebook.children(theme), 0)
-        for keyword in self.hits(text):
-            for code in self.owners[keyword]:
-                if code in counts:
-                    counts[code] += 1
-        return counts
-
-
-_SECOND = operator.itemgetter(1)
+def _light_vocabulary(vectorizer: TfidfVectorizer) -> TfidfVocabulary:
+    vocabulary = TfidfVocabulary.of(vectorizer)
+    if vocabulary is None:
+        raise ValueError(f"a {vectorizer!r} cannot be applied without scikit-learn")
+    return vocabulary
 
 
 def _pseudo_examples(codebook: Codebook) -> pd.DataFrame:
@@ -286,19 +146,13 @@ _MODEL_ATTRIBUTES = (
     "single_leaf_",
     "leaf_codes_",
     "leaf_parent_",
+    "blocks_",
+    "level1_",
+    "level2_",
 )
 
 
-@dataclass
-class _Probabilities:
-    """Aligned probability matrices over all level-1 codes and all leaves."""
-
-    level1: np.ndarray  # n x len(LEVEL1_CODES); model's level-1 probabilities
-    leaves: np.ndarray  # n x len(leaf_codes); model's leaf probabilities
-    features: list[sparse.csr_matrix]  # the rows' features in consecutive blocks of BLOCK_ROWS rows
-
-
-class ThemeClassifier(BaseEstimator):
+class ThemeClassifier(ThemePredictor, BaseEstimator):
     """Codes tasks with a level-1 theme and a level-2 subtheme.
 
     Features (each block L2-normalised TF-IDF, then multiplied by its weight):
@@ -384,14 +238,6 @@ class ThemeClassifier(BaseEstimator):
         self.random_state = random_state
 
     # -- fitting
-
-    def _weights(self) -> dict[str, float]:
-        return {
-            "text": self.text_weight,
-            "title": self.title_weight,
-            "headings": self.heading_weight,
-            "chars": self.char_weight,
-        }
 
     def fit(
         self, tasks: pd.DataFrame, gold: pd.DataFrame | None = None, *, shared: FittedModels | None = None
@@ -494,6 +340,10 @@ class ThemeClassifier(BaseEstimator):
             self.single_leaf_ = leaves.iloc[0]
         self.leaf_codes_ = list(self.codebook_.level2_codes + list(LEVEL1_CODES))
         self.leaf_parent_ = np.array([self.codebook_.parent(c) or c for c in self.leaf_codes_])
+        # The light parts prediction reads (ThemePredictor): same numbers, no scikit-learn objects.
+        self.blocks_ = {block: _light_vocabulary(v) for block, v in self.vectorizers_.items()}
+        self.level1_ = LinearModel.of(self.level1_model_)
+        self.level2_ = LinearModel.of(self.level2_model_) if self.level2_model_ is not None else None
 
     def _logistic(self) -> LogisticRegression:
         return LogisticRegression(
@@ -568,405 +418,4 @@ class ThemeClassifier(BaseEstimator):
         log.debug("hierarchy scores %s -> %s", scores, best)
         return best, scores
 
-    # -- predicting
-
-    def _features(self, inputs: dict[str, list[Any]], first: int, last: int) -> sparse.csr_matrix:
-        """Features of rows ``first:last`` from their block inputs (each block weighted, blocks side by side)."""
-        weights = self._weights()
-        blocks = [tfidf_transform(v, inputs[b][first:last]) * weights[b] for b, v in self.vectorizers_.items()]
-        return sparse.hstack(blocks, format="csr")
-
-    def _probabilities(self, rows: pd.DataFrame) -> _Probabilities:
-        """Both models' probabilities, computed BLOCK_ROWS rows at a time (each row's are its own alone).
-
-        Small blocks keep the temporary arrays small: fresh large arrays cost more than the arithmetic.
-        """
-        inputs = {block: _block_inputs(block, rows) for block in self.vectorizers_}
-        level1 = np.zeros((len(rows), len(LEVEL1_CODES)))
-        leaves = np.zeros((len(rows), len(self.leaf_codes_)))
-        column = [LEVEL1_CODES.index(code) for code in self.level1_model_.classes_]
-        leaf_column = {code: i for i, code in enumerate(self.leaf_codes_)}
-        blocks = []
-        for first in range(0, len(rows), BLOCK_ROWS):
-            last = min(first + BLOCK_ROWS, len(rows))
-            features = self._features(inputs, first, last)
-            blocks.append(features)
-            level1[first:last, column] = self.level1_model_.predict_proba(features)
-            if self.level2_model_ is not None:
-                proba2 = self.level2_model_.predict_proba(features)
-                leaves[first:last, [leaf_column[code] for code in self.level2_model_.classes_]] = proba2
-        if self.level2_model_ is None and hasattr(self, "single_leaf_"):
-            leaves[:, leaf_column[self.single_leaf_]] = 1.0
-        return _Probabilities(level1, leaves, blocks)
-
-    def _decide(self, probabilities: _Probabilities, strategy: str) -> tuple[list[int], np.ndarray, list[str]]:
-        """Theme index, level-1 distribution used, and subtheme for each row."""
-        theme_idx, distribution = self._distribution(probabilities, strategy)
-        return theme_idx, distribution, self._best_children(probabilities.leaves, theme_idx)
-
-    def _distribution(self, probabilities: _Probabilities, strategy: str) -> tuple[list[int], np.ndarray]:
-        """Theme index and the level-1 distribution ``strategy`` gives for each row."""
-        derived = np.stack(
-            [probabilities.leaves[:, self.leaf_parent_ == code].sum(axis=1) for code in LEVEL1_CODES], axis=1
-        )
-        if strategy == "restrict" or not derived.any():
-            distribution = probabilities.level1
-        elif strategy == "derive":
-            distribution = derived
-        else:
-            distribution = (probabilities.level1 + derived) / 2
-        return [int(i) for i in np.argmax(distribution, axis=1)], distribution
-
-    def _best_child(self, leaf_row: np.ndarray, theme: str) -> str:
-        return self._best_children(leaf_row[np.newaxis, :], [LEVEL1_CODES.index(theme)])[0]
-
-    def _best_children(self, leaves: np.ndarray, theme_idx: Sequence[int]) -> list[str]:
-        """Per row, the subtheme of its theme with the highest leaf probability ("" if none is above 0)."""
-        if not len(theme_idx):
-            return []
-        codes = np.asarray(self.leaf_codes_, dtype=object)
-        children = np.stack([(self.leaf_parent_ == theme) & (codes != theme) for theme in LEVEL1_CODES])
-        masked = np.where(children[np.asarray(theme_idx)], leaves, -np.inf)
-        best = masked.argmax(axis=1)  # the first of equal maxima, as before
-        top = masked[np.arange(len(best)), best]
-        return [self.leaf_codes_[b] if t > 0 else "" for b, t in zip(best.tolist(), top.tolist(), strict=True)]
-
-    def _evidence(self, features: list[sparse.csr_matrix], themes: Sequence[str]) -> list[str]:
-        """Per row, the features that speak most for its theme: ``name(+weight)``, largest first, ties by name.
-
-        ``features``: the rows' features in consecutive blocks (as :meth:`_probabilities` gives them).
-        """
-        classes = list(self.level1_model_.classes_)
-        coef = self.level1_model_.coef_
-        weights = coef if coef.shape[0] > 1 else np.vstack([-coef[0], coef[0]])  # binary: class 1 is +coef
-        # A theme the model does not know gets weights 0: no feature speaks for it.
-        weights = np.vstack([weights, np.zeros((1, weights.shape[1]))])
-        position = {code: i for i, code in enumerate(classes)}
-        class_of_row = np.array([position.get(t, len(classes)) for t in themes], dtype=np.int64)
-        names, ranks = self.feature_names_, self._feature_name_rank()
-        parts: list[list[str]] = [[] for _ in themes]
-        first = 0
-        for block in features:
-            row_of = np.repeat(np.arange(first, first + block.shape[0]), np.diff(block.indptr))
-            first += block.shape[0]
-            columns = block.indices
-            values = block.data * weights[class_of_row[row_of], columns]
-            keep = values > 0
-            keep[keep] = _top_tiers(row_of[keep], values[keep], self.n_evidence)
-            rows, columns, values = row_of[keep], columns[keep], values[keep]
-            # By row, then largest value, then name; equal names keep their column order (a stable sort).
-            order = np.lexsort((ranks[columns], -values, rows))
-            rows, columns, values = rows[order], columns[order], values[order]
-            chosen = np.flatnonzero(np.arange(len(rows)) - np.searchsorted(rows, rows) < self.n_evidence)
-            for i, column, value in zip(
-                rows[chosen].tolist(), columns[chosen].tolist(), values[chosen].tolist(), strict=True
-            ):
-                parts[i].append(f"{names[column]}({value:+.2f})")
-        return ["; ".join(p) for p in parts]
-
-    def _feature_name_rank(self) -> np.ndarray:
-        """Each feature's place in the sorted feature names (equal names, equal places); built once per vocabulary."""
-        cached: np.ndarray | None = getattr(self, "_feature_rank_cache", None)
-        if cached is None or len(cached) != len(self.feature_names_):
-            _, cached = np.unique(self._feature_name_array(), return_inverse=True)
-            self._feature_rank_cache = cached
-        return cached
-
-    def _feature_name_array(self) -> np.ndarray:
-        """The feature names as an array (built once per fitted vocabulary; not a setting, not pickled state)."""
-        cached: np.ndarray | None = getattr(self, "_feature_name_cache", None)
-        if cached is None or len(cached) != len(self.feature_names_):
-            cached = np.asarray(self.feature_names_, dtype=object)
-            self._feature_name_cache = cached
-        return cached
-
-    def _rule_theme(self, title: str, text: str) -> tuple[str, list[str]] | None:
-        _, distinct = self.keyword_matcher_.theme_scores(f"{title}\n{text}")
-        ranked = sorted(LEVEL1_CODES, key=lambda c: (-len(distinct[c]), LEVEL1_CODES.index(c)))
-        best, second = ranked[0], ranked[1]
-        n_best, n_second = len(distinct[best]), len(distinct[second])
-        if n_best >= self.rule_min_keywords and n_best >= 2 * n_second:
-            return best, sorted(distinct[best])
-        return None
-
-    def _layered_scores(
-        self, rows: pd.DataFrame, distribution: np.ndarray, layers: Sequence[str]
-    ) -> tuple[np.ndarray, list[list[str]]]:
-        """Level-1 log-probabilities with the evidence ``layers`` added, and a note per row on what fired."""
-        scores = np.log(np.clip(distribution, PROBABILITY_FLOOR, 1.0))
-        notes: list[list[str]] = [[] for _ in range(len(rows))]
-        doc_ids, headings, titles = rows["doc_id"].tolist(), rows["headings"].tolist(), rows["title"].tolist()
-        if "headings" in layers and self.gangyao_bonus:
-            heading_themes: dict[tuple[str, ...], tuple[str, str] | None] = {}  # siblings share their headings
-            for r, path in enumerate(headings):
-                key = tuple(path)
-                if key not in heading_themes:
-                    heading_themes[key] = self.evidence_.heading_theme(path)
-                found = heading_themes[key]
-                if found:
-                    scores[r, _COLUMN[found[0]]] += self.gangyao_bonus
-                    notes[r].append(f"纲要 heading {found[1]}→{found[0]}")
-        if "genre" in layers and self.genre_bonus:
-            doc_titles = rows["doc_title"].tolist()
-            in_doc: dict[str, list[int]] = {}
-            for r, doc_id in enumerate(doc_ids):
-                in_doc.setdefault(doc_id, []).append(r)
-            for index in in_doc.values():
-                strings = [h for r in index for h in headings[r]] + [titles[r] for r in index]
-                genre = self.evidence_.genre(str(doc_titles[index[0]]), strings)
-                if genre:
-                    scores[index, _COLUMN[genre.theme]] += self.genre_bonus
-                    for r in index:
-                        notes[r].append(f"genre {genre.name}→{genre.theme}")
-        scores = log_softmax(scores)
-        if "siblings" in layers and self.sibling_share:
-            groups = [f"{d}\x1f{' > '.join(h)}" if h else "" for d, h in zip(doc_ids, headings, strict=True)]
-            scores = pool_siblings(scores, groups, self.sibling_share)
-        if "keywords" in layers and self.keyword_bonus:
-            # After pooling: a task's own words may overrule its siblings (substance over heading).
-            counts = np.array(
-                [
-                    self.keyword_matcher_.distinct_counts(f"{title}\n{text}")
-                    for title, text in zip(titles, rows["text"].tolist(), strict=True)
-                ],
-                dtype=np.int64,
-            ).reshape(len(rows), len(LEVEL1_CODES))
-            scores = log_softmax(scores + self.keyword_bonus * np.minimum(counts, MAX_KEYWORDS_COUNTED))
-        return scores, notes
-
-    def predict(
-        self, tasks: pd.DataFrame, *, use_rules: bool | None = None, layers: Sequence[str] | None = None
-    ) -> pd.DataFrame:
-        """One row per task (kind == "task", input order) with :data:`PREDICTION_COLUMNS`.
-
-        ``layers``: the evidence layers to apply (default :data:`LAYERS`, all);
-        ``use_rules``: the keyword rule (default ``rules``).
-        """
-        with threadpool_limits(limits=1):
-            return self._predict(tasks, use_rules, LAYERS if layers is None else tuple(layers))
-
-    def _predict(self, tasks: pd.DataFrame, use_rules: bool | None, layers: tuple[str, ...]) -> pd.DataFrame:
-        if not hasattr(self, "level1_model_"):
-            raise RuntimeError("ThemeClassifier is not fitted: call fit() first")
-        unknown = set(layers) - set(LAYERS)
-        if unknown:
-            raise ValueError(f"unknown evidence layer(s) {sorted(unknown)}; known: {LAYERS}")
-        rows = check_tasks_frame(tasks)
-        use_rules = self.rules if use_rules is None else use_rules
-        if rows.empty:
-            return prediction_frame([], [], [], [], [], [], self.codebook_)
-        probabilities = self._probabilities(rows)
-        _, model_distribution = self._distribution(probabilities, self.hierarchy_)
-        scores, notes = self._layered_scores(rows, model_distribution, layers)
-        distribution = np.exp(log_softmax(scores / self.temperature_))
-        theme_idx = np.argmax(distribution, axis=1)
-        themes = [LEVEL1_CODES[i] for i in theme_idx.tolist()]
-        subthemes = self._best_children(probabilities.leaves, theme_idx.tolist())
-        model_confidences = distribution[np.arange(len(rows)), theme_idx].tolist()
-        evidence = self._evidence(probabilities.features, themes)
-        sources = [SOURCE_MODEL] * len(rows)
-        titles, texts = rows["title"].tolist(), rows["text"].tolist()
-        confidences = []
-        for r, theme in enumerate(themes):
-            confidence = model_confidences[r]
-            evidence[r] = "; ".join(filter(None, [evidence[r], *notes[r]]))
-            if use_rules and confidence < self.rule_below:
-                ruled = self._rule_theme(titles[r], texts[r])
-                if ruled and ruled[0] != theme:
-                    model_theme, model_confidence = theme, confidence
-                    themes[r] = ruled[0]
-                    confidence = float(distribution[r, LEVEL1_CODES.index(ruled[0])])
-                    subthemes[r] = self._best_child(probabilities.leaves[r], ruled[0])
-                    sources[r] = SOURCE_RULE
-                    evidence[r] = (
-                        f"rule: {len(ruled[1])} keywords {', '.join(ruled[1][:6])}; "
-                        f"model said {model_theme} ({model_confidence:.2f})"
-                    )
-            confidences.append(round(confidence, 6))
-        return prediction_frame(
-            rows["task_id"].tolist(), themes, subthemes, confidences, sources, evidence, self.codebook_
-        )
-
-
-def _top_tiers(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Mask of the entries among the ``n`` largest values of their row, ties at the cut included.
-
-    ``rows`` is sorted; sorting only these entries gives the same first ``n`` per row as sorting all.
-    """
-    chosen = np.zeros(len(rows), dtype=bool)
-    if not len(rows) or n <= 0:
-        return chosen
-    first = np.concatenate(([True], rows[1:] != rows[:-1]))
-    starts, group = np.flatnonzero(first), np.cumsum(first) - 1
-    wanted = np.full(len(starts), n)
-    left = values.astype(np.float64, copy=True)
-    for _ in range(n):
-        left[wanted[group] <= 0] = -np.inf
-        top = np.maximum.reduceat(left, starts)
-        tier = (left == top[group]) & (left > -np.inf)
-        if not tier.any():
-            break
-        chosen |= tier
-        wanted -= np.bincount(group[tier], minlength=len(starts))
-        left[tier] = -np.inf
-    return chosen
-
-
-LAYERS: tuple[str, ...] = ("keywords", "headings", "genre", "siblings")
-"""Evidence layers added to the model's scores (see :class:`ThemeClassifier`)."""
-MAX_KEYWORDS_COUNTED = 3  # distinct keywords of one theme that add a bonus: a long list must not swamp the model
-PROBABILITY_FLOOR = 1e-6  # a model probability of 0 must not veto strong evidence
-_COLUMN = {code: i for i, code in enumerate(LEVEL1_CODES)}
-BLOCK_ROWS = 1024  # rows whose features, probabilities and evidence are worked out at once
-
-
-def prediction_frame(
-    task_ids: list[str],
-    themes: list[str],
-    subthemes: list[str],
-    confidences: list[float],
-    sources: list[str],
-    evidence: list[str],
-    codebook: Codebook,
-) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {
-            "task_id": task_ids,
-            "theme": themes,
-            "theme_label_zh": [codebook.label(t, "zh") if t else "" for t in themes],
-            "theme_label_en": [codebook.label(t, "en") if t else "" for t in themes],
-            "subtheme": subthemes,
-            "subtheme_label_zh": [codebook.label(s, "zh") if s else "" for s in subthemes],
-            "subtheme_label_en": [codebook.label(s, "en") if s else "" for s in subthemes],
-            "theme_confidence": pd.Series(confidences, dtype="float64"),
-            "theme_source": sources,
-            "theme_evidence": evidence,
-            "theme_model": themes,
-            "subtheme_model": subthemes,
-            "theme_model_confidence": pd.Series(confidences, dtype="float64"),
-        },
-        columns=list(PREDICTION_COLUMNS),
-    )
-    frame.attrs["codebook_version"] = codebook.version
-    return frame
-
-
-def _set_codes(result: pd.DataFrame, i: Any, theme: str, subtheme: str, codebook: Codebook) -> None:
-    """Row ``i`` of ``result`` gets ``theme`` / ``subtheme`` and their labels."""
-    result.loc[i, ["theme", "theme_label_zh", "theme_label_en"]] = [
-        theme,
-        codebook.label(theme, "zh"),
-        codebook.label(theme, "en"),
-    ]
-    result.loc[i, ["subtheme", "subtheme_label_zh", "subtheme_label_en"]] = [
-        subtheme,
-        codebook.label(subtheme, "zh") if subtheme else "",
-        codebook.label(subtheme, "en") if subtheme else "",
-    ]
-
-
-def apply_gold(
-    predictions: pd.DataFrame, tasks: pd.DataFrame, gold: pd.DataFrame, codebook: Codebook | None = None
-) -> pd.DataFrame:
-    """Predictions with the hand codes of gold-coded tasks (matched on ``doc_id`` + ``path``).
-
-    Such a task gets the gold theme/subtheme (+ labels), confidence 1.0,
-    source ``"gold"`` and evidence naming the coder; the model's code stays in
-    ``theme_model`` / ``subtheme_model`` / ``theme_model_confidence``, so give
-    this function predictions from a model that did not train on the task
-    (cross-fitted), or the comparison means nothing.  ``tasks`` is the
-    classifier input the predictions were made from (``task_id, doc_id, path``).
-    """
-    codebook = codebook or Codebook.load()
-    result = predictions.copy()
-    result.attrs = dict(predictions.attrs)
-    gold = check_gold_frame(gold, codebook)
-    keys = tasks[["task_id", "doc_id", "path"]].astype(str)
-    coded = keys.merge(gold[["doc_id", "path", "theme", "subtheme", "coder"]], on=["doc_id", "path"], how="inner")
-    position = {task_id: i for i, task_id in enumerate(result["task_id"])}
-    for row in coded.itertuples(index=False):
-        if row.task_id not in position:
-            continue
-        i = result.index[position[row.task_id]]
-        _set_codes(result, i, row.theme, row.subtheme, codebook)
-        result.at[i, "theme_confidence"] = 1.0
-        result.at[i, "theme_source"] = SOURCE_GOLD
-        result.at[i, "theme_evidence"] = f"gold: hand code by {row.coder or '?'}"
-    return result
-
-
-def review_order(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Model- and rule-coded rows, most likely wrong first (gold and override rows left out).
-
-    The probability of error is 1 − ``theme_confidence``, the calibrated
-    probability that the code is right (column ``error_probability``); ties
-    keep the input order.
-    """
-    coded = predictions[~predictions["theme_source"].isin([SOURCE_GOLD, SOURCE_OVERRIDE])].copy()
-    coded["error_probability"] = 1.0 - pd.to_numeric(coded["theme_confidence"], errors="coerce").fillna(0.0)
-    return coded.sort_values("error_probability", ascending=False, kind="stable")
-
-
-def apply_overrides(
-    predictions: pd.DataFrame, overrides: pd.DataFrame, codebook: Codebook | None = None
-) -> pd.DataFrame:
-    """Predictions with the coders' overrides applied (they win everywhere).
-
-    An override sets theme/subtheme (+ labels), confidence 1.0, source
-    "override" and evidence naming the coder.  An override without a subtheme
-    keeps the predicted subtheme only if it belongs to the override's theme.
-    Overrides for task_ids not in ``predictions`` are logged and listed in
-    ``result.attrs["unmatched_overrides"]``.
-    """
-    codebook = codebook or Codebook.load()
-    result = predictions.copy()
-    result.attrs = dict(predictions.attrs)
-    if overrides is None or overrides.empty:
-        result.attrs["unmatched_overrides"] = []
-        return result
-    missing = [c for c in OVERRIDE_COLUMNS if c not in overrides.columns]
-    if missing:
-        raise InputError(overrides.attrs.get("path"), f"overrides: missing column(s) {', '.join(missing)}")
-    position = {task_id: i for i, task_id in enumerate(result["task_id"])}
-    unmatched = []
-    for override in overrides.fillna("").itertuples(index=False):
-        try:
-            codebook.validate_codes(override.theme, override.subtheme)
-        except CodebookCodeError as error:
-            raise InputError(overrides.attrs.get("path"), f"override for {override.task_id}: {error}") from None
-        if override.task_id not in position:
-            unmatched.append(override.task_id)
-            continue
-        i = result.index[position[override.task_id]]
-        subtheme = override.subtheme
-        if not subtheme:
-            predicted = result.at[i, "subtheme"]
-            subtheme = predicted if predicted and codebook.parent(predicted) == override.theme else ""
-        _set_codes(result, i, override.theme, subtheme, codebook)
-        result.at[i, "theme_confidence"] = 1.0
-        result.at[i, "theme_source"] = SOURCE_OVERRIDE
-        note = f": {override.note}" if override.note else ""
-        result.at[i, "theme_evidence"] = f"override by {override.coder or '?'} ({override.coded_at}){note}"
-    if unmatched:
-        log.warning("%d override(s) for unknown task_id(s): %s", len(unmatched), ", ".join(unmatched[:20]))
-    result.attrs["unmatched_overrides"] = unmatched
-    return result
-
-
-def tasks_frame(docs: Iterable[Any]) -> pd.DataFrame:
-    """Tasks DataFrame (classifier input) from parsed documents."""
-    rows = [
-        {
-            "doc_id": u.doc_id,
-            "task_id": u.task_id,
-            "kind": u.kind,
-            "path": u.path,
-            "headings": list(u.headings),
-            "title": u.title,
-            "text": u.text,
-            "doc_title": str(doc.metadata.get("title") or ""),
-        }
-        for doc in docs
-        for u in doc.items
-    ]
-    return pd.DataFrame(rows, columns=[*TASK_COLUMNS, *OPTIONAL_TASK_COLUMNS])
+    # -- predicting: ThemePredictor's methods, on the light parts fitting sets (no BLAS: threads need no limit)

@@ -333,7 +333,7 @@ def check_gold_frame(gold: pd.DataFrame, codebook: Codebook, path: str | Path = 
     gold = gold.fillna("").astype(str).apply(lambda col: col.str.strip())
     gold["hard"] = hard.map(lambda v: v if isinstance(v, (bool, np.bool_)) else _truthy(v if v == v else ""))
     problems = []
-    for i, row in gold.iterrows():
+    for i, row in zip(gold.index, gold.to_dict("records"), strict=True):
         for theme_column, sub_column in (("theme", "subtheme"), ("secondary_theme", "secondary_subtheme")):
             if theme_column == "secondary_theme" and not row[theme_column] and not row[sub_column]:
                 continue

@@ -29,8 +29,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-
-import jieba
+from typing import TYPE_CHECKING
 
 from analysis.core.errors import ReferenceDataError
 from analysis.core.reference import reference_path
@@ -39,9 +38,8 @@ log = logging.getLogger(__name__)
 
 DOMAIN_DICTIONARY_PATH = reference_path("domain_dictionary.txt")
 
-# jieba logs "Building prefix dict ..." at DEBUG level on its own logger; only
-# its warnings are of interest to users of this library.
-jieba.setLogLevel(logging.WARNING)
+if TYPE_CHECKING:
+    import jieba
 
 # Function words and intensifiers that never tell one theme from another.
 # Kept deliberately small: policy verbs that occur in every task (加强, 完善,
@@ -117,6 +115,11 @@ def _default_dictionary_key() -> str:
 
 @functools.lru_cache(maxsize=4)
 def _cached_tokenizer(resolved_path: str) -> jieba.Tokenizer:
+    import jieba  # here, not at the top: tokenize() runs on rjieba, and importing jieba costs start-up time
+
+    # jieba logs "Building prefix dict ..." at DEBUG level on its own logger; only
+    # its warnings are of interest to users of this library.
+    jieba.setLogLevel(logging.WARNING)
     entries = load_domain_dictionary(resolved_path)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()

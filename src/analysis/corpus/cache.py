@@ -55,7 +55,16 @@ SUFFIX = ".pkl.z"
 # module moved into another folder is a different input and a stale cache entry is
 # never served for it.
 # The theme stage runs after the per-document stage (over the whole tasks table).
-THEME_STAGE_MODULES = frozenset({"annotate.themes", "core.codebook", "core.segment", "corpus.coding"})
+THEME_STAGE_MODULES = frozenset(
+    {
+        "annotate.themes",
+        "annotate.theme_features",
+        "annotate.theme_inference",
+        "core.codebook",
+        "core.segment",
+        "corpus.coding",
+    }
+)
 THEME_STAGE_REFERENCE = frozenset({"codebook.csv", "domain_dictionary.txt"})
 # Libraries whose behaviour shapes the per-document rows.
 ROW_LIBRARIES = (

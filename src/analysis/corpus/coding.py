@@ -12,23 +12,29 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import json
 import logging
 import pickle
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analysis import config
 from analysis.annotate.review import attach_overrides, load_overrides
-from analysis.annotate.themes import FittedModels, ThemeClassifier, apply_gold, apply_overrides, tasks_frame
+from analysis.annotate.theme_inference import ThemePredictor, apply_gold, apply_overrides, tasks_frame
 from analysis.core.codebook import OPTIONAL_TASK_COLUMNS, PREDICTION_COLUMNS, Codebook, load_gold
 from analysis.core.models import KIND_TASK
 from analysis.core.store import atomic_path
 from analysis.corpus.cache import ROW_LIBRARIES, package_modules, reachable_modules
 from analysis.parse.manifest import load_manifest
 from analysis.parse.pipeline import parse_document
+
+if TYPE_CHECKING:
+    from analysis.annotate.themes import FittedModels
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +81,11 @@ class ThemeCoder:
     cross-fitted model; every other document by ``classifier`` (all gold).
     """
 
-    classifier: ThemeClassifier
+    classifier: ThemePredictor
     codebook: Codebook
     overrides: pd.DataFrame | None
     gold: pd.DataFrame | None = None
-    cross_fitted: Mapping[str, ThemeClassifier] = field(default_factory=dict)
+    cross_fitted: Mapping[str, ThemePredictor] = field(default_factory=dict)
 
     @classmethod
     def from_project(
@@ -149,6 +155,9 @@ def fit_coder(
     The classifiers share the models their folds have in common, so each distinct set of
     training rows is fitted once (:data:`~analysis.annotate.themes.FittedModels`).
     """
+    # Fitting needs scikit-learn; coding with a fitted (cached) classifier does not: imported here (start-up time).
+    from analysis.annotate.themes import ThemeClassifier
+
     shared: FittedModels = {}
     classifier = ThemeClassifier(codebook).fit(training, gold, shared=shared)
     cross_fitted = {}
@@ -179,7 +188,7 @@ def classifier_key() -> str:
     """
 
     modules = package_modules(config.PACKAGE_DIR)
-    reached = reachable_modules(config.PACKAGE_DIR, CLASSIFIER_ROOTS)
+    reached = _classifier_modules(modules)
     # Named by their path inside the package (a module moved to another folder changes the key).
     inputs = sorted(modules[name] for name in reached) + sorted(config.REFERENCE_DIR.glob("*"))
     inputs += [config.THEMES_GOLD_PATH, config.MANIFEST_PATH]
@@ -196,11 +205,40 @@ def classifier_key() -> str:
     return digest.hexdigest()
 
 
-def _version(library: str) -> str:
+def _classifier_modules(modules: dict[str, Path]) -> set[str]:
+    """The modules reachable from :data:`CLASSIFIER_ROOTS` (parsing every module took a third of ``extract``).
+
+    The answer is kept in the cache folder under a hash of all the package's
+    sources, so it is worked out again whenever any of them changes.
+    """
+    sources = hashlib.sha256("\0".join(CLASSIFIER_ROOTS).encode())
+    for name, path in sorted(modules.items()):
+        sources.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    memo = config.CACHE_DIR / "classifier_modules.json"
     try:
-        return importlib.metadata.version(library)
+        stored = json.loads(memo.read_text(encoding="utf-8"))
+        if stored["sources"] == sources.hexdigest():
+            return set(stored["modules"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # absent, unreadable or stale: worked out below
+    reached = reachable_modules(config.PACKAGE_DIR, CLASSIFIER_ROOTS)
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(memo) as temporary:
+            temporary.write_text(json.dumps({"sources": sources.hexdigest(), "modules": sorted(reached)}), "utf-8")
+    except OSError as error:  # a read-only cache folder costs time, never the result
+        log.debug("cannot keep %s: %s", memo, error)
+    return reached
+
+
+def _version(library: str) -> str:
+    """The installed version of ``library`` (its METADATA's ``Version:`` line, read without parsing the rest)."""
+    try:
+        metadata = importlib.metadata.distribution(library).read_text("METADATA") or ""
     except importlib.metadata.PackageNotFoundError:
         return "absent"
+    found = re.search(r"^Version:[ \t]*(\S+)", metadata, re.MULTILINE)
+    return found.group(1) if found else "unknown"
 
 
 def _key_name(path: Path) -> str:
@@ -217,7 +255,10 @@ def _default_coder() -> ThemeCoder:
 
     The pickle is a private, rebuildable cache (never committed): it is keyed
     by :func:`classifier_key`, so any change to code, codebook, annotations or
-    documents fits the model afresh.  Overrides are always read fresh.
+    documents fits the model afresh.  It holds the classifiers' prediction
+    halves (:class:`~analysis.annotate.theme_inference.ThemePredictor`: same
+    codes, and loading them imports no scikit-learn).  Overrides are always
+    read fresh.
     """
 
     key = classifier_key()[:20]
@@ -234,10 +275,11 @@ def _default_coder() -> ThemeCoder:
     coder = _fit(None, None, None, None)
     for stale in config.CACHE_DIR.glob("theme_classifier-*.pkl"):
         stale.unlink(missing_ok=True)
+    predictors = {doc_id: ThemePredictor.of(model) for doc_id, model in coder.cross_fitted.items()}
     with atomic_path(cross_path) as temporary, temporary.open("wb") as handle:
-        pickle.dump(dict(coder.cross_fitted), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(predictors, handle, protocol=pickle.HIGHEST_PROTOCOL)
     fitted = {
-        "classifier": coder.classifier,
+        "classifier": ThemePredictor.of(coder.classifier),
         "codebook": coder.codebook,
         "gold": coder.gold,
         "cross_fitted_docs": sorted(coder.cross_fitted),
@@ -247,7 +289,7 @@ def _default_coder() -> ThemeCoder:
     return coder
 
 
-class LazyClassifiers(Mapping[str, ThemeClassifier]):
+class LazyClassifiers(Mapping[str, ThemePredictor]):
     """The cross-fitted classifiers, read from their cache file the first time one is needed.
 
     Only tasks of the gold documents need them; ``extract`` of any other
@@ -257,15 +299,15 @@ class LazyClassifiers(Mapping[str, ThemeClassifier]):
     def __init__(self, path: Path, doc_ids: list[str]) -> None:
         self.path = path
         self.doc_ids = tuple(doc_ids)
-        self._models: dict[str, ThemeClassifier] | None = None
+        self._models: dict[str, ThemePredictor] | None = None
 
-    def _load(self) -> dict[str, ThemeClassifier]:
+    def _load(self) -> dict[str, ThemePredictor]:
         if self._models is None:
             with self.path.open("rb") as handle:
                 self._models = pickle.load(handle)
         return self._models
 
-    def __getitem__(self, doc_id: str) -> ThemeClassifier:
+    def __getitem__(self, doc_id: str) -> ThemePredictor:
         return self._load()[doc_id]
 
     def __iter__(self) -> Iterator[str]:
