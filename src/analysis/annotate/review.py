@@ -32,10 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from analysis import config
 from analysis.annotate.theme_inference import review_order
@@ -101,6 +97,9 @@ def export_review(
     path = Path(path)
     rows = review_rows(predictions, tasks, threshold)
     codes = codebook.to_table()[["level", "theme", "code", "label_zh", "label_en", "scope_zh", "keywords"]]
+    # openpyxl is imported where a workbook is made or read: coding a build or an extract never needs it.
+    from openpyxl import Workbook
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = REVIEW_SHEET
@@ -126,12 +125,17 @@ def _write_frame(sheet: Any, frame: pd.DataFrame) -> None:
             elif not (value is None or (pd.api.types.is_scalar(value) and pd.isna(value))):
                 cell.value = value.item() if hasattr(value, "item") else value
     sheet.freeze_panes = "A2"
+    from openpyxl.utils import get_column_letter
+
     for i, column in enumerate(frame.columns, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = _COLUMN_WIDTHS.get(column, 14)
 
 
 def _add_code_lists(sheet: Any, n_rows: int, n_codes: int) -> None:
     """Drop-down lists of valid codes in the coder columns (typing is still possible)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     last = max(n_rows + 1, 2)
     theme_column = get_column_letter(REVIEW_COLUMNS.index("coder_theme") + 1)
     sub_column = get_column_letter(REVIEW_COLUMNS.index("coder_subtheme") + 1)
@@ -162,6 +166,9 @@ def read_review_sheet(path: str | Path, codebook: Codebook, tasks: pd.DataFrame)
     """
     path = Path(path)
     current = {row.task_id: row for row in check_tasks_frame(tasks, "the current tasks table").itertuples()}
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         # Formulas are read as formulas (data_only=False), so they are reported, never silently dropped.
         workbook = load_workbook(path, read_only=True, data_only=False)

@@ -62,7 +62,12 @@ def read_csv_strict(path: str | Path, schema: TableSchema) -> pd.DataFrame:
 
 
 def validate(frame: pd.DataFrame, schema: TableSchema, path: str | Path) -> None:
-    """Raise :class:`ReferenceDataError` naming the first problems found."""
+    """Raise :class:`ReferenceDataError` naming the first problems found.
+
+    Works on plain column lists: reference tables are small, and per-column
+    pandas operations cost more than the rows themselves (this runs for
+    every table at every start-up).
+    """
     missing = [c for c in schema.required if c not in frame.columns]
     if missing:
         raise ReferenceDataError(path, f"missing column(s): {', '.join(missing)}")
@@ -70,26 +75,30 @@ def validate(frame: pd.DataFrame, schema: TableSchema, path: str | Path) -> None
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
         raise ReferenceDataError(path, f"unknown column(s): {', '.join(unknown)}")
+    index = frame.index.tolist()
+    raw = {column: frame[column].tolist() for column in frame.columns}
+    stripped = {column: [_strip(v) for v in values] for column, values in raw.items()}
     problems: list[str] = []
     for column in schema.required:
-        empty = frame.index[frame[column].str.strip() == ""]
-        problems += [f"row {i + 2}: empty {column!r}" for i in empty]
+        problems += [f"row {i + 2}: empty {column!r}" for i, v in zip(index, stripped[column], strict=True) if v == ""]
     for column, allowed in schema.allowed.items():
         if column not in frame.columns:
             continue
-        values = frame[column].str.strip()
-        bad = frame.index[(values != "") & ~values.isin(allowed)]
-        problems += [f"row {i + 2}: {column}={frame.at[i, column]!r} not one of {sorted(allowed)}" for i in bad]
+        problems += [
+            f"row {i + 2}: {column}={value!r} not one of {sorted(allowed)}"
+            for i, value, v in zip(index, raw[column], stripped[column], strict=True)
+            if v != "" and v not in allowed
+        ]
     for columns in schema.unique:
-        key = frame[list(columns)].apply(lambda c: c.str.strip())
-        dup = key.duplicated(keep="first")
-        for i in frame.index[dup]:
-            value = "/".join(key.loc[i])
-            problems.append(f"row {i + 2}: duplicate {'+'.join(columns)} {value!r}")
+        seen: set[tuple[object, ...]] = set()
+        for i, key in zip(index, zip(*(stripped[c] for c in columns), strict=True), strict=True):
+            if key in seen:
+                problems.append(f"row {i + 2}: duplicate {'+'.join(columns)} {'/'.join(map(str, key))!r}")
+            seen.add(key)
     if schema.checks:
         records = frame.to_dict("records")  # rows as column -> value mappings (iterrows is 50x slower)
         for check in schema.checks:
-            for i, row in zip(frame.index, records, strict=True):
+            for i, row in zip(index, records, strict=True):
                 message = check(row)
                 if message:
                     problems.append(f"row {i + 2}: {message}")
@@ -97,6 +106,10 @@ def validate(frame: pd.DataFrame, schema: TableSchema, path: str | Path) -> None
         shown = "; ".join(problems[:10])
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise ReferenceDataError(path, shown + more)
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
 
 
 def warn_unused(kind: str, path: str | Path, defined: Iterable[str], used: Iterable[str]) -> list[str]:
