@@ -321,9 +321,12 @@ class TargetVocabulary:
             "yearless": month,
             "dated": re.compile(YEAR),
             "year_part": self.cores["year_part"][0],
-            # A number written out after 百分之, or a number's last character, an optional
-            # scale (万, 亿), %, space, then a unit: the shape right before `unit` in every branch.
-            "quantity": re.compile(rf"百分之|{number_end}[万亿]?%?[ \t]?(?:{alternation(self.unit_class)})"),
+            # 百分之, or a number's last character, an optional scale (万, 亿), %, space, then a
+            # unit: the shape right before `unit` in every branch.  Written to open with one
+            # character class, so that the engine scans for it.
+            "quantity": re.compile(
+                rf"[\d{CN_DIGITS}百](?:(?<=百)分之|(?<={number_end})[万亿]?%?[ \t]?(?:{alternation(self.unit_class)}))"
+            ),
             "non_target_terms": re.compile(alternation(self.non_target_terms)),
         }
 

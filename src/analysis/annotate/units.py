@@ -597,9 +597,11 @@ def task_units(
         mentions: list[tuple[UnitMention, str]] = []
         for clause in measure.units_raw:
             cut = clause == cut_clause  # the same clause covers earlier measures too
-            parsed = parse_assignment(clause, roles, cut=cut, first_is_lead=first_is_lead)
+            parsed, unknown = roles.parsed_clauses(clause, cut, first_is_lead)  # parse_assignment, inlined
+            for label, text in unknown:
+                log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
             mentions += [(m, "clause_cut" if cut else "clause") for m in parsed]
-        inline = find_inline_assignments(_without_clauses(measure.text, measure.units_raw), roles)
+        inline = roles.inline_assignments(_without_clauses(measure.text, measure.units_raw))
         mentions += [(m, "inline") for m in inline]
         seen: set[str] = set()
         for mention, source in mentions:
@@ -697,21 +699,22 @@ class _WrittenForms:
         self.offset = task.span[0]
         self.cursor = 0
         self.text: str | None = None  # the task's text as the stages read it, built at the first name
-        self.verbatim = False  # the capture writes the task exactly as the stages read it
+        self.verbatim = False  # the capture writes the task as read (or it cannot be placed): names stay
 
     def __call__(self, name: str) -> str:
         if not name or self.document is None or self.document.aligned is None:
             return name
-        if self.text is None:
-            self.text = normalise_punctuation(self.task.text)
-            self.verbatim = _verbatim(self.text, self.offset, self.document)
-        if self.verbatim or len(self.text) != len(self.task.text):
-            return name
-        at = self.text.find(name, self.cursor)
+        text = self.text
+        if text is None:
+            text = self.text = normalise_punctuation(self.task.text)
+            self.verbatim = _verbatim(text, self.offset, self.document) or len(text) != len(self.task.text)
+        if self.verbatim:
+            return name  # written as read, or not placeable
+        at = text.find(name, self.cursor)
         if at < 0:
-            at = self.text.find(name)
-        if at < 0:
-            return name
+            at = text.find(name)
+            if at < 0:
+                return name
         self.cursor = at + len(name)
         start, end = self.document.aligned.original_span(self.offset + at, self.offset + at + len(name))
         original = self.document.original_text[start:end]
