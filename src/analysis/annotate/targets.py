@@ -34,7 +34,7 @@ import calendar
 import functools
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -116,7 +116,8 @@ def _is_cjk(ch: str) -> bool:
 def _protected_zones(text: str, vocab: TargetVocabulary, until: int | None = None) -> list[tuple[int, int]]:
     """Spans where numbers are names, not commitments (quotes, titles, slogans, …).
 
-    With ``until``, only the zones starting at or before it (the others cannot cover a span starting there).
+    With ``until``, only the zones starting at or before it (the others cannot cover a span starting
+    there): each search stops at its first match starting after it.
     """
     last = len(text) if until is None else until
     zones: list[tuple[int, int]] = []
@@ -127,21 +128,21 @@ def _protected_zones(text: str, vocab: TargetVocabulary, until: int | None = Non
             positions = _positions(text, opening)
             zones += [(a, b + 1) for a, b in zip(positions[::2], positions[1::2], strict=False) if b - a <= 60]
             continue
-        zones += [m.span() for m in _starting_until(vocab.regex[f"pair:{opening}{closing}"].finditer(text), last)]
+        for m in vocab.regex[f"pair:{opening}{closing}"].finditer(text):
+            if m.start() > last:
+                break
+            zones.append(m.span())
     # A lookahead finds every start, so overlapping terms are all covered (longest first at a start).
-    terms = _starting_until(vocab.finditer("non_target_terms", text), last)
-    zones += [(m.start(), m.start() + len(m.group(1))) for m in terms]
+    for m in vocab.finditer("non_target_terms", text):
+        if m.start() > last:
+            break
+        zones.append((m.start(), m.start() + len(m.group(1))))
     for pattern in vocab.non_target_regexes:
-        zones += [m.span() for m in _starting_until(pattern.finditer(text), last)]
+        for m in pattern.finditer(text):
+            if m.start() > last:
+                break
+            zones.append(m.span())
     return [zone for zone in zones if zone[0] <= last]
-
-
-def _starting_until(matches: Iterator[re.Match[str]], last: int) -> Iterator[re.Match[str]]:
-    """The matches (found in order) that start at or before ``last``: the search stops after it."""
-    for match in matches:
-        if match.start() > last:
-            return
-        yield match
 
 
 class _Zones:

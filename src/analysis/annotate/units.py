@@ -602,7 +602,10 @@ def task_units(
                 log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
             mentions += [(m, "clause_cut" if cut else "clause") for m in parsed]
         inline = roles.inline_assignments(_without_clauses(measure.text, measure.units_raw))
-        mentions += [(m, "inline") for m in inline]
+        if inline:
+            mentions += [(m, "inline") for m in inline]
+        elif not mentions:
+            continue  # most measures name no unit
         seen: set[str] = set()
         for mention, source in mentions:
             key = clean_unit_name(mention.raw)
@@ -700,6 +703,7 @@ class _WrittenForms:
         self.cursor = 0
         self.text: str | None = None  # the task's text as the stages read it, built at the first name
         self.verbatim = False  # the capture writes the task as read (or it cannot be placed): names stay
+        self.inside = False  # the task's span lies inside the document's text
 
     def __call__(self, name: str) -> str:
         if not name or self.document is None or self.document.aligned is None:
@@ -708,6 +712,7 @@ class _WrittenForms:
         if text is None:
             text = self.text = normalise_punctuation(self.task.text)
             self.verbatim = _verbatim(text, self.offset, self.document) or len(text) != len(self.task.text)
+            self.inside = 0 <= self.offset and self.offset + len(text) <= len(self.document.aligned.text)
         if self.verbatim:
             return name  # written as read, or not placeable
         at = text.find(name, self.cursor)
@@ -716,6 +721,10 @@ class _WrittenForms:
             if at < 0:
                 return name
         self.cursor = at + len(name)
-        start, end = self.document.aligned.original_span(self.offset + at, self.offset + at + len(name))
+        aligned, first = self.document.aligned, self.offset + at
+        if self.inside:  # aligned.original_span of a non-empty span inside the text, inlined
+            start, end = aligned.origin_start[first], aligned.origin_end[first + len(name) - 1]
+        else:
+            start, end = aligned.original_span(first, first + len(name))
         original = self.document.original_text[start:end]
         return original if len(original) == len(name) else name
