@@ -724,6 +724,7 @@ _FRAGMENTS = (
     "1", "12", "2019", "2023", "3.5", "一", "二十", "两", "三", "万", "%", "百分之", "个", "项", "次", "年", "月", "日",
     "底", "前", "以前", "上半年", "季度", "第", "每", "每年", "分别", "不少于", "达到", "以上", "到", "力争到", "于",
     "阶段", "(", ")", "、", ",", "。", " ", "-", "至", "“", "”", "《", "》", "届", "全会", "规划", "率", "林草", "覆盖",
+    ".", "百", "千", "亿", "分之", "~", "—", "\t", "零", "〇", "人次", "万元", "以下",
 )  # fmt: skip
 
 
@@ -731,8 +732,8 @@ def _entries() -> list[str]:
     return sorted(load_vocabulary().prefilter)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=14))
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=16))
 def test_prefilters_and_cores_never_lose_a_match(pieces: list[str]) -> None:
     vocab = load_vocabulary()
     text = "".join(pieces)

@@ -870,7 +870,7 @@ def test_short_text_memo_remembers_short_texts_only() -> None:
         calls.append(text)
         return text, flag
 
-    memo = units._ShortTextMemo(parse)
+    memo = units._short_text_memo(parse)
     short, long = "县档案馆", "县" * (units.MEMO_MAX_CHARS + 1)
     assert memo(short, True) == memo(short, True) == (short, True)
     assert memo(long, False) == memo(long, False) == (long, False)
@@ -911,3 +911,49 @@ def test_counted_lookup_counts_like_normalise(normaliser_fresh: AgencyNormaliser
     first = normaliser_fresh.normalise("县司法局")
     first["canonical"] = "改过"
     assert normaliser_fresh.normalise("县司法局")["canonical"] == "司法局"  # a copy, the memory untouched
+
+
+@pytest.mark.parametrize(
+    "name", ["县司法局", "縣司法局", "区发展和改革局", "區發展和改革局", "市政府(辦公室)", "ABC局"]
+)
+def test_names_without_convertible_characters_skip_opencc(name: str) -> None:
+    from analysis.annotate.agencies import _simplified
+    from analysis.core.hanzi import simplify_text
+
+    assert _simplified(name) == simplify_text(name)
+
+
+def test_verbatim_tasks_keep_names_as_written_without_lookups(tmp_path: Path) -> None:
+    from analysis.annotate.units import _verbatim, _WrittenForms
+    from analysis.parse.pipeline import parse_document
+
+    path = tmp_path / "plan.txt"
+    path.write_text(
+        "某县工作要点\n一、加强档案工作\n1.推进档案数字化。(牵头单位:县档案馆)\n2.規範檔案查閱。(牽頭單位:縣檔案館)\n",
+        encoding="utf-8",
+    )
+    doc = parse_document(path)
+    plain, converted = doc.tasks
+    assert _verbatim(plain.text, plain.span[0], doc)
+    assert not _verbatim(converted.text, converted.span[0], doc)  # traditional characters in the capture
+    assert _WrittenForms(plain, doc)("县档案馆") == "县档案馆"
+    assert _WrittenForms(converted, doc)("县档案馆") == "縣檔案館"
+
+
+def test_agency_alias_rows_are_checked_in_one_pass(reference_copy: Path) -> None:
+    _append(reference_copy / "agencies.csv", "局,司法局,legal_affairs_justice,exact,")
+    _append(reference_copy / "agencies.csv", "司法(局,司法局,legal_affairs_justice,pattern,")
+    with pytest.raises(ReferenceDataError) as raised:
+        AgencyNormaliser(reference_copy)
+    assert "shorter than 2 characters" in str(raised.value)
+    assert "not a valid regular expression" in str(raised.value)
+
+
+def test_remembered_segments_give_the_mentions_of_the_list() -> None:
+    from analysis.annotate.units import _mentions_from_list, default_roles
+
+    roles = default_roles()
+    for segment in ("县档案馆、县史志办", "县档案馆牵头,县史志办配合", "县档案馆和县"):
+        for labelled, cut in ((True, False), (False, False), (True, True)):
+            remembered = roles.list_mentions(segment, "support", labelled, cut)
+            assert list(remembered) == _mentions_from_list(segment, "support", roles, labelled=labelled, cut=cut)

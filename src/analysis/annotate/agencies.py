@@ -21,7 +21,7 @@ import pandas as pd
 from analysis import config
 from analysis.annotate.unit_names import PLACES_FILE, PLACES_SCHEMA, clean_unit_name, normalise_punctuation, regex_check
 from analysis.core.errors import ReferenceDataError
-from analysis.core.hanzi import simplify_text
+from analysis.core.hanzi import convertible_characters, simplify_text
 from analysis.core.reference import TableSchema, load_agency_categories, read_csv_strict, warn_unused
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,19 @@ class UnitReference:
     agencies_path: str
 
 
+_PATTERN_ALIAS = regex_check("alias")
+
+
+def _alias_problem(row: pd.Series) -> str | None:
+    """A pattern alias must compile; an exact alias must have two characters or more."""
+    kind = row["kind"].strip()
+    if kind == "pattern":
+        return _PATTERN_ALIAS(row)
+    if kind == "exact" and len(row["alias"].strip()) < 2:
+        return f"alias {row['alias']!r} shorter than 2 characters"
+    return None
+
+
 def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReference:
     """Load and cross-validate all unit reference tables (raises ReferenceDataError)."""
     folder = Path(reference_dir) if reference_dir else config.REFERENCE_DIR
@@ -76,14 +89,7 @@ def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReferenc
             optional=("note",),
             unique=(("alias",),),
             allowed={"category": codes, "kind": frozenset({"exact", "pattern"})},
-            checks=(
-                regex_check("alias", lambda row: row["kind"].strip() == "pattern"),
-                lambda row: (
-                    f"alias {row['alias']!r} shorter than 2 characters"
-                    if row["kind"].strip() == "exact" and len(row["alias"].strip()) < 2
-                    else None
-                ),
-            ),
+            checks=(_alias_problem,),  # one check: each is a pass over every row
         ),
     )
     inconsistent = agencies.groupby("canonical")["category"].nunique()
@@ -161,6 +167,11 @@ def _resolve_successors(crosswalk: pd.DataFrame, path: Path) -> dict[str, str]:
     return resolved
 
 
+def _simplified(text: str) -> str:
+    """``simplify_text``, skipped for a text with no character OpenCC's t2s dictionaries change (it would return it)."""
+    return text if convertible_characters().isdisjoint(text) else simplify_text(text)
+
+
 class AgencyNormaliser:
     """Map a unit name to one canonical agency, category and post-reform successor.
 
@@ -212,7 +223,7 @@ class AgencyNormaliser:
         without_parens = re.sub(r"\([^()]*\)", "", cleaned)
         if without_parens != cleaned and len(without_parens) >= 2:
             variants.append(without_parens)
-        simplified = [simplify_text(v) for v in variants]
+        simplified = [_simplified(v) for v in variants]
         variants += [s for s in simplified if s not in variants]
         for variant in variants:
             found = self._match(variant, jurisdiction)
@@ -229,7 +240,7 @@ class AgencyNormaliser:
                     "match": kind,
                 }
                 return result, used
-        simplified_name = simplify_text(cleaned)
+        simplified_name = _simplified(cleaned)
         name = self._strip_prefix(simplified_name, jurisdiction) or simplified_name
         log.debug("unmatched unit %r (name %r)", raw, name)
         return {

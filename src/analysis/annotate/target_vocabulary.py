@@ -257,6 +257,19 @@ class TargetVocabulary:
         }
         for name, (_group, words, core, _rest) in opened.items():
             self.cores[name] = (re.compile(core), max(map(len, words), default=0))
+        # The quantity core opens with a number, itself opening with a lookbehind: the engine
+        # would try it at every position.  The same core, matching at the same positions, written
+        # to open with one character class (the number's first character, or 百 of 百分之):
+        # the number's lookbehind moves after that character and looks one character further back.
+        after_number = rf"(?:(?<=\d)[万亿])?%?(?:{RANGE_SEPARATOR}{NUMBER}(?:(?<=\d)[万亿])?)?[ \t]?(?:{units})"
+        self.cores["quantity"] = (
+            re.compile(
+                rf"[\d{CN_DIGITS}百](?:(?<=百)分之{NUMBER}"
+                rf"|(?<=\d)(?<![\d.].)\d{{0,14}}(?:\.\d{{1,8}})?{after_number}"
+                rf"|(?<=[{CN_DIGITS}])(?<![{CN_DIGITS}].)[{CN_DIGITS}]{{0,11}}{after_number})"
+            ),
+            self.cores["quantity"][1],
+        )
         return {
             "frequency": re.compile(
                 rf"每(?P<mult>\d{{1,3}}|[两二三四五六七八九十]{{1,3}})?(?P<per>{periods})"
@@ -321,9 +334,12 @@ class TargetVocabulary:
             "yearless": month,
             "dated": re.compile(YEAR),
             "year_part": self.cores["year_part"][0],
-            # A number written out after 百分之, or a number's last character, an optional
-            # scale (万, 亿), %, space, then a unit: the shape right before `unit` in every branch.
-            "quantity": re.compile(rf"百分之|{number_end}[万亿]?%?[ \t]?(?:{alternation(self.unit_class)})"),
+            # 百分之, or a number's last character, an optional scale (万, 亿), %, space, then a
+            # unit: the shape right before `unit` in every branch.  Written to open with one
+            # character class, so that the engine scans for it.
+            "quantity": re.compile(
+                rf"[\d{CN_DIGITS}百](?:(?<=百)分之|(?<={number_end})[万亿]?%?[ \t]?(?:{alternation(self.unit_class)}))"
+            ),
             "non_target_terms": re.compile(alternation(self.non_target_terms)),
         }
 

@@ -34,7 +34,7 @@ import calendar
 import functools
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,9 @@ class Target:
         return {name: getattr(self, name) for name in _TARGET_FIELDS}
 
 
+_YEAR_NUMBER = re.compile(r"(?:19|20)\d{2}")
+
+
 _FULLWIDTH = re.compile(f"[{re.escape(''.join(map(chr, FULLWIDTH_TO_ASCII)))}]")  # a character to fold
 
 
@@ -113,7 +116,8 @@ def _is_cjk(ch: str) -> bool:
 def _protected_zones(text: str, vocab: TargetVocabulary, until: int | None = None) -> list[tuple[int, int]]:
     """Spans where numbers are names, not commitments (quotes, titles, slogans, …).
 
-    With ``until``, only the zones starting at or before it (the others cannot cover a span starting there).
+    With ``until``, only the zones starting at or before it (the others cannot cover a span starting
+    there): each search stops at its first match starting after it.
     """
     last = len(text) if until is None else until
     zones: list[tuple[int, int]] = []
@@ -124,21 +128,21 @@ def _protected_zones(text: str, vocab: TargetVocabulary, until: int | None = Non
             positions = _positions(text, opening)
             zones += [(a, b + 1) for a, b in zip(positions[::2], positions[1::2], strict=False) if b - a <= 60]
             continue
-        zones += [m.span() for m in _starting_until(vocab.regex[f"pair:{opening}{closing}"].finditer(text), last)]
+        for m in vocab.regex[f"pair:{opening}{closing}"].finditer(text):
+            if m.start() > last:
+                break
+            zones.append(m.span())
     # A lookahead finds every start, so overlapping terms are all covered (longest first at a start).
-    terms = _starting_until(vocab.finditer("non_target_terms", text), last)
-    zones += [(m.start(), m.start() + len(m.group(1))) for m in terms]
+    for m in vocab.finditer("non_target_terms", text):
+        if m.start() > last:
+            break
+        zones.append((m.start(), m.start() + len(m.group(1))))
     for pattern in vocab.non_target_regexes:
-        zones += [m.span() for m in _starting_until(pattern.finditer(text), last)]
+        for m in pattern.finditer(text):
+            if m.start() > last:
+                break
+            zones.append(m.span())
     return [zone for zone in zones if zone[0] <= last]
-
-
-def _starting_until(matches: Iterator[re.Match[str]], last: int) -> Iterator[re.Match[str]]:
-    """The matches (found in order) that start at or before ``last``: the search stops after it."""
-    for match in matches:
-        if match.start() > last:
-            return
-        yield match
 
 
 class _Zones:
@@ -504,7 +508,7 @@ class _Finder:
         num_start, token = m.start(num_group), m[num_group]
         number_start = num_start - len("百分之") if m["pct"] else num_start
         unit = "%" if m["pct"] else m["unit"]
-        if unit == "年" and re.fullmatch(r"(?:19|20)\d{2}", token):
+        if unit == "年" and _YEAR_NUMBER.fullmatch(token):
             return None  # a year, not a duration
         if unit == "年" and self.text[m.end("unit") : m.end("unit") + 1] in ("度", "底", "末"):
             return None
@@ -514,6 +518,8 @@ class _Finder:
         if cmp_word and self._comparator_blocked(m.end("cmp")):
             cmp_word = None
         cmp_start = m.start() if cmp_word else number_start
+        if (not cmp_word or len(cmp_word) > 1) and self._number_blocked(num_start, token, has_cmp=bool(cmp_word)):
+            return None  # blocked whatever the metric (only a lone 为/达 depends on it): spare the search
         metric, metric_start, suffix_type = self._metric_before(cmp_start, floor=self.clause_start(cmp_start))
         if cmp_word and len(cmp_word) == 1 and not metric:
             cmp_word, cmp_start = None, number_start  # 为18家企业: a lone 为/达 is a comparator only after a metric
@@ -691,21 +697,31 @@ class _StanceFinder:
             if any(term in heading for term in vocab.reported_headings):
                 self.by_heading = "reported"
                 break
-        self.marks = [m.start() for m in _SENTENCE_MARK.finditer(text)]
+        self.text, self.vocab = text, vocab
+        self.marks: list[int] | None = None  # located at the first question a heading does not answer
+        self.cue_starts: list[int] = []
+        self.first_end_from: list[int] = []
+
+    def _locate(self) -> list[int]:
+        """Sentence marks and reported-work cues of the text (once)."""
+        self.marks = [m.start() for m in _SENTENCE_MARK.finditer(self.text)]
         # Every cue occurrence (shortest cue at each start), with the smallest end from there on.
-        found = [(m.start(), m.start() + len(m.group(1))) for m in vocab.regex["reported_cues"].finditer(text)]
+        cues = self.vocab.regex["reported_cues"].finditer(self.text)
+        found = [(m.start(), m.start() + len(m.group(1))) for m in cues]
         self.cue_starts = [a for a, _ in found]
         self.first_end_from = [0] * len(found)
-        smallest = len(text) + 1
+        smallest = len(self.text) + 1
         for i in range(len(found) - 1, -1, -1):
             smallest = min(smallest, found[i][1])
             self.first_end_from[i] = smallest
+        return self.marks
 
     def stance(self, start: int) -> str:
         if self.by_heading:
             return self.by_heading
-        mark = bisect.bisect_left(self.marks, start) - 1
-        sentence_start = self.marks[mark] + 1 if mark >= 0 else 0
+        marks = self.marks if self.marks is not None else self._locate()
+        mark = bisect.bisect_left(marks, start) - 1
+        sentence_start = marks[mark] + 1 if mark >= 0 else 0
         i = bisect.bisect_left(self.cue_starts, sentence_start)
         return "reported" if i < len(self.cue_starts) and self.first_end_from[i] <= start else "commitment"
 

@@ -20,6 +20,7 @@ import bisect
 import functools
 import logging
 import re
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -73,17 +74,15 @@ CLAUSE_CACHE_SIZE = 32_768  # distinct clauses, sentences, list items remembered
 MEMO_MAX_CHARS = 500  # longer texts are parsed afresh: they seldom recur, and a cache of them would grow large
 
 
-class _ShortTextMemo:
+def _short_text_memo(function: Callable[..., Any]) -> Callable[..., Any]:
     """A pure function of a text (and a few hashable settings), remembered for texts up to ``MEMO_MAX_CHARS``."""
+    remembered = functools.lru_cache(maxsize=CLAUSE_CACHE_SIZE)(function)
+    limit = MEMO_MAX_CHARS
 
-    def __init__(self, function: Callable[..., Any]) -> None:
-        self.function = function
-        self.remembered = functools.lru_cache(maxsize=CLAUSE_CACHE_SIZE)(function)
+    def call(text: str, *settings: Any) -> Any:
+        return remembered(text, *settings) if len(text) <= limit else function(text, *settings)
 
-    def __call__(self, text: str, *settings: Any) -> Any:
-        if len(text) > MEMO_MAX_CHARS:
-            return self.function(text, *settings)
-        return self.remembered(text, *settings)
+    return call
 
 
 # Adverbs between a unit and its role verb: 要积极配合, 按职责分工负责, 具体负责.
@@ -195,24 +194,33 @@ class RoleVocabulary:
     # The parsing functions below, with this vocabulary, remembered per text (the place words of
     # ``collective_parts`` are read once per process, as before).
     @functools.cached_property
-    def parsed_clauses(self) -> _ShortTextMemo:
+    def parsed_clauses(self) -> Callable[..., Any]:
         """:func:`_parse_assignment` per (clause, cut, first_is_lead)."""
-        return _ShortTextMemo(functools.partial(_parse_assignment, roles=self))
+        return _short_text_memo(functools.partial(_parse_assignment, roles=self))
 
     @functools.cached_property
-    def inline_assignments(self) -> _ShortTextMemo:
+    def inline_assignments(self) -> Callable[..., Any]:
         """:func:`_find_inline_assignments` per sentence."""
-        return _ShortTextMemo(functools.partial(_find_inline_assignments, roles=self))
+        return _short_text_memo(functools.partial(_find_inline_assignments, roles=self))
 
     @functools.cached_property
-    def clause_notes(self) -> _ShortTextMemo:
+    def clause_notes(self) -> Callable[..., Any]:
         """:func:`_standing_note_role` per clause."""
-        return _ShortTextMemo(functools.partial(_standing_note_role, roles=self))
+        return _short_text_memo(functools.partial(_standing_note_role, roles=self))
 
     @functools.cached_property
-    def list_items(self) -> _ShortTextMemo:
+    def list_mentions(self) -> Callable[..., Any]:
+        """:func:`_mentions_from_list` per (segment, default role, labelled, cut)."""
+        return _short_text_memo(
+            lambda segment, role, labelled, cut: tuple(
+                _mentions_from_list(segment, role, self, labelled=labelled, cut=cut)
+            )
+        )
+
+    @functools.cached_property
+    def list_items(self) -> Callable[..., Any]:
         """:func:`_split_with_verb` per item of a unit list."""
-        return _ShortTextMemo(lambda piece: tuple(_split_with_verb(piece, self)))
+        return _short_text_memo(lambda piece: tuple(_split_with_verb(piece, self)))
 
 
 def _spaced_alternation(terms: list[str]) -> str:
@@ -302,7 +310,7 @@ def _parse_assignment(clause: str, cut: bool, first_is_lead: str | None, *, role
             log.debug("skipped non-unit segment %r in clause %r", segment, clause)
             continue
         last = cut and index == len(segments) - 1
-        mentions += _mentions_from_list(segment, role or DEFAULT_ROLE, roles, labelled=role is not None, cut=last)
+        mentions += roles.list_mentions(segment, role or DEFAULT_ROLE, role is not None, last)
     if first_is_lead and mentions:
         mentions[0] = replace(mentions[0], role=first_is_lead)
     elif standing and mentions and all(m.role == DEFAULT_ROLE for m in mentions):
@@ -589,10 +597,15 @@ def task_units(
         mentions: list[tuple[UnitMention, str]] = []
         for clause in measure.units_raw:
             cut = clause == cut_clause  # the same clause covers earlier measures too
-            parsed = parse_assignment(clause, roles, cut=cut, first_is_lead=first_is_lead)
+            parsed, unknown = roles.parsed_clauses(clause, cut, first_is_lead)  # parse_assignment, inlined
+            for label, text in unknown:
+                log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
             mentions += [(m, "clause_cut" if cut else "clause") for m in parsed]
-        inline = find_inline_assignments(_without_clauses(measure.text, measure.units_raw), roles)
-        mentions += [(m, "inline") for m in inline]
+        inline = roles.inline_assignments(_without_clauses(measure.text, measure.units_raw))
+        if inline:
+            mentions += [(m, "inline") for m in inline]
+        elif not mentions:
+            continue  # most measures name no unit
         seen: set[str] = set()
         for mention, source in mentions:
             key = clean_unit_name(mention.raw)
@@ -659,6 +672,22 @@ def _without_clauses(text: str, clauses: list[str]) -> str:
     return "".join(pieces)
 
 
+def _verbatim(text: str, offset: int, document: ParsedDocument) -> bool:
+    """True when ``text`` (at ``offset``) maps one to one onto the same characters of the original capture.
+
+    Then every name found in it is written in the capture as read, and needs no lookup.
+    """
+    aligned, n = document.aligned, len(text)
+    if aligned is None or offset + n > len(aligned.text) or n == 0:
+        return False
+    base = aligned.origin_start[offset]
+    return (
+        document.original_text[base : base + n] == text
+        and aligned.origin_start[offset : offset + n] == array("q", range(base, base + n))
+        and aligned.origin_end[offset : offset + n] == array("q", range(base + 1, base + n + 1))
+    )
+
+
 class _WrittenForms:
     """A unit name as the original capture writes it, found in the task's text in reading order.
 
@@ -673,20 +702,29 @@ class _WrittenForms:
         self.offset = task.span[0]
         self.cursor = 0
         self.text: str | None = None  # the task's text as the stages read it, built at the first name
+        self.verbatim = False  # the capture writes the task as read (or it cannot be placed): names stay
+        self.inside = False  # the task's span lies inside the document's text
 
     def __call__(self, name: str) -> str:
         if not name or self.document is None or self.document.aligned is None:
             return name
-        if self.text is None:
-            self.text = normalise_punctuation(self.task.text)
-        if len(self.text) != len(self.task.text):
-            return name
-        at = self.text.find(name, self.cursor)
+        text = self.text
+        if text is None:
+            text = self.text = normalise_punctuation(self.task.text)
+            self.verbatim = _verbatim(text, self.offset, self.document) or len(text) != len(self.task.text)
+            self.inside = 0 <= self.offset and self.offset + len(text) <= len(self.document.aligned.text)
+        if self.verbatim:
+            return name  # written as read, or not placeable
+        at = text.find(name, self.cursor)
         if at < 0:
-            at = self.text.find(name)
-        if at < 0:
-            return name
+            at = text.find(name)
+            if at < 0:
+                return name
         self.cursor = at + len(name)
-        start, end = self.document.aligned.original_span(self.offset + at, self.offset + at + len(name))
+        aligned, first = self.document.aligned, self.offset + at
+        if self.inside:  # aligned.original_span of a non-empty span inside the text, inlined
+            start, end = aligned.origin_start[first], aligned.origin_end[first + len(name) - 1]
+        else:
+            start, end = aligned.original_span(first, first + len(name))
         original = self.document.original_text[start:end]
         return original if len(original) == len(name) else name
