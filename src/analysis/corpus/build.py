@@ -18,6 +18,7 @@ exclusive (a lock file) and publish all tables at once (``core.store``).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections.abc import Iterable
@@ -136,6 +137,11 @@ def process_entries(
 
     if engine == "local":
         warm_up()  # forked workers start with everything loaded: a document's budget counts only its own work
+        # What is loaded now (modules, reference tables, dictionaries) lives as long as the process: the cycle
+        # collector need not scan it again at every collection (~8 % of the per-document time) and forked
+        # workers keep sharing its pages.
+        gc.collect()
+        gc.freeze()
     options: dict[str, Any] = {
         "jobs": jobs,
         "engine": engine,
