@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -812,22 +811,8 @@ def test_long_clauses_and_sentences_are_parsed_without_the_memo() -> None:
 def test_standing_note_is_remembered_per_clause() -> None:
     from analysis.annotate.units import standing_note
 
-    noted = Task(
-        doc_id="d",
-        task_id="d-T001",
-        kind="task",
-        seq=1,
-        number="1.",
-        path="1",
-        level=3,
-        headings=[],
-        title="",
-        text="甲",
-        span=(0, 1),
-        raw_span=(0, 1),
-        measures=[Measure(0, "甲", (0, 1), (0, 1), ["责任单位:县档案馆、县史志办(第一责任单位为牵头单位,下同)"])],
-    )
-    plain = replace(noted, measures=[Measure(0, "甲", (0, 1), (0, 1), ["责任单位:县档案馆、县史志办"])])
+    noted = _task([("甲", ["责任单位:县档案馆、县史志办(第一责任单位为牵头单位,下同)"])])
+    plain = _task([("甲", ["责任单位:县档案馆、县史志办"])])
     for _ in range(2):
         assert standing_note(noted) == "lead"
         assert standing_note(plain) is None
