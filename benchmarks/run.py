@@ -178,21 +178,17 @@ class RssSampler(threading.Thread):
     def rss(self) -> int:
         if self._process is None:
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        total = 0
-        for process in [self._process, *self._process.children(recursive=True)]:
-            try:
-                total += process.memory_info().rss
-            except Exception:
-                pass
-        return total
+        return self._tree_sum(lambda process: process.memory_info().rss)
 
     def pss(self) -> int:
-        if self._process is None:
-            return 0
+        return 0 if self._process is None else self._tree_sum(lambda process: process.memory_full_info().pss)
+
+    def _tree_sum(self, measure: Callable[[Any], int]) -> int:
+        """``measure`` summed over this process and its children (one that exits meanwhile counts 0)."""
         total = 0
         for process in [self._process, *self._process.children(recursive=True)]:
             try:
-                total += process.memory_full_info().pss
+                total += measure(process)
             except Exception:
                 pass
         return total

@@ -172,6 +172,9 @@ def _simplified(text: str) -> str:
     return text if convertible_characters().isdisjoint(text) else simplify_text(text)
 
 
+NAME_MEMO_SIZE = 200_000  # (name, jurisdiction) results remembered per normaliser
+
+
 class AgencyNormaliser:
     """Map a unit name to one canonical agency, category and post-reform successor.
 
@@ -198,6 +201,8 @@ class AgencyNormaliser:
         key = (raw, jurisdiction)
         cached = self._cache.get(key)
         if cached is None:
+            if len(self._cache) >= NAME_MEMO_SIZE:  # bounded: a worker may see millions of names in a large corpus
+                self._cache.clear()
             cached = self._cache[key] = self._normalise(raw, jurisdiction)
         result, used = cached
         if used:
