@@ -243,3 +243,12 @@ def test_fast_character_pass_equals_the_edit_by_edit_definition(text):
     assert result.text == expected.text
     assert list(result.origin_start) == list(expected.origin_start)
     assert list(result.origin_end) == list(expected.origin_end)
+
+
+def test_one_for_one_substitution_keeps_origins_and_refuses_a_length_change():
+    aligned = apply_edits(AlignedText.identity("甲\u200b乙丙"), [])
+    substituted = aligned.substituted("丁戊己庚")
+    assert substituted.text == "丁戊己庚"
+    assert list(substituted.origin_start) == list(aligned.origin_start)
+    with pytest.raises(ValueError, match="changed the length"):
+        aligned.substituted("丁戊")

@@ -25,14 +25,19 @@ from analysis.core.text import alternation
 _DICTIONARY_DIR = Path(opencc.__file__).parent / "dictionary"
 
 
-def _dictionary(name: str) -> dict[str, str]:
-    """An OpenCC dictionary file as {source: first target} (OpenCC takes the first of several)."""
-    entries: dict[str, str] = {}
+def _entries(name: str) -> list[tuple[str, list[str]]]:
+    """An OpenCC dictionary file's lines as (source, targets), split as OpenCC splits them."""
+    entries = []
     for line in (_DICTIONARY_DIR / name).read_text(encoding="utf-8").splitlines():
         source, _, targets = line.strip().partition("\t")
         if source and targets:
-            entries[source] = targets.split(" ")[0]
+            entries.append((source, targets.split(" ")))
     return entries
+
+
+def _dictionary(name: str) -> dict[str, str]:
+    """An OpenCC dictionary file as {source: first target} (OpenCC takes the first of several)."""
+    return {source: targets[0] for source, targets in _entries(name)}
 
 
 class T2SConverter:
@@ -119,9 +124,8 @@ def convertible_characters() -> frozenset[str]:
     """
     characters: set[str] = set()
     for name in ("TSCharacters.txt", "TSPhrases.txt"):
-        for line in (_DICTIONARY_DIR / name).read_text(encoding="utf-8").splitlines():
-            source, _, targets = line.partition("\t")
-            for target in targets.split():
+        for source, targets in _entries(name):
+            for target in filter(None, targets):
                 characters.update(a for a, b in zip(source, target, strict=False) if a != b)
                 if len(source) != len(target):
                     characters.update(source)

@@ -201,11 +201,7 @@ def content_words(text: str, dictionary_path: str | Path | None = None) -> list[
     """:func:`tokenize` without :data:`STOPWORDS` and bare numbers: the words that tell themes apart."""
     if not _rjieba_available():
         return [t for t in tokenize_with_jieba(text, dictionary_path) if _is_content_word(t)]
-    segmenter = _cached_rjieba(_dictionary_key(dictionary_path))
-    pieces = _CONTENT_PIECES
-    if len(pieces) > _TOKEN_PIECES_LIMIT:
-        pieces.clear()
-    return list(itertools.chain.from_iterable(map(pieces.__getitem__, segmenter.cut(normalise(text), hmm=True))))
+    return _cut_into(_CONTENT_PIECES, text, dictionary_path)
 
 
 def _is_content_word(token: str) -> bool:
@@ -222,8 +218,12 @@ def tokenize_with_rjieba(text: str, dictionary_path: str | Path | None = None) -
     them with finalseg's rule; such tokens are re-split with that rule here.
     Identity with :func:`tokenize_with_jieba` is checked by the tests on a sentence corpus.
     """
+    return _cut_into(_TOKEN_PIECES, text, dictionary_path)
+
+
+def _cut_into(pieces: dict[str, tuple[str, ...]], text: str, dictionary_path: str | Path | None) -> list[str]:
+    """rjieba's tokens of ``text``, each replaced by what ``pieces`` keeps of it (a bounded memo)."""
     segmenter = _cached_rjieba(_dictionary_key(dictionary_path))
-    pieces = _TOKEN_PIECES
     if len(pieces) > _TOKEN_PIECES_LIMIT:
         pieces.clear()
     return list(itertools.chain.from_iterable(map(pieces.__getitem__, segmenter.cut(normalise(text), hmm=True))))

@@ -63,6 +63,16 @@ class AlignedText:
             return pos, pos
         return self.origin_start[start], self.origin_end[end - 1]
 
+    def substituted(self, text: str) -> AlignedText:
+        """This text with characters replaced one for one by ``text`` (same length): every origin kept.
+
+        What :func:`apply_edits` gives for equal-length replacements, without an
+        ``Edit`` per character (t2s conversion, fullwidth -> ASCII).
+        """
+        if len(text) != len(self.text):
+            raise ValueError(f"one-for-one substitution changed the length ({len(self.text)} -> {len(text)})")
+        return AlignedText(text, self.origin_start, self.origin_end, self.original_length)
+
     def original_offset(self, position: int) -> int:
         """Original offset of the character at ``position`` (or of the end)."""
         if position >= len(self.text):

@@ -134,9 +134,7 @@ def _normalise(aligned: AlignedText) -> AlignedText:
     The one-for-one replacements keep every character's origin, so they are
     one ``str.translate``; only the dropped zero-width characters need edits.
     """
-    translated = AlignedText(
-        aligned.text.translate(_ONE_FOR_ONE), aligned.origin_start, aligned.origin_end, aligned.original_length
-    )
+    translated = aligned.substituted(aligned.text.translate(_ONE_FOR_ONE))
     drops = [
         Edit(m.start(), m.end(), "", "zero_width", f"U+{ord(m.group()):04X} dropped")
         for m in _ZERO_WIDTH_CHARACTER.finditer(translated.text)

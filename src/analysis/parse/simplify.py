@@ -13,8 +13,7 @@ from functools import lru_cache
 from analysis.core.hanzi import T2SConverter, convertible_characters, t2s_converter
 from analysis.core.text import AlignedText
 
-_CJK_CLASS = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
-_CJK_RUN = re.compile(_CJK_CLASS + "+")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+")
 
 
 @lru_cache(maxsize=1)
@@ -54,8 +53,7 @@ def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
         changed = sum(text.count(ch) for ch in set(text) if ord(ch) in table)
         if not changed:
             return aligned, 0
-        simplified = text.translate(table)
-        return AlignedText(simplified, aligned.origin_start, aligned.origin_end, aligned.original_length), changed
+        return aligned.substituted(text.translate(table)), changed
     pieces: list[str] = []
     cursor = 0
     for match in _CJK_RUN.finditer(text):
@@ -74,7 +72,7 @@ def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
     pieces.append(text[cursor:])
     simplified = "".join(pieces)
     changed = sum(1 for old, new in zip(text, simplified, strict=True) if old != new)
-    return AlignedText(simplified, aligned.origin_start, aligned.origin_end, aligned.original_length), changed
+    return aligned.substituted(simplified), changed
 
 
 def _convert_char(converter: T2SConverter, ch: str) -> str:
