@@ -21,7 +21,7 @@ import pandas as pd
 from analysis import config
 from analysis.annotate.unit_names import PLACES_FILE, PLACES_SCHEMA, clean_unit_name, normalise_punctuation, regex_check
 from analysis.core.errors import ReferenceDataError
-from analysis.core.hanzi import convertible_characters, simplify_text
+from analysis.core.hanzi import simplify_text
 from analysis.core.reference import TableSchema, load_agency_categories, read_csv_strict, warn_unused
 
 log = logging.getLogger(__name__)
@@ -167,11 +167,6 @@ def _resolve_successors(crosswalk: pd.DataFrame, path: Path) -> dict[str, str]:
     return resolved
 
 
-def _simplified(text: str) -> str:
-    """``simplify_text``, skipped for a text with no character OpenCC's t2s dictionaries change (it would return it)."""
-    return text if convertible_characters().isdisjoint(text) else simplify_text(text)
-
-
 NAME_MEMO_SIZE = 200_000  # (name, jurisdiction) results remembered per normaliser
 
 
@@ -228,7 +223,7 @@ class AgencyNormaliser:
         without_parens = re.sub(r"\([^()]*\)", "", cleaned)
         if without_parens != cleaned and len(without_parens) >= 2:
             variants.append(without_parens)
-        simplified = [_simplified(v) for v in variants]
+        simplified = [simplify_text(v) for v in variants]
         variants += [s for s in simplified if s not in variants]
         for variant in variants:
             found = self._match(variant, jurisdiction)
@@ -245,7 +240,7 @@ class AgencyNormaliser:
                     "match": kind,
                 }
                 return result, used
-        simplified_name = _simplified(cleaned)
+        simplified_name = simplify_text(cleaned)
         name = self._strip_prefix(simplified_name, jurisdiction) or simplified_name
         log.debug("unmatched unit %r (name %r)", raw, name)
         return {

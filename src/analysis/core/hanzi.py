@@ -54,6 +54,7 @@ class T2SConverter:
     def __init__(self) -> None:
         reference = OpenCC("t2s")
         self._separators: re.Pattern[str] = reference.split_chars_re
+        self._convertible = convertible_characters()
         self._phrases = _dictionary("TSPhrases.txt")
         characters = _dictionary("TSCharacters.txt")
         if any(len(source) != 1 for source in characters):
@@ -80,6 +81,8 @@ class T2SConverter:
 
     def convert(self, text: str) -> str:
         """``text`` converted as OpenCC t2s converts it."""
+        if self._convertible.isdisjoint(text):
+            return text  # the usual simplified text: nothing OpenCC could change
         if not self.has_phrase(text):
             return text.translate(self._table)
         return "".join(p if i % 2 else self._convert_piece(p) for i, p in enumerate(self._separators.split(text)))

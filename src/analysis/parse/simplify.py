@@ -44,8 +44,7 @@ def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
     text is carried over unchanged.
     """
     text = aligned.text
-    convertible = convertible_characters()
-    if convertible.isdisjoint(text):
+    if convertible_characters().isdisjoint(text):
         return aligned, 0
     converter = t2s_converter()
     if not converter.has_phrase(text):
@@ -58,8 +57,6 @@ def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
     cursor = 0
     for match in _CJK_RUN.finditer(text):
         run = match.group()
-        if convertible.isdisjoint(run):
-            continue  # already simplified: nothing OpenCC could change
         converted = converter.convert(run)
         if len(converted) != len(run):
             converted = "".join(_convert_char(converter, ch) for ch in run)
