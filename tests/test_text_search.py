@@ -66,3 +66,11 @@ def test_anchored_scan_finds_matches_between_and_after_anchors():
     text = "xx abc#1 zz#2#3 q#x ab#9"
     fast = anchored_finditer(pattern, text, re.compile("#"), 3)
     assert [m.group() for m in fast] == [m.group() for m in pattern.finditer(text)] == ["abc#1", "zz#2", "ab#9"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab1 ", max_size=30))
+def test_anchored_scan_with_an_anchor_that_can_overlap_itself_equals_finditer(text):
+    pattern = re.compile(r"b{0,2}aa1")  # its anchor "aa" starts at most 2 characters in
+    fast = anchored_finditer(pattern, text, re.compile("aa"), 2)
+    assert _spans(fast) == _spans(pattern.finditer(text))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.core.models import TARGET_TYPES
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
-from analysis.core.text import alternation
+from analysis.core.text import alternation, anchored_finditer
 
 # Numbers as the target regexes read them (bounded quantifiers: long runs stay linear).
 CN_DIGITS = "零〇一二两三四五六七八九十百千万"
@@ -219,7 +219,8 @@ class TargetVocabulary:
         if prefilter is not None and prefilter.search(text) is None:
             return iter(())
         if name in self.cores:
-            return _near_cores(self.regex[name], *self.cores[name], text)
+            core, reach = self.cores[name]
+            return anchored_finditer(self.regex[name], text, core, reach)
         return self.regex[name].finditer(text)
 
     def _compile(self) -> dict[str, re.Pattern[str]]:
@@ -356,17 +357,6 @@ class TargetVocabulary:
     def _candidate_prefilters(self) -> tuple[re.Pattern[str], ...]:
         distinct = {self.prefilter[name].pattern: self.prefilter[name] for name in CANDIDATE_ENTRIES}
         return tuple(distinct.values())
-
-
-def _near_cores(pattern: re.Pattern[str], core: re.Pattern[str], reach: int, text: str) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text)`` for a pattern whose matches hold a match of ``core`` within ``reach`` of their start."""
-    position = 0
-    while (found := core.search(text, position)) is not None:
-        match = pattern.search(text, max(position, found.start() - reach))  # lookbehinds still see the text before
-        if match is None:
-            return
-        yield match
-        position = max(match.end(), match.start() + 1)  # never stuck (these patterns match no empty string)
 
 
 @functools.lru_cache(maxsize=8)

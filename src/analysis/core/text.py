@@ -138,22 +138,22 @@ def anchored_finditer(
 ) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, scanning only near the matches of ``anchor``.
 
-    Valid for a pattern each of whose (non-empty) matches holds a match of
-    ``anchor`` starting at most ``reach`` characters after its own start (the
-    bracket of ``X〔2017〕5号`` within 12 characters of the issuer's first
-    character).  The leftmost match at or after ``position`` then starts no
-    earlier than ``reach`` before the first anchor at or after ``position``,
-    so the search can begin there; texts without an anchor are not scanned.
+    Valid for a pattern that never matches the empty string and each of
+    whose matches holds a match of ``anchor`` starting at most ``reach``
+    characters after its own start (the bracket of ``X〔2017〕5号`` within 12
+    characters of the issuer's first character; a target's number after an
+    optional cue word).  The leftmost match at or after ``position`` then
+    starts no earlier than ``reach`` before the first anchor at or after
+    ``position``, so the search can begin there; texts without an anchor are
+    not scanned.  Lookbehinds still see the text before the search start.
     """
     position = 0
-    for hit in anchor.finditer(text):
-        if hit.start() < position:
-            continue
+    while (hit := anchor.search(text, position)) is not None:
         match = pattern.search(text, max(position, hit.start() - reach))
         if match is None:
             return
         yield match
-        position = match.end()
+        position = max(match.end(), match.start() + 1)  # never stuck, even on an empty match
 
 
 def line_matches(pattern: re.Pattern[str], text: str, anchor: re.Pattern[str]) -> Iterator[re.Match[str]]:
