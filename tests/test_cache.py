@@ -268,3 +268,12 @@ def test_editing_a_module_in_a_subfolder_changes_the_version(tmp_path: Path) -> 
         # The theme stage, reached from nowhere per-document, stays out of the key.
         (package / "annotate" / "themes.py").write_text("from analysis.core import segment\nY = 2\n", encoding="utf-8")
         assert pipeline_version(package) == moved
+
+
+def test_library_version_reads_what_importlib_reports():
+    import importlib.metadata
+
+    from analysis.corpus.cache import library_version
+
+    assert library_version("pandas") == importlib.metadata.version("pandas")
+    assert library_version("no-such-library-anywhere") == "absent"

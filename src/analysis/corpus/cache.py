@@ -198,12 +198,22 @@ def pipeline_version(package_dir: Path | None = None) -> str:
         digest.update(path.relative_to(package_dir).as_posix().encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     for library in ROW_LIBRARIES:
-        try:
-            version = importlib.metadata.version(library)
-        except importlib.metadata.PackageNotFoundError:
-            version = "absent"
-        digest.update(f"{library}=={version}\0".encode())
+        digest.update(f"{library}=={library_version(library)}\0".encode())
     return digest.hexdigest()
+
+
+def library_version(library: str) -> str:
+    """The installed version of ``library``, or ``"absent"``.
+
+    Read from the ``Version:`` line of its METADATA without parsing the rest
+    (what ``importlib.metadata.version`` returns, for a fraction of the start-up time).
+    """
+    try:
+        metadata = importlib.metadata.distribution(library).read_text("METADATA") or ""
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+    found = re.search(r"^Version:[ \t]*(\S+)", metadata, re.MULTILINE)
+    return found.group(1) if found else "unknown"
 
 
 def canonical_json(value: Any) -> str:

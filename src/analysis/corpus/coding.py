@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import json
 import logging
 import pickle
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,7 +27,7 @@ from analysis.annotate.theme_inference import ThemePredictor, apply_gold, apply_
 from analysis.core.codebook import OPTIONAL_TASK_COLUMNS, PREDICTION_COLUMNS, Codebook, load_gold
 from analysis.core.models import KIND_TASK
 from analysis.core.store import atomic_path
-from analysis.corpus.cache import ROW_LIBRARIES, package_modules, reachable_modules
+from analysis.corpus.cache import ROW_LIBRARIES, library_version, package_modules, reachable_modules
 from analysis.parse.manifest import load_manifest
 from analysis.parse.pipeline import parse_document
 
@@ -201,7 +199,7 @@ def classifier_key() -> str:
         if path.is_file():
             digest.update(_key_name(path).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     for library in CLASSIFIER_LIBRARIES:
-        digest.update(f"{library}=={_version(library)}\0".encode())
+        digest.update(f"{library}=={library_version(library)}\0".encode())
     return digest.hexdigest()
 
 
@@ -229,16 +227,6 @@ def _classifier_modules(modules: dict[str, Path]) -> set[str]:
     except OSError as error:  # a read-only cache folder costs time, never the result
         log.debug("cannot keep %s: %s", memo, error)
     return reached
-
-
-def _version(library: str) -> str:
-    """The installed version of ``library`` (its METADATA's ``Version:`` line, read without parsing the rest)."""
-    try:
-        metadata = importlib.metadata.distribution(library).read_text("METADATA") or ""
-    except importlib.metadata.PackageNotFoundError:
-        return "absent"
-    found = re.search(r"^Version:[ \t]*(\S+)", metadata, re.MULTILINE)
-    return found.group(1) if found else "unknown"
 
 
 def _key_name(path: Path) -> str:
