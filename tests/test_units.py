@@ -943,3 +943,16 @@ def test_remembered_segments_give_the_mentions_of_the_list() -> None:
         for labelled, cut in ((True, False), (False, False), (True, True)):
             remembered = roles.list_mentions(segment, "support", labelled, cut)
             assert list(remembered) == _mentions_from_list(segment, "support", roles, labelled=labelled, cut=cut)
+
+
+def test_name_memo_is_bounded_and_forgetting_changes_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import analysis.annotate.agencies as agencies
+
+    normaliser = AgencyNormaliser()
+    names = ["县司法局", "市财政局", "区教育局", "县人民政府办公室", "市公安局"]
+    first = [normaliser.normalise(name) for name in names]
+    monkeypatch.setattr(agencies, "NAME_MEMO_SIZE", 2)
+    bounded = AgencyNormaliser()
+    again = [bounded.normalise(name) for name in names + names]
+    assert len(bounded._cache) <= 2
+    assert again == first + first
