@@ -25,36 +25,9 @@ if font_present; then
     exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install_fonts: ERROR: apt-get not found; install the ${PACKAGE} package (WenQuanYi Micro Hei)" \
-         "with your system's package manager, or place wqy-microhei.ttc in a font directory." >&2
-    exit 1
-fi
-
-if [[ "$(id -u)" -eq 0 ]]; then
-    SUDO=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n)
-else
-    echo "install_fonts: ERROR: need root (or password-less sudo) to run 'apt-get install ${PACKAGE}'." \
-         "Ask an administrator to run: sudo apt-get update && sudo apt-get install -y ${PACKAGE}" >&2
-    exit 1
-fi
-
-echo "install_fonts: installing ${PACKAGE} with apt-get ..."
-export DEBIAN_FRONTEND=noninteractive
-if ! "${SUDO[@]}" apt-get update -qq; then
-    echo "install_fonts: ERROR: 'apt-get update' failed (no network or no package sources?)." >&2
-    exit 1
-fi
-if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${PACKAGE}"; then
-    echo "install_fonts: ERROR: 'apt-get install ${PACKAGE}' failed." >&2
-    exit 1
-fi
-
-if command -v fc-cache >/dev/null 2>&1; then
-    "${SUDO[@]}" fc-cache -f >/dev/null 2>&1 || true
-fi
+# shellcheck source=scripts/apt_install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
+apt_install install_fonts "${PACKAGE}"
 
 if ! font_present; then
     echo "install_fonts: ERROR: ${PACKAGE} was installed but ${FONT_FILE} is missing." >&2

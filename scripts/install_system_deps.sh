@@ -35,33 +35,9 @@ if [[ -z "${missing// /}" ]]; then
 fi
 echo "install_system_deps: missing: ${missing}"
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install_system_deps: ERROR: apt-get not found; install these Debian packages (or your system's" \
-         "equivalents) by hand: ${PACKAGES[*]}" >&2
-    exit 1
-fi
-if [[ "$(id -u)" -eq 0 ]]; then
-    SUDO=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n)
-else
-    echo "install_system_deps: ERROR: need root (or password-less sudo) for apt-get. Ask an administrator to run:" \
-         "sudo apt-get update && sudo apt-get install -y --no-install-recommends ${PACKAGES[*]}" >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "install_system_deps: apt-get update ..."
-if ! "${SUDO[@]}" apt-get update -qq; then
-    echo "install_system_deps: ERROR: 'apt-get update' failed (no network or no package sources?)." >&2
-    exit 1
-fi
-echo "install_system_deps: apt-get install ${PACKAGES[*]} ..."
-if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}"; then
-    echo "install_system_deps: ERROR: 'apt-get install ${PACKAGES[*]}' failed." >&2
-    exit 1
-fi
-command -v fc-cache >/dev/null 2>&1 && { "${SUDO[@]}" fc-cache -f >/dev/null 2>&1 || true; }
+# shellcheck source=scripts/apt_install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
+apt_install install_system_deps "${PACKAGES[@]}"
 
 missing="$(missing_tools)"
 if [[ -n "${missing// /}" ]]; then
