@@ -134,7 +134,7 @@ def alternation(terms: Iterable[str]) -> str:
 
 
 def anchored_finditer(
-    pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], reach: int
+    pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], reach: int, *, window: bool = False
 ) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, scanning only near the matches of ``anchor``.
 
@@ -146,10 +146,29 @@ def anchored_finditer(
     starts no earlier than ``reach`` before the first anchor at or after
     ``position``, so the search can begin there; texts without an anchor are
     not scanned.  Lookbehinds still see the text before the search start.
+
+    With ``window``, only the starts from ``reach`` before each anchor up to
+    the anchor are tried (``pattern.match`` at each): no match starts
+    elsewhere, and a search that finds nothing at an anchor would scan on to
+    the next match or the end of the text.  Right for rare anchors most of
+    which start no match (a bracket that is not a damaged document number).
     """
     position = 0
     while (hit := anchor.search(text, position)) is not None:
-        match = pattern.search(text, max(position, hit.start() - reach))
+        if not window:
+            match = pattern.search(text, max(position, hit.start() - reach))
+        else:
+            match = next(
+                (
+                    m
+                    for start in range(max(position, hit.start() - reach), hit.start() + 1)
+                    if (m := pattern.match(text, start)) is not None
+                ),
+                None,
+            )
+            if match is None:
+                position = hit.start() + 1
+                continue
         if match is None:
             return
         yield match
