@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from analysis import config
 from analysis.core.errors import ReferenceDataError
-from analysis.core.text import AlignedText, apply_edits
+from analysis.core.text import AlignedText, CharacterMap, apply_edits
 from analysis.parse.clean import (
+    _ONE_FOR_ONE,
     FURNITURE_LINE_MAX,
     _normalise,
     classify_line,
@@ -392,3 +393,20 @@ def test_screened_classification_equals_searching_every_pattern_on_the_web_captu
     lines = [line.strip() for line in _normalise(AlignedText.identity(original)).text.splitlines()]
     assert [classify_line(line, patterns) for line in lines] == [_classify_slowly(line, patterns) for line in lines]
     assert sum(_classify_slowly(line, patterns) is not None for line in lines) >= 10  # the test sees furniture
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(max_size=60)
+    | st.text(alphabet=st.sampled_from(list("法（）：，１ＡＺ～\u3000\u00a0\x0b𠀀😀 ")), max_size=60)
+)
+def test_character_map_translates_as_str_translate(text):
+    table = CharacterMap(_ONE_FOR_ONE)
+    assert table.translate(text) == text.translate(_ONE_FOR_ONE)
+
+
+def test_character_map_takes_lone_surrogates_and_refuses_what_is_not_one_bmp_character_for_one():
+    assert CharacterMap(_ONE_FOR_ONE).translate("\ud800（\udfff") == "\ud800(\udfff"
+    for table in ({0x20000: "a"}, {ord("a"): "bc"}, {ord("a"): "\U00020000"}, {0xD800: "a"}):
+        with pytest.raises(ValueError, match="one-for-one BMP"):
+            CharacterMap(table)

@@ -36,7 +36,7 @@ import ahocorasick
 import pandas as pd
 
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
-from analysis.core.text import AlignedText, Edit, apply_edits
+from analysis.core.text import AlignedText, CharacterMap, Edit, apply_edits
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ _ONE_FOR_ONE = {
     **{code: chr(code - _FULLWIDTH_OFFSET) for code in range(_FULLWIDTH_FIRST, _FULLWIDTH_LAST + 1)},
     **{ord(ch): "\n" for ch in _LINE_BREAK_VARIANTS},
 }
+_ONE_FOR_ONE_MAP = CharacterMap(_ONE_FOR_ONE)
 _ZERO_WIDTH_CHARACTER = re.compile("[" + "".join(sorted(_ZERO_WIDTH)) + "]")
 _BLANK_RUN = re.compile(r"[ \t]+")
 _NEWLINE_RUN = re.compile(r"\n{3,}")
@@ -145,9 +146,9 @@ def _normalise(aligned: AlignedText) -> AlignedText:
     """``apply_edits(aligned, normalise_characters(aligned.text))``, fast.
 
     The one-for-one replacements keep every character's origin, so they are
-    one ``str.translate``; only the dropped zero-width characters need edits.
+    one table lookup (:class:`~analysis.core.text.CharacterMap`); only the dropped zero-width characters need edits.
     """
-    translated = aligned.substituted(aligned.text.translate(_ONE_FOR_ONE))
+    translated = aligned.substituted(_ONE_FOR_ONE_MAP.translate(aligned.text))
     drops = [
         Edit(m.start(), m.end(), "", "zero_width", f"U+{ord(m.group()):04X} dropped")
         for m in _ZERO_WIDTH_CHARACTER.finditer(translated.text)
