@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import re
+import string
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import config
 from analysis.core.errors import ReferenceDataError
-from analysis.core.text import AlignedText, apply_edits
-from analysis.parse.clean import _normalise, clean, load_furniture_patterns, normalise_characters
+from analysis.core.text import AlignedText, CharacterMap, apply_edits
+from analysis.parse.clean import (
+    _ONE_FOR_ONE,
+    FURNITURE_LINE_MAX,
+    _normalise,
+    classify_line,
+    clean,
+    fold,
+    load_furniture_patterns,
+    normalise_characters,
+    required_words,
+)
 from analysis.parse.read import read_document
 from analysis.parse.simplify import to_simplified
 from helpers import assert_origin_consistent
@@ -252,3 +264,149 @@ def test_one_for_one_substitution_keeps_origins_and_refuses_a_length_change():
     assert list(substituted.origin_start) == list(aligned.origin_start)
     with pytest.raises(ValueError, match="changed the length"):
         aligned.substituted("丁戊")
+
+
+# --------------------------------------------------------------------------- the furniture screen
+
+
+def _classify_slowly(content, patterns):
+    """The definition the screen must reproduce: every pattern searched, in table order."""
+    if not content or len(content) > FURNITURE_LINE_MAX:
+        return None
+    return next((p for p in patterns if p.regex.search(content)), None)
+
+
+def test_fold_covers_every_character_re_matches_to_an_ascii_letter_ignoring_case():
+    everything = "".join(map(chr, range(0x110000)))
+    for letter in string.ascii_lowercase:
+        for ch in set(re.findall("(?i)" + letter, everything)):
+            assert fold(ch) == letter, (letter, hex(ord(ch)))
+
+
+@pytest.mark.parametrize("pattern", load_furniture_patterns(), ids=lambda p: p.pattern_id)
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_match_of_a_shipped_pattern_holds_one_of_its_required_words(pattern, data):
+    words = required_words(pattern.regex)
+    text = data.draw(st.from_regex(pattern.regex))
+    match = pattern.regex.search(text)
+    if words is not None and match is not None:
+        assert any(word in fold(match.group()) for word in words), (text, words)
+
+
+@pytest.mark.parametrize(
+    "regex, words",
+    [
+        (r"(?i)ICP\s*备|公网安备", {"icp", "公网安备"}),
+        (r"^(?=.{0,40}$).*更多\s*>>", {"更多"}),
+        (r"(网站)?首页", {"首页"}),
+        (r"[·•]\s*\S", {"·", "•"}),
+        (r"(?i:Σ)x", {"x"}),  # a cased non-ASCII letter ignoring case requires nothing known
+        (r"(?i:Σ)", None),
+        (r"a(b|)c", {"a"}),
+        (r"(ab)?c?", None),
+        (r"^[\s|\-]+$", None),
+        (r"(?:x\d){2,}", {"x"}),
+        (r"(?i)(?-i:AB)c", {"ab"}),
+    ],
+)
+def test_required_words_of_hand_written_patterns(regex, words):
+    found = required_words(re.compile(regex))
+    assert (set(found) if found is not None else None) == words
+
+
+_LINE_PIECES = st.sampled_from(
+    [
+        "设为首页",
+        "加入收藏",
+        "当前位置",
+        ">",
+        ">>",
+        "首页",
+        "今天是",
+        "2017年7月28日",
+        "打印",
+        "【关闭】",
+        "分享到",
+        ":",
+        "微信",
+        "更多",
+        "...",
+        "·",
+        "•",
+        "版权所有",
+        "Copyright",
+        "COPYRIGHT",
+        "©",
+        "(c) 2019",
+        "ICP备12003344号",
+        "icp",
+        "\u0130CP",
+        "公网安备",
+        "主办单位",
+        "技术支持",
+        "地址",
+        "电话",
+        "浏览量",
+        "253",
+        "字体",
+        "大",
+        "中",
+        "小",
+        "发布时间",
+        "2020-07-20",
+        "来源",
+        "作者",
+        "责任编辑",
+        "王某",
+        "上一篇",
+        "相关链接",
+        "扫一扫",
+        ".pdf",
+        ".PDF",
+        "|",
+        "-",
+        "=",
+        " ",
+        "法治政府建设",
+        "。",
+        "\u017f",
+        "网站地图",
+        "联系我们",
+        "编辑",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_LINE_PIECES, max_size=12))
+def test_screened_classification_equals_searching_every_pattern(pieces):
+    line = "".join(pieces).strip()
+    patterns = load_furniture_patterns()
+    assert classify_line(line, patterns) == _classify_slowly(line, patterns)
+
+
+def test_screened_classification_equals_searching_every_pattern_on_the_web_capture(web_capture):
+    original, _, _ = web_capture
+    patterns = load_furniture_patterns()
+    lines = [line.strip() for line in _normalise(AlignedText.identity(original)).text.splitlines()]
+    assert [classify_line(line, patterns) for line in lines] == [_classify_slowly(line, patterns) for line in lines]
+    assert sum(_classify_slowly(line, patterns) is not None for line in lines) >= 10  # the test sees furniture
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(max_size=60)
+    | st.text(alphabet=st.sampled_from(list("法（）：，１ＡＺ～\u3000\u00a0\x0b𠀀😀 ")), max_size=60)
+)
+def test_character_map_translates_as_str_translate(text):
+    table = CharacterMap(_ONE_FOR_ONE)
+    assert table.translate(text) == text.translate(_ONE_FOR_ONE)
+
+
+def test_character_map_takes_lone_surrogates_and_refuses_what_is_not_one_bmp_character_for_one():
+    assert CharacterMap(_ONE_FOR_ONE).translate("\ud800（\udfff") == "\ud800(\udfff"
+    for table in ({0x20000: "a"}, {ord("a"): "bc"}, {ord("a"): "\U00020000"}, {0xD800: "a"}):
+        with pytest.raises(ValueError, match="one-for-one BMP"):
+            CharacterMap(table)

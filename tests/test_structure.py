@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.parse import structure
 from analysis.parse.structure import (
     chinese_numeral_value,
     content_end,
@@ -184,3 +187,28 @@ def test_no_number_style_starts_outside_the_first_character_screen():
             continue
         for tail in tails:
             assert all(p.match(first + tail) is None for p in patterns), first
+
+
+# --------------------------------------------------------------------------- fast paths against their definitions
+
+_STRUCTURE_ALPHABET = st.sampled_from(list("。;!?)）]】〕| \t\n\u3000一二十(（1２2.、①第章甲乙"))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=_STRUCTURE_ALPHABET, max_size=60))
+def test_lines_equal_the_spans_between_newlines(text):
+    spans, start = [], 0
+    for match in re.finditer(r"\n", text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    assert list(structure._lines(text)) == spans
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=_STRUCTURE_ALPHABET, max_size=60), st.integers(0, 10))
+def test_boundaries_before_a_number_are_the_boundaries_a_number_follows(text, pos):
+    pos = min(pos, len(text))
+    every = {m.end() for m in structure.MIDLINE_BOUNDARY.finditer(text, pos, len(text))}
+    expected = {end for end in every if end < len(text) and text[end] in structure.NUMBER_FIRST_CHARACTERS}
+    assert {m.end() for m in structure._BOUNDARY_BEFORE_NUMBER.finditer(text, pos, len(text))} == expected

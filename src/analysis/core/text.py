@@ -87,6 +87,38 @@ def _int64_range(start: int, stop: int) -> array:
     return values
 
 
+class CharacterMap:
+    """A ``str.translate`` table of one BMP character for another, applied with numpy.
+
+    ``translate`` looks every character up in a dict (slow on Chinese text);
+    here the text's UTF-16 code units index one array of 65,536 entries.
+    Characters outside the BMP are two surrogate code units, which the table
+    maps to themselves, so they come through unchanged.  A text that cannot
+    be encoded (a lone surrogate) is translated with the dict.
+    """
+
+    def __init__(self, table: dict[int, str]) -> None:
+        self.table = dict(table)
+        units = np.arange(0x10000, dtype=np.uint16)
+        for code, target in self.table.items():
+            if not (len(target) == 1 and _plain_bmp(code) and _plain_bmp(ord(target))):
+                raise ValueError(f"not a one-for-one BMP mapping: U+{code:04X} -> {target!r}")
+            units[code] = ord(target)
+        self._units = units
+
+    def translate(self, text: str) -> str:
+        """``text.translate(self.table)``."""
+        try:
+            data = text.encode("utf-16-le")
+        except UnicodeEncodeError:
+            return text.translate(self.table)
+        return self._units[np.frombuffer(data, dtype=np.uint16)].tobytes().decode("utf-16-le")
+
+
+def _plain_bmp(code: int) -> bool:
+    return 0 <= code < 0x10000 and not 0xD800 <= code <= 0xDFFF
+
+
 def apply_edits(aligned: AlignedText, edits: Iterable[Edit]) -> AlignedText:
     """Apply non-overlapping edits (any order) and carry the origin map along.
 
@@ -134,7 +166,7 @@ def alternation(terms: Iterable[str]) -> str:
 
 
 def anchored_finditer(
-    pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], reach: int
+    pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], reach: int, *, window: bool = False
 ) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, scanning only near the matches of ``anchor``.
 
@@ -146,10 +178,29 @@ def anchored_finditer(
     starts no earlier than ``reach`` before the first anchor at or after
     ``position``, so the search can begin there; texts without an anchor are
     not scanned.  Lookbehinds still see the text before the search start.
+
+    With ``window``, only the starts from ``reach`` before each anchor up to
+    the anchor are tried (``pattern.match`` at each): no match starts
+    elsewhere, and a search that finds nothing at an anchor would scan on to
+    the next match or the end of the text.  Right for rare anchors most of
+    which start no match (a bracket that is not a damaged document number).
     """
     position = 0
     while (hit := anchor.search(text, position)) is not None:
-        match = pattern.search(text, max(position, hit.start() - reach))
+        if not window:
+            match = pattern.search(text, max(position, hit.start() - reach))
+        else:
+            match = next(
+                (
+                    m
+                    for start in range(max(position, hit.start() - reach), hit.start() + 1)
+                    if (m := pattern.match(text, start)) is not None
+                ),
+                None,
+            )
+            if match is None:
+                position = hit.start() + 1
+                continue
         if match is None:
             return
         yield match

@@ -23,18 +23,31 @@ Three passes, each a list of :class:`~analysis.text.Edit` applied with
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import ahocorasick
 import pandas as pd
 
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
-from analysis.core.text import AlignedText, Edit, apply_edits
+from analysis.core.text import AlignedText, CharacterMap, Edit, apply_edits
 
 log = logging.getLogger(__name__)
+
+# Python's own regex parser (re._parser since 3.11, sre_parse before) and its opcodes: the furniture
+# screen reads the words a pattern requires off the parsed pattern.
+try:
+    _sre_parser: Any = importlib.import_module("re._parser")
+    _sre: Any = importlib.import_module("re._constants")
+except ImportError:  # pragma: no cover - Python 3.10
+    _sre_parser = importlib.import_module("sre_parse")
+    _sre = importlib.import_module("sre_constants")
 
 FURNITURE_PATTERNS_FILE = "furniture_patterns.csv"
 POSITION_ANYWHERE = "anywhere"
@@ -52,6 +65,7 @@ _ONE_FOR_ONE = {
     **{code: chr(code - _FULLWIDTH_OFFSET) for code in range(_FULLWIDTH_FIRST, _FULLWIDTH_LAST + 1)},
     **{ord(ch): "\n" for ch in _LINE_BREAK_VARIANTS},
 }
+_ONE_FOR_ONE_MAP = CharacterMap(_ONE_FOR_ONE)
 _ZERO_WIDTH_CHARACTER = re.compile("[" + "".join(sorted(_ZERO_WIDTH)) + "]")
 _BLANK_RUN = re.compile(r"[ \t]+")
 _NEWLINE_RUN = re.compile(r"\n{3,}")
@@ -132,9 +146,9 @@ def _normalise(aligned: AlignedText) -> AlignedText:
     """``apply_edits(aligned, normalise_characters(aligned.text))``, fast.
 
     The one-for-one replacements keep every character's origin, so they are
-    one ``str.translate``; only the dropped zero-width characters need edits.
+    one table lookup (:class:`~analysis.core.text.CharacterMap`); only the dropped zero-width characters need edits.
     """
-    translated = aligned.substituted(aligned.text.translate(_ONE_FOR_ONE))
+    translated = aligned.substituted(_ONE_FOR_ONE_MAP.translate(aligned.text))
     drops = [
         Edit(m.start(), m.end(), "", "zero_width", f"U+{ord(m.group()):04X} dropped")
         for m in _ZERO_WIDTH_CHARACTER.finditer(translated.text)
@@ -185,18 +199,146 @@ def classify_line(content: str, patterns: tuple[FurniturePattern, ...]) -> Furni
     flattened PDF) holds the whole document on one line, which a footer or a
     view counter inside it must not delete.
     """
+    return _classify(content, patterns, furniture_screen(patterns))
+
+
+def _classify(
+    content: str, patterns: tuple[FurniturePattern, ...], screen: FurnitureScreen | None
+) -> FurniturePattern | None:
+    """:func:`classify_line`, trying only the patterns whose required words the line holds (most lines: none)."""
     if not content or len(content) > FURNITURE_LINE_MAX:
         return None
-    for pattern in patterns:
-        if pattern.regex.search(content):
-            return pattern
+    candidates = range(len(patterns)) if screen is None else screen.candidates(content)
+    for index in candidates:
+        if patterns[index].regex.search(content):
+            return patterns[index]
     return None
+
+
+# Characters Python's re matches to an ASCII letter when ignoring case and that ``str.lower`` does
+# not lower to it (the whole of Unicode checked in test_clean).  Replacing them, then lower-casing,
+# keeps every case-insensitive match of a lower-case ASCII word visible to a plain search, and the
+# length of the text (U+0130 is the one character ``lower`` turns into two).
+_FOLD_FIRST = {ord("\u0130"): "i", ord("\u0131"): "i", ord("\u017f"): "s"}
+
+
+def fold(text: str) -> str:
+    """``text`` lower-cased after :data:`_FOLD_FIRST`: a word a pattern requires, folded, is in it."""
+    if "\u0130" in text or "\u0131" in text or "\u017f" in text:
+        text = text.translate(_FOLD_FIRST)
+    return text.lower()
+
+
+def _folded(ch: str, ignore_case: bool) -> str | None:
+    """``ch`` as a required character of a pattern (folded), or None when case folding makes it unknowable."""
+    folded = fold(ch)
+    if len(folded) == 1 and (ch.isascii() or not ignore_case or (ch.lower() == ch and ch.upper() == ch)):
+        return folded
+    return None  # a non-ASCII cased letter ignoring case (Σ): other characters may match it
+
+
+def required_words(regex: re.Pattern[str]) -> frozenset[str] | None:
+    """Words one of which every match of ``regex`` holds (in the text folded by :func:`fold`), or None.
+
+    Read off the parsed pattern: a run of literal characters, a class of
+    literal characters, an alternation whose branches all require words, a
+    group or a repetition of at least one.  Of the sequence's parts the most
+    telling is kept (longest shortest word, then fewest words).  None when a
+    match need hold no fixed word (``^[\\s|-]+$``): such a pattern is always tried.
+    """
+    try:
+        tree = _sre_parser.parse(regex.pattern, regex.flags)
+        return _sequence_words(list(tree), bool(tree.state.flags & re.IGNORECASE))
+    except Exception:  # an unreadable parse only costs speed: the pattern is always tried
+        return None
+
+
+def _sequence_words(items: list[tuple[Any, Any]], ignore_case: bool) -> frozenset[str] | None:
+    options: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def end_run() -> None:
+        if run:
+            options.append(frozenset(["".join(run)]))
+            run.clear()
+
+    for op, argument in items:
+        ch = _folded(chr(argument), ignore_case) if op is _sre.LITERAL else None
+        if ch is not None:
+            run.append(ch)
+            continue
+        end_run()
+        words = _item_words(op, argument, ignore_case)
+        if words is not None:
+            options.append(words)
+    end_run()
+    if not options:
+        return None
+    return max(options, key=lambda words: (min(map(len, words)), -len(words)))
+
+
+def _item_words(op: Any, argument: Any, ignore_case: bool) -> frozenset[str] | None:
+    if op is _sre.IN:
+        chars = [_folded(chr(code), ignore_case) if kind is _sre.LITERAL else None for kind, code in argument]
+        return None if None in chars else frozenset(ch for ch in chars if ch is not None)
+    if op is _sre.SUBPATTERN:
+        _, add_flags, del_flags, inner = argument
+        case = (ignore_case or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+        return _sequence_words(list(inner), case)
+    if op is _sre.BRANCH:
+        branches = [_sequence_words(list(branch), ignore_case) for branch in argument[1]]
+        if any(words is None for words in branches):
+            return None
+        return frozenset(word for words in branches if words is not None for word in words)
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)):
+        low, _, inner = argument
+        return _sequence_words(list(inner), ignore_case) if low >= 1 else None
+    if op is getattr(_sre, "ATOMIC_GROUP", None):
+        return _sequence_words(list(argument), ignore_case)
+    return None  # anchors, lookarounds, ., \\s, negated classes, back-references: no fixed word
+
+
+class FurnitureScreen:
+    """Which patterns of a table may match a line, from the words each requires (Aho-Corasick)."""
+
+    def __init__(self, patterns: tuple[FurniturePattern, ...]) -> None:
+        words: dict[str, set[int]] = {}
+        always = []
+        for index, pattern in enumerate(patterns):
+            required = required_words(pattern.regex)
+            if required is None or "" in required:
+                always.append(index)
+                continue
+            for word in required:
+                words.setdefault(word, set()).add(index)
+        self.always: tuple[int, ...] = tuple(always)
+        self._automaton = ahocorasick.Automaton()
+        for word, indices in words.items():
+            self._automaton.add_word(word, frozenset(indices))
+        self._automaton.make_automaton()
+        self._empty = not words
+
+    def candidates(self, line: str) -> Sequence[int]:
+        """Indices, in table order, of the patterns that may match ``line`` (the others cannot)."""
+        if self._empty:
+            return self.always
+        hits = [indices for _, indices in self._automaton.iter(fold(line))]
+        if not hits:
+            return self.always
+        return sorted(set(self.always).union(*hits))
+
+
+@lru_cache(maxsize=8)
+def furniture_screen(patterns: tuple[FurniturePattern, ...]) -> FurnitureScreen:
+    """The screen of a pattern table (built once per table)."""
+    return FurnitureScreen(patterns)
 
 
 def find_furniture(aligned: AlignedText, patterns: tuple[FurniturePattern, ...]) -> tuple[list[Edit], list[dict]]:
     """Edits removing furniture lines, and the removed blocks for the report."""
     lines = _split_lines(aligned.text)
-    matches = [classify_line(line.content, patterns) for line in lines]
+    screen = furniture_screen(patterns)
+    matches = [_classify(line.content, patterns, screen) for line in lines]
     removed = _removed_lines(lines, matches)
     edits: list[Edit] = []
     blocks: list[dict] = []

@@ -100,9 +100,13 @@ _DOC_NUMBER_BARE_LINE = re.compile(
 _DOC_NUMBER_NO_SERIAL = re.compile(rf"[{_CJK}]{{1,12}}[〔\[﹝]\d{{4}}(?:[〕\]﹞])?(?![\d〕\]﹞])")
 _DOC_NUMBER_LONG = re.compile(rf"[{_CJK}]{{1,12}}[〔\[﹝]\d{{9,}}")
 # Every document-number match has its opening bracket within 12 characters of its start
-# (anchored_finditer scans only there); every signature-date line holds a run of 5+ digits.
+# (anchored_finditer tries only the starts there); every signature-date line holds a run of 5+ digits.
 _DOC_NUMBER_OPEN, _DOC_NUMBER_REACH = re.compile(r"[〔\[﹝]"), 12
 _DIGIT_RUN = re.compile(r"\d{5}")
+# A year range or a date lacking one mark has its 年 (or 月) at most this far after its start:
+# 2016—2020年 (9), 2017年6月9 (4), 20176月9日 (6); only the starts before each 年/月 are tried.
+_YEAR_MARK, _MONTH_MARK = re.compile("年"), re.compile("月")
+_YEAR_RANGE_REACH, _DATE_YEAR_REACH, _DATE_MONTH_REACH = 9, 4, 6
 
 
 @dataclass(frozen=True)
@@ -192,13 +196,13 @@ def find_unrepaired(text: str) -> list[dict]:
             add(KIND_DATE, start, end, f"digit run on a date line reads as several dates ({readings})")
         elif not splits:
             add(KIND_DATE, start, end, "digit run on a date line is not a valid year+month+day")
-    for match in _YEAR_RANGE.finditer(text):
+    for match in anchored_finditer(_YEAR_RANGE, text, _YEAR_MARK, _YEAR_RANGE_REACH, window=True):
         first, second = int(match.group(1)), int(match.group(3))
         if not match.group(2) and not _plausible_range(first, second):
             add(KIND_YEAR_RANGE, *match.span(), "8 digits before 年 but not two plausible ascending years")
-    for match in anchored_finditer(_DOC_NUMBER_NO_SERIAL, text, _DOC_NUMBER_OPEN, _DOC_NUMBER_REACH):
+    for match in anchored_finditer(_DOC_NUMBER_NO_SERIAL, text, _DOC_NUMBER_OPEN, _DOC_NUMBER_REACH, window=True):
         add(KIND_DOC_NUMBER, *match.span(), "document number with year but no serial number")
-    for match in anchored_finditer(_DOC_NUMBER_LONG, text, _DOC_NUMBER_OPEN, _DOC_NUMBER_REACH):
+    for match in anchored_finditer(_DOC_NUMBER_LONG, text, _DOC_NUMBER_OPEN, _DOC_NUMBER_REACH, window=True):
         add(KIND_DOC_NUMBER, *match.span(), "document number digits too long to split into year and serial")
     return sorted(suspects, key=lambda s: s["span"])
 
@@ -284,7 +288,7 @@ def _make(text: str, start: int, end: int, inserts: list[tuple[int, str]], kind:
 
 def _year_ranges(text: str) -> list[_Found]:
     found: list[_Found] = []
-    for match in _YEAR_RANGE.finditer(text):
+    for match in anchored_finditer(_YEAR_RANGE, text, _YEAR_MARK, _YEAR_RANGE_REACH, window=True):
         first, second = int(match.group(1)), int(match.group(3))
         if not _plausible_range(first, second):
             continue
@@ -306,7 +310,7 @@ def _year_ranges(text: str) -> list[_Found]:
 
 def _doc_numbers(text: str) -> list[_Found]:
     found: list[_Found] = []
-    for match in anchored_finditer(_DOC_NUMBER, text, _DOC_NUMBER_OPEN, _DOC_NUMBER_REACH):
+    for match in anchored_finditer(_DOC_NUMBER, text, _DOC_NUMBER_OPEN, _DOC_NUMBER_REACH, window=True):
         if not plausible_year(int(match.group("year"))):
             continue
         has_close, has_hao = bool(match.group("close")), bool(match.group("hao"))
@@ -358,17 +362,17 @@ def _signature_dates(text: str) -> list[_Found]:
 def _partial_dates(text: str) -> list[_Found]:
     """Dates missing exactly one of 年/月/日."""
     found: list[_Found] = []
-    for match in _DATE_NO_DAY_MARK.finditer(text):
+    for match in anchored_finditer(_DATE_NO_DAY_MARK, text, _YEAR_MARK, _DATE_YEAR_REACH, window=True):
         year, month, day = (int(g) for g in match.groups())
         if plausible_year(year) and valid_date(year, month, day):
             inserts = [(match.end(3), "日")]
             found.append(_make(text, match.start(), match.end(), inserts, KIND_DATE, "date lost its 日"))
-    for match in _DATE_NO_YEAR_MARK.finditer(text):
+    for match in anchored_finditer(_DATE_NO_YEAR_MARK, text, _MONTH_MARK, _DATE_MONTH_REACH, window=True):
         year, month, day = (int(g) for g in match.groups())
         if plausible_year(year) and valid_date(year, month, day):
             inserts = [(match.end(1), "年")]
             found.append(_make(text, match.start(), match.end(), inserts, KIND_DATE, "date lost its 年"))
-    for match in _DATE_NO_MONTH_MARK.finditer(text):
+    for match in anchored_finditer(_DATE_NO_MONTH_MARK, text, _YEAR_MARK, _DATE_YEAR_REACH, window=True):
         readings = _date_readings(match.group(1) + match.group(2))
         if len(readings) == 1:
             month_len = readings[0][0]

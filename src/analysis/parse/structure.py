@@ -35,6 +35,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -263,18 +264,28 @@ def table_cells(text: str) -> list[str]:
 # --------------------------------------------------------------------------- candidates
 
 
-def _lines(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each line, end excluding the newline."""
+@functools.lru_cache(maxsize=4)
+def _lines(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each line, end excluding the newline.
+
+    Remembered for the last few texts: the stage and the pipeline ask for the
+    lines of one document several times (candidates, lost breaks, closing block).
+    """
     spans, start = [], 0
-    for match in re.finditer(r"\n", text):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text)))
-    return spans
+    for line in text.split("\n"):
+        end = start + len(line)
+        spans.append((start, end))
+        start = end + 1
+    return tuple(spans)
 
 
 # Every number pattern above (and the table-row number) starts with one of these characters.
 NUMBER_FIRST_CHARACTERS = frozenset("第一二三四五六七八九十百千零〇(（0123456789" + CIRCLED)
+# The ends of MIDLINE_BOUNDARY's matches where a number can start (the others start no candidate):
+# the same ends as filtering its finditer, as a boundary never ends inside its trailing spaces.
+_BOUNDARY_BEFORE_NUMBER = re.compile(
+    rf"(?:{MIDLINE_BOUNDARY.pattern})(?=[{re.escape(''.join(sorted(NUMBER_FIRST_CHARACTERS)))}])"
+)
 
 
 def _match_number(text: str, pos: int, line_end: int, table: bool = False) -> tuple[NumberStyle, re.Match[str]] | None:
@@ -323,7 +334,7 @@ def _candidates(text: str) -> list[_Candidate]:
             if value:
                 body = _body_start(text, style, match.end(), line_end)
                 found.append(_Candidate(style, value, pos, body, line_start, line_end, False))
-        boundaries = {m.end() for m in MIDLINE_BOUNDARY.finditer(text, pos, line_end)}
+        boundaries = {m.end() for m in _BOUNDARY_BEFORE_NUMBER.finditer(text, pos, line_end)}
         flattened = line_end - line_start >= FLATTENED_LINE_MIN
         spaced = {m.end() for m in SPACE_BOUNDARY.finditer(text, pos, line_end)} if flattened else set()
         # A text that lost its breaks runs headings into the text before them: "总体要求(一)指导思想".
@@ -349,6 +360,7 @@ def _candidates(text: str) -> list[_Candidate]:
     return found
 
 
+@functools.lru_cache(maxsize=4)
 def lost_line_breaks(text: str) -> bool:
     """Whether the text stands on a few long lines (a capture or PDF extraction that lost its breaks)."""
     lines = [(start, end) for start, end in _lines(text) if text[start:end].strip()]
@@ -483,7 +495,7 @@ def parse_structure(text: str) -> list[Heading]:
     return _build_headings(text, accepted)
 
 
-def _opening_end(text: str, lines: list[tuple[int, int]]) -> int:
+def _opening_end(text: str, lines: Sequence[tuple[int, int]]) -> int:
     """End of the first few non-empty lines: a partial capture's first number stands there."""
     seen = 0
     for line_start, line_end in lines:
@@ -518,7 +530,7 @@ def _runs_in(text: str, candidate: _Candidate, accepted: list[tuple[_Candidate, 
 
 
 def _recover_lost(
-    text: str, lines: list[tuple[int, int]], candidate: _Candidate, first_missing: int, since: int
+    text: str, lines: Sequence[tuple[int, int]], candidate: _Candidate, first_missing: int, since: int
 ) -> list[_Candidate]:
     """Unnumbered heading-like lines between ``since`` and ``candidate`` that lost a number."""
     missing = list(range(first_missing, candidate.value))
