@@ -816,3 +816,63 @@ def test_remembered_numbers_read_as_before_and_failures_still_raise() -> None:
     for _ in range(2):
         with pytest.raises(ValueError):
             _number("甲")
+
+
+# --------------------------------------------------------------------------- screens against the regexes they screen
+
+_SCREENED = [
+    r"(?<![一二三])[一二三]{1,4}届[一二三、]{0,12}中?全会",
+    r"第?(?<![一二三百])[一二三百]{1,4}届[一二三百]{1,4}次(?:全体)?(?:会议|全会)",
+    r"(?<=[”》])[一二两]{1,2}(?:件|个|方面)",
+    r"前[一二\d]{1,3}(?:位|名)的?(?:分别)?(?:是|为)",
+    r"(?:列|排)?(?:第一|首)(?:单位)?(?:为|是)牵头(?=单位)",
+    r"(?:甲乙|丙)+丁?(?!戊)",
+    r"(?i:ab)c|[xy]z",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pattern=st.sampled_from(_SCREENED),
+    text=st.text(
+        alphabet="一二三百两届次全会议中件个方面前位名的是为列排第首单位牵头甲乙丙丁戊abcxyzAB”》、1", max_size=30
+    ),
+)
+def test_required_literals_never_screen_out_a_match(pattern: str, text: str) -> None:
+    from analysis.core.text import may_match, required_literals
+
+    compiled = re.compile(pattern)
+    if not may_match(required_literals(compiled), text):
+        assert compiled.search(text) is None
+
+
+def test_required_literals_read_from_the_pattern() -> None:
+    from analysis.core.text import may_match, required_literals
+
+    required = required_literals(re.compile(r"(?<=[”》])[一二]{1,2}(?:件|方面)"))
+    assert required is not None and set(required) == {("”", "》"), ("一", "二"), ("件", "方面")}
+    assert not may_match(required, "一件") and may_match(required, "”一件")
+    assert required_literals(re.compile(r"\d+|[a-z]")) is None  # nothing required by every branch
+    assert required_literals(re.compile("abc", re.IGNORECASE)) is None
+
+
+def test_the_vocabulary_screens_match_its_non_target_regexes() -> None:
+    from analysis.core.text import required_literals
+
+    vocab = load_vocabulary()
+    assert [p for p, _ in vocab.non_target_screens] == list(vocab.non_target_regexes)
+    assert [r for _, r in vocab.non_target_screens] == [required_literals(p) for p in vocab.non_target_regexes]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="每年月日底前分别到2019年3月底12个百分点%达到一二十次阶段—-", max_size=40))
+def test_entries_present_is_what_each_prefilter_says(text: str) -> None:
+    from analysis.annotate.target_vocabulary import CANDIDATE_ENTRIES
+
+    vocab = load_vocabulary()
+    present = vocab.entries_present(text)
+    assert bool(present) == vocab.may_hold_target(text)
+    for name in CANDIDATE_ENTRIES:
+        assert (name in present) == (vocab.prefilter[name].search(text) is not None)
+        if name not in present:
+            assert next(vocab.regex[name].finditer(text), None) is None

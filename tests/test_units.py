@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analysis import config
 from analysis.annotate.agencies import AgencyNormaliser
@@ -808,7 +810,7 @@ def test_long_clauses_and_sentences_are_parsed_without_the_memo() -> None:
     assert find_inline_assignments(sentence[: len(filler) + 5]) == []  # no role verb at all
 
 
-def test_standing_note_is_remembered_per_clause() -> None:
+def test_standing_note_per_clause() -> None:
     from analysis.annotate.units import standing_note
 
     noted = _task([("甲", ["责任单位:县档案馆、县史志办(第一责任单位为牵头单位,下同)"])])
@@ -910,7 +912,7 @@ def test_names_without_convertible_characters_skip_opencc(name: str) -> None:
 
 
 def test_verbatim_tasks_keep_names_as_written_without_lookups(tmp_path: Path) -> None:
-    from analysis.annotate.units import _verbatim, _WrittenForms
+    from analysis.annotate.units import _verbatim, _written_forms
     from analysis.parse.pipeline import parse_document
 
     path = tmp_path / "plan.txt"
@@ -922,8 +924,9 @@ def test_verbatim_tasks_keep_names_as_written_without_lookups(tmp_path: Path) ->
     plain, converted = doc.tasks
     assert _verbatim(plain.text, plain.span[0], doc)
     assert not _verbatim(converted.text, converted.span[0], doc)  # traditional characters in the capture
-    assert _WrittenForms(plain, doc)("县档案馆") == "县档案馆"
-    assert _WrittenForms(converted, doc)("县档案馆") == "縣檔案館"
+    assert _written_forms(plain, doc) is None  # names stay as read
+    written = _written_forms(converted, doc)
+    assert written is not None and written("县档案馆") == "縣檔案館"
 
 
 def test_agency_alias_rows_are_checked_in_one_pass(reference_copy: Path) -> None:
@@ -956,3 +959,173 @@ def test_name_memo_is_bounded_and_forgetting_changes_no_answer(monkeypatch: pyte
     again = [bounded.normalise(name) for name in names + names]
     assert len(bounded._cache) <= 2
     assert again == first + first
+
+
+# --------------------------------------------------------------------------- fast paths against their definitions
+
+_CLAUSES = [
+    "牵头单位:县司法局;责任单位:县财政局、县审计局",
+    "牵头单位:县司法局、县政府办",
+    "责任单位:县档案馆、县史志办(第一责任单位为牵头单位,下同)",
+    "督查单位:县档案馆",  # an unknown label: warned
+    "县财政局牵头,县审计局配合",
+    "责任单位:县司法局、县财政局",
+    "",
+]
+_SENTENCES = [
+    "加强档案管理。",
+    "由县审计局牵头,县财政局配合,开展审计。",
+    "县司法局会同县档案馆推进。",
+    "(牵头单位:县档案馆)",
+]
+
+
+def _reference_task_units(task: Task, normaliser: AgencyNormaliser, jurisdiction: str | None, first_is_lead):
+    """task_units as first written: every measure parses its clauses and its sentence itself."""
+    from analysis.annotate.unit_names import clean_unit_name
+    from analysis.annotate.units import _cut_clause, _without_clauses, default_roles
+
+    rows = []
+    cut_clause = _cut_clause(task)
+    for measure in task.measures:
+        mentions = []
+        for clause in measure.units_raw:
+            cut = clause == cut_clause
+            parsed = parse_assignment(clause, cut=cut, first_is_lead=first_is_lead)
+            mentions += [(m, "clause_cut" if cut else "clause") for m in parsed]
+        inline = find_inline_assignments(_without_clauses(measure.text, measure.units_raw), default_roles())
+        mentions += [(m, "inline") for m in inline]
+        seen: set[str] = set()
+        for mention, source in mentions:
+            key = clean_unit_name(mention.raw)
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            info = normaliser.normalise(mention.raw, jurisdiction=jurisdiction)
+            rows.append(
+                {
+                    **info,
+                    "role": mention.role,
+                    "measure_index": measure.index,
+                    "unit_order": len(rows),
+                    "source": source,
+                }
+            )
+    return rows
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    measures=st.lists(
+        st.tuples(st.sampled_from(_SENTENCES), st.lists(st.sampled_from(_CLAUSES), max_size=2)), max_size=5
+    ),
+    repeat=st.booleans(),
+    cut=st.booleans(),
+    first_is_lead=st.sampled_from([None, "lead"]),
+)
+def test_task_units_parses_shared_clauses_once_with_the_same_rows(measures, repeat, cut, first_is_lead) -> None:
+    if repeat and measures:  # consecutive measures sharing their clauses, as the tasks stage writes them
+        measures = [(text, list(measures[0][1])) for text, _ in measures]
+    task = _task([(text + "".join(f"({c})" for c in clauses), clauses) for text, clauses in measures])
+    if cut and task.measures and task.measures[-1].units_raw:
+        task.flags.append("cut_off")
+        task.text = task.text.rstrip(")")
+    fast, slow = AgencyNormaliser(), AgencyNormaliser()
+    rows = task_units(task, fast, jurisdiction="某某县", first_is_lead=first_is_lead)
+    assert rows == _reference_task_units(task, slow, "某某县", first_is_lead)
+    assert fast.used_aliases_ == slow.used_aliases_ and fast.unmatched_ == slow.unmatched_
+
+
+class _ReferenceWrittenForms:
+    """The written-form lookup as first written (a class keeping its cursor), for the test below."""
+
+    def __init__(self, task: Task, document) -> None:
+        from analysis.annotate.unit_names import normalise_punctuation
+
+        self.text = normalise_punctuation(task.text)
+        self.document, self.offset, self.cursor = document, task.span[0], 0
+
+    def __call__(self, name: str) -> str:
+        at = self.text.find(name, self.cursor)
+        if at < 0:
+            at = self.text.find(name)
+            if at < 0:
+                return name
+        self.cursor = at + len(name)
+        start, end = self.document.aligned.original_span(self.offset + at, self.offset + at + len(name))
+        original = self.document.original_text[start:end]
+        return original if len(original) == len(name) else name
+
+
+def test_written_forms_follow_the_cursor_like_the_reference(tmp_path: Path) -> None:
+    from analysis.annotate.units import _written_forms
+    from analysis.parse.pipeline import parse_document
+
+    path = tmp_path / "plan.txt"
+    path.write_text(
+        "某县工作要点\n一、加强档案工作\n"
+        "1.規範檔案查閱，縣檔案館負責。推进数字化。（牽頭單位：縣檔案館；責任單位：县档案馆、县史志办）\n",
+        encoding="utf-8",
+    )
+    doc = parse_document(path)
+    (task,) = doc.tasks
+    written, reference = _written_forms(task, doc), _ReferenceWrittenForms(task, doc)
+    assert written is not None
+    for name in ["县档案馆", "县档案馆", "县档案馆", "县史志办", "县档案馆", "不在此处", "档案", "县档案馆"]:
+        assert written(name) == reference(name)
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "责任单位:县档案馆(第一责任单位为牵头单位,下同)",
+        "责任单位:县档案馆(第一责任单位为牵头单位)",
+        "责任单位:县档案馆(第一責任單位為牽頭單位,下同)",
+        "责任单位:县档案馆(第一责任单位为牵头单位,㊦同)",  # ㊦ folds to 下
+        "责任单位:县档案馆,下同",
+        "牵头单位:县档案馆",
+    ],
+)
+def test_standing_note_screen_answers_like_the_full_search(clause: str) -> None:
+    from analysis.annotate.unit_names import normalise_punctuation
+    from analysis.annotate.units import _standing_note_role, default_roles
+
+    roles = default_roles()
+    text = normalise_punctuation(clause)
+    expected = next(
+        (role for pattern, role in roles.notes if (m := pattern.search(text)) and "下同" in m.group()), None
+    )
+    assert _standing_note_role(clause, roles=roles) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="县档案馆由牵头配合负责会同(牵头单位:)。,;【】", max_size=40))
+def test_inline_search_checks_for_a_verb_before_masking(sentence: str) -> None:
+    from analysis.annotate.unit_names import normalise_punctuation
+    from analysis.annotate.units import _find_inline_assignments, _mask_labelled_brackets, default_roles
+
+    roles = default_roles()
+    masked = _mask_labelled_brackets(normalise_punctuation(sentence), roles)
+    found = _find_inline_assignments(sentence, roles=roles)
+    if not roles.verb_pattern.search(masked):
+        assert found == ()  # what the check after masking answered
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["各县", "全市", "市", "区政府", "县档案馆", "乡镇", "街道办事处", "各"]),
+            st.sampled_from(["、", ",", ""]),
+        ),
+        max_size=6,
+    )
+)
+def test_collectives_are_joined_as_without_the_screen(pieces) -> None:
+    """The screen returns a list without 各/全 as it is: no piece of it opens a collective (the loop's only join)."""
+    from analysis.annotate.unit_names import EDGE_PUNCT, _join_collectives, collective_parts
+
+    if not any("各" in piece or "全" in piece for piece, _ in pieces):
+        assert _join_collectives(pieces) == pieces
+        heads = [collective_parts().fullmatch(piece.strip(EDGE_PUNCT)) for piece, _ in pieces]
+        assert not any(head and head.group("all") for head in heads)

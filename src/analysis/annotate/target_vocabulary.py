@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.core.models import TARGET_TYPES
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
-from analysis.core.text import alternation, anchored_finditer
+from analysis.core.text import alternation, anchored_finditer, required_literals
 
 # Numbers as the target regexes read them (bounded quantifiers: long runs stay linear).
 CN_DIGITS = "零〇一二两三四五六七八九十百千万"
@@ -207,15 +207,16 @@ class TargetVocabulary:
         vocab.prefilter.update(vocab._compile_prefilters())
         return vocab
 
-    def finditer(self, name: str, text: str) -> Iterator[re.Match[str]]:
+    def finditer(self, name: str, text: str, *, screened: bool = False) -> Iterator[re.Match[str]]:
         """The matches of ``regex[name].finditer(text)``, found faster.
 
         Skipped when the entry's prefilter finds nothing; for an entry with a core, the entry is
         searched only from ``reach`` characters before the next match of its core (no match of the
         entry starts earlier: each holds its core within ``reach`` of its start), instead of being
-        tried at every position.  Such entries never match the empty string.
+        tried at every position.  Such entries never match the empty string.  ``screened``: the
+        prefilter is known to match (:meth:`entries_present`), not searched again.
         """
-        prefilter = self.prefilter.get(name)
+        prefilter = None if screened else self.prefilter.get(name)
         if prefilter is not None and prefilter.search(text) is None:
             return iter(())
         if name in self.cores:
@@ -345,17 +346,38 @@ class TargetVocabulary:
         }
 
     @functools.cached_property
+    def non_target_screens(self) -> tuple[tuple[re.Pattern[str], tuple[tuple[str, ...], ...] | None], ...]:
+        """Each non-target regex with the strings its matches require (:func:`required_literals`)."""
+        return tuple((pattern, required_literals(pattern)) for pattern in self.non_target_regexes)
+
+    @functools.cached_property
     def metric_suffixes(self) -> tuple[str, ...]:
         """The metric suffixes, longest first (in table order among equals)."""
         return tuple(sorted(self.metric_suffix, key=len, reverse=True))
 
     def may_hold_target(self, text: str) -> bool:
         """False when no entry targets are drawn from can match ``text`` (none of their prefilters does)."""
-        return any(pattern.search(text) for pattern in self._candidate_prefilters)
+        return any(pattern.search(text) for pattern, _ in self._candidate_prefilters)
+
+    def entries_present(self, text: str) -> frozenset[str]:
+        """The entries targets are drawn from whose prefilter matches ``text`` (each distinct prefilter searched once).
+
+        Empty exactly when :meth:`may_hold_target` is False; an entry not in it has no match in ``text``.
+        """
+        present: list[str] = []
+        for pattern, names in self._candidate_prefilters:
+            if pattern.search(text) is not None:
+                present += names
+        return frozenset(present)
 
     @functools.cached_property
-    def _candidate_prefilters(self) -> tuple[re.Pattern[str], ...]:
-        distinct = {self.prefilter[name].pattern: self.prefilter[name] for name in CANDIDATE_ENTRIES}
+    def _candidate_prefilters(self) -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+        """Each distinct prefilter of ``CANDIDATE_ENTRIES`` with the entries it screens."""
+        distinct: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {}
+        for name in CANDIDATE_ENTRIES:
+            pattern = self.prefilter[name]
+            _, names = distinct.get(pattern.pattern, (pattern, ()))
+            distinct[pattern.pattern] = (pattern, (*names, name))
         return tuple(distinct.values())
 
 

@@ -34,7 +34,7 @@ import calendar
 import functools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ import rjieba
 from analysis.annotate.target_vocabulary import CLAUSE_BREAK, CN_DIGITS, NUMBER, TargetVocabulary, load_vocabulary
 from analysis.core.models import Task
 from analysis.core.numerals import FULLWIDTH_TO_ASCII, chinese_number
+from analysis.core.text import may_match
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,9 @@ def _protected_zones(text: str, vocab: TargetVocabulary, until: int | None = Non
         if m.start() > last:
             break
         zones.append((m.start(), m.start() + len(m.group(1))))
-    for pattern in vocab.non_target_regexes:
+    for pattern, required in vocab.non_target_screens:
+        if not may_match(required, text):
+            continue  # a string every match holds is missing: no match
         for m in pattern.finditer(text):
             if m.start() > last:
                 break
@@ -204,6 +207,13 @@ class _Finder:
         self.vocab = vocab
         self.rx = vocab.regex
         self._clause_starts: dict[str, _ClauseStarts] = {}
+        self.entries: frozenset[str] = frozenset()  # the candidate entries whose prefilter matches (see run)
+
+    def finditer(self, name: str) -> Iterator[re.Match[str]]:
+        """``vocab.finditer(name, text)`` for a candidate entry, its prefilter searched once in :meth:`run`."""
+        if name not in self.entries:
+            return iter(())
+        return self.vocab.finditer(name, self.text, screened=True)
 
     def clause_start(self, position: int, extra: str = "") -> int:
         """Start of the clause holding ``position`` (breaks located once per break set)."""
@@ -265,7 +275,7 @@ class _Finder:
 
     def deadlines(self) -> list[_Candidate]:
         found: list[_Candidate] = []
-        for m in self.vocab.finditer("recurring", self.text):
+        for m in self.finditer("recurring"):
             if not (m["part"] or m["before"] or m["d"]):
                 continue
             month: int | None = int(_number(m["m"]))
@@ -282,7 +292,7 @@ class _Finder:
                 deadline_day=day,
             )
             found.append(_Candidate(target, m.span(), 0))
-        for m in self.vocab.finditer("recurring_part", self.text):
+        for m in self.finditer("recurring_part"):
             month_day = self.vocab.deadline_year_part[m["part"]]
             target = self.make(
                 m.start(),
@@ -294,7 +304,7 @@ class _Finder:
                 deadline_day=int(month_day[3:]),
             )
             found.append(_Candidate(target, m.span(), 0))
-        for m in self.vocab.finditer("stage_range", self.text):
+        for m in self.finditer("stage_range"):
             first, last = int(m["y"]), int(m["y2"])
             if last < first:
                 continue
@@ -302,7 +312,7 @@ class _Finder:
                 m.start("range"), m.end("range"), "deadline", comparator="range", deadline_date=f"{last}-12-31"
             )
             found.append(_Candidate(target, m.span("range"), 1))
-        for m in self.vocab.finditer("date_range", self.text):
+        for m in self.finditer("date_range"):
             y1 = int(m["y"]) if m["y"] else self.year
             y2 = int(m["y2"]) if m["y2"] else y1
             m1, m2 = int(_number(m["m"])), int(_number(m["m_end"]))
@@ -318,7 +328,7 @@ class _Finder:
                 deadline_date=self._date(y2, m2, m["d_end"], None),
             )
             found.append(_Candidate(target, m.span(), 1))
-        for m in self.vocab.finditer("dated", self.text):
+        for m in self.finditer("dated"):
             has_month = m["m"] is not None
             if not (
                 self._strong_cue(m)
@@ -346,7 +356,7 @@ class _Finder:
                 deadline_date=self._date(int(m["y"]), month, m["d"], part),
             )
             found.append(_Candidate(target, (m.start("y"), m.end()), 2))
-        for m in self.vocab.finditer("yearless", self.text):
+        for m in self.finditer("yearless"):
             start = m.start("m2") if not m["cue"] else m.start()
             if start > 0 and (self.text[start - 1].isdigit() or self.text[start - 1] in "年每度"):
                 continue
@@ -367,7 +377,7 @@ class _Finder:
                 deadline_date=self._date(self.year, month, m["d2"], m["part"]),
             )
             found.append(_Candidate(target, m.span(), 3))
-        for m in self.vocab.finditer("year_part", self.text):
+        for m in self.finditer("year_part"):
             if m.start("part") > 0 and self.text[m.start("part") - 1].isdigit():
                 continue
             target = self.make(
@@ -392,7 +402,7 @@ class _Finder:
     # -- frequencies -------------------------------------------------------
     def frequencies(self) -> list[_Candidate]:
         found: list[_Candidate] = []
-        for m in self.vocab.finditer("frequency", self.text):
+        for m in self.finditer("frequency"):
             if self._number_blocked(m.start("num"), m["num"], allow_one=True):
                 continue
             base_name, base_years = self.vocab.periods[m["per"]]
@@ -420,7 +430,7 @@ class _Finder:
                 period_years=round(base_years * multiple, 6),
             )
             found.append(_Candidate(target, m.span("num"), 0))
-        for m in self.vocab.finditer("recurrence", self.text):
+        for m in self.finditer("recurrence"):
             name, years = self.vocab.periods[m["per"]]
             target = self.make(m.start(), m.end(), "frequency", period=name, period_years=years)
             found.append(_Candidate(target, m.span(), 6))  # any other reading of the same words wins
@@ -494,7 +504,7 @@ class _Finder:
 
     def quantities(self) -> list[_Candidate]:
         found: list[_Candidate] = []
-        for m in self.vocab.finditer("quantity", self.text):
+        for m in self.finditer("quantity"):
             candidate = self._quantity(m)
             if candidate is not None:
                 found.append(candidate)
@@ -601,7 +611,7 @@ class _Finder:
     def distributive(self) -> list[_Candidate]:
         """A、B、C分别控制在x、y、z单位以下: one target per metric."""
         found: list[_Candidate] = []
-        for m in self.vocab.finditer("distributive", self.text):
+        for m in self.finditer("distributive"):
             numbers = list(re.finditer(NUMBER, m["nums"]))
             window = _METRIC_WINDOW * (len(numbers) + 1)
             clause = self.text[max(self.clause_start(m.start()), m.start() - window) : m.start()]
@@ -641,8 +651,9 @@ class _Finder:
 
     # -- all ---------------------------------------------------------------
     def run(self) -> list[Target]:
-        if not self.vocab.may_hold_target(self.text):
-            return []
+        self.entries = self.vocab.entries_present(self.text)
+        if not self.entries:
+            return []  # no entry can match: no target
         candidates = self.distributive() + self.deadlines() + self.frequencies() + self.quantities()
         if not candidates:
             return []  # the protected zones matter only to candidates

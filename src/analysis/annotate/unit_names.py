@@ -176,7 +176,12 @@ def split_with_separators(text: str) -> list[tuple[str, str]]:
 
 
 def _join_collectives(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Rejoin a collective unit that the 、 split: 各县 / 市 / 区政府 -> 各县、市、区政府."""
+    """Rejoin a collective unit that the 、 split: 各县 / 市 / 区政府 -> 各县、市、区政府.
+
+    A collective opens with 各 or 全 (the ``all`` group): a list with neither is returned as it is.
+    """
+    if len(pieces) < 2 or not any("各" in piece or "全" in piece for piece, _ in pieces):
+        return pieces
     pattern = collective_parts()
     out: list[tuple[str, str]] = []
     i = 0

@@ -20,8 +20,9 @@ import bisect
 import functools
 import logging
 import re
+import unicodedata
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from analysis.annotate.unit_names import (
 )
 from analysis.core.models import ParsedDocument, Task
 from analysis.core.reference import TableSchema, read_csv_strict
-from analysis.core.text import alternation
+from analysis.core.text import alternation, may_match, required_literals
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,11 @@ class RoleVocabulary:
     def role_of(self) -> dict[str, str]:
         return dict(self.labels + self.verbs + self.with_verbs)
 
+    @functools.cached_property
+    def screened_notes(self) -> tuple[tuple[re.Pattern[str], str, tuple[tuple[str, ...], ...] | None], ...]:
+        """The notes, each with the strings its matches require (:func:`required_literals`)."""
+        return tuple((pattern, role, required_literals(pattern)) for pattern, role in self.notes)
+
     def is_with_verb(self, term: str) -> bool:
         return any(term == t for t, _ in self.with_verbs)
 
@@ -202,11 +208,6 @@ class RoleVocabulary:
     def inline_assignments(self) -> Callable[..., Any]:
         """:func:`_find_inline_assignments` per sentence."""
         return _short_text_memo(functools.partial(_find_inline_assignments, roles=self))
-
-    @functools.cached_property
-    def clause_notes(self) -> Callable[..., Any]:
-        """:func:`_standing_note_role` per clause."""
-        return _short_text_memo(functools.partial(_standing_note_role, roles=self))
 
     @functools.cached_property
     def list_mentions(self) -> Callable[..., Any]:
@@ -298,8 +299,8 @@ def _parse_assignment(clause: str, cut: bool, first_is_lead: str | None, *, role
     text = strip_wrapping_brackets(normalise_punctuation(clause))
     standing = first_is_lead
     first_is_lead = None
-    for pattern, note_role in roles.notes:
-        if pattern.search(text):
+    for pattern, note_role, required in roles.screened_notes:
+        if may_match(required, text) and pattern.search(text):
             text = pattern.sub("", text).strip(EDGE_PUNCT)
             first_is_lead = note_role
     mentions: list[UnitMention] = []
@@ -457,9 +458,10 @@ def find_inline_assignments(sentence: str, roles: RoleVocabulary | None = None) 
 
 def _find_inline_assignments(sentence: str, *, roles: RoleVocabulary) -> tuple[UnitMention, ...]:
     """:func:`find_inline_assignments` as a pure function of the sentence."""
-    text = _mask_labelled_brackets(normalise_punctuation(sentence), roles)
+    text = normalise_punctuation(sentence)
     if not roles.verb_pattern.search(text):
-        return ()  # no role verb: nothing to locate
+        return ()  # no role verb: nothing to locate (masking brackets takes characters away, never adds a verb)
+    text = _mask_labelled_brackets(text, roles)
     boundaries = _Boundaries(text)
     mentions: list[UnitMention] = []
     floor = 0
@@ -590,39 +592,64 @@ def task_units(
     :func:`standing_note` (a first-is-lead note of an earlier task, 下同).
     """
     rows: list[dict[str, Any]] = []
+    if not task.measures:
+        return rows
     roles = default_roles()
     cut_clause = _cut_clause(task)
-    written = _WrittenForms(task, document)
+    written: Callable[[str], str] | None = None
+    placed = False  # written: looked up at the first name of the task (most tasks name none)
+    counted = normaliser.counted
+    clauses_before: list[str] | None = None  # consecutive measures mostly share their clauses: parsed once
+    from_clauses: _ClauseMentions = ((), frozenset(), ())
     for measure in task.measures:
-        mentions: list[tuple[UnitMention, str]] = []
-        for clause in measure.units_raw:
-            cut = clause == cut_clause  # the same clause covers earlier measures too
-            parsed, unknown = roles.parsed_clauses(clause, cut, first_is_lead)  # parse_assignment, inlined
-            for label, text in unknown:
-                log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
-            mentions += [(m, "clause_cut" if cut else "clause") for m in parsed]
-        inline = roles.inline_assignments(_without_clauses(measure.text, measure.units_raw))
+        clauses = measure.units_raw
+        if clauses != clauses_before:
+            from_clauses = _clause_mentions(clauses, cut_clause, first_is_lead, roles)
+            clauses_before = clauses
+        mentions: Sequence[tuple[str, str, str]] = from_clauses[0]
+        unknown = from_clauses[2]
+        for label, text in unknown:  # warned for every measure, as when each measure parsed its clauses
+            log.warning("unknown assignment label %r in %r: treated as %s", label, text, DEFAULT_ROLE)
+        inline = roles.inline_assignments(_without_clauses(measure.text, clauses))
         if inline:
-            mentions += [(m, "inline") for m in inline]
-        elif not mentions:
-            continue  # most measures name no unit
-        seen: set[str] = set()
-        for mention, source in mentions:
-            key = clean_unit_name(mention.raw)
-            if not key or key in seen:
-                continue
-            seen.add(key)
-            info = normaliser.counted(written(mention.raw), jurisdiction)
-            rows.append(
-                {
-                    **info,
-                    "role": mention.role,
-                    "measure_index": measure.index,
-                    "unit_order": len(rows),
-                    "source": source,
-                }
-            )
+            seen, more = set(from_clauses[1]), list(mentions)
+            for mention in inline:
+                key = clean_unit_name(mention.raw)
+                if key and key not in seen:
+                    seen.add(key)
+                    more.append((mention.raw, mention.role, "inline"))
+            mentions = more
+        if mentions and not placed:
+            written, placed = _written_forms(task, document), True
+        index = measure.index
+        for raw, role, source in mentions:
+            info = counted(raw if written is None else written(raw), jurisdiction)
+            rows.append({**info, "role": role, "measure_index": index, "unit_order": len(rows), "source": source})
     return rows
+
+
+_ClauseMentions = tuple[tuple[tuple[str, str, str], ...], frozenset[str], tuple[tuple[str, str], ...]]
+
+
+def _clause_mentions(
+    clauses: list[str], cut_clause: str | None, first_is_lead: str | None, roles: RoleVocabulary
+) -> _ClauseMentions:
+    """(raw, role, source) of each unit a measure's clauses name, the first mention of each name only;
+    the names' keys (:func:`clean_unit_name`); the unknown labels (label, text) met."""
+    mentions: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    unknown: list[tuple[str, str]] = []
+    for clause in clauses:
+        cut = clause == cut_clause  # the same clause covers earlier measures too
+        parsed, unknown_here = roles.parsed_clauses(clause, cut, first_is_lead)  # parse_assignment, inlined
+        unknown += unknown_here
+        source = "clause_cut" if cut else "clause"
+        for mention in parsed:
+            key = clean_unit_name(mention.raw)
+            if key and key not in seen:
+                seen.add(key)
+                mentions.append((mention.raw, mention.role, source))
+    return tuple(mentions), frozenset(seen), tuple(unknown)
 
 
 def standing_note(task: Task, roles: RoleVocabulary | None = None) -> str | None:
@@ -631,19 +658,30 @@ def standing_note(task: Task, roles: RoleVocabulary | None = None) -> str | None
     ``(第一责任单位为牵头单位,下同)``: from here on, the first unit of a 责任单位 list is the lead.
     """
     roles = roles or default_roles()
+    clauses_before: list[str] | None = None
     for measure in task.measures:
-        for clause in measure.units_raw:
-            role = roles.clause_notes(clause)
+        clauses = measure.units_raw
+        if clauses == clauses_before:
+            continue  # consecutive measures mostly share their clauses: the same answer
+        clauses_before = clauses
+        for clause in clauses:
+            role = _standing_note_role(clause, roles=roles)
             if role is not None:
                 return role
     return None
 
 
 def _standing_note_role(clause: str, *, roles: RoleVocabulary) -> str | None:
-    """The role of the first standing (下同) first-is-lead note in one clause, if any."""
+    """The role of the first standing (下同) first-is-lead note in one clause, if any.
+
+    A note counts only if its match holds 下同, so a clause without 下同 (once folded: ㊦ is 下)
+    is not searched.
+    """
+    if "下同" not in unicodedata.normalize("NFKC", clause):
+        return None
     text = normalise_punctuation(clause)
-    for pattern, role in roles.notes:
-        match = pattern.search(text)
+    for pattern, role, required in roles.screened_notes:
+        match = pattern.search(text) if may_match(required, text) else None
         if match and "下同" in match.group():
             return role
     return None
@@ -688,43 +726,42 @@ def _verbatim(text: str, offset: int, document: ParsedDocument) -> bool:
     )
 
 
-class _WrittenForms:
+def _written_forms(task: Task, document: ParsedDocument | None) -> Callable[[str], str] | None:
     """A unit name as the original capture writes it, found in the task's text in reading order.
 
     The stages read a simplified copy of the text, character for character; a name
     found there is mapped back to the original characters (區府辦 for 区府办).  A
-    name that cannot be placed one-to-one is kept as the stages read it.
+    name that cannot be placed one-to-one is kept as the stages read it.  None when
+    every name stays as read: no document, or the capture writes the task as read
+    (or the task cannot be placed).  Names are searched from where the last one
+    was found (the returned function remembers it), then from the start.
     """
+    if document is None or document.aligned is None:
+        return None
+    aligned, original = document.aligned, document.original_text
+    text, offset = normalise_punctuation(task.text), task.span[0]
+    if _verbatim(text, offset, document) or len(text) != len(task.text):
+        return None
+    origin_start, origin_end = aligned.origin_start, aligned.origin_end
+    inside = 0 <= offset and offset + len(text) <= len(aligned.text)  # then original_span is two lookups
+    cursor = 0
 
-    def __init__(self, task: Task, document: ParsedDocument | None) -> None:
-        self.task = task
-        self.document = document if document is not None and document.aligned is not None else None
-        self.offset = task.span[0]
-        self.cursor = 0
-        self.text: str | None = None  # the task's text as the stages read it, built at the first name
-        self.verbatim = False  # the capture writes the task as read (or it cannot be placed): names stay
-        self.inside = False  # the task's span lies inside the document's text
-
-    def __call__(self, name: str) -> str:
-        if not name or self.document is None or self.document.aligned is None:
+    def written(name: str) -> str:
+        nonlocal cursor
+        if not name:
             return name
-        text = self.text
-        if text is None:
-            text = self.text = normalise_punctuation(self.task.text)
-            self.verbatim = _verbatim(text, self.offset, self.document) or len(text) != len(self.task.text)
-            self.inside = 0 <= self.offset and self.offset + len(text) <= len(self.document.aligned.text)
-        if self.verbatim:
-            return name  # written as read, or not placeable
-        at = text.find(name, self.cursor)
+        at = text.find(name, cursor)
         if at < 0:
             at = text.find(name)
             if at < 0:
                 return name
-        self.cursor = at + len(name)
-        aligned, first = self.document.aligned, self.offset + at
-        if self.inside:  # aligned.original_span of a non-empty span inside the text, inlined
-            start, end = aligned.origin_start[first], aligned.origin_end[first + len(name) - 1]
+        cursor = at + len(name)
+        first = offset + at
+        if inside:  # aligned.original_span of a non-empty span inside the text, inlined
+            start, end = origin_start[first], origin_end[first + len(name) - 1]
         else:
             start, end = aligned.original_span(first, first + len(name))
-        original = self.document.original_text[start:end]
-        return original if len(original) == len(name) else name
+        form = original[start:end]
+        return form if len(form) == len(name) else name
+
+    return written

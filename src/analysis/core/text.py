@@ -17,6 +17,7 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -223,3 +224,87 @@ def line_matches(pattern: re.Pattern[str], text: str, anchor: re.Pattern[str]) -
         match = pattern.match(text, line_start)
         if match is not None:
             yield match
+
+
+_MAX_CLASS = 16  # a character class with more members than this is no useful screen
+
+
+def required_literals(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], ...] | None:
+    """Groups of strings such that every match of ``pattern`` holds one string of each group.
+
+    Read from the parsed pattern: a run of literal characters, a small character class, an
+    alternation each of whose branches requires some string, a group or a repeat at least once
+    of one, and a positive lookaround (a lookbehind for ” needs a ” in the text) count; optional
+    parts, negative lookarounds, ranges and categories (``\\d``) do not.  A text lacking every
+    string of some group cannot hold a match: the regex need not be run (a screen, as fast as a
+    few substring tests).  None when nothing is required (or the pattern ignores case).
+    """
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        from re import _parser  # type: ignore[attr-defined]  # re's own parser: private, hence the fallback
+
+        parsed = _parser.parse(pattern.pattern, pattern.flags)
+        groups = _required_in_sequence(list(parsed))
+    except Exception:  # a Python whose parser differs: no screen, the regex always runs
+        return None
+    return tuple(sorted(dict.fromkeys(groups), key=_selectivity, reverse=True)) or None  # the likeliest to fail first
+
+
+def may_match(required: tuple[tuple[str, ...], ...] | None, text: str) -> bool:
+    """False when ``text`` lacks every string of some group of ``required`` (see :func:`required_literals`)."""
+    for group in required or ():
+        for string in group:
+            if string in text:
+                break
+        else:
+            return False
+    return True
+
+
+def _required_in_sequence(items: list[tuple[Any, Any]]) -> list[tuple[str, ...]]:
+    """The required groups of a sequence of parsed items (see :func:`required_literals`)."""
+    from re import _constants as sre  # type: ignore[attr-defined]
+
+    groups: list[tuple[str, ...]] = []
+    run: list[str] = []  # consecutive literal characters: required together, as one string
+    for op, av in items:
+        if op is sre.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            groups.append(("".join(run),))
+            run = []
+        if op is sre.IN:
+            if all(kind is sre.LITERAL for kind, _ in av) and len(av) <= _MAX_CLASS:
+                groups.append(tuple(chr(code) for _, code in av))
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            low, _high, sub = av
+            if low >= 1:
+                groups.extend(_required_in_sequence(list(sub)))
+        elif op is sre.SUBPATTERN:
+            _group, add_flags, _del_flags, sub = av
+            if not add_flags & re.IGNORECASE:
+                groups.extend(_required_in_sequence(list(sub)))
+        elif op is sre.ATOMIC_GROUP:
+            groups.extend(_required_in_sequence(list(av)))
+        elif op is sre.ASSERT:  # a positive lookahead or lookbehind: its text is in the text too
+            groups.extend(_required_in_sequence(list(av[1])))
+        elif op is sre.BRANCH:
+            branches = [_best_group(_required_in_sequence(list(branch))) for branch in av[1]]
+            if all(branches):
+                groups.append(tuple(dict.fromkeys(s for branch in branches for s in branch)))  # type: ignore[union-attr]
+        # anything else (ASSERT_NOT, AT, ANY, CATEGORY, ranges, references ...) requires nothing
+    if run:
+        groups.append(("".join(run),))
+    return groups
+
+
+def _selectivity(group: tuple[str, ...]) -> tuple[int, int]:
+    """How rarely a text holds a string of ``group``, roughly: its shortest string long, few strings."""
+    return min(map(len, group)), -len(group)
+
+
+def _best_group(groups: list[tuple[str, ...]]) -> tuple[str, ...] | None:
+    """The most selective group (see :func:`_selectivity`)."""
+    return max(groups, key=_selectivity, default=None)
