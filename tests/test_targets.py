@@ -818,42 +818,7 @@ def test_remembered_numbers_read_as_before_and_failures_still_raise() -> None:
             _number("甲")
 
 
-# --------------------------------------------------------------------------- screens against the regexes they screen
-
-_SCREENED = [
-    r"(?<![一二三])[一二三]{1,4}届[一二三、]{0,12}中?全会",
-    r"第?(?<![一二三百])[一二三百]{1,4}届[一二三百]{1,4}次(?:全体)?(?:会议|全会)",
-    r"(?<=[”》])[一二两]{1,2}(?:件|个|方面)",
-    r"前[一二\d]{1,3}(?:位|名)的?(?:分别)?(?:是|为)",
-    r"(?:列|排)?(?:第一|首)(?:单位)?(?:为|是)牵头(?=单位)",
-    r"(?:甲乙|丙)+丁?(?!戊)",
-    r"(?i:ab)c|[xy]z",
-]
-
-
-@settings(max_examples=400, deadline=None)
-@given(
-    pattern=st.sampled_from(_SCREENED),
-    text=st.text(
-        alphabet="一二三百两届次全会议中件个方面前位名的是为列排第首单位牵头甲乙丙丁戊abcxyzAB”》、1", max_size=30
-    ),
-)
-def test_required_literals_never_screen_out_a_match(pattern: str, text: str) -> None:
-    from analysis.core.text import may_match, required_literals
-
-    compiled = re.compile(pattern)
-    if not may_match(required_literals(compiled), text):
-        assert compiled.search(text) is None
-
-
-def test_required_literals_read_from_the_pattern() -> None:
-    from analysis.core.text import may_match, required_literals
-
-    required = required_literals(re.compile(r"(?<=[”》])[一二]{1,2}(?:件|方面)"))
-    assert required is not None and set(required) == {("”", "》"), ("一", "二"), ("件", "方面")}
-    assert not may_match(required, "一件") and may_match(required, "”一件")
-    assert required_literals(re.compile(r"\d+|[a-z]")) is None  # nothing required by every branch
-    assert required_literals(re.compile("abc", re.IGNORECASE)) is None
+# --------------------------------------------------------------------------- the vocabulary's screens
 
 
 def test_the_vocabulary_screens_match_its_non_target_regexes() -> None:
@@ -862,6 +827,17 @@ def test_the_vocabulary_screens_match_its_non_target_regexes() -> None:
     vocab = load_vocabulary()
     assert [p for p, _ in vocab.non_target_screens] == list(vocab.non_target_regexes)
     assert [r for _, r in vocab.non_target_screens] == [required_literals(p) for p in vocab.non_target_regexes]
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_every_text_a_non_target_regex_matches_passes_its_screen(data) -> None:
+    from analysis.core.text import may_match
+
+    pattern, required = data.draw(st.sampled_from(load_vocabulary().non_target_screens))
+    text = data.draw(st.from_regex(pattern))
+    if pattern.search(text) is not None:
+        assert may_match(required, text), (pattern.pattern, text, required)
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,14 +1,15 @@
-"""Anchored regex scans give exactly what a full ``finditer`` gives."""
+"""Anchored regex scans give exactly what a full ``finditer`` gives; literal screens never hide a match."""
 
 from __future__ import annotations
 
 import re
+import string
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from analysis.core.text import anchored_finditer, line_matches
+from analysis.core.text import anchored_finditer, fold, line_matches, may_match, required_literals
 from analysis.parse import repair
 
 _PIECES = st.sampled_from(
@@ -118,3 +119,90 @@ def test_year_anchored_scans_of_ranges_and_dates_equal_finditer(pieces):
     ):
         fast = anchored_finditer(pattern, text, anchor, reach, window=True)
         assert _spans(fast) == _spans(pattern.finditer(text))
+
+
+# --------------------------------------------------------------------------- required literals (screens)
+
+_SCREENED = [
+    r"(?<![一二三])[一二三]{1,4}届[一二三、]{0,12}中?全会",
+    r"第?(?<![一二三百])[一二三百]{1,4}届[一二三百]{1,4}次(?:全体)?(?:会议|全会)",
+    r"(?<=[”》])[一二两]{1,2}(?:件|个|方面)",
+    r"前[一二\d]{1,3}(?:位|名)的?(?:分别)?(?:是|为)",
+    r"(?:列|排)?(?:第一|首)(?:单位)?(?:为|是)牵头(?=单位)",
+    r"(?:甲乙|丙)+丁?(?!戊)",
+    r"(?i:ab)c|[xy]z",
+    r"(?i)ICP\s*(备|证)|公网安备",
+    r"(?i)(?-i:AB)c",
+    r"(?i)kis[σx]",
+    r"ΑΣ|(?<=Σ)a",
+    r"(?i)(?<=ς)ab",
+    r"[İıſ]k",
+]
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    pattern=st.sampled_from(_SCREENED),
+    text=st.text(
+        alphabet="一二三百两届次全会议中件个方面前位名的是为列排第首单位牵头甲乙丙丁戊abcxyzAB”》、1"
+        "ICPicp备证公网安 KkSsſİıΣσςΑα",
+        max_size=30,
+    ),
+    fold_case=st.booleans(),
+)
+@example(pattern=r"ΑΣ|(?<=Σ)a", text="ΑΣ", fold_case=True)  # folded: ας, no σ
+@example(pattern=r"(?i)kis[σx]", text="KISς", fold_case=True)
+@example(pattern=r"[İıſ]k", text="ſK", fold_case=True)
+def test_required_literals_never_screen_out_a_match(pattern: str, text: str, fold_case: bool) -> None:
+    compiled = re.compile(pattern)
+    if not may_match(required_literals(compiled, fold_case=fold_case), fold(text) if fold_case else text):
+        assert compiled.search(text) is None
+
+
+def test_required_literals_read_from_the_pattern() -> None:
+    required = required_literals(re.compile(r"(?<=[”》])[一二]{1,2}(?:件|方面)"))
+    assert required is not None and set(required) == {("”", "》"), ("一", "二"), ("件", "方面")}
+    assert not may_match(required, "一件") and may_match(required, "”一件")
+    assert required_literals(re.compile(r"\d+|[a-z]")) is None  # nothing required by every branch
+    assert required_literals(re.compile("abc", re.IGNORECASE)) is None  # case ignored, text not folded
+    assert required_literals(re.compile("[abcdefghijklmnopq]x")) == (("x",),)  # too big a class to screen
+
+
+@pytest.mark.parametrize(
+    "regex, groups",
+    [
+        (r"(?i)ICP\s*备|公网安备", (("icp", "公网安备"),)),
+        (r"^(?=.{0,40}$).*更多\s*>>", (("更多",), (">>",))),
+        (r"(网站)?首页", (("首页",),)),
+        (r"[·•]\s*\S", (("·", "•"),)),
+        (r"(?i:Σ)x", (("x",),)),  # a cased non-ASCII letter ignoring case requires nothing known
+        (r"(?i:Σ)", None),
+        (r"(?i)kisσ", (("kis",),)),
+        (r"ΑΣ", (("α",),)),  # Σ lowers to σ or ς by its neighbours: nothing known
+        (r"a(b|)c", (("a",), ("c",))),
+        (r"(ab)?c?", None),
+        (r"^[\s|\-]+$", None),
+        (r"(?:x\d){2,}", (("x",),)),
+        (r"(?i)(?-i:AB)c", (("ab",), ("c",))),
+        (r"(?i)[Aa]b", (("a",), ("b",))),
+    ],
+)
+def test_required_literals_folded_of_hand_written_patterns(regex, groups):
+    assert required_literals(re.compile(regex), fold_case=True) == groups
+
+
+def test_fold_covers_every_character_re_matches_to_an_ascii_letter_ignoring_case():
+    everything = "".join(map(chr, range(0x110000)))
+    for letter in string.ascii_lowercase:
+        for ch in set(re.findall("(?i)" + letter, everything)):
+            assert fold(ch) == letter, (letter, hex(ord(ch)))
+
+
+def test_fold_of_every_character_but_capital_sigma_ignores_its_neighbours():
+    """A required literal, folded alone, is what the folded text holds where the literal stood."""
+    for code in range(0x110000):
+        ch = chr(code)
+        if ch != "\u03a3":
+            assert fold("Α" + ch + ".") == "α" + fold(ch) + ".", hex(code)
+            assert fold(". " + ch + "Α") == ". " + fold(ch) + "α", hex(code)
+    assert fold("ΑΣ.") != "α" + fold("Σ") + "."  # why Σ is left out

@@ -1075,6 +1075,18 @@ def test_written_forms_follow_the_cursor_like_the_reference(tmp_path: Path) -> N
         assert written(name) == reference(name)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_text_a_note_matches_passes_its_screen(data) -> None:
+    from analysis.annotate.units import default_roles
+    from analysis.core.text import may_match
+
+    pattern, _, required = data.draw(st.sampled_from(default_roles().screened_notes))
+    text = data.draw(st.from_regex(pattern))
+    if pattern.search(text) is not None:
+        assert may_match(required, text), (pattern.pattern, text, required)
+
+
 @pytest.mark.parametrize(
     "clause",
     [

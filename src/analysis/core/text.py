@@ -13,6 +13,7 @@ that character ``i`` of the current text came from.  An inserted character
 
 from __future__ import annotations
 
+import importlib
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -226,10 +227,36 @@ def line_matches(pattern: re.Pattern[str], text: str, anchor: re.Pattern[str]) -
             yield match
 
 
+# Python's own regex parser (re._parser since 3.11, sre_parse in 3.10) and its opcodes: private, so any
+# surprise in what they return only costs a screen (see required_literals), never a match.
+try:
+    _sre_parser: Any = importlib.import_module("re._parser")
+    _sre: Any = importlib.import_module("re._constants")
+except ImportError:  # pragma: no cover - Python 3.10
+    _sre_parser = importlib.import_module("sre_parse")
+    _sre = importlib.import_module("sre_constants")
+_REPEATS = tuple(
+    op for op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)) if op is not None
+)
+_ATOMIC_GROUP = getattr(_sre, "ATOMIC_GROUP", None)  # 3.11+
 _MAX_CLASS = 16  # a character class with more members than this is no useful screen
 
+# Characters Python's re matches to an ASCII letter when ignoring case and that ``str.lower`` does
+# not lower to it (the whole of Unicode checked in the tests).  Replacing them, then lower-casing,
+# keeps every case-insensitive match of a lower-case ASCII word visible to a plain search, and the
+# length of the text (U+0130 is the one character ``lower`` turns into two).
+_FOLD_FIRST = {ord("\u0130"): "i", ord("\u0131"): "i", ord("\u017f"): "s"}
+_CONTEXTUAL_LOWER = "\u03a3"  # Σ lowers to σ or, ending a word, ς: the one character lowered by its neighbours
 
-def required_literals(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], ...] | None:
+
+def fold(text: str) -> str:
+    """``text`` lower-cased after :data:`_FOLD_FIRST`, what ``required_literals(..., fold_case=True)`` screens."""
+    if "\u0130" in text or "\u0131" in text or "\u017f" in text:
+        text = text.translate(_FOLD_FIRST)
+    return text.lower()
+
+
+def required_literals(pattern: re.Pattern[str], *, fold_case: bool = False) -> tuple[tuple[str, ...], ...] | None:
     """Groups of strings such that every match of ``pattern`` holds one string of each group.
 
     Read from the parsed pattern: a run of literal characters, a small character class, an
@@ -237,15 +264,18 @@ def required_literals(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], ...] |
     of one, and a positive lookaround (a lookbehind for ” needs a ” in the text) count; optional
     parts, negative lookarounds, ranges and categories (``\\d``) do not.  A text lacking every
     string of some group cannot hold a match: the regex need not be run (a screen, as fast as a
-    few substring tests).  None when nothing is required (or the pattern ignores case).
-    """
-    if pattern.flags & re.IGNORECASE:
-        return None
-    try:
-        from re import _parser  # type: ignore[attr-defined]  # re's own parser: private, hence the fallback
+    few substring tests; :func:`may_match`).  The groups come most selective first.  None when
+    nothing is required.
 
-        parsed = _parser.parse(pattern.pattern, pattern.flags)
-        groups = _required_in_sequence(list(parsed))
+    The strings are in the text as it is searched; with ``fold_case`` they are in :func:`fold` of
+    it instead, and case-insensitive parts count too (an ASCII letter ignoring case is found in
+    the folded text; a cased non-ASCII one requires nothing known).  Without ``fold_case``,
+    case-insensitive parts require nothing.
+    """
+    try:
+        parsed = _sre_parser.parse(pattern.pattern, pattern.flags)
+        ignore_case = bool(parsed.state.flags & re.IGNORECASE)
+        groups = _required_in_sequence(list(parsed), ignore_case, fold_case)
     except Exception:  # a Python whose parser differs: no screen, the regex always runs
         return None
     return tuple(sorted(dict.fromkeys(groups), key=_selectivity, reverse=True)) or None  # the likeliest to fail first
@@ -262,42 +292,54 @@ def may_match(required: tuple[tuple[str, ...], ...] | None, text: str) -> bool:
     return True
 
 
-def _required_in_sequence(items: list[tuple[Any, Any]]) -> list[tuple[str, ...]]:
+def _required_in_sequence(items: list[tuple[Any, Any]], ignore_case: bool, fold_case: bool) -> list[tuple[str, ...]]:
     """The required groups of a sequence of parsed items (see :func:`required_literals`)."""
-    from re import _constants as sre  # type: ignore[attr-defined]
-
     groups: list[tuple[str, ...]] = []
-    run: list[str] = []  # consecutive literal characters: required together, as one string
+    run: list[str] = []  # consecutive known literal characters: required together, as one string
     for op, av in items:
-        if op is sre.LITERAL:
-            run.append(chr(av))
+        if op is _sre.LITERAL and (ch := _literal(av, ignore_case, fold_case)) is not None:
+            run.append(ch)
             continue
         if run:
             groups.append(("".join(run),))
             run = []
-        if op is sre.IN:
-            if all(kind is sre.LITERAL for kind, _ in av) and len(av) <= _MAX_CLASS:
-                groups.append(tuple(chr(code) for _, code in av))
-        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        if op is _sre.IN:
+            members = [_literal(code, ignore_case, fold_case) if kind is _sre.LITERAL else None for kind, code in av]
+            if None not in members and len(av) <= _MAX_CLASS:
+                groups.append(tuple(dict.fromkeys(members)))  # type: ignore[arg-type]
+        elif op in _REPEATS:
             low, _high, sub = av
             if low >= 1:
-                groups.extend(_required_in_sequence(list(sub)))
-        elif op is sre.SUBPATTERN:
-            _group, add_flags, _del_flags, sub = av
-            if not add_flags & re.IGNORECASE:
-                groups.extend(_required_in_sequence(list(sub)))
-        elif op is sre.ATOMIC_GROUP:
-            groups.extend(_required_in_sequence(list(av)))
-        elif op is sre.ASSERT:  # a positive lookahead or lookbehind: its text is in the text too
-            groups.extend(_required_in_sequence(list(av[1])))
-        elif op is sre.BRANCH:
-            branches = [_best_group(_required_in_sequence(list(branch))) for branch in av[1]]
+                groups.extend(_required_in_sequence(list(sub), ignore_case, fold_case))
+        elif op is _sre.SUBPATTERN:
+            _group, add_flags, del_flags, sub = av
+            case = (ignore_case or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+            groups.extend(_required_in_sequence(list(sub), case, fold_case))
+        elif op is _ATOMIC_GROUP:
+            groups.extend(_required_in_sequence(list(av), ignore_case, fold_case))
+        elif op is _sre.ASSERT:  # a positive lookahead or lookbehind: its text is in the text too
+            groups.extend(_required_in_sequence(list(av[1]), ignore_case, fold_case))
+        elif op is _sre.BRANCH:
+            branches = [_best_group(_required_in_sequence(list(branch), ignore_case, fold_case)) for branch in av[1]]
             if all(branches):
                 groups.append(tuple(dict.fromkeys(s for branch in branches for s in branch)))  # type: ignore[union-attr]
-        # anything else (ASSERT_NOT, AT, ANY, CATEGORY, ranges, references ...) requires nothing
+        # anything else (ASSERT_NOT, AT, ANY, CATEGORY, ranges, references, unknown
+        # literals ...) requires nothing
     if run:
         groups.append(("".join(run),))
     return groups
+
+
+def _literal(code: int, ignore_case: bool, fold_case: bool) -> str | None:
+    """A literal of the pattern as a required character (folded with ``fold_case``), or None when unknowable."""
+    ch = chr(code)
+    if not fold_case:
+        return None if ignore_case else ch
+    if ch == _CONTEXTUAL_LOWER:
+        return None
+    if ignore_case and not ch.isascii() and not (ch.lower() == ch and ch.upper() == ch):
+        return None  # a cased non-ASCII letter ignoring case (Σ, ǅ): other characters may match it
+    return fold(ch)
 
 
 def _selectivity(group: tuple[str, ...]) -> tuple[int, int]:

@@ -23,31 +23,20 @@ Three passes, each a list of :class:`~analysis.text.Edit` applied with
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import ahocorasick
 import pandas as pd
 
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
-from analysis.core.text import AlignedText, CharacterMap, Edit, apply_edits
+from analysis.core.text import AlignedText, CharacterMap, Edit, apply_edits, fold, required_literals
 
 log = logging.getLogger(__name__)
-
-# Python's own regex parser (re._parser since 3.11, sre_parse before) and its opcodes: the furniture
-# screen reads the words a pattern requires off the parsed pattern.
-try:
-    _sre_parser: Any = importlib.import_module("re._parser")
-    _sre: Any = importlib.import_module("re._constants")
-except ImportError:  # pragma: no cover - Python 3.10
-    _sre_parser = importlib.import_module("sre_parse")
-    _sre = importlib.import_module("sre_constants")
 
 FURNITURE_PATTERNS_FILE = "furniture_patterns.csv"
 POSITION_ANYWHERE = "anywhere"
@@ -215,101 +204,22 @@ def _classify(
     return None
 
 
-# Characters Python's re matches to an ASCII letter when ignoring case and that ``str.lower`` does
-# not lower to it (the whole of Unicode checked in test_clean).  Replacing them, then lower-casing,
-# keeps every case-insensitive match of a lower-case ASCII word visible to a plain search, and the
-# length of the text (U+0130 is the one character ``lower`` turns into two).
-_FOLD_FIRST = {ord("\u0130"): "i", ord("\u0131"): "i", ord("\u017f"): "s"}
-
-
-def fold(text: str) -> str:
-    """``text`` lower-cased after :data:`_FOLD_FIRST`: a word a pattern requires, folded, is in it."""
-    if "\u0130" in text or "\u0131" in text or "\u017f" in text:
-        text = text.translate(_FOLD_FIRST)
-    return text.lower()
-
-
-def _folded(ch: str, ignore_case: bool) -> str | None:
-    """``ch`` as a required character of a pattern (folded), or None when case folding makes it unknowable."""
-    folded = fold(ch)
-    if len(folded) == 1 and (ch.isascii() or not ignore_case or (ch.lower() == ch and ch.upper() == ch)):
-        return folded
-    return None  # a non-ASCII cased letter ignoring case (Σ): other characters may match it
-
-
-def required_words(regex: re.Pattern[str]) -> frozenset[str] | None:
-    """Words one of which every match of ``regex`` holds (in the text folded by :func:`fold`), or None.
-
-    Read off the parsed pattern: a run of literal characters, a class of
-    literal characters, an alternation whose branches all require words, a
-    group or a repetition of at least one.  Of the sequence's parts the most
-    telling is kept (longest shortest word, then fewest words).  None when a
-    match need hold no fixed word (``^[\\s|-]+$``): such a pattern is always tried.
-    """
-    try:
-        tree = _sre_parser.parse(regex.pattern, regex.flags)
-        return _sequence_words(list(tree), bool(tree.state.flags & re.IGNORECASE))
-    except Exception:  # an unreadable parse only costs speed: the pattern is always tried
-        return None
-
-
-def _sequence_words(items: list[tuple[Any, Any]], ignore_case: bool) -> frozenset[str] | None:
-    options: list[frozenset[str]] = []
-    run: list[str] = []
-
-    def end_run() -> None:
-        if run:
-            options.append(frozenset(["".join(run)]))
-            run.clear()
-
-    for op, argument in items:
-        ch = _folded(chr(argument), ignore_case) if op is _sre.LITERAL else None
-        if ch is not None:
-            run.append(ch)
-            continue
-        end_run()
-        words = _item_words(op, argument, ignore_case)
-        if words is not None:
-            options.append(words)
-    end_run()
-    if not options:
-        return None
-    return max(options, key=lambda words: (min(map(len, words)), -len(words)))
-
-
-def _item_words(op: Any, argument: Any, ignore_case: bool) -> frozenset[str] | None:
-    if op is _sre.IN:
-        chars = [_folded(chr(code), ignore_case) if kind is _sre.LITERAL else None for kind, code in argument]
-        return None if None in chars else frozenset(ch for ch in chars if ch is not None)
-    if op is _sre.SUBPATTERN:
-        _, add_flags, del_flags, inner = argument
-        case = (ignore_case or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-        return _sequence_words(list(inner), case)
-    if op is _sre.BRANCH:
-        branches = [_sequence_words(list(branch), ignore_case) for branch in argument[1]]
-        if any(words is None for words in branches):
-            return None
-        return frozenset(word for words in branches if words is not None for word in words)
-    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)):
-        low, _, inner = argument
-        return _sequence_words(list(inner), ignore_case) if low >= 1 else None
-    if op is getattr(_sre, "ATOMIC_GROUP", None):
-        return _sequence_words(list(argument), ignore_case)
-    return None  # anchors, lookarounds, ., \\s, negated classes, back-references: no fixed word
-
-
 class FurnitureScreen:
-    """Which patterns of a table may match a line, from the words each requires (Aho-Corasick)."""
+    """Which patterns of a table may match a line, from the strings each requires (Aho-Corasick).
+
+    A pattern is looked for by its most selective group of required strings (case folded,
+    :func:`~analysis.core.text.required_literals`): a line folded holding none of them cannot match it.
+    """
 
     def __init__(self, patterns: tuple[FurniturePattern, ...]) -> None:
         words: dict[str, set[int]] = {}
         always = []
         for index, pattern in enumerate(patterns):
-            required = required_words(pattern.regex)
-            if required is None or "" in required:
+            required = required_literals(pattern.regex, fold_case=True)
+            if required is None:
                 always.append(index)
                 continue
-            for word in required:
+            for word in required[0]:
                 words.setdefault(word, set()).add(index)
         self.always: tuple[int, ...] = tuple(always)
         self._automaton = ahocorasick.Automaton()
