@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 
 # CountVectorizer._white_spaces: runs of two or more whitespace characters become one space before n-grams.
@@ -38,10 +37,18 @@ TOKENS, CHARACTERS = "tokens", "chars"
 
 @dataclass(frozen=True)
 class _NgramLookup:
-    """The vocabulary of a character vectorizer: per n-gram length, an index of integer keys and their columns."""
+    """The vocabulary of a character vectorizer: per n-gram length, its integer keys sorted and their columns."""
 
-    keys: dict[int, pd.Index]
+    keys: dict[int, np.ndarray]
     columns: dict[int, np.ndarray]
+
+    def find(self, n: int, keys: np.ndarray) -> np.ndarray:
+        """The column of each n-gram key, -1 for a key not in the vocabulary."""
+        known, columns = self.keys[n], self.columns[n]
+        if not len(known):
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        return np.where(known[at] == keys, columns[at], -1)
 
 
 class TfidfVocabulary:
@@ -112,8 +119,10 @@ class TfidfVocabulary:
     @functools.cached_property
     def ngram_lookup(self) -> _NgramLookup:
         arrays = self._ngram_keys()
-        # pd.Index: a hash table, fast bulk look-up
-        return _NgramLookup({n: pd.Index(k) for n, (k, _) in arrays.items()}, {n: c for n, (_, c) in arrays.items()})
+        order = {n: np.argsort(k, kind="stable") for n, (k, _) in arrays.items()}  # sorted: a binary-search look-up
+        return _NgramLookup(
+            {n: k[order[n]] for n, (k, _) in arrays.items()}, {n: c[order[n]] for n, (_, c) in arrays.items()}
+        )
 
     def transform(self, documents: Sequence[Any]) -> sparse.csr_matrix:
         """The vectorizer's ``transform(documents)``, bit for bit (at least one document)."""
@@ -224,10 +233,10 @@ def _ngram_entries(
             keys = (keys[:-1] << _BITS) | codes[n - 1 :]  # the n-gram starting at each position
         if n < ngram_range[0] or n not in lookup.keys:
             continue
-        found = lookup.keys[n].get_indexer(keys)
+        found = lookup.find(n, keys)
         known = found >= 0
         all_rows.append(row_of[: len(keys)][known])
-        all_columns.append(lookup.columns[n][found[known]])
+        all_columns.append(found[known])
     if not all_rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(all_rows), np.concatenate(all_columns)
