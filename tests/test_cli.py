@@ -98,13 +98,13 @@ for arguments in (sys.argv[1:2], [*sys.argv[1:2], "--doc-id", sys.argv[2]]):
     with contextlib.redirect_stdout(io.StringIO()) as out:
         assert main(["extract", *arguments]) == 0
     records.append([json.loads(line) for line in out.getvalue().splitlines()])
-heavy = sorted(m for m in ("pandas", "pyarrow", "sklearn") if m in sys.modules)
+heavy = sorted(m for m in ("pandas", "pyarrow", "scipy", "sklearn") if m in sys.modules)
 print(json.dumps({"records": records, "heavy": heavy}))
 """
 
 
-def test_extract_codes_one_document_without_pandas_or_sklearn() -> None:
-    """Start-up time: one document, its themes included (gold codes too), never imports the table libraries."""
+def test_extract_codes_one_document_without_pandas_scipy_or_sklearn() -> None:
+    """Start-up time: one document, its themes included (gold codes too), imports neither tables nor SciPy."""
     import subprocess
     import sys
 

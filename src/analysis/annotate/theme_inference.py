@@ -1,4 +1,4 @@
-"""The prediction half of the theme classifier, light enough for ``extract``: numpy, SciPy's sparse matrices, pandas.
+"""The prediction half of the theme classifier, light enough for ``extract``: numpy (SciPy and pandas only for many rows and for tables).
 
 :class:`ThemePredictor` codes tasks from what fitting left — vocabularies, idf
 weights, logistic-regression coefficients, the hierarchy strategy and the
@@ -28,10 +28,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import ahocorasick
 import numpy as np
-from scipy import sparse
 
 from analysis.annotate.theme_evidence import StructuralEvidence, log_softmax, pool_siblings
-from analysis.annotate.theme_features import TfidfVocabulary, tfidf_transform
+from analysis.annotate.theme_features import SparseRows, TfidfVocabulary, hstack_rows
 from analysis.core.codebook import (
     LEVEL1_CODES,
     OPTIONAL_TASK_COLUMNS,
@@ -50,6 +49,7 @@ from analysis.core.segment import content_words, is_content_token, normalise
 
 if TYPE_CHECKING:
     import pandas as pd
+    from scipy import sparse
 
 _Tasks = TypeVar("_Tasks")
 
@@ -230,7 +230,7 @@ class _Probabilities:
 
     level1: np.ndarray  # n x len(LEVEL1_CODES); model's level-1 probabilities
     leaves: np.ndarray  # n x len(leaf_codes); model's leaf probabilities
-    features: list[sparse.csr_matrix]  # the rows' features in consecutive blocks of BLOCK_ROWS rows
+    features: list[SparseRows]  # the rows' features in consecutive blocks of BLOCK_ROWS rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,7 +246,7 @@ class LinearModel:
         """The parts of a fitted ``LogisticRegression`` that prediction needs."""
         return cls(model.classes_, model.coef_, model.intercept_)
 
-    def predict_proba(self, features: sparse.csr_matrix) -> np.ndarray:
+    def predict_proba(self, features: sparse.csr_matrix | SparseRows) -> np.ndarray:
         """``LogisticRegression.predict_proba``: the same sparse product and softmax, step by step."""
         scores = features @ self.coef.T + self.intercept
         if len(self.classes) <= 2:  # one column of scores: the logistic function, as scikit-learn's binary case
@@ -343,15 +343,15 @@ class ThemePredictor:
             "chars": self.char_weight,
         }
 
-    def _features(self, inputs: dict[str, list[Any]], first: int, last: int) -> sparse.csr_matrix:
+    def _features(self, inputs: dict[str, list[Any]], first: int, last: int) -> SparseRows:
         """Features of rows ``first:last`` from their block inputs (each block weighted, blocks side by side)."""
         weights = self._weights()
         blocks = []
         for block, vocabulary in self.blocks_.items():
-            matrix = tfidf_transform(vocabulary, inputs[block][first:last])
+            matrix = vocabulary.transform_rows(inputs[block][first:last])
             matrix.data *= weights[block]  # as ``matrix * weight``, without a copy
             blocks.append(matrix)
-        return sparse.hstack(blocks, format="csr")
+        return hstack_rows(blocks)
 
     def _probabilities(self, rows: pd.DataFrame | TaskColumns) -> _Probabilities:
         """Both models' probabilities, computed BLOCK_ROWS rows at a time (each row's are its own alone).
@@ -408,7 +408,7 @@ class ThemePredictor:
         top = masked[np.arange(len(best)), best]
         return [self.leaf_codes_[b] if t > 0 else "" for b, t in zip(best.tolist(), top.tolist(), strict=True)]
 
-    def _evidence(self, features: list[sparse.csr_matrix], themes: Sequence[str]) -> list[str]:
+    def _evidence(self, features: list[SparseRows], themes: Sequence[str]) -> list[str]:
         """Per row, the features that speak most for its theme: ``name(+weight)``, largest first, ties by name.
 
         ``features``: the rows' features in consecutive blocks (as :meth:`_probabilities` gives them).
