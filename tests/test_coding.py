@@ -45,6 +45,7 @@ def test_cached_classifier_codes_exactly_like_a_fresh_fit(tmp_path, monkeypatch)
     )
     fresh, cached = first.code(tasks), loaded.code(tasks)
     pd.testing.assert_frame_equal(fresh, cached)
+    assert loaded.code_rows(tasks.to_dict("records")) == cached.to_dict("records")
     assert loaded.cross_fitted._models is None  # a document without gold codes never loads them
     assert list(fresh["task_id"]) == ["x-T001", "x-T002"]  # framing units are not coded
     assert list(fresh["theme"]) == ["decisions", "disputes"]

@@ -140,8 +140,9 @@ class ThemeCoder:
             coded = self.code(pd.DataFrame([dict(row) for row in tasks]))
             return [{c: _plain(v) for c, v in row.items()} for row in coded.to_dict("records")]
         frame = classifier_rows(tasks)
-        held_out = [row for row in frame if row["doc_id"] in self.cross_fitted]
-        predictions = self.classifier.predict_rows([row for row in frame if row["doc_id"] not in self.cross_fitted])
+        gold_documents = set(self.cross_fitted)  # their names: looking one up would load the classifiers
+        held_out = [row for row in frame if row["doc_id"] in gold_documents]
+        predictions = self.classifier.predict_rows([row for row in frame if row["doc_id"] not in gold_documents])
         by_document: dict[str, list[dict[str, Any]]] = {}
         for row in held_out:
             by_document.setdefault(row["doc_id"], []).append(row)
