@@ -96,6 +96,25 @@ def test_gold_tasks_keep_their_hand_code_and_a_cross_fitted_model_code(small_cod
     assert set(coder.cross_fitted) == set(gold["doc_id"])
 
 
+def _oversight_override(task: pd.Series) -> pd.DataFrame:
+    """A coder's override of ``task`` to ``oversight``."""
+    return pd.DataFrame(
+        [
+            {
+                "task_id": task["task_id"],
+                "doc_id": task["doc_id"],  # the task's identity: overrides attach by it, never by position
+                "path": task["path"],
+                "text_hash": task_text_hash(task["text"]),
+                "theme": "oversight",
+                "subtheme": "",
+                "note": "",
+                "coder": "王五",
+                "coded_at": "t",
+            }
+        ]
+    )
+
+
 def test_other_documents_are_coded_by_the_model_and_overrides_win_over_gold(small_coder):
     coder, tasks, _ = small_coder
     unseen = pd.DataFrame(
@@ -114,21 +133,7 @@ def test_other_documents_are_coded_by_the_model_and_overrides_win_over_gold(smal
     assert coded["theme_model"].tolist() == coded["theme"].tolist()
     assert coded["theme_model_confidence"].tolist() == coded["theme_confidence"].tolist()
     first = tasks[tasks["kind"] == "task"].iloc[0]
-    overrides = pd.DataFrame(
-        [
-            {
-                "task_id": first["task_id"],
-                "doc_id": first["doc_id"],  # the task's identity: overrides attach by it, never by position
-                "path": first["path"],
-                "text_hash": task_text_hash(first["text"]),
-                "theme": "oversight",
-                "subtheme": "",
-                "note": "",
-                "coder": "王五",
-                "coded_at": "t",
-            }
-        ]
-    )
+    overrides = _oversight_override(first)
     with_override = ThemeCoder(coder.classifier, coder.codebook, overrides, coder.gold, coder.cross_fitted)
     row = with_override.code(tasks).set_index("task_id").loc[first["task_id"]]
     assert (row["theme"], row["theme_source"]) == ("oversight", "override")
@@ -225,22 +230,7 @@ def test_rows_are_coded_like_the_table_with_gold_cross_fitting_and_overrides(sma
     assert cached.code_rows(rows) == as_rows(coder.code(table))
     assert as_rows(cached.code(table)) == as_rows(coder.code(table))
     first = tasks[tasks["kind"] == "task"].iloc[0]
-    overrides = pd.DataFrame(
-        [
-            {
-                "task_id": first["task_id"],
-                "doc_id": first["doc_id"],
-                "path": first["path"],
-                "text_hash": task_text_hash(first["text"]),
-                "theme": "oversight",
-                "subtheme": "",
-                "note": "",
-                "coder": "王五",
-                "coded_at": "t",
-            }
-        ]
-    )
-    overridden = replace(cached, overrides=overrides)
+    overridden = replace(cached, overrides=_oversight_override(first))
     coded = {row["task_id"]: row for row in overridden.code_rows(rows)}
     assert (coded[first["task_id"]]["theme"], coded[first["task_id"]]["theme_source"]) == ("oversight", "override")
     assert overridden.code_rows(rows) == as_rows(overridden.code(table))

@@ -24,7 +24,7 @@ import logging
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import ahocorasick
 import numpy as np
@@ -529,7 +529,7 @@ class ThemePredictor:
         """:meth:`predict` for rows as mappings, without pandas: one dict per task, the same values."""
         with _collection_paused():
             codes = self._predict(tasks, check_task_rows, use_rules, LAYERS if layers is None else tuple(layers))
-        return prediction_records(*codes, self.codebook_)
+        return prediction_records(codes, self.codebook_)
 
     def _predict(
         self,
@@ -537,7 +537,7 @@ class ThemePredictor:
         check: Callable[[_Tasks], pd.DataFrame | TaskColumns],
         use_rules: bool | None,
         layers: tuple[str, ...],
-    ) -> tuple[list[str], list[str], list[str], list[float], list[str], list[str]]:
+    ) -> Codes:
         """Task ids, themes, subthemes, confidences, sources and evidence of the task rows ``check(tasks)`` gives."""
         if not hasattr(self, "level1_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() first")
@@ -547,7 +547,7 @@ class ThemePredictor:
         rows = check(tasks)
         use_rules = self.rules if use_rules is None else use_rules
         if not len(rows):
-            return [], [], [], [], [], []
+            return Codes([], [], [], [], [], [])
         probabilities = self._probabilities(rows)
         _, model_distribution = self._distribution(probabilities, self.hierarchy_)
         scores, notes = self._layered_scores(rows, model_distribution, layers)
@@ -576,7 +576,7 @@ class ThemePredictor:
                         f"model said {model_theme} ({model_confidence:.2f})"
                     )
             confidences.append(round(confidence, 6))
-        return _column(rows, "task_id"), themes, subthemes, confidences, sources, evidence
+        return Codes(_column(rows, "task_id"), themes, subthemes, confidences, sources, evidence)
 
 
 @contextlib.contextmanager
@@ -628,16 +628,20 @@ _COLUMN = {code: i for i, code in enumerate(LEVEL1_CODES)}
 BLOCK_ROWS = 1024  # rows whose features, probabilities and evidence are worked out at once
 
 
-def _prediction_columns(
-    task_ids: list[str],
-    themes: list[str],
-    subthemes: list[str],
-    confidences: list[float],
-    sources: list[str],
-    evidence: list[str],
-    codebook: Codebook,
-) -> dict[str, list[Any]]:
+class Codes(NamedTuple):
+    """What the predictor decided for each task, column by column."""
+
+    task_ids: list[str]
+    themes: list[str]
+    subthemes: list[str]
+    confidences: list[float]
+    sources: list[str]
+    evidence: list[str]
+
+
+def _prediction_columns(codes: Codes, codebook: Codebook) -> dict[str, list[Any]]:
     """:data:`PREDICTION_COLUMNS` as lists (labels looked up in the codebook)."""
+    task_ids, themes, subthemes, confidences, sources, evidence = codes
     return {
         "task_id": task_ids,
         "theme": themes,
@@ -666,7 +670,7 @@ def prediction_frame(
 ) -> pd.DataFrame:
     import pandas as pd  # the build's and the evaluation's tables; extract codes without (start-up time)
 
-    columns = _prediction_columns(task_ids, themes, subthemes, confidences, sources, evidence, codebook)
+    columns = _prediction_columns(Codes(task_ids, themes, subthemes, confidences, sources, evidence), codebook)
     for name in ("theme_confidence", "theme_model_confidence"):
         columns[name] = pd.Series(confidences, dtype="float64")
     frame = pd.DataFrame(columns, columns=list(PREDICTION_COLUMNS))
@@ -674,17 +678,9 @@ def prediction_frame(
     return frame
 
 
-def prediction_records(
-    task_ids: list[str],
-    themes: list[str],
-    subthemes: list[str],
-    confidences: list[float],
-    sources: list[str],
-    evidence: list[str],
-    codebook: Codebook,
-) -> list[dict[str, Any]]:
-    """The rows of :func:`prediction_frame` as dicts (:data:`PREDICTION_COLUMNS`), without pandas."""
-    columns = _prediction_columns(task_ids, themes, subthemes, confidences, sources, evidence, codebook)
+def prediction_records(codes: Codes, codebook: Codebook) -> list[dict[str, Any]]:
+    """The rows :func:`prediction_frame` makes of ``codes``, as dicts (:data:`PREDICTION_COLUMNS`), without pandas."""
+    columns = _prediction_columns(codes, codebook)
     return [dict(zip(PREDICTION_COLUMNS, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
