@@ -129,8 +129,13 @@ def _same(a: object, b: object) -> bool:
     )
 
 
+@pytest.mark.parametrize("lookup", ["search", "hash"])
 @pytest.mark.parametrize("ngrams", [(2, 3), (1, 2), (3, 3)])
-def test_character_tfidf_equals_sklearn(ngrams: tuple[int, int]) -> None:
+def test_character_tfidf_equals_sklearn(ngrams: tuple[int, int], lookup: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.annotate import theme_features
+
+    if lookup == "hash":  # n-grams looked up in pandas' index, as a build's many are; else by binary search
+        monkeypatch.setattr(theme_features, "SMALL_LOOKUP_KEYS", 0)
     vectorizer = _make_vectorizer("chars", ngrams).fit([normalise(t) for t in TRAINING])
     documents = [normalise(t) for t in UNSEEN + TRAINING]
     assert _same(tfidf_transform(vectorizer, documents), vectorizer.transform(documents))
@@ -217,8 +222,9 @@ def test_sparse_rows_product_equals_scipy_bit_for_bit(n_classes: int, n_rows: in
     assert np.array_equal(ours, theirs)
 
 
-def test_hstack_rows_equals_scipy() -> None:
-    blocks = [_random_rows(20, n, seed) for seed, n in enumerate((300, 1, 50, 700))]
+@pytest.mark.parametrize("n_rows", [20, SMALL_PRODUCT_ROWS + 1])
+def test_hstack_rows_equals_scipy(n_rows: int) -> None:
+    blocks = [_random_rows(n_rows, n, seed) for seed, n in enumerate((300, 1, 50, 700))]
     stacked = hstack_rows([SparseRows(b.data, b.indices, b.indptr, b.shape) for b in blocks])
     expected = sparse.hstack(blocks, format="csr")
     assert stacked.shape == expected.shape
