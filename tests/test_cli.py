@@ -88,3 +88,39 @@ def test_doc_id_is_refused_for_several_documents(tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_text(PLAN_B, encoding="utf-8")
     with pytest.raises(SystemExit, match="one document"):
         main(["extract", str(tmp_path), "--doc-id", "x", "--no-themes"])
+
+
+EXTRACT_AND_LIST_LIBRARIES = """
+import contextlib, io, json, sys
+from analysis.cli import main
+records = []
+for arguments in (sys.argv[1:2], [*sys.argv[1:2], "--doc-id", sys.argv[2]]):
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert main(["extract", *arguments]) == 0
+    records.append([json.loads(line) for line in out.getvalue().splitlines()])
+heavy = sorted(m for m in ("pandas", "pyarrow", "scipy", "sklearn") if m in sys.modules)
+print(json.dumps({"records": records, "heavy": heavy}))
+"""
+
+
+def test_extract_codes_one_document_without_pandas_scipy_or_sklearn() -> None:
+    """Start-up time: one document, its themes included (gold codes too), imports neither tables nor SciPy."""
+    import subprocess
+    import sys
+
+    from analysis import config
+    from analysis.corpus.coding import ThemeCoder
+
+    ThemeCoder.from_project()  # the classifier is fitted once and cached on disk: extract only loads it
+    seed = config.RAW_DIR / "gansu_miit_2017_implementation_rules.txt"
+    run = subprocess.run(
+        [sys.executable, "-c", EXTRACT_AND_LIST_LIBRARIES, str(seed), "gansu_miit_2017"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(run.stdout)
+    assert found["heavy"] == []
+    plain, gold = ([r for r in records if r.get("kind") == "task"] for records in found["records"])
+    assert plain and all(r["theme"] and r["theme_source"] in ("model", "rule") for r in plain)
+    assert any(r["theme_source"] == "gold" for r in gold)  # a gold document: hand codes and a cross-fitted model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -44,6 +45,7 @@ def test_cached_classifier_codes_exactly_like_a_fresh_fit(tmp_path, monkeypatch)
     )
     fresh, cached = first.code(tasks), loaded.code(tasks)
     pd.testing.assert_frame_equal(fresh, cached)
+    assert loaded.code_rows(tasks.to_dict("records")) == cached.to_dict("records")
     assert loaded.cross_fitted._models is None  # a document without gold codes never loads them
     assert list(fresh["task_id"]) == ["x-T001", "x-T002"]  # framing units are not coded
     assert list(fresh["theme"]) == ["decisions", "disputes"]
@@ -94,6 +96,25 @@ def test_gold_tasks_keep_their_hand_code_and_a_cross_fitted_model_code(small_cod
     assert set(coder.cross_fitted) == set(gold["doc_id"])
 
 
+def _oversight_override(task: pd.Series) -> pd.DataFrame:
+    """A coder's override of ``task`` to ``oversight``."""
+    return pd.DataFrame(
+        [
+            {
+                "task_id": task["task_id"],
+                "doc_id": task["doc_id"],  # the task's identity: overrides attach by it, never by position
+                "path": task["path"],
+                "text_hash": task_text_hash(task["text"]),
+                "theme": "oversight",
+                "subtheme": "",
+                "note": "",
+                "coder": "王五",
+                "coded_at": "t",
+            }
+        ]
+    )
+
+
 def test_other_documents_are_coded_by_the_model_and_overrides_win_over_gold(small_coder):
     coder, tasks, _ = small_coder
     unseen = pd.DataFrame(
@@ -112,21 +133,7 @@ def test_other_documents_are_coded_by_the_model_and_overrides_win_over_gold(smal
     assert coded["theme_model"].tolist() == coded["theme"].tolist()
     assert coded["theme_model_confidence"].tolist() == coded["theme_confidence"].tolist()
     first = tasks[tasks["kind"] == "task"].iloc[0]
-    overrides = pd.DataFrame(
-        [
-            {
-                "task_id": first["task_id"],
-                "doc_id": first["doc_id"],  # the task's identity: overrides attach by it, never by position
-                "path": first["path"],
-                "text_hash": task_text_hash(first["text"]),
-                "theme": "oversight",
-                "subtheme": "",
-                "note": "",
-                "coder": "王五",
-                "coded_at": "t",
-            }
-        ]
-    )
+    overrides = _oversight_override(first)
     with_override = ThemeCoder(coder.classifier, coder.codebook, overrides, coder.gold, coder.cross_fitted)
     row = with_override.code(tasks).set_index("task_id").loc[first["task_id"]]
     assert (row["theme"], row["theme_source"]) == ("oversight", "override")
@@ -194,3 +201,36 @@ def test_classifier_key_remembers_the_import_graph_until_a_source_changes(tmp_pa
     assert coding.classifier_key() != changed
     (tmp_path / "cache" / "classifier_modules.json").write_text("{not json", encoding="utf-8")
     assert coding.classifier_key() != changed and len(parsed) == 4  # a damaged memo is worked out again
+
+
+def test_rows_are_coded_like_the_table_with_gold_cross_fitting_and_overrides(small_coder):
+    """`code_rows` (extract's path, no pandas) gives what `code` gives, value for value."""
+    coder, tasks, gold = small_coder
+    unseen = pd.DataFrame(
+        {
+            "doc_id": ["new_2022"] * 3,
+            "task_id": ["new_2022-T001", "new_2022-T002", "new_2022-F01"],
+            "kind": ["task", "task", "framing"],
+            "path": ["一/1", "一/2", "二"],
+            "headings": [["依法有效化解社会矛盾纠纷"], ["依法有效化解社会矛盾纠纷", "出庭应诉"], []],
+            "title": ["加强行政复议", "做好行政应诉", "工作要求"],
+            "text": ["依法办理行政复议案件,提高复议决定质量。", "落实行政机关负责人出庭应诉制度。", "加强领导。"],
+        }
+    )
+    table = pd.concat([tasks, unseen], ignore_index=True)
+    table["headings"] = [" > ".join(h) for h in table["headings"]]  # as the tasks table holds them
+    rows = table.to_dict("records")
+
+    def as_rows(frame: pd.DataFrame) -> list[dict]:
+        return [{c: coding._plain(v) for c, v in row.items()} for row in frame.to_dict("records")]
+
+    assert {"gold", "model"} <= {row["theme_source"] for row in coder.code_rows(rows)}
+    assert coder.code_rows(rows) == as_rows(coder.code(table))
+    cached = replace(coder, gold=None, gold_rows=gold.to_dict("records"))  # as loaded from the cache
+    assert cached.code_rows(rows) == as_rows(coder.code(table))
+    assert as_rows(cached.code(table)) == as_rows(coder.code(table))
+    first = tasks[tasks["kind"] == "task"].iloc[0]
+    overridden = replace(cached, overrides=_oversight_override(first))
+    coded = {row["task_id"]: row for row in overridden.code_rows(rows)}
+    assert (coded[first["task_id"]]["theme"], coded[first["task_id"]]["theme_source"]) == ("oversight", "override")
+    assert overridden.code_rows(rows) == as_rows(overridden.code(table))

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from analysis.annotate.theme_features import normalize_rows, tfidf_transform
+from analysis.annotate.theme_features import (
+    SMALL_PRODUCT_ROWS,
+    SparseRows,
+    hstack_rows,
+    normalize_rows,
+    tfidf_transform,
+)
 from analysis.annotate.theme_inference import LinearModel, ThemePredictor
 from analysis.annotate.themes import KeywordMatcher, _identity, _make_vectorizer
 from analysis.core.codebook import LEVEL1_CODES
@@ -123,8 +129,13 @@ def _same(a: object, b: object) -> bool:
     )
 
 
+@pytest.mark.parametrize("lookup", ["search", "hash"])
 @pytest.mark.parametrize("ngrams", [(2, 3), (1, 2), (3, 3)])
-def test_character_tfidf_equals_sklearn(ngrams: tuple[int, int]) -> None:
+def test_character_tfidf_equals_sklearn(ngrams: tuple[int, int], lookup: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.annotate import theme_features
+
+    if lookup == "hash":  # n-grams looked up in pandas' index, as a build's many are; else by binary search
+        monkeypatch.setattr(theme_features, "SMALL_LOOKUP_KEYS", 0)
     vectorizer = _make_vectorizer("chars", ngrams).fit([normalise(t) for t in TRAINING])
     documents = [normalise(t) for t in UNSEEN + TRAINING]
     assert _same(tfidf_transform(vectorizer, documents), vectorizer.transform(documents))
@@ -185,14 +196,50 @@ def test_linear_model_probabilities_equal_sklearn(n_classes: int) -> None:
     model = LogisticRegression(C=10.0, max_iter=5000).fit(features, labels)
     unseen = sparse.random(25, 40, density=0.4, format="csr", random_state=2) * rng.random()
     assert np.array_equal(LinearModel.of(model).predict_proba(unseen), model.predict_proba(unseen))
+    rows = SparseRows(unseen.data, unseen.indices, unseen.indptr, unseen.shape)  # no SciPy on this path
+    assert np.array_equal(LinearModel.of(model).predict_proba(rows), model.predict_proba(unseen))
+
+
+def _random_rows(n_rows: int, n_columns: int, seed: int) -> sparse.csr_matrix:
+    """Rows of very different lengths (some empty), values of very different sizes: sums that round."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(0, min(n_columns, 300), n_rows)
+    lengths[::7] = 0
+    indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
+    indices = np.concatenate([np.sort(rng.choice(n_columns, n, replace=False)) for n in lengths]).astype(np.int32)
+    data = rng.random(int(indptr[-1])) * rng.choice([1e-3, 1.0, 1e3], int(indptr[-1]))
+    return sparse.csr_matrix((data, indices, indptr), shape=(n_rows, n_columns))
+
+
+@pytest.mark.parametrize("n_classes", [1, 3, 54])
+@pytest.mark.parametrize("n_rows", [1, 5, SMALL_PRODUCT_ROWS, SMALL_PRODUCT_ROWS + 1])
+def test_sparse_rows_product_equals_scipy_bit_for_bit(n_classes: int, n_rows: int) -> None:
+    matrix = _random_rows(n_rows, 900, n_rows + n_classes)
+    coef = np.random.default_rng(n_classes).normal(size=(n_classes, 900)) * 3
+    rows = SparseRows(matrix.data, matrix.indices, matrix.indptr, matrix.shape)
+    ours, theirs = rows @ coef.T, matrix @ coef.T
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("n_rows", [20, SMALL_PRODUCT_ROWS + 1])
+def test_hstack_rows_equals_scipy(n_rows: int) -> None:
+    blocks = [_random_rows(n_rows, n, seed) for seed, n in enumerate((300, 1, 50, 700))]
+    stacked = hstack_rows([SparseRows(b.data, b.indices, b.indptr, b.shape) for b in blocks])
+    expected = sparse.hstack(blocks, format="csr")
+    assert stacked.shape == expected.shape
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(stacked, part), getattr(expected, part))
 
 
 PREDICT_IN_ANOTHER_PROCESS = """
 import pickle, sys
-predictor, tasks = pickle.load(open(sys.argv[1], "rb"))
-predictions = predictor.predict(tasks)
+predictor, rows = pickle.load(open(sys.argv[1], "rb"))
+predictions = predictor.predict_rows(rows)
 assert "sklearn" not in sys.modules, "loading and using the predictor imported scikit-learn"
-pickle.dump(predictions, open(sys.argv[2], "wb"))
+assert "scipy" not in sys.modules and "pandas" not in sys.modules, "a few tasks need neither SciPy nor pandas"
+predictions = [predictions, predictor.predict(pickle.load(open(sys.argv[2], "rb")))]
+pickle.dump(predictions, open(sys.argv[3], "wb"))
 """
 
 
@@ -214,9 +261,10 @@ def test_predictor_codes_like_the_classifier_and_loads_without_sklearn(tmp_path)
     assert type(predictor) is ThemePredictor and "level1_model_" not in predictor.__dict__
     expected = classifier.predict(tasks)
     pd.testing.assert_frame_equal(predictor.predict(tasks), expected, check_exact=True)
-    (tmp_path / "predictor.pkl").write_bytes(pickle.dumps((predictor, tasks)))
-    subprocess.run(
-        [sys.executable, "-c", PREDICT_IN_ANOTHER_PROCESS, str(tmp_path / "predictor.pkl"), str(tmp_path / "out.pkl")],
-        check=True,
-    )
-    pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "out.pkl"), expected, check_exact=True)
+    (tmp_path / "predictor.pkl").write_bytes(pickle.dumps((predictor, tasks.to_dict("records"))))
+    (tmp_path / "tasks.pkl").write_bytes(pickle.dumps(tasks))
+    files = [str(tmp_path / name) for name in ("predictor.pkl", "tasks.pkl", "out.pkl")]
+    subprocess.run([sys.executable, "-c", PREDICT_IN_ANOTHER_PROCESS, *files], check=True)
+    rows, frame = pd.read_pickle(tmp_path / "out.pkl")
+    pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+    assert rows == expected.to_dict("records")  # the same codes and confidences, as plain values

@@ -88,7 +88,6 @@ def extract_paths(arguments: Sequence[str]) -> list[Path]:
 def cmd_extract(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `python -m analysis --help` and the other commands
     # should not pay for the parser stages and the theme model (start-up time).
-    from analysis.core import schema
     from analysis.core.models import THEME_COLUMNS
     from analysis.corpus import rows
     from analysis.corpus.coding import ThemeCoder
@@ -111,26 +110,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
             continue
         if not args.no_themes and doc.tasks:
             coder = coder or ThemeCoder.from_project()
-            tasks = schema.frame(rows.task_rows(doc), "tasks", allow_missing=THEME_COLUMNS)
-            themes = coder.code(tasks).set_index("task_id")
+            # Rows, not tables: one document's tasks need no pandas (start-up time).
+            themes = {row["task_id"]: row for row in coder.code_rows(rows.task_rows(doc))}
             for task in doc.tasks:
-                if task.task_id in themes.index:
-                    row = themes.loc[task.task_id]
-                    task.extra.update({c: _plain(row[c]) for c in THEME_COLUMNS})
+                if task.task_id in themes:
+                    task.extra.update({c: themes[task.task_id][c] for c in THEME_COLUMNS})
         out.write(json.dumps(doc.document_record(), ensure_ascii=False, default=str) + "\n")
         for item in doc.items:
             out.write(json.dumps(item.to_record(), ensure_ascii=False, default=str) + "\n")
         out.flush()
     return 2 if failed else 0
-
-
-def _plain(value: object) -> object:
-    """pandas scalars (NA, numpy numbers) → JSON-friendly Python values."""
-    import pandas as pd
-
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value.item() if hasattr(value, "item") else value
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

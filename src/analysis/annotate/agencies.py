@@ -14,15 +14,16 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from analysis import config
 from analysis.annotate.unit_names import PLACES_FILE, PLACES_SCHEMA, clean_unit_name, normalise_punctuation, regex_check
 from analysis.core.errors import ReferenceDataError
 from analysis.core.hanzi import simplify_text
-from analysis.core.reference import TableSchema, load_agency_categories, read_csv_strict, warn_unused
+from analysis.core.reference import TableSchema, load_agency_categories, read_rows_strict, warn_unused
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class UnitReference:
 _PATTERN_ALIAS = regex_check("alias")
 
 
-def _alias_problem(row: pd.Series) -> str | None:
+def _alias_problem(row: Mapping[str, str]) -> str | None:
     """A pattern alias must compile; an exact alias must have two characters or more."""
     kind = row["kind"].strip()
     if kind == "pattern":
@@ -80,9 +81,9 @@ def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReferenc
     """Load and cross-validate all unit reference tables (raises ReferenceDataError)."""
     folder = Path(reference_dir) if reference_dir else config.REFERENCE_DIR
     categories = load_agency_categories(folder)
-    codes = frozenset(categories["code"])
+    codes = frozenset(row["code"] for row in categories)
     agencies_path = folder / AGENCIES_FILE
-    agencies = read_csv_strict(
+    agencies = read_rows_strict(
         agencies_path,
         TableSchema(
             required=("alias", "canonical", "category", "kind"),
@@ -92,25 +93,28 @@ def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReferenc
             checks=(_alias_problem,),  # one check: each is a pass over every row
         ),
     )
-    inconsistent = agencies.groupby("canonical")["category"].nunique()
-    if (inconsistent > 1).any():
-        names = ", ".join(inconsistent[inconsistent > 1].index)
+    category_of: dict[str, set[str]] = {}
+    for row in agencies:
+        category_of.setdefault(row["canonical"], set()).add(row["category"])
+    inconsistent = sorted(name for name, found in category_of.items() if len(found) > 1)
+    if inconsistent:
+        names = ", ".join(inconsistent)
         raise ReferenceDataError(agencies_path, f"canonical agency with more than one category: {names}")
-    canonicals = frozenset(agencies["canonical"])
-    exact = {row.alias: (row.canonical, row.category) for row in agencies.itertuples() if row.kind == "exact"}
+    canonicals = frozenset(category_of)
+    exact = {row["alias"]: (row["canonical"], row["category"]) for row in agencies if row["kind"] == "exact"}
     patterns = tuple(
-        (re.compile(row.alias), row.canonical, row.category, row.alias)
-        for row in agencies.itertuples()
-        if row.kind == "pattern"
+        (re.compile(row["alias"]), row["canonical"], row["category"], row["alias"])
+        for row in agencies
+        if row["kind"] == "pattern"
     )
-    generic_table = read_csv_strict(
+    generic_table = read_rows_strict(
         folder / GENERIC_FILE,
         TableSchema(
             required=("pattern", "label"), optional=("note",), unique=(("pattern",),), checks=(regex_check("pattern"),)
         ),
     )
     crosswalk_path = folder / CROSSWALK_FILE
-    crosswalk = read_csv_strict(
+    crosswalk = read_rows_strict(
         crosswalk_path,
         TableSchema(
             required=("predecessor", "successor", "primary", "reform", "effective_year", "source"),
@@ -126,15 +130,14 @@ def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReferenc
             ),
         ),
     )
-    places = read_csv_strict(folder / PLACES_FILE, PLACES_SCHEMA)
-    tokens = {kind: tuple(places.loc[places["kind"] == kind, "token"]) for kind in set(places["kind"])}
+    tokens: dict[str, tuple[str, ...]] = {}
+    for row in read_rows_strict(folder / PLACES_FILE, PLACES_SCHEMA):
+        tokens[row["kind"]] = (*tokens.get(row["kind"], ()), row["token"])
     return UnitReference(
-        categories=dict(zip(categories["code"], categories["label_zh"], strict=False)),
+        categories={row["code"]: row["label_zh"] for row in categories},
         exact=exact,
         patterns=patterns,
-        generic=tuple(
-            (re.compile(p), label) for p, label in zip(generic_table["pattern"], generic_table["label"], strict=False)
-        ),
+        generic=tuple((re.compile(row["pattern"]), row["label"]) for row in generic_table),
         successor=_resolve_successors(crosswalk, crosswalk_path),
         level_suffixes=frozenset(tokens.get("level_suffix", ())),
         bare_markers=frozenset(tokens.get("bare_marker", ())),
@@ -146,14 +149,15 @@ def load_unit_reference(reference_dir: str | Path | None = None) -> UnitReferenc
     )
 
 
-def _resolve_successors(crosswalk: pd.DataFrame, path: Path) -> dict[str, str]:
+def _resolve_successors(crosswalk: list[dict[str, str]], path: Path) -> dict[str, str]:
     """Primary successor of every predecessor, following chains (卫生局 -> 卫计委 -> 卫健委)."""
-    primary = crosswalk[crosswalk["primary"] == "yes"]
-    counts = crosswalk.groupby("predecessor")["primary"].apply(lambda s: int((s == "yes").sum()))
-    bad = counts[counts != 1]
-    if len(bad):
-        raise ReferenceDataError(path, "predecessor(s) without exactly one primary successor: " + ", ".join(bad.index))
-    step = dict(zip(primary["predecessor"], primary["successor"], strict=False))
+    counts: dict[str, int] = {}
+    for row in crosswalk:
+        counts[row["predecessor"]] = counts.get(row["predecessor"], 0) + (row["primary"] == "yes")
+    bad = sorted(name for name, n in counts.items() if n != 1)
+    if bad:
+        raise ReferenceDataError(path, "predecessor(s) without exactly one primary successor: " + ", ".join(bad))
+    step = {row["predecessor"]: row["successor"] for row in crosswalk if row["primary"] == "yes"}
     resolved: dict[str, str] = {}
     for name in step:
         seen = [name]
@@ -213,6 +217,8 @@ class AgencyNormaliser:
 
     def unmatched_report(self) -> pd.DataFrame:
         """Unmatched names with their counts, most frequent first."""
+        import pandas as pd  # a report for the build, not needed to normalise names (start-up time)
+
         rows = self.unmatched_.most_common()
         return pd.DataFrame(rows, columns=["name", "n"])
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from analysis.core.models import TARGET_TYPES
-from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+from analysis.core.reference import TableSchema, read_rows_strict, reference_path
 from analysis.core.text import alternation, anchored_finditer, required_literals
 
 # Numbers as the target regexes read them (bounded quantifiers: long runs stay linear).
@@ -85,7 +83,7 @@ CATEGORIES = (
 STANCES = ("commitment", "reported")
 
 
-def _check_row(row: pd.Series) -> str | None:
+def _check_row(row: Mapping[str, str]) -> str | None:
     """Per-category checks of target_patterns.csv rows."""
     category, term, value, number = row["category"], row["term"], row["value"], row["number"]
     if category not in CATEGORIES:
@@ -169,39 +167,38 @@ class TargetVocabulary:
     cores: dict[str, tuple[re.Pattern[str], int]] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def from_frame(cls, table: pd.DataFrame, path: str) -> TargetVocabulary:
-        def rows(category: str) -> pd.DataFrame:
-            return table[table["category"] == category]
+    def from_rows(cls, table: list[dict[str, str]], path: str) -> TargetVocabulary:
+        def terms(category: str) -> list[str]:
+            return [row["term"] for row in table if row["category"] == category]
 
         def mapping(category: str) -> dict[str, str]:
-            sub = rows(category)
-            return dict(zip(sub["term"], sub["value"], strict=False))
+            return {row["term"]: row["value"] for row in table if row["category"] == category}
 
-        periods = {t: (v, float(n)) for t, v, n in rows("period")[["term", "value", "number"]].itertuples(index=False)}
+        periods = {r["term"]: (r["value"], float(r["number"])) for r in table if r["category"] == "period"}
         vocab = cls(
             path=path,
             comparator_before=mapping("comparator_before"),
             comparator_after=mapping("comparator_after"),
-            comparator_blocked=tuple(rows("comparator_blocked")["term"]),
+            comparator_blocked=tuple(terms("comparator_blocked")),
             periods=periods,
             period_multiples={int(t): v for t, v in mapping("period_multiple").items()},
             unit_class=mapping("unit"),
             metric_suffix=mapping("metric_suffix"),
-            share_cues=tuple(rows("share_cue")["term"]),
-            fillers=tuple(sorted(rows("filler")["term"], key=len, reverse=True)),
-            metric_stops=frozenset(rows("metric_stop")["term"]),
+            share_cues=tuple(terms("share_cue")),
+            fillers=tuple(sorted(terms("filler"), key=len, reverse=True)),
+            metric_stops=frozenset(terms("metric_stop")),
             deadline_year_part=mapping("deadline_year_part"),
             deadline_month_part=mapping("deadline_month_part"),
             deadline_before=mapping("deadline_before"),
             deadline_cue=mapping("deadline_cue"),
-            deadline_exclude_after=tuple(rows("deadline_exclude_after")["term"]),
+            deadline_exclude_after=tuple(terms("deadline_exclude_after")),
             protected_pairs=tuple(mapping("protected_pair").items()),
-            non_target_terms=tuple(rows("non_target_term")["term"]),
-            non_target_regexes=tuple(re.compile(t) for t in rows("non_target_regex")["term"]),
-            reported_headings=tuple(rows("reported_heading")["term"]),
-            commitment_headings=tuple(rows("commitment_heading")["term"]),
-            reported_cues=tuple(rows("reported_cue")["term"]),
-            stage_cues=tuple(rows("stage_cue")["term"]),
+            non_target_terms=tuple(terms("non_target_term")),
+            non_target_regexes=tuple(re.compile(t) for t in terms("non_target_regex")),
+            reported_headings=tuple(terms("reported_heading")),
+            commitment_headings=tuple(terms("commitment_heading")),
+            reported_cues=tuple(terms("reported_cue")),
+            stage_cues=tuple(terms("stage_cue")),
         )
         vocab.regex.update(vocab._compile())
         vocab.prefilter.update(vocab._compile_prefilters())
@@ -385,5 +382,4 @@ class TargetVocabulary:
 def load_vocabulary(path: str | None = None) -> TargetVocabulary:
     """Read and validate target_patterns.csv (cached per path)."""
     resolved = str(path or reference_path(PATTERNS_FILE))
-    table = read_csv_strict(resolved, PATTERNS_SCHEMA)
-    return TargetVocabulary.from_frame(table, resolved)
+    return TargetVocabulary.from_rows(read_rows_strict(resolved, PATTERNS_SCHEMA), resolved)

@@ -20,15 +20,18 @@ predictions, and :func:`reliability_table` / :func:`expected_calibration_error` 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from analysis.core.errors import ReferenceDataError
-from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+from analysis.core.reference import TableSchema, read_rows_strict, reference_path
+
+if TYPE_CHECKING:
+    import pandas as pd
 from analysis.core.segment import normalise
 
 GANGYAO_HEADINGS_PATH = reference_path("gangyao_headings.csv")
@@ -42,7 +45,7 @@ def compact(text: str) -> str:
     return _NOT_LETTER_OR_NUMBER.sub("", normalise(text or ""))
 
 
-def _check_regex(row: pd.Series) -> str | None:
+def _check_regex(row: Mapping[str, str]) -> str | None:
     try:
         re.compile(row["pattern"])
     except re.error as error:
@@ -84,14 +87,11 @@ class Genre:
 class StructuralEvidence:
     """The 纲要 heading phrasings and the genre patterns, validated on load."""
 
-    def __init__(self, headings: pd.DataFrame, genres: pd.DataFrame) -> None:
-        phrases = [(compact(p), t) for p, t in zip(headings["phrase"], headings["theme"], strict=True)]
+    def __init__(self, headings: list[dict[str, str]], genres: list[dict[str, str]]) -> None:
+        phrases = [(compact(row["phrase"]), row["theme"]) for row in headings]
         # Longest phrase first: 健全行政权力制约和监督体系 before 制约和监督.
         self.phrases = sorted((p for p in phrases if p[0]), key=lambda p: (-len(p[0]), p[0]))
-        self.genres = [
-            Genre(name, re.compile(pattern), theme)
-            for name, pattern, theme in zip(genres["genre"], genres["pattern"], genres["theme"], strict=True)
-        ]
+        self.genres = [Genre(row["genre"], re.compile(row["pattern"]), row["theme"]) for row in genres]
 
     @classmethod
     def load(
@@ -102,10 +102,9 @@ class StructuralEvidence:
     ) -> StructuralEvidence:
         """Read both tables (raises :class:`ReferenceDataError` naming file and row)."""
         heading_schema, genre_schema = _schemas(level1_codes)
-        headings = read_csv_strict(headings_path or GANGYAO_HEADINGS_PATH, heading_schema)
-        genres = read_csv_strict(genres_path or DOCUMENT_GENRES_PATH, genre_schema)
-        compacted = headings["phrase"].map(compact)
-        if (compacted == "").any():
+        headings = read_rows_strict(headings_path or GANGYAO_HEADINGS_PATH, heading_schema)
+        genres = read_rows_strict(genres_path or DOCUMENT_GENRES_PATH, genre_schema)
+        if any(compact(row["phrase"]) == "" for row in headings):
             raise ReferenceDataError(headings_path or GANGYAO_HEADINGS_PATH, "a phrase has no letters")
         return cls(headings, genres)
 
@@ -230,6 +229,8 @@ def reliability_table(confidence: Sequence[float], correct: Sequence[bool], n_bi
                     "gap": accuracy - mean_confidence,
                 }
             )
+    import pandas as pd  # a table for the evaluation, not needed to code tasks (start-up time)
+
     return pd.DataFrame(rows, columns=list(RELIABILITY_COLUMNS))
 
 

@@ -20,12 +20,13 @@ import itertools
 import re
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 # CountVectorizer._white_spaces: runs of two or more whitespace characters become one space before n-grams.
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -36,12 +37,99 @@ _CHUNK_CHARACTERS = 200_000  # characters counted at once: small temporary array
 TOKENS, CHARACTERS = "tokens", "chars"
 
 
+SMALL_LOOKUP_KEYS = 100_000
+"""Up to this many n-grams at once, they are looked up by binary search; more, in pandas' hash index (faster)."""
+SMALL_PRODUCT_ROWS = 64
+"""Up to this many rows, :class:`SparseRows` multiplies without SciPy (one document's tasks: no SciPy to import)."""
+
+
+@dataclass
+class SparseRows:
+    """A CSR matrix as its arrays (``data``, ``indices``, ``indptr``), what transforming and predicting read.
+
+    ``to_csr`` gives SciPy's matrix of the same arrays (for fitting); ``rows @ dense`` is SciPy's product,
+    bit for bit: computed here for a few rows, so that coding one document needs no SciPy.
+    """
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+
+    def to_csr(self) -> sparse.csr_matrix:
+        from scipy import sparse  # fitting and large blocks only (start-up time of extract)
+
+        return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    def __matmul__(self, dense: np.ndarray) -> np.ndarray:
+        """``csr_matrix @ dense`` (2-D): SciPy's loop adds each row's products to 0.0 one entry after the other,
+        ``y += a * x``; so does this, position by position over all rows at once."""
+        if self.shape[0] > SMALL_PRODUCT_ROWS:
+            return np.asarray(self.to_csr() @ dense)
+        dense = np.asarray(dense)
+        result = np.zeros((self.shape[0], dense.shape[1]), dtype=np.result_type(self.data, dense))
+        lengths = np.diff(self.indptr)
+        starts = self.indptr[:-1]
+        for position in range(int(lengths.max(initial=0))):
+            rows = np.flatnonzero(lengths > position)
+            entries = starts[rows] + position
+            result[rows] += self.data[entries, np.newaxis] * dense[self.indices[entries]]
+        return result
+
+
+def hstack_rows(blocks: Sequence[SparseRows]) -> SparseRows:
+    """``scipy.sparse.hstack(blocks, format="csr")``: each row's entries block after block, columns shifted.
+
+    Done here for a few rows (no SciPy to import), by SciPy for more (its loop is faster).
+    """
+    n_rows = blocks[0].shape[0]
+    if n_rows > SMALL_PRODUCT_ROWS:
+        from scipy import sparse  # fitting and large blocks only (start-up time of extract)
+
+        stacked = sparse.hstack([block.to_csr() for block in blocks], format="csr")
+        return SparseRows(stacked.data, stacked.indices, stacked.indptr, stacked.shape)
+    lengths = [np.diff(block.indptr) for block in blocks]
+    indptr = np.concatenate(([0], np.cumsum(np.sum(lengths, axis=0)))).astype(np.int64)
+    data, indices, shifted = [], [], 0
+    before = np.zeros(n_rows, dtype=np.int64)  # entries of the earlier blocks in each row
+    positions = []
+    for block, length in zip(blocks, lengths, strict=True):
+        within = np.arange(len(block.data)) - np.repeat(block.indptr[:-1], length)
+        positions.append(np.repeat(indptr[:-1] + before, length) + within)
+        data.append(block.data)
+        indices.append(block.indices.astype(np.int64) + shifted)
+        before += length
+        shifted += block.shape[1]
+    order = np.empty(int(indptr[-1]), dtype=np.int64)
+    order[np.concatenate(positions)] = np.arange(len(order))
+    return SparseRows(np.concatenate(data)[order], np.concatenate(indices)[order], indptr, (n_rows, shifted))
+
+
 @dataclass(frozen=True)
 class _NgramLookup:
-    """The vocabulary of a character vectorizer: per n-gram length, an index of integer keys and their columns."""
+    """The vocabulary of a character vectorizer: per n-gram length, its integer keys sorted and their columns."""
 
-    keys: dict[int, pd.Index]
+    keys: dict[int, np.ndarray]
     columns: dict[int, np.ndarray]
+    hashed: dict[int, Any] = field(default_factory=dict)  # per length, pandas' index of ``keys`` once built
+
+    def find(self, n: int, keys: np.ndarray) -> np.ndarray:
+        """The column of each n-gram key, -1 for a key not in the vocabulary.
+
+        One document's few n-grams: a binary search, no pandas to import (start-up time of extract).
+        """
+        known, columns = self.keys[n], self.columns[n]
+        if not len(known):
+            return np.full(len(keys), -1, dtype=np.int64)
+        if len(keys) > SMALL_LOOKUP_KEYS:
+            if n not in self.hashed:
+                import pandas as pd  # a hash table: ~3x faster than the search on a build's chunks
+
+                self.hashed[n] = pd.Index(known)
+            at = self.hashed[n].get_indexer(keys)
+            return np.where(at >= 0, columns[at], -1)
+        at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        return np.where(known[at] == keys, columns[at], -1)
 
 
 class TfidfVocabulary:
@@ -112,11 +200,17 @@ class TfidfVocabulary:
     @functools.cached_property
     def ngram_lookup(self) -> _NgramLookup:
         arrays = self._ngram_keys()
-        # pd.Index: a hash table, fast bulk look-up
-        return _NgramLookup({n: pd.Index(k) for n, (k, _) in arrays.items()}, {n: c for n, (_, c) in arrays.items()})
+        order = {n: np.argsort(k, kind="stable") for n, (k, _) in arrays.items()}  # sorted: a binary-search look-up
+        return _NgramLookup(
+            {n: k[order[n]] for n, (k, _) in arrays.items()}, {n: c[order[n]] for n, (_, c) in arrays.items()}
+        )
 
     def transform(self, documents: Sequence[Any]) -> sparse.csr_matrix:
         """The vectorizer's ``transform(documents)``, bit for bit (at least one document)."""
+        return self.transform_rows(documents).to_csr()
+
+    def transform_rows(self, documents: Sequence[Any]) -> SparseRows:
+        """:meth:`transform` as :class:`SparseRows` (no SciPy)."""
         if not len(documents):
             raise ValueError("no documents to transform")
         counts = self._counts(documents)
@@ -127,7 +221,7 @@ class TfidfVocabulary:
         normalize_rows(counts)
         return counts
 
-    def _counts(self, documents: Sequence[Any]) -> sparse.csr_matrix:
+    def _counts(self, documents: Sequence[Any]) -> SparseRows:
         """The term-count matrix ``CountVectorizer.transform`` gives (float64, sorted indices)."""
         n_features = len(self.vocabulary)
         if self.analyzer == TOKENS:
@@ -141,7 +235,7 @@ class TfidfVocabulary:
                 rows, columns = _ngram_entries(self.ngram_lookup, texts[start:end], self.ngram_range)
                 parts.append(_count_matrix(rows, columns, end - start, n_features))
                 start, size = end, 0
-        return parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr")
+        return parts[0] if len(parts) == 1 else _vstack(parts)
 
 
 _VOCABULARIES: weakref.WeakKeyDictionary[Any, TfidfVocabulary | None] = weakref.WeakKeyDictionary()
@@ -165,7 +259,19 @@ def tfidf_transform(vectorizer: Any, documents: Sequence[Any]) -> sparse.csr_mat
     return vocabulary.transform(documents)
 
 
-def normalize_rows(matrix: sparse.csr_matrix) -> None:
+def _vstack(parts: list[SparseRows]) -> SparseRows:
+    """``scipy.sparse.vstack(parts, format="csr")``: the rows of one part after the other."""
+    offsets = np.cumsum([0] + [len(part.data) for part in parts[:-1]])
+    indptr = np.concatenate([[0]] + [part.indptr[1:] + offset for part, offset in zip(parts, offsets, strict=True)])
+    return SparseRows(
+        np.concatenate([part.data for part in parts]),
+        np.concatenate([part.indices for part in parts]),
+        indptr,
+        (sum(part.shape[0] for part in parts), parts[0].shape[1]),
+    )
+
+
+def normalize_rows(matrix: sparse.csr_matrix | SparseRows) -> None:
     """Each row divided by its L2 norm, in place, exactly as scikit-learn's ``normalize(norm="l2")``.
 
     Its Cython loop adds a row's squares one after the other from 0.0; so
@@ -224,19 +330,19 @@ def _ngram_entries(
             keys = (keys[:-1] << _BITS) | codes[n - 1 :]  # the n-gram starting at each position
         if n < ngram_range[0] or n not in lookup.keys:
             continue
-        found = lookup.keys[n].get_indexer(keys)
+        found = lookup.find(n, keys)
         known = found >= 0
         all_rows.append(row_of[: len(keys)][known])
-        all_columns.append(lookup.columns[n][found[known]])
+        all_columns.append(found[known])
     if not all_rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(all_rows), np.concatenate(all_columns)
 
 
-def _count_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_features: int) -> sparse.csr_matrix:
+def _count_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_features: int) -> SparseRows:
     """CSR of how often each (row, column) occurs: float64 data, int32 indices sorted within each row."""
     cells, counts = np.unique(rows * n_features + columns, return_counts=True)
     cell_rows = cells // max(n_features, 1)
     indptr = np.concatenate(([0], np.cumsum(np.bincount(cell_rows, minlength=n_rows)))).astype(np.int32)
     indices = (cells - cell_rows * n_features).astype(np.int32)
-    return sparse.csr_matrix((counts.astype(np.float64), indices, indptr), shape=(n_rows, n_features))
+    return SparseRows(counts.astype(np.float64), indices, indptr, (n_rows, n_features))

@@ -1,4 +1,4 @@
-"""The prediction half of the theme classifier, light enough for ``extract``: numpy, SciPy's sparse matrices, pandas.
+"""The prediction half of the theme classifier, light enough for ``extract``: numpy (SciPy and pandas only for many rows and for tables).
 
 :class:`ThemePredictor` codes tasks from what fitting left — vocabularies, idf
 weights, logistic-regression coefficients, the hierarchy strategy and the
@@ -22,17 +22,15 @@ import functools
 import gc
 import logging
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import ahocorasick
 import numpy as np
-import pandas as pd
-from scipy import sparse
 
 from analysis.annotate.theme_evidence import StructuralEvidence, log_softmax, pool_siblings
-from analysis.annotate.theme_features import TfidfVocabulary, tfidf_transform
+from analysis.annotate.theme_features import SparseRows, TfidfVocabulary, hstack_rows
 from analysis.core.codebook import (
     LEVEL1_CODES,
     OPTIONAL_TASK_COLUMNS,
@@ -41,11 +39,19 @@ from analysis.core.codebook import (
     TASK_COLUMNS,
     Codebook,
     CodebookCodeError,
+    TaskColumns,
     check_gold_frame,
+    check_task_rows,
     check_tasks_frame,
 )
 from analysis.core.errors import InputError
 from analysis.core.segment import content_words, is_content_token, normalise
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from scipy import sparse
+
+_Tasks = TypeVar("_Tasks")
 
 log = logging.getLogger(__name__)
 
@@ -100,15 +106,21 @@ def _identity(tokens: list[str]) -> list[str]:
     return tokens
 
 
-def _block_inputs(block: str, rows: pd.DataFrame) -> list[Any]:
+def _column(rows: pd.DataFrame | TaskColumns, name: str) -> list[Any]:
+    """A column of the task rows as a list."""
+    values = rows[name]
+    return values if isinstance(values, list) else values.tolist()
+
+
+def _block_inputs(block: str, rows: pd.DataFrame | TaskColumns) -> list[Any]:
     """The block's input per row: token lists (words, headings) or the normalised title + text (characters)."""
     if block == "text":  # task texts rarely repeat: no cache (its upkeep cost more than it saved)
-        return [content_words(t) for t in rows["text"].tolist()]
+        return [content_words(t) for t in _column(rows, "text")]
     if block == "title":
-        return [list(_word_tokens(t)) for t in rows["title"].tolist()]
+        return [list(_word_tokens(t)) for t in _column(rows, "title")]
     if block == "headings":
-        return [_heading_tokens(h) for h in rows["headings"].tolist()]
-    return [_char_text(title, text) for title, text in zip(rows["title"].tolist(), rows["text"].tolist(), strict=True)]
+        return [_heading_tokens(h) for h in _column(rows, "headings")]
+    return [_char_text(title, text) for title, text in zip(_column(rows, "title"), _column(rows, "text"), strict=True)]
 
 
 class KeywordMatcher:
@@ -218,7 +230,7 @@ class _Probabilities:
 
     level1: np.ndarray  # n x len(LEVEL1_CODES); model's level-1 probabilities
     leaves: np.ndarray  # n x len(leaf_codes); model's leaf probabilities
-    features: list[sparse.csr_matrix]  # the rows' features in consecutive blocks of BLOCK_ROWS rows
+    features: list[SparseRows]  # the rows' features in consecutive blocks of BLOCK_ROWS rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -234,7 +246,7 @@ class LinearModel:
         """The parts of a fitted ``LogisticRegression`` that prediction needs."""
         return cls(model.classes_, model.coef_, model.intercept_)
 
-    def predict_proba(self, features: sparse.csr_matrix) -> np.ndarray:
+    def predict_proba(self, features: sparse.csr_matrix | SparseRows) -> np.ndarray:
         """``LogisticRegression.predict_proba``: the same sparse product and softmax, step by step."""
         scores = features @ self.coef.T + self.intercept
         if len(self.classes) <= 2:  # one column of scores: the logistic function, as scikit-learn's binary case
@@ -331,17 +343,17 @@ class ThemePredictor:
             "chars": self.char_weight,
         }
 
-    def _features(self, inputs: dict[str, list[Any]], first: int, last: int) -> sparse.csr_matrix:
+    def _features(self, inputs: dict[str, list[Any]], first: int, last: int) -> SparseRows:
         """Features of rows ``first:last`` from their block inputs (each block weighted, blocks side by side)."""
         weights = self._weights()
         blocks = []
         for block, vocabulary in self.blocks_.items():
-            matrix = tfidf_transform(vocabulary, inputs[block][first:last])
+            matrix = vocabulary.transform_rows(inputs[block][first:last])
             matrix.data *= weights[block]  # as ``matrix * weight``, without a copy
             blocks.append(matrix)
-        return sparse.hstack(blocks, format="csr")
+        return hstack_rows(blocks)
 
-    def _probabilities(self, rows: pd.DataFrame) -> _Probabilities:
+    def _probabilities(self, rows: pd.DataFrame | TaskColumns) -> _Probabilities:
         """Both models' probabilities, computed BLOCK_ROWS rows at a time (each row's are its own alone).
 
         Small blocks keep the temporary arrays small: fresh large arrays cost more than the arithmetic.
@@ -396,7 +408,7 @@ class ThemePredictor:
         top = masked[np.arange(len(best)), best]
         return [self.leaf_codes_[b] if t > 0 else "" for b, t in zip(best.tolist(), top.tolist(), strict=True)]
 
-    def _evidence(self, features: list[sparse.csr_matrix], themes: Sequence[str]) -> list[str]:
+    def _evidence(self, features: list[SparseRows], themes: Sequence[str]) -> list[str]:
         """Per row, the features that speak most for its theme: ``name(+weight)``, largest first, ties by name.
 
         ``features``: the rows' features in consecutive blocks (as :meth:`_probabilities` gives them).
@@ -455,12 +467,12 @@ class ThemePredictor:
         return None
 
     def _layered_scores(
-        self, rows: pd.DataFrame, distribution: np.ndarray, layers: Sequence[str]
+        self, rows: pd.DataFrame | TaskColumns, distribution: np.ndarray, layers: Sequence[str]
     ) -> tuple[np.ndarray, list[list[str]]]:
         """Level-1 log-probabilities with the evidence ``layers`` added, and a note per row on what fired."""
         scores = np.log(np.clip(distribution, PROBABILITY_FLOOR, 1.0))
         notes: list[list[str]] = [[] for _ in range(len(rows))]
-        doc_ids, headings, titles = rows["doc_id"].tolist(), rows["headings"].tolist(), rows["title"].tolist()
+        doc_ids, headings, titles = _column(rows, "doc_id"), _column(rows, "headings"), _column(rows, "title")
         if "headings" in layers and self.gangyao_bonus:
             heading_themes: dict[tuple[str, ...], tuple[str, str] | None] = {}  # siblings share their headings
             for r, path in enumerate(headings):
@@ -472,7 +484,7 @@ class ThemePredictor:
                     scores[r, _COLUMN[found[0]]] += self.gangyao_bonus
                     notes[r].append(f"纲要 heading {found[1]}→{found[0]}")
         if "genre" in layers and self.genre_bonus:
-            doc_titles = rows["doc_title"].tolist()
+            doc_titles = _column(rows, "doc_title")
             in_doc: dict[str, list[int]] = {}
             for r, doc_id in enumerate(doc_ids):
                 in_doc.setdefault(doc_id, []).append(r)
@@ -492,7 +504,7 @@ class ThemePredictor:
             counts = np.array(
                 [
                     self.keyword_matcher_.distinct_counts(f"{title}\n{text}")
-                    for title, text in zip(titles, rows["text"].tolist(), strict=True)
+                    for title, text in zip(titles, _column(rows, "text"), strict=True)
                 ],
                 dtype=np.int64,
             ).reshape(len(rows), len(LEVEL1_CODES))
@@ -508,18 +520,34 @@ class ThemePredictor:
         ``use_rules``: the keyword rule (default ``rules``).
         """
         with _collection_paused():
-            return self._predict(tasks, use_rules, LAYERS if layers is None else tuple(layers))
+            codes = self._predict(tasks, check_tasks_frame, use_rules, LAYERS if layers is None else tuple(layers))
+        return prediction_frame(*codes, self.codebook_)
 
-    def _predict(self, tasks: pd.DataFrame, use_rules: bool | None, layers: tuple[str, ...]) -> pd.DataFrame:
+    def predict_rows(
+        self, tasks: Sequence[Mapping[str, Any]], *, use_rules: bool | None = None, layers: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """:meth:`predict` for rows as mappings, without pandas: one dict per task, the same values."""
+        with _collection_paused():
+            codes = self._predict(tasks, check_task_rows, use_rules, LAYERS if layers is None else tuple(layers))
+        return prediction_records(codes, self.codebook_)
+
+    def _predict(
+        self,
+        tasks: _Tasks,
+        check: Callable[[_Tasks], pd.DataFrame | TaskColumns],
+        use_rules: bool | None,
+        layers: tuple[str, ...],
+    ) -> Codes:
+        """Task ids, themes, subthemes, confidences, sources and evidence of the task rows ``check(tasks)`` gives."""
         if not hasattr(self, "level1_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() first")
         unknown = set(layers) - set(LAYERS)
         if unknown:
             raise ValueError(f"unknown evidence layer(s) {sorted(unknown)}; known: {LAYERS}")
-        rows = check_tasks_frame(tasks)
+        rows = check(tasks)
         use_rules = self.rules if use_rules is None else use_rules
-        if rows.empty:
-            return prediction_frame([], [], [], [], [], [], self.codebook_)
+        if not len(rows):
+            return Codes([], [], [], [], [], [])
         probabilities = self._probabilities(rows)
         _, model_distribution = self._distribution(probabilities, self.hierarchy_)
         scores, notes = self._layered_scores(rows, model_distribution, layers)
@@ -530,7 +558,7 @@ class ThemePredictor:
         model_confidences = distribution[np.arange(len(rows)), theme_idx].tolist()
         evidence = self._evidence(probabilities.features, themes)
         sources = [SOURCE_MODEL] * len(rows)
-        titles, texts = rows["title"].tolist(), rows["text"].tolist()
+        titles, texts = _column(rows, "title"), _column(rows, "text")
         confidences = []
         for r, theme in enumerate(themes):
             confidence = model_confidences[r]
@@ -548,9 +576,7 @@ class ThemePredictor:
                         f"model said {model_theme} ({model_confidence:.2f})"
                     )
             confidences.append(round(confidence, 6))
-        return prediction_frame(
-            rows["task_id"].tolist(), themes, subthemes, confidences, sources, evidence, self.codebook_
-        )
+        return Codes(_column(rows, "task_id"), themes, subthemes, confidences, sources, evidence)
 
 
 @contextlib.contextmanager
@@ -602,6 +628,37 @@ _COLUMN = {code: i for i, code in enumerate(LEVEL1_CODES)}
 BLOCK_ROWS = 1024  # rows whose features, probabilities and evidence are worked out at once
 
 
+class Codes(NamedTuple):
+    """What the predictor decided for each task, column by column."""
+
+    task_ids: list[str]
+    themes: list[str]
+    subthemes: list[str]
+    confidences: list[float]
+    sources: list[str]
+    evidence: list[str]
+
+
+def _prediction_columns(codes: Codes, codebook: Codebook) -> dict[str, list[Any]]:
+    """:data:`PREDICTION_COLUMNS` as lists (labels looked up in the codebook)."""
+    task_ids, themes, subthemes, confidences, sources, evidence = codes
+    return {
+        "task_id": task_ids,
+        "theme": themes,
+        "theme_label_zh": [codebook.label(t, "zh") if t else "" for t in themes],
+        "theme_label_en": [codebook.label(t, "en") if t else "" for t in themes],
+        "subtheme": subthemes,
+        "subtheme_label_zh": [codebook.label(s, "zh") if s else "" for s in subthemes],
+        "subtheme_label_en": [codebook.label(s, "en") if s else "" for s in subthemes],
+        "theme_confidence": confidences,
+        "theme_source": sources,
+        "theme_evidence": evidence,
+        "theme_model": themes,
+        "subtheme_model": subthemes,
+        "theme_model_confidence": confidences,
+    }
+
+
 def prediction_frame(
     task_ids: list[str],
     themes: list[str],
@@ -611,26 +668,20 @@ def prediction_frame(
     evidence: list[str],
     codebook: Codebook,
 ) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {
-            "task_id": task_ids,
-            "theme": themes,
-            "theme_label_zh": [codebook.label(t, "zh") if t else "" for t in themes],
-            "theme_label_en": [codebook.label(t, "en") if t else "" for t in themes],
-            "subtheme": subthemes,
-            "subtheme_label_zh": [codebook.label(s, "zh") if s else "" for s in subthemes],
-            "subtheme_label_en": [codebook.label(s, "en") if s else "" for s in subthemes],
-            "theme_confidence": pd.Series(confidences, dtype="float64"),
-            "theme_source": sources,
-            "theme_evidence": evidence,
-            "theme_model": themes,
-            "subtheme_model": subthemes,
-            "theme_model_confidence": pd.Series(confidences, dtype="float64"),
-        },
-        columns=list(PREDICTION_COLUMNS),
-    )
+    import pandas as pd  # the build's and the evaluation's tables; extract codes without (start-up time)
+
+    columns = _prediction_columns(Codes(task_ids, themes, subthemes, confidences, sources, evidence), codebook)
+    for name in ("theme_confidence", "theme_model_confidence"):
+        columns[name] = pd.Series(confidences, dtype="float64")
+    frame = pd.DataFrame(columns, columns=list(PREDICTION_COLUMNS))
     frame.attrs["codebook_version"] = codebook.version
     return frame
+
+
+def prediction_records(codes: Codes, codebook: Codebook) -> list[dict[str, Any]]:
+    """The rows :func:`prediction_frame` makes of ``codes``, as dicts (:data:`PREDICTION_COLUMNS`), without pandas."""
+    columns = _prediction_columns(codes, codebook)
+    return [dict(zip(PREDICTION_COLUMNS, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def _set_codes(result: pd.DataFrame, i: Any, theme: str, subtheme: str, codebook: Codebook) -> None:
@@ -677,6 +728,42 @@ def apply_gold(
     return result
 
 
+def apply_gold_rows(
+    predictions: list[dict[str, Any]],
+    tasks: Sequence[Mapping[str, Any]],
+    gold: Sequence[Mapping[str, Any]],
+    codebook: Codebook,
+) -> list[dict[str, Any]]:
+    """:func:`apply_gold` for rows as dicts, without pandas (``gold``: rows of a gold table)."""
+    codes = {(_gold_text(row, "doc_id"), _gold_text(row, "path")): row for row in gold}
+    position = {row["task_id"]: i for i, row in enumerate(predictions)}
+    result = [dict(row) for row in predictions]
+    for task in tasks:
+        code = codes.get((str(task["doc_id"]), str(task["path"])))
+        if code is None or str(task["task_id"]) not in position:
+            continue
+        row = result[position[str(task["task_id"])]]
+        theme, subtheme = _gold_text(code, "theme"), _gold_text(code, "subtheme")
+        row.update(
+            theme=theme,
+            theme_label_zh=codebook.label(theme, "zh"),
+            theme_label_en=codebook.label(theme, "en"),
+            subtheme=subtheme,
+            subtheme_label_zh=codebook.label(subtheme, "zh") if subtheme else "",
+            subtheme_label_en=codebook.label(subtheme, "en") if subtheme else "",
+            theme_confidence=1.0,
+            theme_source=SOURCE_GOLD,
+            theme_evidence=f"gold: hand code by {_gold_text(code, 'coder') or '?'}",
+        )
+    return result
+
+
+def _gold_text(row: Mapping[str, Any], column: str) -> str:
+    """A gold cell as :func:`~analysis.core.codebook.check_gold_frame` reads it: text, stripped, "" if missing."""
+    value = row.get(column)
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+
+
 def review_order(predictions: pd.DataFrame) -> pd.DataFrame:
     """Model- and rule-coded rows, most likely wrong first (gold and override rows left out).
 
@@ -684,6 +771,8 @@ def review_order(predictions: pd.DataFrame) -> pd.DataFrame:
     probability that the code is right (column ``error_probability``); ties
     keep the input order.
     """
+    import pandas as pd  # the review's table (start-up time: extract codes without pandas)
+
     coded = predictions[~predictions["theme_source"].isin([SOURCE_GOLD, SOURCE_OVERRIDE])].copy()
     coded["error_probability"] = 1.0 - pd.to_numeric(coded["theme_confidence"], errors="coerce").fillna(0.0)
     return coded.sort_values("error_probability", ascending=False, kind="stable")
@@ -737,6 +826,8 @@ def apply_overrides(
 
 def tasks_frame(docs: Iterable[Any]) -> pd.DataFrame:
     """Tasks DataFrame (classifier input) from parsed documents."""
+    import pandas as pd  # fitting's input table (start-up time: extract codes without pandas)
+
     rows = [
         {
             "doc_id": u.doc_id,

@@ -10,13 +10,11 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import pandas as pd
-
 from analysis import config
-from analysis.core.reference import TableSchema, read_csv_strict
+from analysis.core.reference import TableSchema, read_rows_strict
 from analysis.core.text import alternation
 
 _NON_SPACE = re.compile(r"\S")
@@ -261,9 +259,9 @@ def collective_parts(folder: str | None = None) -> re.Pattern[str]:
     Groups: ``all`` (各/全, the collective's first part), ``suffix`` (政府, 办事处 …, its last part).
     Built from ``place_names.csv`` (kinds level_suffix, area_word, government_suffix).
     """
-    places = read_csv_strict(Path(folder or config.REFERENCE_DIR) / PLACES_FILE, PLACES_SCHEMA)
-    words = [t for t, k in zip(places["token"], places["kind"], strict=False) if k in ("level_suffix", "area_word")]
-    suffixes = [t for t, k in zip(places["token"], places["kind"], strict=False) if k == "government_suffix"]
+    places = read_rows_strict(Path(folder or config.REFERENCE_DIR) / PLACES_FILE, PLACES_SCHEMA)
+    words = [row["token"] for row in places if row["kind"] in ("level_suffix", "area_word")]
+    suffixes = [row["token"] for row in places if row["kind"] == "government_suffix"]
     return re.compile(rf"(?P<all>[各全])?(?:{alternation(words)}|\([^()]*\))+(?P<suffix>{alternation(suffixes)})?")
 
 
@@ -272,8 +270,8 @@ def split_units(text: str) -> list[str]:
     return [piece for piece, _ in split_with_separators(normalise_punctuation(text))]
 
 
-def regex_check(column: str, when: Callable[[pd.Series], bool] = lambda row: True):
-    def check(row: pd.Series) -> str | None:
+def regex_check(column: str, when: Callable[[Mapping[str, str]], bool] = lambda row: True):
+    def check(row: Mapping[str, str]) -> str | None:
         if not when(row):
             return None
         try:

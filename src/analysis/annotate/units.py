@@ -42,7 +42,7 @@ from analysis.annotate.unit_names import (
     strip_wrapping_brackets,
 )
 from analysis.core.models import ParsedDocument, Task
-from analysis.core.reference import TableSchema, read_csv_strict
+from analysis.core.reference import TableSchema, read_rows_strict
 from analysis.core.text import alternation, may_match, required_literals
 
 log = logging.getLogger(__name__)
@@ -242,8 +242,7 @@ def load_roles(path: str | Path) -> RoleVocabulary:
         },
         checks=(regex_check("term", lambda row: row["kind"].strip() == "note"),),
     )
-    table = read_csv_strict(path, schema)
-    rows = list(zip(table["term"], table["role"], table["kind"], strict=False))
+    rows = [(row["term"], row["role"], row["kind"]) for row in read_rows_strict(path, schema)]
     return RoleVocabulary(
         labels=tuple((t, r) for t, r, k in rows if k == "label"),
         verbs=tuple((t, r) for t, r, k in rows if k == "verb"),

@@ -168,9 +168,8 @@ def agency_pairs(units: pd.DataFrame, *, reformed: bool = True) -> pd.DataFrame:
 def category_labels(reference_dir: Path | None = None) -> dict[Hashable, dict[str, str]]:
     """``{category code: {"zh": ..., "en": ...}}`` from ``agency_categories.csv``, plus the special rows."""
 
-    table = load_agency_categories(reference_dir)
     labels: dict[Hashable, dict[str, str]] = {
-        row.code: {"zh": row.label_zh, "en": row.label_en} for row in table.itertuples()
+        row["code"]: {"zh": row["label_zh"], "en": row["label_en"]} for row in load_agency_categories(reference_dir)
     }
     for key in (GENERIC_ONLY, NOT_ASSIGNED, UNCODED):
         labels[key] = special_labels()[key]

@@ -9,17 +9,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from analysis import config
 from analysis.core.errors import InputError, ReferenceDataError
 from analysis.core.models import KIND_TASK, THEME_COLUMNS
-from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+from analysis.core.reference import TableSchema, read_csv_strict, read_rows_strict, reference_path
 from analysis.core.segment import normalise
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +112,22 @@ def split_keywords(value: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _check_codebook_row(row: pd.Series) -> str | None:
+class _CodebookRow(NamedTuple):
+    """One row of the codebook (:data:`CODEBOOK_COLUMNS`)."""
+
+    level: str
+    code: str
+    parent: str
+    label_zh: str
+    label_en: str
+    scope_zh: str
+    scope_en: str
+    keywords: str
+    gangyao_2015: str
+    gangyao_2021: str
+
+
+def _check_codebook_row(row: Mapping[str, str]) -> str | None:
     code, level, parent = row["code"].strip(), row["level"].strip(), row.get("parent", "").strip()
     if code and not _CODE_PATTERN.match(code):
         return f"code {code!r} must be letters, digits, '_', '.' or '-'"
@@ -137,31 +155,31 @@ class Codebook:
     version is stored with predictions and evaluation reports.
     """
 
-    def __init__(self, table: pd.DataFrame, path: str | Path, sha256: str) -> None:
+    def __init__(self, rows: Sequence[Mapping[str, str]], path: str | Path, sha256: str) -> None:
+        """``rows``: the codebook's rows, file order, as mappings with every :data:`CODEBOOK_COLUMNS` column."""
         self.path = Path(path)
         self.sha256 = sha256
-        self._table = table.reset_index(drop=True)
-        self._by_code = {row.code: row for row in self._table.itertuples(index=False)}
+        self._rows = tuple(_CodebookRow(**{c: row[c] for c in CODEBOOK_COLUMNS}) for row in rows)
+        self._by_code = {row.code: row for row in self._rows}
         self._children: dict[str, list[str]] = {code: [] for code in LEVEL1_CODES}
-        for row in self._table.itertuples(index=False):
+        for row in self._rows:
             if row.level == "2":
                 self._children[row.parent].append(row.code)
-        self._keywords = {row.code: split_keywords(row.keywords) for row in self._table.itertuples(index=False)}
+        self._keywords = {row.code: split_keywords(row.keywords) for row in self._rows}
 
     def __reduce__(self) -> tuple:
-        """Pickle as (table, path, sha256): the row index is rebuilt on load."""
-        return (Codebook, (self._table, self.path, self.sha256))
+        """Pickle as (rows as plain dicts, path, sha256): the indexes are rebuilt on load, and loading needs no pandas."""
+        return (Codebook, ([row._asdict() for row in self._rows], self.path, self.sha256))
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Codebook:
         """Read and validate ``codebook.csv`` (raises :class:`ReferenceDataError`)."""
         path = Path(path) if path is not None else CODEBOOK_PATH
-        table = read_csv_strict(path, CODEBOOK_SCHEMA)
-        missing = [c for c in CODEBOOK_COLUMNS if c not in table.columns]
+        table = read_rows_strict(path, CODEBOOK_SCHEMA)
+        missing = [c for c in CODEBOOK_COLUMNS if table and c not in table[0]]
         if missing:
             raise ReferenceDataError(path, f"missing column(s): {', '.join(missing)}")
-        table = table[list(CODEBOOK_COLUMNS)]
-        level1 = table.loc[table["level"] == "1", "code"].tolist()
+        level1 = [row["code"] for row in table if row["level"] == "1"]
         absent = [c for c in LEVEL1_CODES if c not in level1]
         extra = [c for c in level1 if c not in LEVEL1_CODES]
         if absent or extra:
@@ -173,9 +191,9 @@ class Codebook:
                 + (f"; not allowed: {', '.join(extra)}" if extra else ""),
             )
         problems = [
-            f"row {i + 2}: parent {row.parent!r} of {row.code!r} is not a level-1 code"
-            for i, row in zip(table.index, table.itertuples(index=False), strict=False)
-            if row.level == "2" and row.parent not in LEVEL1_CODES
+            f"row {i + 2}: parent {row['parent']!r} of {row['code']!r} is not a level-1 code"
+            for i, row in enumerate(table)
+            if row["level"] == "2" and row["parent"] not in LEVEL1_CODES
         ]
         if problems:
             raise ReferenceDataError(path, "; ".join(problems))
@@ -186,7 +204,7 @@ class Codebook:
 
     def _warn_shared_keywords(self) -> None:
         owners: dict[str, list[str]] = {}
-        for code in self.level2["code"]:
+        for code in self.level2_codes:
             for keyword in self._keywords[code]:
                 owners.setdefault(keyword, []).append(code)
         shared = {k: v for k, v in owners.items() if len(v) > 1}
@@ -201,18 +219,19 @@ class Codebook:
     @property
     def level1(self) -> pd.DataFrame:
         """Level-1 rows in the fixed :data:`LEVEL1_CODES` order."""
-        rows = self._table[self._table["level"] == "1"].set_index("code", drop=False)
-        return rows.loc[list(LEVEL1_CODES)].reset_index(drop=True)
+        return self._frame(LEVEL1_CODES)
 
     @property
     def level2(self) -> pd.DataFrame:
         """Level-2 rows grouped by parent (level-1 order), file order within a parent."""
-        return (
-            self._table.loc[self._table["code"].isin(self.level2_codes)]
-            .set_index("code", drop=False)
-            .loc[self.level2_codes]
-            .reset_index(drop=True)
-        )
+        return self._frame(self.level2_codes)
+
+    def _frame(self, codes: Sequence[str]) -> pd.DataFrame:
+        """The rows of ``codes``, in that order, as a table (the codebook's columns, text)."""
+        import pandas as pd  # tables for the comparisons; coding tasks needs none (start-up time)
+
+        rows = [self._by_code[code] for code in codes]
+        return pd.DataFrame({c: [getattr(row, c) for row in rows] for c in CODEBOOK_COLUMNS}, dtype=str)
 
     @property
     def level2_codes(self) -> list[str]:
@@ -280,6 +299,8 @@ class Codebook:
 
     def to_table(self) -> pd.DataFrame:
         """The codebook for figures and papers: one row per code, level 1 then its subthemes."""
+        import pandas as pd  # a table for figures and papers (start-up time)
+
         rows = []
         for theme in LEVEL1_CODES:
             for code in [theme] + self._children[theme]:
@@ -374,6 +395,44 @@ def check_tasks_frame(tasks: pd.DataFrame, what: str = "tasks DataFrame") -> pd.
     if duplicated.any():
         raise InputError(what, f"duplicate task_id(s): {', '.join(frame.loc[duplicated, 'task_id'][:5])}")
     return frame.reset_index(drop=True)
+
+
+class TaskColumns:
+    """Classifier input as plain lists, one per column, without pandas (the per-document path of ``extract``).
+
+    Holds what :func:`check_tasks_frame` gives, column by column; ``len`` is the number of rows.
+    """
+
+    def __init__(self, columns: dict[str, list[Any]]) -> None:
+        self.columns = columns
+
+    def __getitem__(self, name: str) -> list[Any]:
+        return self.columns[name]
+
+    def __len__(self) -> int:
+        return len(self.columns["task_id"])
+
+
+def check_task_rows(tasks: Sequence[Mapping[str, Any]], what: str = "tasks") -> TaskColumns:
+    """:func:`check_tasks_frame` for rows as mappings: the task rows' classifier columns, same values, no pandas."""
+    rows = [row for row in tasks if row["kind"] == KIND_TASK]
+    missing = [c for c in TASK_COLUMNS if rows and c not in rows[0]]
+    if missing:
+        raise InputError(what, f"missing column(s): {', '.join(missing)}")
+    columns: dict[str, list[Any]] = {"kind": [row["kind"] for row in rows]}
+    columns["headings"] = [_as_heading_list(row["headings"]) for row in rows]
+    for column in ("doc_id", "task_id", "path", "title", "text", *OPTIONAL_TASK_COLUMNS):
+        columns[column] = ["" if _is_missing(v) else str(v) for v in (row.get(column) for row in rows)]
+    seen: set[str] = set()
+    duplicated = [t for t in columns["task_id"] if t in seen or seen.add(t)]  # type: ignore[func-returns-value]
+    if duplicated:
+        raise InputError(what, f"duplicate task_id(s): {', '.join(duplicated[:5])}")
+    return TaskColumns(columns)
+
+
+def _is_missing(value: Any) -> bool:
+    """None or NaN (what ``fillna`` fills)."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _as_heading_list(value: Any) -> list[str]:

@@ -19,9 +19,10 @@ guarded; a *string* ``"-3"`` is text and is guarded like any other.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
     Numeric and datetime columns are left untouched, so negative numbers stay numbers.
     """
+    import pandas as pd  # only where tables are written: the formula checks above need none (start-up time)
+
     safe = frame.copy()
     for column in safe.columns:
         series = safe[column]

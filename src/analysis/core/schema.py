@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from analysis.core.errors import AnalysisError
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DICTIONARY_SCHEMA = TableSchema(
     required=("table", "column", "dtype", "description", "header_en", "header_zh"),
@@ -52,6 +53,8 @@ def conform(frame: pd.DataFrame, table: str, *, allow_missing: Iterable[str] = (
     ``allow_missing`` names columns that a stage has not filled yet (they are
     added empty), e.g. theme columns before the classifier has run.
     """
+    import pandas as pd  # here, not at the top: LIST_SEPARATOR and the names need no pandas (start-up time)
+
     columns = table_columns(table)
     extra = [c for c in frame.columns if c not in columns]
     if extra:
@@ -70,6 +73,8 @@ def conform(frame: pd.DataFrame, table: str, *, allow_missing: Iterable[str] = (
 
 
 def _cast(series: pd.Series, dtype: str, table: str, column: str) -> pd.Series:
+    import pandas as pd  # see conform
+
     try:
         if dtype == "string":
             return series.astype("string")
@@ -86,11 +91,15 @@ def _cast(series: pd.Series, dtype: str, table: str, column: str) -> pd.Series:
 
 def empty_table(table: str) -> pd.DataFrame:
     """A typed table with no rows."""
+    import pandas as pd  # see conform
+
     return conform(pd.DataFrame(columns=list(table_columns(table))), table)
 
 
 def frame(rows: list[dict[str, Any]], table: str, **kwargs: Any) -> pd.DataFrame:
     """Rows → a conformed table (an empty typed table when there are no rows)."""
+    import pandas as pd  # see conform
+
     if not rows:
         return empty_table(table)
     return conform(pd.DataFrame(rows), table, **kwargs)

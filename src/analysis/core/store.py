@@ -37,11 +37,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis.core.errors import AnalysisError
 from analysis.core.safety import csv_safe
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,8 @@ def committed_dir(processed_dir: Path) -> Path:
 
 def read_table(name: str, processed_dir: Path) -> pd.DataFrame:
     """Read a processed table: ``name.parquet`` (a file, or a folder of parts) of one whole build."""
+    import pandas as pd  # not for atomic_path and the lock, which extract uses (start-up time)
+
     path = committed_dir(processed_dir) / f"{name}.parquet"
     if not path.exists():
         raise FileNotFoundError(

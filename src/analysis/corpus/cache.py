@@ -40,11 +40,13 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analysis import config
 from analysis.core.store import atomic_path
-from analysis.corpus.engine import ItemFailure, map_ordered, run_guarded
+
+if TYPE_CHECKING:
+    from analysis.corpus.engine import ItemFailure
 
 log = logging.getLogger(__name__)
 
@@ -342,6 +344,8 @@ def map_cached(
     passed through when ``engine_options`` has ``on_error="return"``).  ``cache.used_keys`` afterwards holds the keys of this
     run (pass them to :meth:`DocumentCache.prune`).
     """
+    # The engine (processes, progress bars) only for a build: extract needs just the key functions (start-up time).
+    from analysis.corpus.engine import ItemFailure, map_ordered, run_guarded
 
     keys: list[str | None] = []
     for entry in entries:

@@ -9,22 +9,26 @@ and ``extract`` of a single file is coded by the same model as the corpus.
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import json
 import logging
 import pickle
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from analysis import config
-from analysis.annotate.review import attach_overrides, load_overrides
-from analysis.annotate.theme_inference import ThemePredictor, apply_gold, apply_overrides, tasks_frame
-from analysis.core.codebook import OPTIONAL_TASK_COLUMNS, PREDICTION_COLUMNS, Codebook, load_gold
+from analysis.annotate.theme_inference import (
+    ThemePredictor,
+    apply_gold,
+    apply_gold_rows,
+    apply_overrides,
+    tasks_frame,
+)
+from analysis.core.codebook import GOLD_COLUMNS, OPTIONAL_TASK_COLUMNS, PREDICTION_COLUMNS, Codebook, load_gold
 from analysis.core.models import KIND_TASK
 from analysis.core.store import atomic_path
 from analysis.corpus.cache import ROW_LIBRARIES, library_version, package_modules, reachable_modules
@@ -32,6 +36,8 @@ from analysis.parse.manifest import load_manifest
 from analysis.parse.pipeline import parse_document
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from analysis.annotate.themes import FittedModels
 
 log = logging.getLogger(__name__)
@@ -60,11 +66,24 @@ def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
     columns = ["doc_id", "task_id", "kind", "path", "title", "text"]
     columns += [c for c in OPTIONAL_TASK_COLUMNS if c in tasks.columns]
     frame = tasks[columns].copy()
-    frame["headings"] = [
-        [h for h in str(value).split(" > ") if h] if isinstance(value, str) else list(value or [])
-        for value in tasks["headings"].tolist()
-    ]
+    frame["headings"] = [_heading_list(value) for value in tasks["headings"].tolist()]
     return frame.astype(dict.fromkeys(("doc_id", "task_id", "kind", "path", "title", "text"), object))
+
+
+def _heading_list(value: Any) -> list[str]:
+    """The tasks table's headings (joined by ' > ') as a list."""
+    return [h for h in str(value).split(" > ") if h] if isinstance(value, str) else list(value or [])
+
+
+def classifier_rows(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`as_classifier_input` for rows of the `tasks` table as mappings, task rows only, without pandas."""
+    present = tasks[0] if tasks else {}
+    columns = [c for c in CLASSIFIER_INPUT if c != "headings" and (c not in OPTIONAL_TASK_COLUMNS or c in present)]
+    return [
+        {**{c: row[c] for c in columns}, "headings": _heading_list(row["headings"])}
+        for row in tasks
+        if row["kind"] == KIND_TASK
+    ]
 
 
 @dataclass
@@ -84,6 +103,8 @@ class ThemeCoder:
     overrides: pd.DataFrame | None
     gold: pd.DataFrame | None = None
     cross_fitted: Mapping[str, ThemePredictor] = field(default_factory=dict)
+    # The gold table's rows as dicts, when ``gold`` is not given as a table (the cached coder: no pandas to load it).
+    gold_rows: list[dict[str, Any]] | None = None
 
     @classmethod
     def from_project(
@@ -96,19 +117,59 @@ class ThemeCoder:
     ) -> ThemeCoder:
         """Fit on the project's gold annotations (cached per process for the default paths)."""
         if gold_path is manifest_path is raw_dir is overrides_path is None:
-            return replace(_default_coder(), overrides=load_overrides())  # the classifier cached, overrides fresh
+            return replace(_default_coder(), overrides=_stored_overrides())  # the classifier cached, overrides fresh
         return _fit(gold_path, manifest_path, raw_dir, overrides_path)
+
+    def gold_table(self) -> pd.DataFrame | None:
+        """The hand codes as a table (``gold``, or built from ``gold_rows``)."""
+        if self.gold is None and self.gold_rows is not None:
+            import pandas as pd  # the cached coder keeps plain rows: extract codes without pandas (start-up time)
+
+            self.gold = pd.DataFrame(self.gold_rows, columns=list(GOLD_COLUMNS))
+        return self.gold
+
+    def code_rows(self, tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """:meth:`code` for the `tasks` table's rows as mappings (``corpus.rows.task_rows``): one dict per task.
+
+        Same values as :meth:`code` (plain Python values, None for a missing one), without pandas
+        unless there are coders' overrides to apply (they are attached through the review's tables).
+        """
+        if self.overrides is not None and len(self.overrides):
+            import pandas as pd  # tables only for overrides (start-up time)
+
+            coded = self.code(pd.DataFrame([dict(row) for row in tasks]))
+            return [{c: _plain(v) for c, v in row.items()} for row in coded.to_dict("records")]
+        frame = classifier_rows(tasks)
+        gold_documents = set(self.cross_fitted)  # their names: looking one up would load the classifiers
+        held_out = [row for row in frame if row["doc_id"] in gold_documents]
+        predictions = self.classifier.predict_rows([row for row in frame if row["doc_id"] not in gold_documents])
+        by_document: dict[str, list[dict[str, Any]]] = {}
+        for row in held_out:
+            by_document.setdefault(row["doc_id"], []).append(row)
+        for doc_id, rows in by_document.items():
+            predictions += self.cross_fitted[doc_id].predict_rows(rows)
+        by_task = {row["task_id"]: row for row in predictions}
+        predictions = [by_task[row["task_id"]] for row in frame]
+        gold = self.gold_rows if self.gold_rows is not None else _records(self.gold)
+        if gold:
+            predictions = apply_gold_rows(predictions, frame, gold, self.codebook)
+        return predictions
 
     def code(self, tasks: pd.DataFrame) -> pd.DataFrame:
         """Theme columns (``task_id`` + theme fields) for the tasks (framing units are not coded)."""
+        import pandas as pd  # the build's tables (start-up time: extract codes rows, code_rows)
+
         is_task = (tasks["kind"] == KIND_TASK).to_numpy()
         if not is_task.any():
             return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
         frame = as_classifier_input(tasks.loc[is_task, [c for c in CLASSIFIER_INPUT if c in tasks.columns]])
         predictions = self.model_predictions(frame)
-        if self.gold is not None and len(self.gold):
-            predictions = apply_gold(predictions, frame, self.gold, self.codebook)
+        gold = self.gold_table()
+        if gold is not None and len(gold):
+            predictions = apply_gold(predictions, frame, gold, self.codebook)
         if self.overrides is not None and len(self.overrides):
+            from analysis.annotate.review import attach_overrides  # the review's tables (start-up time)
+
             # Overrides find their task by identity (document, text), never by a task_id that may have moved.
             attached = attach_overrides(self.overrides, tasks[is_task]).overrides
             predictions = apply_overrides(predictions, attached, self.codebook)
@@ -116,6 +177,8 @@ class ThemeCoder:
 
     def model_predictions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The model's codes for classifier input ``frame`` (task rows), cross-fitted for gold documents."""
+        import pandas as pd  # the build's tables (start-up time)
+
         held_out = frame["doc_id"].isin(list(self.cross_fitted))
         parts = []
         if (~held_out).any():
@@ -130,9 +193,32 @@ class ThemeCoder:
         return predictions
 
 
+def _records(table: pd.DataFrame | None) -> list[dict[str, Any]]:
+    return [] if table is None else table.to_dict("records")
+
+
+def _plain(value: object) -> object:
+    """pandas scalars (NA, numpy numbers) → JSON-friendly Python values."""
+    import pandas as pd  # only for values out of a table (start-up time)
+
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _stored_overrides() -> pd.DataFrame | None:
+    """The coders' overrides, None when none were ever imported (then neither the file nor pandas is needed)."""
+    if not config.THEME_OVERRIDES_PATH.is_file():
+        return None
+    from analysis.annotate.review import load_overrides  # the review's tables (start-up time)
+
+    return load_overrides()
+
+
 def _fit(
     gold_path: Path | None, manifest_path: Path | None, raw_dir: Path | None, overrides_path: Path | None
 ) -> ThemeCoder:
+    from analysis.annotate.review import load_overrides  # fitting: pandas and the review's tables (start-up time)
 
     codebook = Codebook.load()
     gold_file = Path(gold_path or config.THEMES_GOLD_PATH)
@@ -191,9 +277,10 @@ def classifier_key() -> str:
     inputs = sorted(modules[name] for name in reached) + sorted(config.REFERENCE_DIR.glob("*"))
     inputs += [config.THEMES_GOLD_PATH, config.MANIFEST_PATH]
     if config.THEMES_GOLD_PATH.is_file():
-        gold = pd.read_csv(config.THEMES_GOLD_PATH, dtype=str, usecols=["doc_id"])
+        with config.THEMES_GOLD_PATH.open(encoding="utf-8-sig", newline="") as handle:
+            gold_documents = {row.get("doc_id") for row in csv.DictReader(handle)}
         entries, _ = load_manifest(config.MANIFEST_PATH, config.RAW_DIR)
-        inputs += sorted(e.path for e in entries if e.doc_id in set(gold["doc_id"]))
+        inputs += sorted(e.path for e in entries if e.doc_id in gold_documents)
     digest = hashlib.sha256()
     for path in inputs:
         if path.is_file():
@@ -257,7 +344,8 @@ def _default_coder() -> ThemeCoder:
             with path.open("rb") as handle:
                 fitted = pickle.load(handle)
             cross_fitted = LazyClassifiers(cross_path, fitted["cross_fitted_docs"])
-            return ThemeCoder(fitted["classifier"], fitted["codebook"], load_overrides(), fitted["gold"], cross_fitted)
+            classifier, codebook, gold_rows = fitted["classifier"], fitted["codebook"], fitted["gold_rows"]
+            return ThemeCoder(classifier, codebook, _stored_overrides(), None, cross_fitted, gold_rows)
         except Exception as error:  # a damaged or older cache entry is refitted, never fatal
             log.warning("%s unreadable (%s): fitting again", path, error)
     coder = _fit(None, None, None, None)
@@ -269,7 +357,7 @@ def _default_coder() -> ThemeCoder:
     fitted = {
         "classifier": ThemePredictor.of(coder.classifier),
         "codebook": coder.codebook,
-        "gold": coder.gold,
+        "gold_rows": None if coder.gold is None else _records(coder.gold),  # plain rows: loading needs no pandas
         "cross_fitted_docs": sorted(coder.cross_fitted),
     }
     with atomic_path(path) as temporary, temporary.open("wb") as handle:

@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import ahocorasick
-import pandas as pd
 
-from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+from analysis.core.reference import TableSchema, read_rows_strict, reference_path
 from analysis.core.text import AlignedText, CharacterMap, Edit, apply_edits, fold, required_literals
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ _BLANK_RUN = re.compile(r"[ \t]+")
 _NEWLINE_RUN = re.compile(r"\n{3,}")
 
 
-def _check_regex(row: pd.Series) -> str | None:
+def _check_regex(row: Mapping[str, str]) -> str | None:
     try:
         re.compile(row["regex"])
     except re.error as exc:
@@ -101,10 +100,9 @@ def _default_patterns() -> tuple[FurniturePattern, ...]:
 
 
 def _load(path: Path) -> tuple[FurniturePattern, ...]:
-    frame = read_csv_strict(path, FURNITURE_SCHEMA)
     return tuple(
-        FurniturePattern(row.pattern_id, row.kind, row.position, row.standalone == "yes", re.compile(row.regex))
-        for row in frame.itertuples(index=False)
+        FurniturePattern(r["pattern_id"], r["kind"], r["position"], r["standalone"] == "yes", re.compile(r["regex"]))
+        for r in read_rows_strict(path, FURNITURE_SCHEMA)
     )
 
 

@@ -46,15 +46,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from analysis.core.errors import ReferenceDataError
-from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+from analysis.core.reference import TableSchema, read_rows_strict, reference_path
 from analysis.parse.repair import is_org_name, plausible_year, valid_date
 
 log = logging.getLogger(__name__)
@@ -136,7 +135,7 @@ _DASHES = re.compile(r"[—–\-~～至]+")
 # --------------------------------------------------------------------------- reference table
 
 
-def _check_pattern(row: pd.Series) -> str | None:
+def _check_pattern(row: Mapping[str, str]) -> str | None:
     try:
         re.compile(row["pattern"])
     except re.error as exc:
@@ -188,10 +187,10 @@ def doc_type_vocabulary(path: str | Path | None = None) -> frozenset[str]:
 
 @lru_cache(maxsize=4)
 def _vocabulary(path: str | None) -> frozenset[str]:
-    frame = read_csv_strict(
+    rows = read_rows_strict(
         Path(path) if path else reference_path(DOC_TYPE_VOCABULARY_FILE), DOC_TYPE_VOCABULARY_SCHEMA
     )
-    vocabulary = frozenset(frame["doc_type"])
+    vocabulary = frozenset(row["doc_type"] for row in rows)
     if DOC_TYPE_OTHER not in vocabulary:
         raise ReferenceDataError(Path(path or reference_path(DOC_TYPE_VOCABULARY_FILE)), f"no {DOC_TYPE_OTHER} row")
     return vocabulary
@@ -210,15 +209,15 @@ def _default_doc_types() -> tuple[DocTypeRule, ...]:
 
 
 def _load_doc_types(path: Path) -> tuple[DocTypeRule, ...]:
-    frame = read_csv_strict(path, DOC_TYPES_SCHEMA)
-    _check_vocabulary(path, frame)
-    rules = [DocTypeRule(r.doc_type, int(r.precedence), re.compile(r.pattern)) for r in frame.itertuples(index=False)]
+    rows = read_rows_strict(path, DOC_TYPES_SCHEMA)
+    _check_vocabulary(path, rows)
+    rules = [DocTypeRule(r["doc_type"], int(r["precedence"]), re.compile(r["pattern"])) for r in rows]
     return tuple(sorted(rules, key=lambda rule: rule.precedence))
 
 
-def _check_vocabulary(path: Path, frame: pd.DataFrame) -> None:
+def _check_vocabulary(path: Path, rows: list[dict[str, str]]) -> None:
     vocabulary = doc_type_vocabulary()
-    for row_number, doc_type in enumerate(frame["doc_type"], start=2):
+    for row_number, doc_type in enumerate((row["doc_type"] for row in rows), start=2):
         if doc_type not in vocabulary:
             raise ReferenceDataError(
                 path, f"row {row_number}: doc_type {doc_type!r} is not in {DOC_TYPE_VOCABULARY_FILE}"
@@ -229,9 +228,9 @@ def _check_vocabulary(path: Path, frame: pd.DataFrame) -> None:
 def load_doc_type_cues() -> tuple[DocTypeCue, ...]:
     """Opening-text cues for documents without a title (reference/doc_type_cues.csv), in file order."""
     path = reference_path(DOC_TYPE_CUES_FILE)
-    frame = read_csv_strict(path, DOC_TYPE_CUES_SCHEMA)
-    _check_vocabulary(path, frame)
-    return tuple(DocTypeCue(r.cue_id, r.doc_type, re.compile(r.pattern)) for r in frame.itertuples(index=False))
+    rows = read_rows_strict(path, DOC_TYPE_CUES_SCHEMA)
+    _check_vocabulary(path, rows)
+    return tuple(DocTypeCue(r["cue_id"], r["doc_type"], re.compile(r["pattern"])) for r in rows)
 
 
 # --------------------------------------------------------------------------- extraction

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.core.models import Heading
-from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+from analysis.core.reference import TableSchema, read_rows_strict, reference_path
 
 CN_DIGITS = "〇零一二三四五六七八九"
 CN_NUMERAL = "[一二三四五六七八九十百千零〇]{1,6}"
@@ -224,8 +224,8 @@ HEADER_LINE_MAX = 200
 @functools.lru_cache(maxsize=4)
 def table_header_labels(path: str | None = None) -> frozenset[str]:
     """Column labels of task tables (reference/table_headers.csv): 工作任务, 责任单位, 完成时限 …"""
-    table = read_csv_strict(Path(path) if path else reference_path(TABLE_HEADERS_FILE), TABLE_HEADERS_SCHEMA)
-    return frozenset(table["label"])
+    table = read_rows_strict(Path(path) if path else reference_path(TABLE_HEADERS_FILE), TABLE_HEADERS_SCHEMA)
+    return frozenset(row["label"] for row in table)
 
 
 def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 
 from analysis.core.models import KIND_FRAMING, KIND_TASK, Heading, Measure, Task
-from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+from analysis.core.reference import TableSchema, read_rows_strict, reference_path
 from analysis.core.text import AlignedText
 from analysis.parse.structure import heading_parents
 
@@ -71,8 +71,8 @@ CUT_OFF_ENDINGS = '。!?！？;;)）”"》】]'
 @functools.lru_cache(maxsize=4)
 def framing_patterns(path: str | None = None) -> re.Pattern[str]:
     """One regex of all framing titles (reference/framing_titles.csv)."""
-    table = read_csv_strict(path or reference_path("framing_titles.csv"), FRAMING_SCHEMA)
-    return re.compile("|".join(f"(?:{p})" for p in table["pattern"]))
+    table = read_rows_strict(path or reference_path("framing_titles.csv"), FRAMING_SCHEMA)
+    return re.compile("|".join(f"(?:{row['pattern']})" for row in table))
 
 
 def is_framing_title(title: str) -> bool:
@@ -97,8 +97,10 @@ _ROW_NUMBER = re.compile(r"\d{1,4}(?:[.、．]|\s*$)")  # a cell that starts ano
 @functools.lru_cache(maxsize=4)
 def table_columns(path: str | None = None) -> dict[str, str]:
     """Header cell -> column kind (reference/table_columns.csv)."""
-    table = read_csv_strict(path or reference_path(TABLE_COLUMNS_FILE), TABLE_COLUMNS_SCHEMA)
-    return dict(zip(table["term"], table["column"], strict=False))
+    return {
+        row["term"]: row["column"]
+        for row in read_rows_strict(path or reference_path(TABLE_COLUMNS_FILE), TABLE_COLUMNS_SCHEMA)
+    }
 
 
 @functools.lru_cache(maxsize=4)
