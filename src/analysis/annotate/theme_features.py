@@ -21,7 +21,7 @@ import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,43 @@ class _NgramLookup:
 
     keys: dict[int, pd.Index]
     columns: dict[int, np.ndarray]
+
+
+class TokenDocuments(Sequence[list[str]]):
+    """Token lists kept flat: every document's tokens one after another, and how many each document has.
+
+    What :func:`tfidf_transform` counts for a token analyzer, without a list
+    per document (coding makes tens of thousands of them and only flattens
+    them again).  Slices are documents of the same kind.
+    """
+
+    def __init__(self, tokens: list[str], counts: Sequence[int] | np.ndarray) -> None:
+        self.tokens = tokens
+        self.bounds = np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64))))
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> list[str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> TokenDocuments: ...
+
+    def __getitem__(self, index: int | slice) -> list[str] | TokenDocuments:
+        if isinstance(index, slice):
+            first, last, step = index.indices(len(self))
+            if step != 1:
+                raise ValueError("TokenDocuments are sliced without a step")
+            last = max(first, last)
+            begin, end = int(self.bounds[first]), int(self.bounds[last])
+            return TokenDocuments(self.tokens[begin:end], np.diff(self.bounds[first : last + 1]))
+        first = range(len(self))[index]
+        return self.tokens[int(self.bounds[first]) : int(self.bounds[first + 1])]
+
+    def lengths(self) -> np.ndarray:
+        """How many tokens each document has."""
+        return np.diff(self.bounds)
 
 
 class TfidfVocabulary:
@@ -191,8 +228,11 @@ def normalize_rows(matrix: sparse.csr_matrix) -> None:
 
 def _token_entries(vocabulary: dict[str, int], documents: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of every in-vocabulary token of every document."""
-    lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
-    tokens = list(itertools.chain.from_iterable(documents))
+    if isinstance(documents, TokenDocuments):
+        lengths, tokens = documents.lengths(), documents.tokens
+    else:
+        lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+        tokens = list(itertools.chain.from_iterable(documents))
     columns = np.fromiter(map(vocabulary.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=len(tokens))
     rows = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
     known = columns >= 0

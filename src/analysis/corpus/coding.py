@@ -60,8 +60,11 @@ def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
     columns = ["doc_id", "task_id", "kind", "path", "title", "text"]
     columns += [c for c in OPTIONAL_TASK_COLUMNS if c in tasks.columns]
     frame = tasks[columns].copy()
+    split: dict[str, list[str]] = {}  # siblings share their headings: each joined string split once
     frame["headings"] = [
-        [h for h in str(value).split(" > ") if h] if isinstance(value, str) else list(value or [])
+        list(split[value] if value in split else split.setdefault(value, [h for h in value.split(" > ") if h]))
+        if isinstance(value, str)
+        else list(value or [])
         for value in tasks["headings"].tolist()
     ]
     return frame.astype(dict.fromkeys(("doc_id", "task_id", "kind", "path", "title", "text"), object))
