@@ -576,21 +576,16 @@ class ThemePredictor:
         position = {code: i for i, code in enumerate(classes)}
         class_of_row = np.array([position.get(t, len(classes)) for t in themes], dtype=np.int64)
         names, ranks = self.feature_names_, self._feature_name_rank()
-        flat_weights, n_features = (
-            weights.ravel(),
-            weights.shape[1],
-        )  # weights[c, j] is flat_weights[c * n_features + j]
+        flat_weights, n_features = weights.ravel(), weights.shape[1]  # weights[c, j] = flat_weights[c * n_features + j]
         parts: list[list[str]] = [[] for _ in themes]
         first = 0
         for block in features:
             at = np.repeat(class_of_row[first : first + block.shape[0]] * n_features, np.diff(block.indptr))
             values = block.data * flat_weights[at + block.indices]
-            positive = np.flatnonzero(values > 0)
-            rows = np.searchsorted(block.indptr, positive, side="right") - 1 + first
+            near = np.flatnonzero((values > 0) & _near_top(block.indptr, values, self.n_evidence))
+            rows = np.searchsorted(block.indptr, near, side="right") - 1 + first
             first += block.shape[0]
-            columns, values = block.indices[positive], values[positive]
-            near = _near_top(rows, values, self.n_evidence)
-            rows, columns, values = rows[near], columns[near], values[near]
+            columns, values = block.indices[near], values[near]
             keep = _top_tiers(rows, values, self.n_evidence)
             rows, columns, values = rows[keep], columns[keep], values[keep]
             # By row, then largest value, then name; equal names keep their column order (a stable sort).
@@ -639,15 +634,20 @@ class ThemePredictor:
         notes: list[list[str]] = [[] for _ in range(len(rows))]
         doc_ids, headings, titles = rows["doc_id"].tolist(), rows["headings"].tolist(), rows["title"].tolist()
         if "headings" in layers and self.gangyao_bonus:
-            heading_themes: dict[tuple[str, ...], tuple[str, str] | None] = {}  # siblings share their headings
+            # Siblings share their headings: (column, note) worked out once per heading path.
+            heading_themes: dict[tuple[str, ...], tuple[int, str] | None] = {}
+            hit_rows, hit_columns = [], []
             for r, path in enumerate(headings):
                 key = tuple(path)
                 if key not in heading_themes:
-                    heading_themes[key] = self.evidence_.heading_theme(path)
-                found = heading_themes[key]
-                if found:
-                    scores[r, _COLUMN[found[0]]] += self.gangyao_bonus
-                    notes[r].append(f"纲要 heading {found[1]}→{found[0]}")
+                    found = self.evidence_.heading_theme(path)
+                    heading_themes[key] = (_COLUMN[found[0]], f"纲要 heading {found[1]}→{found[0]}") if found else None
+                hit = heading_themes[key]
+                if hit:
+                    hit_rows.append(r)
+                    hit_columns.append(hit[0])
+                    notes[r].append(hit[1])
+            scores[hit_rows, hit_columns] += self.gangyao_bonus  # one cell per row at most
         if "genre" in layers and self.genre_bonus:
             doc_titles = rows["doc_title"].tolist()
             in_doc: dict[str, list[int]] = {}
@@ -744,24 +744,26 @@ def _collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _near_top(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+def _near_top(indptr: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Mask of the entries that may be among the ``n`` largest values of their row (all those are).
 
-    A row of ``n`` or more entries (``rows`` is sorted) is cut into ``n``
-    consecutive pieces: the smallest of the pieces' maxima is ``n`` entries'
-    lower bound, so no entry below it is among the ``n`` largest.  One pass
-    leaves :func:`_top_tiers` a few entries per row instead of all.
+    Rows as in a CSR matrix (``indptr``).  A row of ``n`` or more entries is cut
+    into ``n`` consecutive pieces: the smallest of the pieces' maxima is ``n``
+    entries' lower bound, so no entry below it is among the ``n`` largest.  A
+    pass or two leaves :func:`_top_tiers` a few entries per row instead of all.
     """
-    if not len(rows) or n <= 0:
-        return np.ones(len(rows), dtype=bool)
-    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-    lengths = np.diff(np.append(starts, len(rows)))
-    pieces = np.where(lengths >= n, n, 1)
-    piece_row = np.repeat(np.arange(len(starts)), pieces)
-    piece = np.arange(len(piece_row)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-    maxima = np.maximum.reduceat(values, starts[piece_row] + piece * lengths[piece_row] // n)
-    bound = np.minimum.reduceat(maxima, np.cumsum(pieces) - pieces)
-    bound[lengths < n] = -np.inf
+    lengths = np.diff(indptr)
+    bound = np.full(len(lengths), -np.inf)
+    full = np.flatnonzero(lengths >= max(n, 1))
+    if n > 0 and len(full):
+        # Pieces of the full rows, and the other non-empty rows whole, so that the pieces tile the entries.
+        kept = np.flatnonzero(lengths > 0)
+        pieces = np.where(lengths[kept] >= n, n, 1)
+        piece_row = np.repeat(kept, pieces)
+        piece = np.arange(len(piece_row)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        maxima = np.maximum.reduceat(values, indptr[piece_row] + piece * lengths[piece_row] // n)
+        lowest = np.minimum.reduceat(maxima, np.cumsum(pieces) - pieces)
+        bound[kept] = np.where(lengths[kept] >= n, lowest, -np.inf)
     return values >= np.repeat(bound, lengths)
 
 
