@@ -6,6 +6,8 @@ from pathlib import Path
 
 import jieba
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.config import RAW_DIR
 from analysis.core import segment
@@ -13,8 +15,10 @@ from analysis.core.errors import ReferenceDataError
 from analysis.core.segment import (
     STOPWORDS,
     content_words,
+    content_words_of_normalised,
     get_tokenizer,
     load_domain_dictionary,
+    normalise,
     tokenize,
     tokenize_for_search,
     tokenize_with_jieba,
@@ -156,3 +160,53 @@ def test_content_tokens_are_those_with_a_letter_or_number_in_every_script() -> N
     ]
     assert disagreements == []
     assert is_content_token("出庭应诉率") and is_content_token("2.5") and not is_content_token("——、")
+
+
+def _words_of_each(texts: list[str]) -> tuple[list[str], list[int]]:
+    """:func:`content_words` text by text: the definition the bulk cut must give."""
+    per_text = [content_words(text) for text in texts]
+    return [w for words in per_text for w in words], [len(words) for words in per_text]
+
+
+# Han runs, domain terms, Latin/digit runs that jieba-rs keeps whole, punctuation, every kind of line end.
+_PIECES = [
+    "行政执法",
+    "三项制度",
+    "法治政府",
+    "复议",
+    "的",
+    "和",
+    "2015-2020",
+    "PM2.5",
+    "ab",
+    "12",
+    "。",
+    "，",
+    "“",
+    " ",
+    "\n",
+    "\r",
+    "\r\n",
+    "\t",
+    "\u3000",
+    "%",
+    "-",
+    ".",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join), max_size=8))
+def test_content_words_of_many_texts_equal_text_by_text(texts: list[str]) -> None:
+    normalised = [normalise(t) for t in texts]
+    assert content_words_of_normalised(normalised) == _words_of_each(texts)
+
+
+def test_content_words_of_many_texts_in_several_cuts_and_without_rjieba(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [normalise(s) for s in SENTENCES] + ["", "\r", "复议\r"]
+    monkeypatch.setattr(segment, "_TEXTS_CUT_AT_ONCE", 4)
+    assert content_words_of_normalised(texts) == _words_of_each(texts)
+    with_separator = [*texts, "执法\0复议"]  # a text holding the separator: cut one by one
+    assert content_words_of_normalised(with_separator) == _words_of_each(with_separator)
+    monkeypatch.setattr(segment, "_rjieba_available", lambda: False)
+    assert content_words_of_normalised(texts) == _words_of_each(texts)

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.annotate.theme_evidence import (
     TEMPERATURE_BOUNDS,
@@ -25,6 +27,7 @@ from analysis.annotate.theme_evidence import (
 from analysis.annotate.themes import LAYERS, ThemeClassifier, review_order
 from analysis.core.codebook import LEVEL1_CODES, Codebook
 from analysis.core.errors import ReferenceDataError
+from analysis.core.segment import normalise
 from analysis.corpus.coding import as_classifier_input
 from analysis.corpus.rows import task_rows
 from analysis.parse.pipeline import parse_document
@@ -96,6 +99,55 @@ def test_genre_from_most_headings_when_the_title_is_missing(evidence):
     assert evidence.genre("", plan) is None
 
 
+def _heading_theme_spelled_out(evidence: StructuralEvidence, headings: list[str]) -> tuple[str, str] | None:
+    for heading in reversed(headings):
+        text = compact(heading)
+        for phrase, theme in evidence.phrases if text else []:
+            if phrase in text:
+                return theme, phrase
+    return None
+
+
+def _genre_counts_spelled_out(evidence: StructuralEvidence, strings: list[str]) -> dict[str, int]:
+    distinct = [normalise(s) for s in dict.fromkeys(s for s in strings if s)]
+    return {genre.name: sum(1 for s in distinct if genre.pattern.search(s)) for genre in evidence.genres}
+
+
+def test_remembered_answers_are_the_answers(evidence, monkeypatch: pytest.MonkeyPatch):
+    import pickle
+
+    from analysis.annotate import theme_evidence
+
+    paths = [
+        ["主要任务", "健全突发事件应对体系"],
+        ["依法全面履行政府职能", "深化行政执法体制改革"],
+        ["主要任务"],
+        [],
+        [""],
+    ]
+    strings = [
+        "围绕群众关切深化政务公开",
+        "做好财政信息公开",
+        "",
+        "深入推进放管服改革",
+        "ＡＢ数字政府",
+        "做好财政信息公开",
+    ]
+    fresh = pickle.loads(pickle.dumps(evidence))
+    for limit in (100_000, 1):  # remembered, and forgotten after every answer
+        monkeypatch.setattr(theme_evidence, "_MEMO_LIMIT", limit)
+        for _ in range(2):
+            for path in paths:
+                assert fresh.heading_theme(path) == _heading_theme_spelled_out(evidence, path)
+            for first in range(len(strings)):
+                counts = _genre_counts_spelled_out(evidence, strings[first:])
+                best = max(evidence.genres, key=lambda g: counts[g.name])
+                n, distinct = counts[best.name], len({s for s in strings[first:] if s})
+                expected = best if distinct and n >= 2 and n >= 0.5 * distinct else None
+                assert fresh.genre("", strings[first:]) == expected
+    assert "_memo" in fresh.__dict__ and "_memo" not in pickle.loads(pickle.dumps(fresh)).__dict__
+
+
 def test_reference_tables_are_validated(tmp_path: Path):
     headings = tmp_path / "headings.csv"
     genres = tmp_path / "genres.csv"
@@ -120,6 +172,33 @@ def test_pooling_moves_siblings_toward_their_mean():
     assert pooled[1, 0] > pooled[1, 1]  # the unsure sibling now leans the way of the sure one
     assert np.array_equal(pooled[2:], scores[2:])  # no group, and a group of one, stay as they were
     assert np.array_equal(pool_siblings(scores, ["a", "a", "", "b"], share=0.0), scores)
+
+
+def pooled_group_by_group(log_probabilities: np.ndarray, groups: list[str], share: float) -> np.ndarray:
+    """The pooling spelled out: each group of two or more rows toward its mean, one group at a time."""
+    pooled = log_probabilities.copy()
+    members: dict[str, list[int]] = {}
+    for row, group in enumerate(groups):
+        if group:
+            members.setdefault(group, []).append(row)
+    for rows in members.values():
+        if len(rows) > 1:
+            mean = log_probabilities[rows].mean(axis=0)
+            pooled[rows] = (1 - share) * log_probabilities[rows] + share * mean
+    return pooled
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["", "a", "b", "c\x1fd", "e"]), min_size=1, max_size=60),
+    st.sampled_from([0.25, 0.5, 1.0]),
+    st.integers(0, 2**32 - 1),
+)
+def test_pooling_equals_the_group_by_group_definition(groups: list[str], share: float, seed: int):
+    # Large groups and values of very different sizes: the sums must add the rows in the same order.
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(size=(len(groups), 6)) * rng.choice([1e-9, 1.0, 1e9], size=(len(groups), 6))
+    assert np.array_equal(pool_siblings(scores, groups, share), pooled_group_by_group(scores, groups, share))
 
 
 def test_temperature_softens_overconfident_and_sharpens_timid_scores():

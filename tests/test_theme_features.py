@@ -18,6 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from analysis.annotate.theme_features import (
     SMALL_PRODUCT_ROWS,
     SparseRows,
+    TokenDocuments,
     hstack_rows,
     normalize_rows,
     tfidf_transform,
@@ -90,6 +91,46 @@ def test_keyword_hits_equal_the_straightforward_rule_on_any_text(text: str) -> N
     assert matcher.hits(text) == straightforward_hits(matcher.keywords, text)
 
 
+def _distinct_counts_text_by_text(matcher: KeywordMatcher, texts: list[str]) -> np.ndarray:
+    counts = [matcher.distinct_counts(t) for t in texts]
+    return np.array(counts, dtype=np.int64).reshape(len(texts), len(LEVEL1_CODES))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="行政复议决定策调解执法abAＢ ，\n", max_size=40), max_size=6))
+def test_keyword_counts_of_many_texts_equal_text_by_text(texts: list[str]) -> None:
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    normalised = [normalise(t) for t in texts]
+    assert np.array_equal(matcher.distinct_counts_of(normalised), _distinct_counts_text_by_text(matcher, texts))
+
+
+def test_keyword_counts_of_many_texts_in_long_clusters(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.annotate import theme_inference
+
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    # Runs of overlapping occurrences longer than the clusters decided all at once.
+    texts = [normalise(t) for t in [*TEXTS, "a" * 40, "ab" * 30 + "行政复议决定" * 5, "aab" * 20, "\0复议\0"]]
+    expected = _distinct_counts_text_by_text(matcher, texts)
+    assert np.array_equal(matcher.distinct_counts_of(texts), expected)
+    monkeypatch.setattr(theme_inference, "_CLUSTER_LIMIT", 2)
+    assert np.array_equal(matcher.distinct_counts_of(texts), expected)
+    assert matcher.distinct_counts_of([]).shape == (0, len(LEVEL1_CODES))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(), st.text(), st.sampled_from([" ", "\n"]))
+def test_texts_joined_by_a_space_or_newline_normalise_part_by_part(title: str, text: str, separator: str) -> None:
+    # Prediction normalises titles and texts once and joins them (title + text for characters and keywords).
+    assert normalise(title + separator + text) == normalise(title) + separator + normalise(text)
+
+
+@pytest.mark.parametrize("pair", [("ΑΣ", "Σα"), ("e", "\u0301x"), ("\u1100", "\u1161"), ("ﬁ", "¨"), ("İ", "Σ")])
+def test_texts_joined_normalise_part_by_part_at_hard_boundaries(pair: tuple[str, str]) -> None:
+    # Final sigma, combining marks, Hangul jamo, compatibility forms: none reaches across the separator.
+    for separator in (" ", "\n"):
+        assert normalise(pair[0] + separator + pair[1]) == normalise(pair[0]) + separator + normalise(pair[1])
+
+
 def test_keyword_matcher_pickles_without_its_automaton() -> None:
     import pickle
 
@@ -158,6 +199,20 @@ def test_token_tfidf_equals_sklearn() -> None:
     vectorizer = _make_vectorizer("text", (2, 3)).fit(training)
     documents = [[], ["复议"], ["未知", "执法", "执法", "复议", "§行政复议"], ["未知"], *training]
     assert _same(tfidf_transform(vectorizer, documents), vectorizer.transform(documents))
+
+
+def test_token_tfidf_of_flat_token_documents_equals_sklearn() -> None:
+    training = [t.split() for t in ("行政 复议 复议", "执法 三项 制度 执法", "§行政复议 复议")]
+    vectorizer = _make_vectorizer("text", (2, 3)).fit(training)
+    documents = [[], ["复议"], ["未知", "执法", "执法", "复议", "§行政复议"], [], ["未知"], *training]
+    flat = TokenDocuments([t for d in documents for t in d], [len(d) for d in documents])
+    assert len(flat) == len(documents) and [flat[i] for i in range(len(flat))] == documents
+    assert _same(tfidf_transform(vectorizer, flat), vectorizer.transform(documents))
+    for first, last in [(0, 3), (2, 6), (5, 20), (4, 4)]:
+        part = flat[first:last]
+        assert [part[i] for i in range(len(part))] == documents[first:last]
+        if len(part):
+            assert _same(tfidf_transform(vectorizer, part), vectorizer.transform(documents[first:last]))
 
 
 def test_other_vectorizers_fall_back_to_sklearn() -> None:
@@ -230,6 +285,45 @@ def test_hstack_rows_equals_scipy(n_rows: int) -> None:
     assert stacked.shape == expected.shape
     for part in ("indptr", "indices", "data"):
         assert np.array_equal(getattr(stacked, part), getattr(expected, part))
+
+
+def _evidence_row_by_row(predictor: ThemePredictor, features: sparse.csr_matrix, themes: list[str]) -> list[str]:
+    """The evidence spelled out: per row, its features' weight for the theme, positive ones largest first, ties by name."""
+    classes = list(predictor.level1_.classes)
+    coef = predictor.level1_.coef
+    weights = coef if coef.shape[0] > 1 else np.vstack([-coef[0], coef[0]])
+    out = []
+    for row, theme in enumerate(themes):
+        start, end = features.indptr[row], features.indptr[row + 1]
+        weight = weights[classes.index(theme)] if theme in classes else np.zeros(coef.shape[1])
+        entries = [
+            (float(v * weight[c]), int(c))
+            for c, v in zip(features.indices[start:end], features.data[start:end], strict=True)
+        ]
+        entries = sorted((e for e in entries if e[0] > 0), key=lambda e: (-e[0], predictor.feature_names_[e[1]]))
+        names = predictor.feature_names_
+        out.append("; ".join(f"{names[c]}({v:+.2f})" for v, c in entries[: predictor.n_evidence]))
+    return out
+
+
+@pytest.mark.parametrize(("n_classes", "n_evidence", "seed"), [(4, 4, 0), (4, 1, 1), (2, 3, 2), (6, 4, 3), (3, 0, 4)])
+def test_evidence_equals_the_row_by_row_definition(n_classes: int, n_evidence: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_features, lengths = 60, [0, 1, 3, 4, 5, 8, 40, 60, 2, 9, 17, 33] * 4
+    # Few distinct values and names: ties in weight and in name are everywhere.
+    indices = np.concatenate([np.sort(rng.choice(n_features, n, replace=False)) for n in lengths]).astype(np.int32)
+    data = rng.choice([0.5, 1.0, 2.0], len(indices))
+    indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
+    features = sparse.csr_matrix((data, indices, indptr), shape=(len(lengths), n_features))
+    codes = list(LEVEL1_CODES[:n_classes])
+    predictor = ThemePredictor.__new__(ThemePredictor)
+    coef = rng.choice([-1.0, 0.0, 0.25, 0.5, 1.0], (1 if n_classes == 2 else n_classes, n_features))
+    predictor.level1_ = LinearModel(np.array(codes), coef, np.zeros(len(coef)))
+    predictor.feature_names_ = [f"f{rng.integers(0, 25)}" for _ in range(n_features)]
+    predictor.n_evidence = n_evidence
+    themes = [str(rng.choice([*codes, LEVEL1_CODES[-1]])) for _ in lengths]  # the last: a theme the model lacks
+    blocks = [features[first : first + 7] for first in range(0, len(lengths), 7)]
+    assert predictor._evidence(blocks, themes) == _evidence_row_by_row(predictor, features, themes)
 
 
 PREDICT_IN_ANOTHER_PROCESS = """

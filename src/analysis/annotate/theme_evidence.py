@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -108,15 +108,41 @@ class StructuralEvidence:
             raise ReferenceDataError(headings_path or GANGYAO_HEADINGS_PATH, "a phrase has no letters")
         return cls(headings, genres)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the memo of answers per string."""
+        return {k: v for k, v in self.__dict__.items() if k != "_memo"}
+
+    @property
+    def _answers(self) -> dict[tuple[str, str], Any]:
+        """Answers per (question, string) worked out so far: headings and titles repeat across documents.
+
+        Bounded: emptied when large (an answer is worked out again the same way).
+        """
+        memo: dict[tuple[str, str], Any] | None = self.__dict__.get("_memo")
+        if memo is None or len(memo) > _MEMO_LIMIT:
+            memo = self.__dict__["_memo"] = {}
+        return memo
+
     def heading_theme(self, headings: Sequence[str]) -> tuple[str, str] | None:
         """(theme, phrase) of the innermost heading that contains a 纲要 phrasing, else None."""
+        answers = self._answers
         for heading in reversed(list(headings)):
-            text = compact(heading)
-            if not text:
-                continue
-            for phrase, theme in self.phrases:
-                if phrase in text:
-                    return theme, phrase
+            key = ("phrase", heading)
+            if key not in answers:
+                answers[key] = self._phrase_in(heading)
+            found: tuple[str, str] | None = answers[key]
+            if found:
+                return found
+        return None
+
+    def _phrase_in(self, heading: str) -> tuple[str, str] | None:
+        """(theme, phrase) of the longest 纲要 phrasing ``heading`` contains, else None."""
+        text = compact(heading)
+        if not text:
+            return None
+        for phrase, theme in self.phrases:
+            if phrase in text:
+                return theme, phrase
         return None
 
     def genre(self, title: str, strings: Sequence[str], min_share: float = 0.5) -> Genre | None:
@@ -131,15 +157,27 @@ class StructuralEvidence:
             for genre in self.genres:
                 if genre.pattern.search(title):
                     return genre
-        distinct = [normalise(s) for s in dict.fromkeys(s for s in strings if s)]
+        distinct = list(dict.fromkeys(s for s in strings if s))
         if not distinct:
             return None
-        counts = {genre.name: sum(1 for s in distinct if genre.pattern.search(s)) for genre in self.genres}
+        answers = self._answers
+        totals = [0] * len(self.genres)
+        for string in distinct:
+            key = ("genres", string)
+            if key not in answers:
+                normalised = normalise(string)
+                answers[key] = [i for i, genre in enumerate(self.genres) if genre.pattern.search(normalised)]
+            for i in answers[key]:
+                totals[i] += 1
+        counts = {genre.name: total for genre, total in zip(self.genres, totals, strict=True)}
         best = max(self.genres, key=lambda g: counts[g.name])
         n = counts[best.name]
         if n >= 2 and n >= min_share * len(distinct):
             return best
         return None
+
+
+_MEMO_LIMIT = 100_000  # strings whose answers StructuralEvidence keeps
 
 
 # --------------------------------------------------------------------------- combining
@@ -160,14 +198,29 @@ def pool_siblings(log_probabilities: np.ndarray, groups: Sequence[str], share: f
     if share <= 0:
         return log_probabilities
     pooled = log_probabilities.copy()
-    members: dict[str, list[int]] = {}
-    for row, group in enumerate(groups):
-        if group:
-            members.setdefault(group, []).append(row)
-    for rows in members.values():
-        if len(rows) > 1:
-            mean = log_probabilities[rows].mean(axis=0)
-            pooled[rows] = (1 - share) * log_probabilities[rows] + share * mean
+    codes, names = pd.factorize(pd.Series(list(groups), dtype=object), sort=False)
+    if "" in names:
+        codes[codes == names.get_loc("")] = -1  # no group
+    sizes = np.bincount(codes[codes >= 0], minlength=len(names))
+    pooled_rows = np.flatnonzero((codes >= 0) & (sizes[np.maximum(codes, 0)] > 1))
+    if not len(pooled_rows):
+        return pooled
+    # The rows of each group in row order (a stable sort); a group's sum adds its rows one after the
+    # other, as ``log_probabilities[rows].mean(axis=0)`` does, then divides by their number.
+    rows = pooled_rows[np.argsort(codes[pooled_rows], kind="stable")]
+    group = codes[rows]
+    first = np.concatenate(([True], group[1:] != group[:-1]))
+    starts = np.flatnonzero(first)
+    place = np.arange(len(rows)) - np.repeat(starts, np.diff(np.append(starts, len(rows))))
+    sums = log_probabilities[rows[starts]].copy()
+    slot = np.cumsum(first) - 1  # the group's row in ``sums``
+    by_place = np.argsort(place, kind="stable")
+    ends = np.cumsum(np.bincount(place))
+    for k in range(1, len(ends)):  # the k-th row of every group that has one, added at once
+        at = by_place[ends[k - 1] : ends[k]]
+        sums[slot[at]] += log_probabilities[rows[at]]
+    means = sums / sizes[group[starts]][:, np.newaxis]
+    pooled[rows] = (1 - share) * log_probabilities[rows] + share * means[slot]
     return pooled
 
 

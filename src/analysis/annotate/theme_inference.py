@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import itertools
 import logging
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -30,7 +31,7 @@ import ahocorasick
 import numpy as np
 
 from analysis.annotate.theme_evidence import StructuralEvidence, log_softmax, pool_siblings
-from analysis.annotate.theme_features import SparseRows, TfidfVocabulary, hstack_rows
+from analysis.annotate.theme_features import SparseRows, TfidfVocabulary, TokenDocuments, hstack_rows
 from analysis.core.codebook import (
     LEVEL1_CODES,
     OPTIONAL_TASK_COLUMNS,
@@ -45,7 +46,7 @@ from analysis.core.codebook import (
     check_tasks_frame,
 )
 from analysis.core.errors import InputError
-from analysis.core.segment import content_words, is_content_token, normalise
+from analysis.core.segment import content_words, content_words_of_normalised, is_content_token, normalise
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,6 +124,37 @@ def _block_inputs(block: str, rows: pd.DataFrame | TaskColumns) -> list[Any]:
     return [_char_text(title, text) for title, text in zip(_column(rows, "title"), _column(rows, "text"), strict=True)]
 
 
+@dataclass(frozen=True)
+class _RowTexts:
+    """The rows' titles and texts, each normalised (:func:`normalise`) once for every use in prediction.
+
+    Normalising a text joined with a space or a newline gives the two parts
+    normalised and joined the same way (neither character combines with a
+    neighbour under NFKC, nor counts as cased or case-ignorable for lower
+    casing; tested), so the joined forms are built from these.
+    """
+
+    titles: list[str]
+    texts: list[str]
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame | TaskColumns) -> _RowTexts:
+        return cls([normalise(t) for t in _column(rows, "title")], [normalise(t) for t in _column(rows, "text")])
+
+    def joined(self, separator: str) -> list[str]:
+        """``normalise(f"{title}{separator}{text}")`` per row (``separator``: a space or a newline)."""
+        return [title + separator + text for title, text in zip(self.titles, self.texts, strict=True)]
+
+
+def _prediction_inputs(block: str, rows: pd.DataFrame | TaskColumns, texts: _RowTexts) -> Any:
+    """:func:`_block_inputs` for prediction: the same tokens and strings, the task texts' words flat."""
+    if block == "text":
+        return TokenDocuments(*content_words_of_normalised(texts.texts))
+    if block == "chars":
+        return texts.joined(" ")
+    return _block_inputs(block, rows)
+
+
 class KeywordMatcher:
     """Finds codebook keywords in a text, longest match first, without overlaps.
 
@@ -172,7 +204,10 @@ class KeywordMatcher:
     @functools.lru_cache(maxsize=TOKEN_CACHE_SIZE)  # noqa: B019 - bounded; matchers live as long as the codebook
     def hits(self, text: str) -> tuple[str, ...]:
         """Keywords found in ``text`` (one entry per non-overlapping occurrence)."""
-        text = normalise(text)
+        return self._hits(normalise(text))
+
+    def _hits(self, text: str) -> tuple[str, ...]:
+        """:meth:`hits` of a text already normalised."""
         if not self.keywords:
             return ()
         # (end, rank) in order of end; sorted by rank (stable), each keyword's occurrences stay left to right.
@@ -191,12 +226,68 @@ class KeywordMatcher:
 
     def distinct_counts(self, text: str) -> list[int]:
         """Per level-1 theme (:data:`LEVEL1_CODES` order), how many distinct keywords of it ``text`` holds."""
+        return self._distinct_counts(self.hits(text))
+
+    def _distinct_counts(self, hits: Sequence[str]) -> list[int]:
         counts = [0] * len(LEVEL1_CODES)
         columns = self._keyword_columns
-        for keyword in set(self.hits(text)):
+        for keyword in set(hits):
             for column in columns[keyword]:
                 counts[column] += 1
         return counts
+
+    def distinct_counts_of(self, texts: Sequence[str]) -> np.ndarray:
+        """:meth:`distinct_counts` of each of ``texts``, given already normalised: an n x len(LEVEL1_CODES) array.
+
+        One Aho-Corasick pass over the texts joined by a character no keyword
+        holds.  The greedy rule of :meth:`hits` takes every occurrence that
+        overlaps no other; among overlapping ones, an occurrence's fate depends
+        only on those it overlaps, so each cluster of overlapping occurrences
+        is decided on its own (:func:`_greedy_in_clusters`).  Only which
+        keywords a text holds matters here, not where.
+        """
+        counts = np.zeros((len(texts), len(LEVEL1_CODES)), dtype=np.int64)
+        if not self.keywords or not len(texts):
+            return counts
+        if any(_JOIN in keyword for keyword in self.keywords):
+            for row, text in enumerate(texts):
+                counts[row] = self._distinct_counts(self._hits(text))
+            return counts
+        starts_of_texts = np.cumsum([0, *(len(text) + 1 for text in texts)])[:-1]
+        found = list(self._automaton.iter(_JOIN.join(texts)))
+        if not found:
+            return counts
+        pairs = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=2 * len(found)).reshape(-1, 2)
+        ends, ranks = pairs[:, 0], pairs[:, 1]
+        starts = ends + 1 - self._keyword_lengths[ranks]
+        taken = _greedy_in_clusters(starts, ends, ranks)
+        rows = np.searchsorted(starts_of_texts, starts[taken], side="right") - 1
+        held = np.sort(rows * len(self.keywords) + ranks[taken])
+        held = held[np.concatenate(([True], held[1:] != held[:-1]))]  # each keyword of a text once
+        held_rows, held_ranks = np.divmod(held, len(self.keywords))
+        # Each held keyword adds one to every theme it counts for.
+        first, n_columns, columns = self._rank_columns
+        repeats = n_columns[held_ranks]
+        offsets = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        cells = (
+            np.repeat(held_rows, repeats) * len(LEVEL1_CODES) + columns[np.repeat(first[held_ranks], repeats) + offsets]
+        )
+        counts += np.bincount(cells, minlength=counts.size).reshape(counts.shape)
+        return counts
+
+    @functools.cached_property
+    def _keyword_lengths(self) -> np.ndarray:
+        """Each keyword's length, by rank."""
+        return np.array([len(k) for k in self.keywords], dtype=np.int64)
+
+    @functools.cached_property
+    def _rank_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`_keyword_columns` by rank, flat: where each keyword's columns start, how many, all the columns."""
+        per_keyword = [self._keyword_columns[k] for k in self.keywords]
+        n_columns = np.array([len(c) for c in per_keyword], dtype=np.int64)
+        first = np.cumsum(n_columns) - n_columns
+        columns = np.array([c for cs in per_keyword for c in cs], dtype=np.int64)
+        return first, n_columns, columns
 
     def theme_scores(self, text: str) -> tuple[dict[str, int], dict[str, set[str]]]:
         """Per level-1 theme: keyword occurrences and the distinct keywords found.
@@ -222,13 +313,70 @@ class KeywordMatcher:
 
 
 _SECOND = operator.itemgetter(1)
+_JOIN = "\0"  # between texts matched together (in no keyword; checked)
+_CLUSTER_LIMIT = 16  # clusters of more overlapping occurrences are decided one occurrence at a time
+
+
+def _greedy_in_clusters(starts: np.ndarray, ends: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Which occurrences (inclusive ``starts``..``ends``, keyword ``ranks``) the greedy rule of ``hits`` takes.
+
+    The rule goes through all occurrences in (rank, end) order and takes one
+    unless it touches a character already taken.  Whether an occurrence is
+    taken depends only on the earlier ones that overlap it, so each cluster of
+    occurrences linked by overlaps is decided on its own: a lone occurrence is
+    taken; in a cluster the k-th occurrence (in rule order) is taken unless one
+    of the first k-1 overlaps it and was taken, worked out for all clusters at
+    once, k = 1, 2, ...
+    """
+    taken = np.ones(len(starts), dtype=bool)
+    if len(starts) < 2:
+        return taken
+    by_start = np.lexsort((ends, starts))
+    reach = np.maximum.accumulate(ends[by_start])
+    cluster = np.empty(len(starts), dtype=np.int64)
+    cluster[by_start] = np.cumsum(np.concatenate(([True], starts[by_start][1:] > reach[:-1])))
+    sizes = np.bincount(cluster)
+    crowded = np.flatnonzero(sizes[cluster] > 1)
+    if not len(crowded):
+        return taken
+    # The crowded occurrences in rule order within their cluster; ``place``: the k-1 above.
+    order = crowded[np.lexsort((ends[crowded], ranks[crowded], cluster[crowded]))]
+    size = sizes[cluster[order]]
+    first_in_cluster = np.concatenate(([True], cluster[order][1:] != cluster[order][:-1]))
+    place = np.arange(len(order)) - np.maximum.accumulate(np.where(first_in_cluster, np.arange(len(order)), 0))
+    left, right = starts[order], ends[order]
+    chosen = np.ones(len(order), dtype=bool)
+    for k in range(1, min(int(size.max()), _CLUSTER_LIMIT)):
+        now = np.flatnonzero((place == k) & (size <= _CLUSTER_LIMIT))
+        for back in range(1, k + 1):
+            earlier = now - back
+            clash = chosen[earlier] & (left[earlier] <= right[now]) & (left[now] <= right[earlier])
+            chosen[now[clash]] = False
+    for begin in np.flatnonzero(first_in_cluster & (size > _CLUSTER_LIMIT)).tolist():
+        chosen[begin : begin + int(size[begin])] = _greedy(
+            left[begin : begin + int(size[begin])], right[begin : begin + int(size[begin])]
+        )
+    taken[order] = chosen
+    return taken
+
+
+def _greedy(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The greedy rule on occurrences already in rule order, one at a time."""
+    chosen = np.zeros(len(starts), dtype=bool)
+    base = int(starts.min())
+    occupied = bytearray(int(ends.max()) - base + 1)
+    for i, (start, end) in enumerate(zip((starts - base).tolist(), (ends - base).tolist(), strict=True)):
+        if occupied.find(1, start, end + 1) == -1:
+            occupied[start : end + 1] = b"\x01" * (end + 1 - start)
+            chosen[i] = True
+    return chosen
 
 
 @dataclass
 class _Probabilities:
     """Aligned probability matrices over all level-1 codes and all leaves."""
 
-    level1: np.ndarray  # n x len(LEVEL1_CODES); model's level-1 probabilities
+    level1: np.ndarray | None  # n x len(LEVEL1_CODES); model's level-1 probabilities (None: not worked out yet)
     leaves: np.ndarray  # n x len(leaf_codes); model's leaf probabilities
     features: list[SparseRows]  # the rows' features in consecutive blocks of BLOCK_ROWS rows
 
@@ -353,28 +501,47 @@ class ThemePredictor:
             blocks.append(matrix)
         return hstack_rows(blocks)
 
-    def _probabilities(self, rows: pd.DataFrame | TaskColumns) -> _Probabilities:
+    def _probabilities(
+        self, rows: pd.DataFrame | TaskColumns, texts: _RowTexts | None = None, *, level1: bool = True
+    ) -> _Probabilities:
         """Both models' probabilities, computed BLOCK_ROWS rows at a time (each row's are its own alone).
 
         Small blocks keep the temporary arrays small: fresh large arrays cost more than the arithmetic.
+        ``texts``: the rows' normalised texts, if already at hand; ``level1``: False leaves the level-1
+        probabilities to :meth:`_level1` (worked out only if a strategy needs them).
         """
-        inputs = {block: _block_inputs(block, rows) for block in self.blocks_}
-        level1 = np.zeros((len(rows), len(LEVEL1_CODES)))
+        if texts is None:
+            texts = _RowTexts.of(rows)
+        inputs = {block: _prediction_inputs(block, rows, texts) for block in self.blocks_}
         leaves = np.zeros((len(rows), len(self.leaf_codes_)))
-        column = [LEVEL1_CODES.index(code) for code in self.level1_.classes]
         leaf_column = {code: i for i, code in enumerate(self.leaf_codes_)}
         blocks = []
         for first in range(0, len(rows), BLOCK_ROWS):
             last = min(first + BLOCK_ROWS, len(rows))
             features = self._features(inputs, first, last)
             blocks.append(features)
-            level1[first:last, column] = self.level1_.predict_proba(features)
             if self.level2_ is not None:
                 proba2 = self.level2_.predict_proba(features)
                 leaves[first:last, [leaf_column[code] for code in self.level2_.classes]] = proba2
         if self.level2_ is None and hasattr(self, "single_leaf_"):
             leaves[:, leaf_column[self.single_leaf_]] = 1.0
-        return _Probabilities(level1, leaves, blocks)
+        probabilities = _Probabilities(None, leaves, blocks)
+        if level1:
+            self._level1(probabilities)
+        return probabilities
+
+    def _level1(self, probabilities: _Probabilities) -> np.ndarray:
+        """The level-1 model's probabilities (kept in ``probabilities``), block by block of its features."""
+        if probabilities.level1 is None:
+            level1 = np.zeros((len(probabilities.leaves), len(LEVEL1_CODES)))
+            column = [LEVEL1_CODES.index(code) for code in self.level1_.classes]
+            first = 0
+            for features in probabilities.features:
+                last = first + features.shape[0]
+                level1[first:last, column] = self.level1_.predict_proba(features)
+                first = last
+            probabilities.level1 = level1
+        return probabilities.level1
 
     def _decide(self, probabilities: _Probabilities, strategy: str) -> tuple[list[int], np.ndarray, list[str]]:
         """Theme index, level-1 distribution used, and subtheme for each row."""
@@ -387,11 +554,11 @@ class ThemePredictor:
             [probabilities.leaves[:, self.leaf_parent_ == code].sum(axis=1) for code in LEVEL1_CODES], axis=1
         )
         if strategy == "restrict" or not derived.any():
-            distribution = probabilities.level1
+            distribution = self._level1(probabilities)
         elif strategy == "derive":
             distribution = derived
         else:
-            distribution = (probabilities.level1 + derived) / 2
+            distribution = (self._level1(probabilities) + derived) / 2
         return [int(i) for i in np.argmax(distribution, axis=1)], distribution
 
     def _best_child(self, leaf_row: np.ndarray, theme: str) -> str:
@@ -421,16 +588,18 @@ class ThemePredictor:
         position = {code: i for i, code in enumerate(classes)}
         class_of_row = np.array([position.get(t, len(classes)) for t in themes], dtype=np.int64)
         names, ranks = self.feature_names_, self._feature_name_rank()
+        flat_weights, n_features = weights.ravel(), weights.shape[1]  # weights[c, j] = flat_weights[c * n_features + j]
         parts: list[list[str]] = [[] for _ in themes]
         first = 0
         for block in features:
-            row_of = np.repeat(np.arange(first, first + block.shape[0]), np.diff(block.indptr))
+            at = np.repeat(class_of_row[first : first + block.shape[0]] * n_features, np.diff(block.indptr))
+            values = block.data * flat_weights[at + block.indices]
+            near = np.flatnonzero((values > 0) & _near_top(block.indptr, values, self.n_evidence))
+            rows = np.searchsorted(block.indptr, near, side="right") - 1 + first
             first += block.shape[0]
-            columns = block.indices
-            values = block.data * weights[class_of_row[row_of], columns]
-            keep = values > 0
-            keep[keep] = _top_tiers(row_of[keep], values[keep], self.n_evidence)
-            rows, columns, values = row_of[keep], columns[keep], values[keep]
+            columns, values = block.indices[near], values[near]
+            keep = _top_tiers(rows, values, self.n_evidence)
+            rows, columns, values = rows[keep], columns[keep], values[keep]
             # By row, then largest value, then name; equal names keep their column order (a stable sort).
             order = np.lexsort((ranks[columns], -values, rows))
             rows, columns, values = rows[order], columns[order], values[order]
@@ -467,22 +636,34 @@ class ThemePredictor:
         return None
 
     def _layered_scores(
-        self, rows: pd.DataFrame | TaskColumns, distribution: np.ndarray, layers: Sequence[str]
+        self,
+        rows: pd.DataFrame | TaskColumns,
+        distribution: np.ndarray,
+        layers: Sequence[str],
+        texts: _RowTexts | None = None,
     ) -> tuple[np.ndarray, list[list[str]]]:
-        """Level-1 log-probabilities with the evidence ``layers`` added, and a note per row on what fired."""
+        """Level-1 log-probabilities with the evidence ``layers`` added, and a note per row on what fired.
+
+        ``texts``: the rows' normalised texts, if already at hand.
+        """
         scores = np.log(np.clip(distribution, PROBABILITY_FLOOR, 1.0))
         notes: list[list[str]] = [[] for _ in range(len(rows))]
         doc_ids, headings, titles = _column(rows, "doc_id"), _column(rows, "headings"), _column(rows, "title")
         if "headings" in layers and self.gangyao_bonus:
-            heading_themes: dict[tuple[str, ...], tuple[str, str] | None] = {}  # siblings share their headings
+            # Siblings share their headings: (column, note) worked out once per heading path.
+            heading_themes: dict[tuple[str, ...], tuple[int, str] | None] = {}
+            hit_rows, hit_columns = [], []
             for r, path in enumerate(headings):
                 key = tuple(path)
                 if key not in heading_themes:
-                    heading_themes[key] = self.evidence_.heading_theme(path)
-                found = heading_themes[key]
-                if found:
-                    scores[r, _COLUMN[found[0]]] += self.gangyao_bonus
-                    notes[r].append(f"纲要 heading {found[1]}→{found[0]}")
+                    found = self.evidence_.heading_theme(path)
+                    heading_themes[key] = (_COLUMN[found[0]], f"纲要 heading {found[1]}→{found[0]}") if found else None
+                hit = heading_themes[key]
+                if hit:
+                    hit_rows.append(r)
+                    hit_columns.append(hit[0])
+                    notes[r].append(hit[1])
+            scores[hit_rows, hit_columns] += self.gangyao_bonus  # one cell per row at most
         if "genre" in layers and self.genre_bonus:
             doc_titles = _column(rows, "doc_title")
             in_doc: dict[str, list[int]] = {}
@@ -501,13 +682,8 @@ class ThemePredictor:
             scores = pool_siblings(scores, groups, self.sibling_share)
         if "keywords" in layers and self.keyword_bonus:
             # After pooling: a task's own words may overrule its siblings (substance over heading).
-            counts = np.array(
-                [
-                    self.keyword_matcher_.distinct_counts(f"{title}\n{text}")
-                    for title, text in zip(titles, _column(rows, "text"), strict=True)
-                ],
-                dtype=np.int64,
-            ).reshape(len(rows), len(LEVEL1_CODES))
+            # distinct_counts(f"{title}\n{text}") of each row
+            counts = self.keyword_matcher_.distinct_counts_of((texts or _RowTexts.of(rows)).joined("\n"))
             scores = log_softmax(scores + self.keyword_bonus * np.minimum(counts, MAX_KEYWORDS_COUNTED))
         return scores, notes
 
@@ -548,9 +724,11 @@ class ThemePredictor:
         use_rules = self.rules if use_rules is None else use_rules
         if not len(rows):
             return Codes([], [], [], [], [], [])
-        probabilities = self._probabilities(rows)
+        row_texts = _RowTexts.of(rows)
+        # "derive" reads the leaves only (the level-1 model's probabilities are worked out if it turns to them)
+        probabilities = self._probabilities(rows, row_texts, level1=self.hierarchy_ != "derive")
         _, model_distribution = self._distribution(probabilities, self.hierarchy_)
-        scores, notes = self._layered_scores(rows, model_distribution, layers)
+        scores, notes = self._layered_scores(rows, model_distribution, layers, row_texts)
         distribution = np.exp(log_softmax(scores / self.temperature_))
         theme_idx = np.argmax(distribution, axis=1)
         themes = [LEVEL1_CODES[i] for i in theme_idx.tolist()]
@@ -594,6 +772,29 @@ def _collection_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _near_top(indptr: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the entries that may be among the ``n`` largest values of their row (all those are).
+
+    Rows as in a CSR matrix (``indptr``).  A row of ``n`` or more entries is cut
+    into ``n`` consecutive pieces: the smallest of the pieces' maxima is ``n``
+    entries' lower bound, so no entry below it is among the ``n`` largest.  A
+    pass or two leaves :func:`_top_tiers` a few entries per row instead of all.
+    """
+    lengths = np.diff(indptr)
+    bound = np.full(len(lengths), -np.inf)
+    full = np.flatnonzero(lengths >= max(n, 1))
+    if n > 0 and len(full):
+        # Pieces of the full rows, and the other non-empty rows whole, so that the pieces tile the entries.
+        kept = np.flatnonzero(lengths > 0)
+        pieces = np.where(lengths[kept] >= n, n, 1)
+        piece_row = np.repeat(kept, pieces)
+        piece = np.arange(len(piece_row)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        maxima = np.maximum.reduceat(values, indptr[piece_row] + piece * lengths[piece_row] // n)
+        lowest = np.minimum.reduceat(maxima, np.cumsum(pieces) - pieces)
+        bound[kept] = np.where(lengths[kept] >= n, lowest, -np.inf)
+    return values >= np.repeat(bound, lengths)
 
 
 def _top_tiers(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -642,14 +843,18 @@ class Codes(NamedTuple):
 def _prediction_columns(codes: Codes, codebook: Codebook) -> dict[str, list[Any]]:
     """:data:`PREDICTION_COLUMNS` as lists (labels looked up in the codebook)."""
     task_ids, themes, subthemes, confidences, sources, evidence = codes
+    labels = {  # each code looked up once
+        code: (codebook.label(code, "zh"), codebook.label(code, "en")) if code else ("", "")
+        for code in {*themes, *subthemes}
+    }
     return {
         "task_id": task_ids,
         "theme": themes,
-        "theme_label_zh": [codebook.label(t, "zh") if t else "" for t in themes],
-        "theme_label_en": [codebook.label(t, "en") if t else "" for t in themes],
+        "theme_label_zh": [labels[t][0] for t in themes],
+        "theme_label_en": [labels[t][1] for t in themes],
         "subtheme": subthemes,
-        "subtheme_label_zh": [codebook.label(s, "zh") if s else "" for s in subthemes],
-        "subtheme_label_en": [codebook.label(s, "en") if s else "" for s in subthemes],
+        "subtheme_label_zh": [labels[s][0] for s in subthemes],
+        "subtheme_label_en": [labels[s][1] for s in subthemes],
         "theme_confidence": confidences,
         "theme_source": sources,
         "theme_evidence": evidence,

@@ -66,7 +66,13 @@ def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
     columns = ["doc_id", "task_id", "kind", "path", "title", "text"]
     columns += [c for c in OPTIONAL_TASK_COLUMNS if c in tasks.columns]
     frame = tasks[columns].copy()
-    frame["headings"] = [_heading_list(value) for value in tasks["headings"].tolist()]
+    split: dict[str, list[str]] = {}  # siblings share their headings: each joined string split once
+    frame["headings"] = [
+        list(split[value] if value in split else split.setdefault(value, _heading_list(value)))
+        if isinstance(value, str)
+        else _heading_list(value)
+        for value in tasks["headings"].tolist()
+    ]
     return frame.astype(dict.fromkeys(("doc_id", "task_id", "kind", "path", "title", "text"), object))
 
 
