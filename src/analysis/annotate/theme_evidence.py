@@ -198,10 +198,11 @@ def pool_siblings(log_probabilities: np.ndarray, groups: Sequence[str], share: f
     if share <= 0:
         return log_probabilities
     pooled = log_probabilities.copy()
-    codes, names = pd.factorize(pd.Series(list(groups), dtype=object), sort=False)
-    if "" in names:
-        codes[codes == names.get_loc("")] = -1  # no group
-    sizes = np.bincount(codes[codes >= 0], minlength=len(names))
+    numbers: dict[str, int] = {"": -1}  # each group numbered by its first row; "" = no group
+    codes = np.fromiter(
+        (numbers.setdefault(g, len(numbers) - 1) for g in groups), dtype=np.int64, count=len(log_probabilities)
+    )
+    sizes = np.bincount(codes[codes >= 0], minlength=max(len(numbers) - 1, 1))
     pooled_rows = np.flatnonzero((codes >= 0) & (sizes[np.maximum(codes, 0)] > 1))
     if not len(pooled_rows):
         return pooled
