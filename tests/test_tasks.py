@@ -302,3 +302,51 @@ def test_grouping_cell_and_its_one_row_in_one_item():
     assert [text[s:e] for _, _, (s, e) in cells] == ["财务股"]
     two_rows = text + "2.更新网站栏目。 | 办公室 |\n"
     assert table_row(two_rows, start, len(two_rows), header) is None
+
+
+# Fast paths against the definitions they replace.  The alphabet holds every bracket, both
+# colons, sentence ends, role words and plain characters, so spans with and without a mark occur.
+_CLAUSE_ALPHABET = st.sampled_from(
+    [
+        *"()（）[]【】〔〕［］:：。;!?\n 、,，市县局办aZ09",
+        *("牵头单位", "责任单位", "牵头", "负责", "配合", "落实", "单位", "部门", "推进工作"),
+    ]
+)
+_BRACKETED = st.tuples(
+    st.sampled_from(list("(（[【〔［")),
+    st.sampled_from(["", "市局", "市局、县办", "牵头单位:市局", "责任单位："]),
+    st.sampled_from(["", "牵头", "负责落实", "配合"]),
+    st.sampled_from([*"()）]】〕］", ""]),
+).map("".join)
+_CLAUSE_TEXTS = st.lists(st.one_of(_CLAUSE_ALPHABET, _BRACKETED), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_CLAUSE_TEXTS, st.data())
+def test_find_clauses_screen_changes_no_answer(text, data):
+    from analysis.parse.tasks import _find_marked_clauses, find_clauses
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert find_clauses(text, start, end) == _find_marked_clauses(text, start, end)
+
+
+def _has_content_by_definition(sentence: str) -> bool:
+    import re
+
+    from analysis.parse.tasks import _find_marked_clauses
+
+    kept, cursor = [], 0
+    for clause in _find_marked_clauses(sentence, 0, len(sentence)):
+        kept.append(sentence[cursor : clause.start])
+        cursor = clause.end
+    kept.append(sentence[cursor:])
+    return re.search(r"[\u4e00-\u9fffA-Za-z0-9]", "".join(kept)) is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(_CLAUSE_TEXTS)
+def test_has_content_matches_its_definition(sentence):
+    from analysis.parse.tasks import _has_content
+
+    assert _has_content(sentence) == _has_content_by_definition(sentence)

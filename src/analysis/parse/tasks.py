@@ -65,6 +65,10 @@ _BRACKET = re.compile(r"[()（）\[\]【】〔〕［］]")
 # 责任单位:… on a line of its own.
 ASSIGNMENT_LINE = re.compile(rf"^[ \t]*(?P<clause>{_ROLE_LABEL}\s*[:：][^\n]+?)[ \t]*$", re.M)
 SENTENCE_END = re.compile(r"[。!?！？]+|\n+")
+# Every clause holds an opening bracket or a colon: a span with neither holds none (one quick scan
+# instead of the bracket and line searches; most sentences and many task bodies have neither).
+_CLAUSE_MARK = re.compile(r"[(（\[【〔［:：]")
+_CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 CUT_OFF_ENDINGS = '。!?！？;;)）”"》】]'
 
 
@@ -315,6 +319,13 @@ def find_clauses(text: str, start: int, end: int) -> list[Clause]:
     content without the brackets; a bracket left open because the text ends there (a cut capture)
     counts up to the end.  A ``责任单位:…`` line of its own is kept whole.
     """
+    if not _CLAUSE_MARK.search(text, start, end):
+        return []
+    return _find_marked_clauses(text, start, end)
+
+
+def _find_marked_clauses(text: str, start: int, end: int) -> list[Clause]:
+    """:func:`find_clauses` without the screen (what it answers on a span holding a bracket or colon)."""
     found: list[Clause] = []
     pairs, unclosed = _bracket_pairs(text, start, end)
     covered_until = -1
@@ -389,12 +400,15 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
 
 def _has_content(sentence: str) -> bool:
     """True when a sentence says something besides assignment clauses and punctuation."""
+    clauses = find_clauses(sentence, 0, len(sentence))
+    if not clauses:
+        return _CONTENT.search(sentence) is not None
     kept, cursor = [], 0
-    for clause in find_clauses(sentence, 0, len(sentence)):
+    for clause in clauses:
         kept.append(sentence[cursor : clause.start])
         cursor = clause.end
     kept.append(sentence[cursor:])
-    return re.search(r"[\u4e00-\u9fffA-Za-z0-9]", "".join(kept)) is not None
+    return _CONTENT.search("".join(kept)) is not None
 
 
 def _add_sentence(text: str, sentences: list[list], start: int, end: int) -> None:
