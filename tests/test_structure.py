@@ -237,8 +237,10 @@ def test_cells_and_notes_as_the_regexes_give_them(line):
         assert structure._without_note(cell) == structure._HEADER_NOTE.sub("", cell)
 
 
-def test_the_non_space_search_keeps_what_strip_keeps():
-    # heading_title asks whether text[a:b].strip() is non-empty by searching \S: the same for every character
+def test_is_blank_as_strip_for_every_character():
+    # heading_title and split_measures ask whether text[a:b].strip() is empty without the slice
+    from analysis.core.text import is_blank
+
     for code in range(0x110000):
         ch = chr(code)
-        assert (structure._NOT_SPACE.match(ch) is None) == (ch.strip() == ""), hex(code)
+        assert is_blank(f"a{ch}b", 1, 2) == (ch.strip() == ""), hex(code)

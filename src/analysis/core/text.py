@@ -160,6 +160,14 @@ class CharacterSet:
         return True
 
 
+_NOT_SPACE = re.compile(r"\S")  # \S and str.strip() agree on what a space is (str.isspace)
+
+
+def is_blank(text: str, start: int, end: int) -> bool:
+    """``not text[start:end].strip()``, without copying the span: stops at its first non-space."""
+    return _NOT_SPACE.search(text, start, end) is None
+
+
 def _plain_bmp(code: int) -> bool:
     return 0 <= code < 0x10000 and not 0xD800 <= code <= 0xDFFF
 

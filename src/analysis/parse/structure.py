@@ -41,6 +41,7 @@ from pathlib import Path
 
 from analysis.core.models import Heading
 from analysis.core.reference import TableSchema, read_csv_strict, reference_path
+from analysis.core.text import is_blank
 
 CN_DIGITS = "〇零一二三四五六七八九"
 CN_NUMERAL = "[一二三四五六七八九十百千零〇]{1,6}"
@@ -651,7 +652,6 @@ def _rstrip(text: str, start: int, end: int) -> int:
     return end
 
 
-_NOT_SPACE = re.compile(r"\S")  # what str.strip() keeps (both use str.isspace)
 _SENTENCE_STOP = re.compile(r"[。;;!?！？\n]")
 _COMMA = re.compile(r"[,,]")
 
@@ -670,7 +670,7 @@ def heading_title(text: str, body_start: int, end: int) -> str:
     line = text[body_start:line_end].strip()
     if not line:
         return ""
-    has_more = _NOT_SPACE.search(text, line_end, end) is not None  # text[line_end:end].strip() != ""
+    has_more = not is_blank(text, line_end, end)
     if has_more and line[-1] not in TERMINAL_PUNCTUATION + ",,、" and len(line) <= HEADING_LINE_MAX:
         return line
     sentence = _SENTENCE_STOP.split(line, maxsplit=1)[0]
