@@ -259,14 +259,4 @@ def test_a_notice_title_holds_guanyu_and_ends_with_de_tongzhi(text):
 def test_quote_depths_as_counted_character_by_character(text):
     from analysis.parse import metadata
 
-    depths, depth = [], 0
-    for ch in text:
-        if ch in "《<〈":
-            depth += 1
-            depths.append(depth)
-        elif ch in "》>〉":
-            depths.append(depth)
-            depth = max(depth - 1, 0)
-        else:
-            depths.append(depth)
-    assert metadata._quote_depths(text) == depths
+    assert metadata._quote_depths(text) == metadata._quote_depths_by_character(text)

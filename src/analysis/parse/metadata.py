@@ -336,6 +336,10 @@ def _quote_depths(text: str) -> list[int]:
     """Nesting depth of 《》/<>/〈〉 quotes at each character (a quote mark counts as inside)."""
     if not any(opener in text for opener in "《<〈"):
         return [0] * len(text)  # no quote opens: every depth is 0
+    return _quote_depths_by_character(text)
+
+
+def _quote_depths_by_character(text: str) -> list[int]:
     depths, depth = [], 0
     for ch in text:
         if ch in "《<〈":
