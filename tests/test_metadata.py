@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import config
 from analysis.core.errors import ReferenceDataError
@@ -218,3 +220,43 @@ def test_seed_metadata_agrees_with_manifest():
         repaired, _ = repair(clean(simplified)[0])
         _, disagreements = merge_metadata(row, extract_metadata(repaired.text))
         assert disagreements == [], row["doc_id"]
+
+
+# --------------------------------------------------------------------------- screens against the regexes they skip
+
+_DATE_ALPHABET = st.sampled_from(
+    [*"0123456789〇○零一二三四五六七八九十月日号 ()[]〔〕—-~至到印发布签市人民政府办公室。,;:", "2019", "二〇一九"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_DATE_ALPHABET, max_size=30).map("".join))
+def test_dates_and_years_need_nian(text):
+    # arabic_dates, _find_signature and _single_years skip lines without 年: none of their patterns matches there
+    from analysis.parse import metadata
+
+    assert metadata._CN_DATE.search(text) is None
+    assert metadata._ORGS_THEN_DATE.match(text) is None
+    assert metadata._DATE_LINE.match(text) is None
+    assert metadata._SINGLE_YEAR_ALONE.search(text) is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from([*"关于印发转的通知方案市局《》。", "关于印发", "的通知", "通知"]), max_size=12).map(
+        "".join
+    )
+)
+def test_a_notice_title_holds_guanyu_and_ends_with_de_tongzhi(text):
+    from analysis.parse import metadata
+
+    if metadata._NOTICE_TITLE.match(text):
+        assert "关于" in text and text.endswith("的通知")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("《》<>〈〉甲乙")), max_size=20))
+def test_quote_depths_as_counted_character_by_character(text):
+    from analysis.parse import metadata
+
+    assert metadata._quote_depths(text) == metadata._quote_depths_by_character(text)

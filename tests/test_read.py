@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -267,14 +268,16 @@ def test_to_simplified_falls_back_per_character(monkeypatch):
     class LengthChangingConverter:
         """Converts a whole run into a longer string, single characters normally."""
 
-        def has_phrase(self, text: str) -> bool:
-            return True  # as if a phrase occurred: the run-by-run path is taken
+        def phrase_starts(self, text: str) -> list[int]:
+            return [1]  # as if a phrase began inside the run: the run is converted as a phrase
 
         def convert(self, text: str) -> str:
             if len(text) > 1:
                 return text + "X"
             return {"門": "门", "戶": "户"}.get(text, text)
 
+    maps = simplify_module._character_maps()  # the real character table, built before the converter is replaced
+    monkeypatch.setattr(simplify_module, "_character_maps", lambda: maps)
     monkeypatch.setattr(simplify_module, "t2s_converter", lambda: LengthChangingConverter())
     result, changed = to_simplified(AlignedText.identity("門戶網站"))
     assert result.text == "门户網站"
@@ -414,3 +417,59 @@ def test_control_character_class_is_unicode_cc_without_layout_controls():
     expected = {chr(i) for i in range(0x110000) if unicodedata.category(chr(i)) == "Cc"} - set("\t\n\f\v")
     found = {chr(i) for i in range(0x110000) if _CONTROL_CHARACTER.fullmatch(chr(i))}
     assert found == expected
+
+
+def _to_simplified_run_by_run(text: str) -> tuple[str, int]:
+    """What to_simplified answers, by its definition: every run of hanzi converted on its own."""
+    converter = simplify_module.t2s_converter()
+    pieces = []
+    for piece in re.split(f"({simplify_module._CJK_RUN.pattern})", text):
+        converted = converter.convert(piece) if simplify_module._CJK_RUN.fullmatch(piece) else piece
+        if len(converted) != len(piece):
+            converted = "".join(c if len(c := converter.convert(ch)) == 1 else ch for ch in piece)
+        pieces.append(converted)
+    simplified = "".join(pieces)
+    return simplified, sum(1 for old, new in zip(text, simplified, strict=True) if old != new)
+
+
+_PHRASES = sorted(simplify_module.t2s_converter()._phrases)
+_T2S_ALPHABET = st.sampled_from(
+    [
+        *_PHRASES[::5],
+        *(p[:2] for p in _PHRASES[::7]),
+        *(p[1:] for p in _PHRASES[1::7]),
+        *"乾隆年間的乾燥氣候法治政府建設實施方案責任單位門戶網站",
+        *"，。 \n1a（）-𠀀𪛖",
+        *"\u346e\U0002005e",  # entries the numpy table cannot hold: to a character outside the BMP, from one
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_T2S_ALPHABET, max_size=40).map("".join))
+def test_to_simplified_converts_as_run_by_run(text):
+    aligned, changed = to_simplified(AlignedText.identity(text))
+    assert (aligned.text, changed) == _to_simplified_run_by_run(text)
+
+
+_SET_MEMBERS = "責單門乾\U00020000\u3400"
+_SET_TEXTS = st.text(alphabet=st.sampled_from([*_SET_MEMBERS, *"责单门干\U0002a6d6\u4e00a，\ud800\udfff"]), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_SET_TEXTS, st.sets(st.sampled_from(_SET_MEMBERS)))
+def test_character_set_answers_as_frozenset(text, members):
+    from analysis.core.text import CharacterSet
+
+    assert CharacterSet(members).isdisjoint(text) == frozenset(members).isdisjoint(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SET_TEXTS)
+def test_character_map_counts_what_it_changes(text):
+    from analysis.core.text import CharacterMap
+
+    table = {ord("責"): "责", ord("單"): "单", ord("門"): "门", ord("\u3400"): "乾"}
+    translated, changed = CharacterMap(table).translate_counted(text)
+    assert translated == text.translate(table)
+    assert changed == sum(1 for a, b in zip(text, translated, strict=True) if a != b)

@@ -212,3 +212,35 @@ def test_boundaries_before_a_number_are_the_boundaries_a_number_follows(text, po
     every = {m.end() for m in structure.MIDLINE_BOUNDARY.finditer(text, pos, len(text))}
     expected = {end for end in every if end < len(text) and text[end] in structure.NUMBER_FIRST_CHARACTERS}
     assert {m.end() for m in structure._BOUNDARY_BEFORE_NUMBER.finditer(text, pos, len(text))} == expected
+
+
+_LINE_ALPHABET = st.sampled_from([*"。;!?)）]】〕| \t\n\u3000\x0b\x85一二1(（.、甲", "  ", "|\u3000\t"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_LINE_ALPHABET, max_size=40).map("".join), st.data())
+def test_midline_boundaries_from_the_whole_text_are_the_lines_own(text, data):
+    in_text = [m.span() for m in structure._BOUNDARY_IN_TEXT.finditer(text)]
+    for line_start, line_end in structure._lines(text):
+        pos = data.draw(st.integers(line_start, line_end))
+        first = next((i for i, (start, _) in enumerate(in_text) if start >= line_start), len(in_text))
+        expected = {m.end() for m in structure._BOUNDARY_BEFORE_NUMBER.finditer(text, pos, line_end)}
+        assert structure._midline_boundaries(text, pos, line_end, in_text, first) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_LINE_ALPHABET, max_size=30).map("".join))
+def test_cells_and_notes_as_the_regexes_give_them(line):
+    line = line.replace("\n", "") + "(部门)" * line.count("!")
+    assert structure._split_cells(line) == structure._CELL_SPLIT.split(line)
+    for cell in structure._CELL_SPLIT.split(line):
+        assert structure._without_note(cell) == structure._HEADER_NOTE.sub("", cell)
+
+
+def test_is_blank_as_strip_for_every_character():
+    # heading_title and split_measures ask whether text[a:b].strip() is empty without the slice
+    from analysis.core.text import is_blank
+
+    for code in range(0x110000):
+        ch = chr(code)
+        assert is_blank(f"a{ch}b", 1, 2) == (ch.strip() == ""), hex(code)

@@ -302,3 +302,136 @@ def test_grouping_cell_and_its_one_row_in_one_item():
     assert [text[s:e] for _, _, (s, e) in cells] == ["财务股"]
     two_rows = text + "2.更新网站栏目。 | 办公室 |\n"
     assert table_row(two_rows, start, len(two_rows), header) is None
+
+
+# Fast paths against the definitions they replace.  The alphabet holds every bracket, both
+# colons, sentence ends, role words and plain characters, so spans with and without a mark occur.
+_CLAUSE_ALPHABET = st.sampled_from(
+    [
+        *"()（）[]【】〔〕［］:：。;!?\n 、,，市县局办aZ09",
+        *("牵头单位", "责任单位", "牵头", "负责", "配合", "落实", "单位", "部门", "推进工作"),
+    ]
+)
+_BRACKETED = st.tuples(
+    st.sampled_from(list("(（[【〔［")),
+    st.sampled_from(["", "市局", "市局、县办", "牵头单位:市局", "责任单位："]),
+    st.sampled_from(["", "牵头", "负责落实", "配合"]),
+    st.sampled_from([*"()）]】〕］", ""]),
+).map("".join)
+_CLAUSE_TEXTS = st.lists(st.one_of(_CLAUSE_ALPHABET, _BRACKETED), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_CLAUSE_TEXTS, st.data())
+def test_find_clauses_screen_changes_no_answer(text, data):
+    from analysis.parse.tasks import _find_marked_clauses, find_clauses
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert find_clauses(text, start, end) == _find_marked_clauses(text, start, end)
+
+
+def _has_content_by_definition(sentence: str) -> bool:
+    import re
+
+    from analysis.parse.tasks import _find_marked_clauses
+
+    kept, cursor = [], 0
+    for clause in _find_marked_clauses(sentence, 0, len(sentence)):
+        kept.append(sentence[cursor : clause.start])
+        cursor = clause.end
+    kept.append(sentence[cursor:])
+    return re.search(r"[\u4e00-\u9fffA-Za-z0-9]", "".join(kept)) is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(_CLAUSE_TEXTS)
+def test_has_content_matches_its_definition(sentence):
+    from analysis.parse.tasks import _has_content
+
+    assert _has_content(sentence) == _has_content_by_definition(sentence)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_CLAUSE_TEXTS, _CLAUSE_TEXTS, _CLAUSE_TEXTS)
+def test_has_content_in_a_span_as_in_its_slice(before, sentence, after):
+    from analysis.parse.tasks import _has_content_in
+
+    text = before + sentence + after
+    assert _has_content_in(text, len(before), len(before) + len(sentence)) == _has_content_by_definition(sentence)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*"。!?！？\n甲,", "。\n", "\n\n"]), max_size=20).map("".join), st.data())
+def test_sentence_end_search_as_the_definition(text, data):
+    from analysis.parse.tasks import _SENTENCE_END_FAST, SENTENCE_END
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    fast, slow = _SENTENCE_END_FAST.search(text, start, end), SENTENCE_END.search(text, start, end)
+    assert (fast and fast.span()) == (slow and slow.span())
+
+
+def _header_pieces() -> list[str]:
+    from analysis.parse.tasks import table_columns
+
+    terms = sorted(table_columns())[::3]
+    return [*terms, *(t[:1] + " " + t[1:] for t in terms[:5]), *"|\n \t\u3000\xa0甲:", "| ", "\n|"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_header_cells_as_the_cell_pattern_finds_them(data):
+    from analysis.parse.tasks import _header_cell_pattern, _header_cells
+
+    text = "".join(data.draw(st.lists(st.sampled_from(_header_pieces()), max_size=16)))
+    expected = [(m.start(), m.end(), m.group("term")) for m in _header_cell_pattern().finditer(text)]
+    assert [(c.start, c.end, c.term) for c in _header_cells(text)] == expected
+
+
+def _split_measures_by_definition(text: str, start: int, end: int) -> list[tuple[int, int, list[str]]]:
+    """split_measures as first written: a fresh sentence-end search at every step, slices stripped."""
+    from analysis.parse.tasks import SENTENCE_END, _add_sentence, _assign_clauses, _find_marked_clauses
+
+    clauses = _find_marked_clauses(text, start, end)
+    clause_at = {c.start: c for c in clauses}
+    sentences: list[list] = []
+    cursor = position = start
+    next_clause = 0
+    while position < end:
+        clause = clause_at.get(position)
+        if clause:
+            position = clause.end
+            if sentences and not text[cursor : clause.start].strip():
+                while position < end and text[position] in "。.;;":
+                    position += 1
+                if not clause.own_line:
+                    sentences[-1][1] = position
+                cursor = position
+            continue
+        match = SENTENCE_END.search(text, position, end)
+        while next_clause < len(clauses) and clauses[next_clause].start < position:
+            next_clause += 1
+        inside = clauses[next_clause] if next_clause < len(clauses) else None
+        if inside and (not match or inside.start < match.start()):
+            position = inside.start
+            if position == cursor and not sentences:
+                position = inside.end
+            elif text[cursor:position].strip():
+                position = inside.end
+            continue
+        sentence_end = match.end() if match else end
+        _add_sentence(text, sentences, cursor, sentence_end)
+        cursor = position = sentence_end
+    if cursor < end:
+        _add_sentence(text, sentences, cursor, end)
+    _assign_clauses(sentences, clauses)
+    return [(s, e, units) for s, e, units in sentences]
+
+
+@settings(max_examples=600, deadline=None)
+@given(_CLAUSE_TEXTS, st.data())
+def test_split_measures_as_first_written(text, data):
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert split_measures(text, start, end) == _split_measures_by_definition(text, start, end)

@@ -75,6 +75,13 @@ class T2SConverter:
         """Whether an entry of the phrase dictionary occurs in ``text`` (else conversion is per character)."""
         return self._phrase_start.search(text) is not None
 
+    def phrase_starts(self, text: str) -> list[int]:
+        """Every position of ``text`` where an entry of the phrase dictionary begins (one scan).
+
+        A part of ``text`` holding none of them converts character by character.
+        """
+        return [match.start() for match in self._phrase_start.finditer(text)]
+
     def character_table(self) -> dict[int, str]:
         """The character dictionary as a ``str.translate`` table."""
         return dict(self._table)

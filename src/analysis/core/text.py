@@ -116,6 +116,59 @@ class CharacterMap:
             return text.translate(self.table)
         return self._units[np.frombuffer(data, dtype=np.uint16)].tobytes().decode("utf-16-le")
 
+    def translate_counted(self, text: str) -> tuple[str, int]:
+        """``text.translate(self.table)`` and the number of characters it changed."""
+        try:
+            data = text.encode("utf-16-le")
+        except UnicodeEncodeError:
+            translated = text.translate(self.table)
+            return translated, sum(1 for old, new in zip(text, translated, strict=True) if old != new)
+        units = np.frombuffer(data, dtype=np.uint16)
+        mapped = self._units[units]
+        # Only BMP characters change, one code unit each: changed units are changed characters.
+        return mapped.tobytes().decode("utf-16-le"), int(np.count_nonzero(mapped != units))
+
+
+class CharacterSet:
+    """A fixed set of characters whose absence from a text is tested with numpy.
+
+    ``frozenset.isdisjoint(text)`` hashes every character of the text; here
+    the text's UTF-16 code units index one array of flags.  A text holding a
+    character outside the BMP (two surrogate code units) when the set has
+    such characters, or one that cannot be encoded, is tested with the set.
+    """
+
+    def __init__(self, characters: Iterable[str]) -> None:
+        self.characters = frozenset(characters)
+        if any(len(ch) != 1 for ch in self.characters):
+            raise ValueError("a CharacterSet holds single characters")
+        flags = np.zeros(0x10000, dtype=bool)
+        bmp = [ord(ch) for ch in self.characters if _plain_bmp(ord(ch))]
+        flags[bmp] = True
+        self._flags = flags
+        self._others = len(bmp) < len(self.characters)  # characters outside the BMP (or surrogates)
+
+    def isdisjoint(self, text: str) -> bool:
+        """``self.characters.isdisjoint(text)``."""
+        try:
+            data = text.encode("utf-16-le")
+        except UnicodeEncodeError:
+            return self.characters.isdisjoint(text)
+        units = np.frombuffer(data, dtype=np.uint16)
+        if self._flags[units].any():
+            return False
+        if self._others and ((units >= 0xD800) & (units <= 0xDFFF)).any():
+            return self.characters.isdisjoint(text)
+        return True
+
+
+_NOT_SPACE = re.compile(r"\S")  # \S and str.strip() agree on what a space is (str.isspace)
+
+
+def is_blank(text: str, start: int, end: int) -> bool:
+    """``not text[start:end].strip()``, without copying the span: stops at its first non-space."""
+    return _NOT_SPACE.search(text, start, end) is None
+
 
 def _plain_bmp(code: int) -> bool:
     return 0 <= code < 0x10000 and not 0xD800 <= code <= 0xDFFF

@@ -297,6 +297,8 @@ def arabic_dates(line: str) -> str:
         year = "".join(_CN_DIGIT[c] for c in match.group("y"))
         return f"{year}年{_small_numeral(match.group('m'))}月{_small_numeral(match.group('d'))}日"
 
+    if "年" not in line:
+        return line  # no date (every date holds 年): nothing to convert
     return _CN_DATE.sub(convert, line)
 
 
@@ -310,9 +312,12 @@ def _windows(lines: list[str]):
 def _find_notice_title(head: list[str]) -> re.Match[str] | None:
     """The '…关于印发X的通知' title, possibly wrapped over a few lines (earliest first)."""
     best: tuple[int, re.Match[str]] | None = None
+    whole = "".join(head)
+    if "关于" not in whole or "的通知" not in whole:
+        return None  # every window is part of the whole head: none holds a notice title
     for joined, start in _windows(head):
-        if len(joined) > MAX_TITLE_LENGTH * 2:
-            continue
+        if len(joined) > MAX_TITLE_LENGTH * 2 or not joined.endswith("的通知"):
+            continue  # (the lines hold no line break: a match ends the window with 的通知)
         match = _NOTICE_TITLE.match(joined)
         if match and (best is None or start < best[0]):
             best = (start, match)
@@ -328,6 +333,12 @@ def _unwrap_quotes(inner: str) -> str:
 
 def _quote_depths(text: str) -> list[int]:
     """Nesting depth of 《》/<>/〈〉 quotes at each character (a quote mark counts as inside)."""
+    if not any(opener in text for opener in "《<〈"):
+        return [0] * len(text)  # no quote opens: every depth is 0
+    return _quote_depths_by_character(text)
+
+
+def _quote_depths_by_character(text: str) -> list[int]:
     depths, depth = [], 0
     for ch in text:
         if ch in "《<〈":
@@ -455,14 +466,14 @@ def _split_orgs(orgs: str) -> list[str] | None:
 def _find_signature(lines: list[str]) -> tuple[str, str] | None:
     """(issuer, ISO date) of the first signature: office name(s), then the date."""
     for index, line in enumerate(lines):
-        same_line = _ORGS_THEN_DATE.match(line)
+        same_line = _ORGS_THEN_DATE.match(line) if "年" in line else None  # a date holds 年
         if same_line:
             names = _split_orgs(same_line.group("orgs"))
             issued = _iso(same_line)
             if names and issued:
                 return ISSUER_SEPARATOR.join(names), issued
         if index + 1 < len(lines):
-            date = _DATE_LINE.match(lines[index + 1])
+            date = _DATE_LINE.match(lines[index + 1]) if "年" in lines[index + 1] else None
             names = _split_orgs(line) if date else None
             issued = _iso(date) if date else None
             if names and issued:
@@ -548,11 +559,16 @@ def _body_lines(head: list[str], title: str | None) -> list[str]:
     return body
 
 
+_SINGLE_YEAR_ALONE = re.compile(r"(?<![\d〔\[—–\-~至到])((?:19|20)\d{2})\s*年(?!\s*[—–\-~至到]\s*\d)")
+
+
 def _single_years(text: str) -> list[int]:
     """Years written alone (2019年, 2020年度) outside quoted titles, document numbers and year ranges."""
+    if "年" not in text:
+        return []  # every single year is written with 年
     depths = _quote_depths(text)
     years = []
-    for match in re.finditer(r"(?<![\d〔\[—–\-~至到])((?:19|20)\d{2})\s*年(?!\s*[—–\-~至到]\s*\d)", text):
+    for match in _SINGLE_YEAR_ALONE.finditer(text):
         before = text[max(0, match.start() - 2) : match.start()]
         if depths[match.start()] == 0 and not re.search(r"[—–\-~至到]\s*$", before) and plausible_year(int(match[1])):
             years.append(int(match[1]))

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 from analysis.core.hanzi import T2SConverter, convertible_characters, t2s_converter
-from analysis.core.text import AlignedText
+from analysis.core.text import AlignedText, CharacterMap, CharacterSet
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+")
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_CJK_RUN = re.compile(_CJK_CHAR.pattern + "+")
 
 
 @lru_cache(maxsize=1)
@@ -32,6 +34,28 @@ def _one_for_one_table() -> dict[int, str]:
     }
 
 
+class _CharacterMaps(NamedTuple):
+    convertible: CharacterSet  # every character OpenCC's t2s can change
+    narrow: CharacterMap  # the one-for-one table's BMP-to-BMP entries
+    wide: CharacterSet  # the sources of its other entries (a text holding one is translated with the dict)
+
+
+@lru_cache(maxsize=1)
+def _character_maps() -> _CharacterMaps:
+    """The one-for-one table split for :class:`~analysis.core.text.CharacterMap` (BMP to BMP) and the rest."""
+    table = _one_for_one_table()
+    narrow = {code: target for code, target in table.items() if _bmp(code) and _bmp(ord(target))}
+    return _CharacterMaps(
+        CharacterSet(convertible_characters()),
+        CharacterMap(narrow),
+        CharacterSet(chr(code) for code in table if code not in narrow),
+    )
+
+
+def _bmp(code: int) -> bool:
+    return code < 0x10000 and not 0xD800 <= code <= 0xDFFF
+
+
 def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
     """Convert traditional characters to simplified, one character for one.
 
@@ -40,36 +64,52 @@ def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
     run's length, the run is converted character by character instead.
     Returns the new text and the number of characters changed.
 
+    A run holding no phrase-dictionary entry converts character by character,
+    so the whole text is translated once with the one-for-one table and only
+    the runs in which a phrase begins are converted again, as phrases.
+
     Every change replaces one character by one, so the origin map of the
     text is carried over unchanged.
     """
     text = aligned.text
-    if convertible_characters().isdisjoint(text):
+    maps = _character_maps()
+    if maps.convertible.isdisjoint(text):
         return aligned, 0
     converter = t2s_converter()
-    if not converter.has_phrase(text):
-        table = _one_for_one_table()
-        changed = sum(text.count(ch) for ch in set(text) if ord(ch) in table)
-        if not changed:
-            return aligned, 0
-        return aligned.substituted(text.translate(table)), changed
+    if maps.wide.isdisjoint(text):
+        simplified, changed = maps.narrow.translate_counted(text)
+    else:
+        simplified = text.translate(_one_for_one_table())
+        changed = _n_changed(text, simplified)
     pieces: list[str] = []
     cursor = 0
-    for match in _CJK_RUN.finditer(text):
-        run = match.group()
+    for position in converter.phrase_starts(text):
+        if position < cursor:
+            continue  # inside a run already converted
+        start = position
+        while start > 0 and _CJK_CHAR.match(text, start - 1):
+            start -= 1
+        run_match = _CJK_RUN.match(text, start)
+        if run_match is None or run_match.end() <= position:
+            continue  # the phrase begins outside any run of hanzi: no run holds it
+        run = run_match.group()
         converted = converter.convert(run)
         if len(converted) != len(run):
             converted = "".join(_convert_char(converter, ch) for ch in run)
-        if converted != run:
-            pieces.append(text[cursor : match.start()])
-            pieces.append(converted)
-            cursor = match.end()
-    if not pieces:
+        changed += _n_changed(run, converted) - _n_changed(run, simplified[start : run_match.end()])
+        pieces.append(simplified[cursor:start])
+        pieces.append(converted)
+        cursor = run_match.end()
+    if not changed:
         return aligned, 0
-    pieces.append(text[cursor:])
-    simplified = "".join(pieces)
-    changed = sum(1 for old, new in zip(text, simplified, strict=True) if old != new)
+    if pieces:
+        pieces.append(simplified[cursor:])
+        simplified = "".join(pieces)
     return aligned.substituted(simplified), changed
+
+
+def _n_changed(old: str, new: str) -> int:
+    return sum(1 for a, b in zip(old, new, strict=True) if a != b)
 
 
 def _convert_char(converter: T2SConverter, ch: str) -> str:

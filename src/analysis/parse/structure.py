@@ -41,6 +41,7 @@ from pathlib import Path
 
 from analysis.core.models import Heading
 from analysis.core.reference import TableSchema, read_rows_strict, reference_path
+from analysis.core.text import is_blank
 
 CN_DIGITS = "〇零一二三四五六七八九"
 CN_NUMERAL = "[一二三四五六七八九十百千零〇]{1,6}"
@@ -235,7 +236,7 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
     for line in text.split("\n"):
         if len(line) > HEADER_LINE_MAX:
             continue
-        cells = {_HEADER_NOTE.sub("", cell) for cell in _CELL_SPLIT.split(line.strip()) if cell}
+        cells = {_without_note(cell) for cell in _split_cells(line.strip()) if cell}
         if len(cells & labels) >= TABLE_HEADER_MIN:
             return True
         if len(cells) == 1 and cells <= labels:
@@ -243,6 +244,20 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
             if len(standalone) >= TABLE_HEADER_MIN:
                 return True
     return False
+
+
+def _split_cells(line: str) -> list[str]:
+    """``_CELL_SPLIT.split(line)``; a line holding no bar, tab or double space is one cell (no scan)."""
+    if "|" in line or "\t" in line or "  " in line:
+        return _CELL_SPLIT.split(line)
+    return [line]
+
+
+def _without_note(cell: str) -> str:
+    """``_HEADER_NOTE.sub("", cell)`` for a cell (no line break): only a cell ending in a bracket has a note."""
+    if cell.endswith((")", "）")):
+        return _HEADER_NOTE.sub("", cell)
+    return cell
 
 
 def table_cells(text: str) -> list[str]:
@@ -288,6 +303,34 @@ _BOUNDARY_BEFORE_NUMBER = re.compile(
 )
 
 
+# MIDLINE_BOUNDARY before a number, over a whole text: its boundary character (or first tab) leads, so the
+# scan skips quickly to where a match can start; its spaces stop at a line break, so no match spans two lines.
+_BOUNDARY_CHARACTERS = re.escape("。;;!?！？)）]】〕|")
+_BOUNDARY_IN_TEXT = re.compile(
+    rf"[{_BOUNDARY_CHARACTERS}\t](?:(?<=[{_BOUNDARY_CHARACTERS}])[^\S\n]*|(?<=\t)\t*)"
+    rf"(?=[{re.escape(''.join(sorted(NUMBER_FIRST_CHARACTERS)))}])"
+)
+
+
+def _midline_boundaries(text: str, pos: int, line_end: int, in_text: Sequence[tuple[int, int]], first: int) -> set[int]:
+    """``{m.end() for m in _BOUNDARY_BEFORE_NUMBER.finditer(text, pos, line_end)}`` from the whole text's matches.
+
+    ``in_text`` holds the spans of ``_BOUNDARY_IN_TEXT`` over the whole text, ``first`` the index of the
+    first one starting in this line.  Scanned from ``pos``, the line yields the whole text's matches
+    that start there or later, unless one of them runs across ``pos`` (then the line is scanned).
+    """
+    ends = set()
+    for index in range(first, len(in_text)):
+        start, end = in_text[index]
+        if start >= line_end:
+            break
+        if start < pos < end:
+            return {m.end() for m in _BOUNDARY_BEFORE_NUMBER.finditer(text, pos, line_end)}
+        if start >= pos:
+            ends.add(end)
+    return ends
+
+
 def _match_number(text: str, pos: int, line_end: int, table: bool = False) -> tuple[NumberStyle, re.Match[str]] | None:
     if pos >= line_end or text[pos] not in NUMBER_FIRST_CHARACTERS:
         return None  # no number can start here (most boundaries are sentence ends before text)
@@ -322,7 +365,11 @@ def _candidates(text: str) -> list[_Candidate]:
     table = has_task_table(text)
     run_together = lost_line_breaks(text)
     found: list[_Candidate] = []
+    in_text = [match.span() for match in _BOUNDARY_IN_TEXT.finditer(text)]
+    first = 0  # first boundary starting in the line
     for line_start, line_end in _lines(text):
+        while first < len(in_text) and in_text[first][0] < line_start:
+            first += 1
         prefix = LINE_PREFIX.match(text, line_start, line_end)
         pos = prefix.end() if prefix else line_start
         if pos >= line_end:
@@ -334,8 +381,10 @@ def _candidates(text: str) -> list[_Candidate]:
             if value:
                 body = _body_start(text, style, match.end(), line_end)
                 found.append(_Candidate(style, value, pos, body, line_start, line_end, False))
-        boundaries = {m.end() for m in _BOUNDARY_BEFORE_NUMBER.finditer(text, pos, line_end)}
+        boundaries = _midline_boundaries(text, pos, line_end, in_text, first)
         flattened = line_end - line_start >= FLATTENED_LINE_MIN
+        if not (boundaries or flattened or run_together):
+            continue  # no mid-line place where a number could start
         spaced = {m.end() for m in SPACE_BOUNDARY.finditer(text, pos, line_end)} if flattened else set()
         # A text that lost its breaks runs headings into the text before them: "总体要求(一)指导思想".
         bracketed = {m.start() for m in BRACKETED_NUMBER.finditer(text, pos, line_end)} if run_together else set()
@@ -603,6 +652,10 @@ def _rstrip(text: str, start: int, end: int) -> int:
     return end
 
 
+_SENTENCE_STOP = re.compile(r"[。;;!?！？\n]")
+_COMMA = re.compile(r"[,,]")
+
+
 def heading_title(text: str, body_start: int, end: int) -> str:
     """The short title an item opens with ('' if it opens with a full sentence).
 
@@ -617,12 +670,12 @@ def heading_title(text: str, body_start: int, end: int) -> str:
     line = text[body_start:line_end].strip()
     if not line:
         return ""
-    has_more = text[line_end:end].strip() != ""
+    has_more = not is_blank(text, line_end, end)
     if has_more and line[-1] not in TERMINAL_PUNCTUATION + ",,、" and len(line) <= HEADING_LINE_MAX:
         return line
-    sentence = re.split(r"[。;;!?！？\n]", line, maxsplit=1)[0]
+    sentence = _SENTENCE_STOP.split(line, maxsplit=1)[0]
     closes = len(sentence) < len(line) and line[len(sentence)] == "。"
-    if closes and 0 < len(sentence.strip()) <= SHORT_TITLE_MAX and not re.search(r"[,,]", sentence):
+    if closes and 0 < len(sentence.strip()) <= SHORT_TITLE_MAX and not _COMMA.search(sentence):
         return sentence.strip()
     if not has_more and len(line) <= HEADING_LINE_MAX and line[-1] not in TERMINAL_PUNCTUATION:
         return line  # a heading with no body at all

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from analysis.core.models import KIND_FRAMING, KIND_TASK, Heading, Measure, Task
 from analysis.core.reference import TableSchema, read_rows_strict, reference_path
-from analysis.core.text import AlignedText
+from analysis.core.text import AlignedText, is_blank
 from analysis.parse.structure import heading_parents
 
 FRAMING_SCHEMA = TableSchema(required=("pattern", "note"))
@@ -65,6 +65,12 @@ _BRACKET = re.compile(r"[()（）\[\]【】〔〕［］]")
 # 责任单位:… on a line of its own.
 ASSIGNMENT_LINE = re.compile(rf"^[ \t]*(?P<clause>{_ROLE_LABEL}\s*[:：][^\n]+?)[ \t]*$", re.M)
 SENTENCE_END = re.compile(r"[。!?！？]+|\n+")
+# The same matches, written to start with one character class (a search then skips quickly to where one may start).
+_SENTENCE_END_FAST = re.compile(r"[。!?！？\n](?:(?<=\n)\n*|(?<!\n)[。!?！？]*)")
+# Every clause holds an opening bracket or a colon: a span with neither holds none (one quick scan
+# instead of the bracket and line searches; most sentences and many task bodies have neither).
+_CLAUSE_MARK = re.compile(r"[(（\[【〔［:：]")
+_CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 CUT_OFF_ENDINGS = '。!?！？;;)）”"》】]'
 
 
@@ -111,6 +117,39 @@ def _header_cell_pattern(path: str | None = None) -> re.Pattern[str]:
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _header_cell_after_pattern(path: str | None = None) -> re.Pattern[str]:
+    """A header cell with the line break or bar before it: the leading character lets a search skip ahead."""
+    return re.compile("[\n|]" + _header_cell_pattern(path).pattern.removeprefix(r"(?:^|(?<=\|))"), re.M)
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """A header cell found in a text (what find_table_headers reads of a match)."""
+
+    start: int
+    end: int
+    term: str
+
+
+def _header_cells(text: str) -> list[_Cell]:
+    """The header cells ``_header_cell_pattern().finditer(text)`` finds.
+
+    A cell starts at the text's start, after a line break or after a bar; it ends before a bar or a
+    line break and holds neither (the terms are words), so searching for the character before each
+    cell finds the same cells in the same order.
+    """
+    cells: list[_Cell] = []
+    pos = 0
+    first = _header_cell_pattern().match(text)
+    if first:
+        cells.append(_Cell(first.start(), first.end(), first.group("term")))
+        pos = first.end()
+    for match in _header_cell_after_pattern().finditer(text, pos):
+        cells.append(_Cell(match.start() + 1, match.end(), match.group("term")))
+    return cells
+
+
 @dataclass(frozen=True)
 class TableHeader:
     """A table's header row: where it ends and, in order, the kinds of the columns after the task text."""
@@ -123,24 +162,24 @@ def find_table_headers(text: str) -> list[TableHeader]:
     """Header rows of flattened tables: two or more header cells in a row, one of them a units column."""
     columns = table_columns()
     headers: list[TableHeader] = []
-    run: list[re.Match[str]] = []
+    run: list[_Cell] = []
 
     def close_run() -> None:
-        kinds = [columns[re.sub(r"\s", "", m.group("term"))] for m in run]
+        kinds = [columns[re.sub(r"\s", "", cell.term)] for cell in run]
         if len(run) >= 2 and "units" in kinds:
             last_text = max((i for i, k in enumerate(kinds) if k in ("number", "task", "content")), default=-1)
             trailing = tuple(
-                (re.sub(r"\s", "", m.group("term")), k)
-                for m, k in zip(run[last_text + 1 :], kinds[last_text + 1 :], strict=True)
+                (re.sub(r"\s", "", cell.term), k)
+                for cell, k in zip(run[last_text + 1 :], kinds[last_text + 1 :], strict=True)
             )
             if trailing:
-                headers.append(TableHeader(run[-1].end(), trailing))
+                headers.append(TableHeader(run[-1].end, trailing))
 
-    for match in _header_cell_pattern().finditer(text):
-        if run and text[run[-1].end() : match.start()].strip(" \t\n\r|\u3000\xa0"):
+    for cell in _header_cells(text):
+        if run and text[run[-1].end : cell.start].strip(" \t\n\r|\u3000\xa0"):
             close_run()
             run = []
-        run.append(match)
+        run.append(cell)
     if run:
         close_run()
     return headers
@@ -317,6 +356,13 @@ def find_clauses(text: str, start: int, end: int) -> list[Clause]:
     content without the brackets; a bracket left open because the text ends there (a cut capture)
     counts up to the end.  A ``责任单位:…`` line of its own is kept whole.
     """
+    if not _CLAUSE_MARK.search(text, start, end):
+        return []
+    return _find_marked_clauses(text, start, end)
+
+
+def _find_marked_clauses(text: str, start: int, end: int) -> list[Clause]:
+    """:func:`find_clauses` without the screen (what it answers on a span holding a bracket or colon)."""
     found: list[Clause] = []
     pairs, unclosed = _bracket_pairs(text, start, end)
     covered_until = -1
@@ -356,11 +402,13 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
     cursor = start
     position = start
     next_clause = 0  # index of the first clause at or after ``position``
+    match: re.Match[str] | None = None  # the first sentence end at or after ``searched_from``
+    searched_from = -1
     while position < end:
         clause = clause_at.get(position)
         if clause:
             position = clause.end
-            if sentences and not text[cursor : clause.start].strip():
+            if sentences and is_blank(text, cursor, clause.start):
                 # A clause right after a sentence end belongs to that sentence;
                 # a clause line of its own is not part of any sentence.
                 while position < end and text[position] in "。.;;":
@@ -369,7 +417,11 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
                     sentences[-1][1] = position
                 cursor = position
             continue
-        match = SENTENCE_END.search(text, position, end)
+        if searched_from < 0 or (match is not None and match.start() < position):
+            # The last search's answer holds until ``position`` passes the end it found: searching again each
+            # time would scan to the text's end once per clause when no sentence end follows.
+            match = _SENTENCE_END_FAST.search(text, position, end)
+            searched_from = position
         while next_clause < len(clauses) and clauses[next_clause].start < position:
             next_clause += 1
         inside = clauses[next_clause] if next_clause < len(clauses) else None
@@ -377,7 +429,7 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
             position = inside.start
             if position == cursor and not sentences:
                 position = inside.end
-            elif text[cursor:position].strip():
+            elif not is_blank(text, cursor, position):
                 position = inside.end
             continue
         sentence_end = match.end() if match else end
@@ -391,19 +443,29 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
 
 def _has_content(sentence: str) -> bool:
     """True when a sentence says something besides assignment clauses and punctuation."""
+    clauses = find_clauses(sentence, 0, len(sentence))
+    if not clauses:
+        return _CONTENT.search(sentence) is not None
     kept, cursor = [], 0
-    for clause in find_clauses(sentence, 0, len(sentence)):
+    for clause in clauses:
         kept.append(sentence[cursor : clause.start])
         cursor = clause.end
     kept.append(sentence[cursor:])
-    return re.search(r"[\u4e00-\u9fffA-Za-z0-9]", "".join(kept)) is not None
+    return _CONTENT.search("".join(kept)) is not None
+
+
+def _has_content_in(text: str, start: int, end: int) -> bool:
+    """``_has_content(text[start:end])``, without the slice when the span holds no clause mark."""
+    if not _CLAUSE_MARK.search(text, start, end):
+        return _CONTENT.search(text, start, end) is not None
+    return _has_content(text[start:end])
 
 
 def _add_sentence(text: str, sentences: list[list], start: int, end: int) -> None:
     start, end = _strip_span(text, start, end)
     if start >= end:
         return
-    if sentences and not _has_content(text[start:end]):
+    if sentences and not _has_content_in(text, start, end):
         sentences[-1][1] = end  # only a clause (and punctuation): part of the previous sentence
         return
     sentences.append([start, end, []])
@@ -457,7 +519,7 @@ def extract_tasks(doc_id: str, aligned: AlignedText, headings: list[Heading]) ->
                 (content_start, content_end), cells = row
                 cell_clauses = [f"{term}:{text[s:e]}" for term, kind, (s, e) in cells if kind == "units"]
             sentences = split_measures(text, max(title_end, content_start), content_end)
-            if not any(_has_content(text[s:e]) for s, e, _ in sentences):
+            if not any(_has_content_in(text, s, e) for s, e, _ in sentences):
                 # The title sentence is all the item says: it is the measure too.
                 sentences = split_measures(text, content_start, content_end)
             for sentence in sentences:
