@@ -45,7 +45,7 @@ from analysis.corpus.engine import (
     ItemFailure,
     map_ordered,
 )
-from analysis.parse.manifest import ManifestEntry, load_manifest
+from analysis.parse.manifest import ManifestEntry, open_manifest
 from analysis.parse.pipeline import annotate_document, default_normaliser, parse_decoded, process_document
 from analysis.parse.read import DecodedText
 
@@ -122,7 +122,7 @@ def outcome_rows(entry: ManifestEntry, outcome: Any) -> tuple[DocumentRows | Non
 
 
 def process_entries(
-    entries: list[ManifestEntry],
+    entries: Iterable[ManifestEntry],
     *,
     jobs: int = 1,
     progress: bool = True,
@@ -133,6 +133,8 @@ def process_entries(
     """``process_entry`` over all entries in manifest order; unchanged documents come from ``cache``.
 
     Each result is ``process_entry``'s triple or an :class:`ItemFailure` (bug, budget, dead worker).
+    ``entries`` may be iterated more than once (a :class:`~analysis.parse.manifest.Manifest`
+    reads them from its file each time).
     """
 
     if engine == "local":
@@ -254,8 +256,9 @@ def build_corpus(
     manifest_path = manifest_path or config.MANIFEST_PATH
     raw_dir = raw_dir or config.RAW_DIR
     out_dir = out_dir or config.PROCESSED_DIR
-    entries, manifest_problems = load_manifest(manifest_path, raw_dir)
-    problems = [problem_row(p.doc_id, p.file, "manifest", "error", p.problem, p.row) for p in manifest_problems]
+    # Streamed: the entries are read from the file as the documents go through, never held all at once.
+    entries = open_manifest(manifest_path, raw_dir)
+    problems = [problem_row(p.doc_id, p.file, "manifest", "error", p.problem, p.row) for p in entries.problems]
     failed = [p["doc_id"] for p in problems]
     with BuildLock(out_dir, config.BUILD_LOCK_WAIT_SECONDS):
         clean_leftovers(out_dir)
