@@ -191,7 +191,11 @@ def code_task_parts(parts: list[Path], *, jobs: int = 1, progress: bool = False)
             yield with_themes(part, coder.code(part))
         return
 
-    yield from map_ordered(_code_part_file, parts, jobs=jobs, progress=progress, desc="theme coding")
+    # One part per task and few in flight: a coded part is tens of MB, and a task of several parts (the default
+    # chunking, 12 parts at 100,000 documents) made every worker hold and pickle them all at once, and this
+    # process unpickle them all at once.
+    options: dict[str, Any] = {"chunksize": 1, "window": 2 * jobs}
+    yield from map_ordered(_code_part_file, parts, jobs=jobs, progress=progress, desc="theme coding", **options)
 
 
 def _code_part_file(path: Path) -> pd.DataFrame:
