@@ -317,7 +317,10 @@ def override_problems(writer: PartitionedWriter) -> list[dict[str, Any]]:
     if overrides.empty:
         return []
     columns = ["doc_id", "task_id", "kind", "path", "text"]
-    tasks = pd.concat([pd.read_parquet(p, columns=columns) for p in writer.parts("tasks")], ignore_index=True)
+    # Only the tasks of documents with overrides (what attach_overrides looks at), part by part: not the whole table.
+    wanted = set(overrides["doc_id"].astype(str))
+    parts = (pd.read_parquet(p, columns=columns) for p in writer.parts("tasks"))
+    tasks = pd.concat([part[part["doc_id"].astype(str).isin(wanted)] for part in parts], ignore_index=True)
     attached = attach_overrides(overrides, tasks)
     where = str(overrides.attrs.get("path", ""))
     return [problem_row(p["doc_id"], where, "review", "warning", p["problem"]) for p in attached.problems]
