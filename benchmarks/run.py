@@ -69,6 +69,9 @@ log = logging.getLogger("benchmarks.run")
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = (1000, 10000)
 SAMPLE_SECONDS = 0.02
+# The whole builds are sampled less often: a sample reads /proc/<pid>/smaps of every process (~7 ms each), which
+# every 20 ms took half a core from a two-core build; a peak of memory lasts far longer than 0.1 s.
+BUILD_SAMPLE_SECONDS = 0.1
 
 # (stage, "module:attribute") — every wrapper found is timed; missing ones are reported.
 STAGE_FUNCTIONS: tuple[tuple[str, str], ...] = (
@@ -364,7 +367,7 @@ def phase_build(raw_dir: Path, out_dir: Path, jobs: int) -> dict[str, Any]:
     """The whole build with ``jobs`` processes."""
     from analysis.corpus.build import build_corpus
 
-    sampler = RssSampler()
+    sampler = RssSampler(interval=BUILD_SAMPLE_SECONDS)
     sampler.start()
     start, cpu_start = time.perf_counter(), _cpu_seconds()
     try:
