@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import itertools
 import json
 import logging
 import os
@@ -68,6 +69,9 @@ log = logging.getLogger("benchmarks.run")
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = (1000, 10000)
 SAMPLE_SECONDS = 0.02
+# The whole builds are sampled less often: a sample reads /proc/<pid>/smaps of every process (~7 ms each), which
+# every 20 ms took half a core from a two-core build; a peak of memory lasts far longer than 0.1 s.
+BUILD_SAMPLE_SECONDS = 0.1
 
 # (stage, "module:attribute") — every wrapper found is timed; missing ones are reported.
 STAGE_FUNCTIONS: tuple[tuple[str, str], ...] = (
@@ -157,7 +161,9 @@ class RssSampler(threading.Thread):
     Two sums over the processes: resident size (RSS, counts pages that forked
     workers share with their parent once per process, so it overstates) and
     proportional set size (PSS, each shared page split between its sharers:
-    what the tree really holds).  ``peak`` is RSS, ``peak_pss`` PSS.
+    what the tree really holds).  ``peak`` is RSS, ``peak_pss`` PSS;
+    ``peak_main_rss`` / ``peak_main_pss`` are this process alone and
+    ``peak_child_pss`` the largest single worker.
     """
 
     def __init__(self, clock: StageClock | None = None, interval: float = SAMPLE_SECONDS) -> None:
@@ -166,6 +172,10 @@ class RssSampler(threading.Thread):
         self.interval = interval
         self.peak = 0
         self.peak_pss = 0
+        self.peak_main_rss = 0
+        self.peak_main_pss = 0
+        self.peak_child_pss = 0
+        self.cpu_seconds = 0.0  # CPU time of this sampling thread
         self.peak_by_stage: dict[str, int] = defaultdict(int)
         self._halt = threading.Event()
         try:
@@ -185,29 +195,55 @@ class RssSampler(threading.Thread):
 
     def _tree_sum(self, measure: Callable[[Any], int]) -> int:
         """``measure`` summed over this process and its children (one that exits meanwhile counts 0)."""
-        total = 0
+        return sum(self._each(measure))
+
+    def _each(self, measure: Callable[[Any], Any]) -> list[Any]:
+        """``measure`` of this process, then of each child (one that exits meanwhile counts 0)."""
+        values = []
         for process in [self._process, *self._process.children(recursive=True)]:
             try:
-                total += measure(process)
+                values.append(measure(process))
             except Exception:
-                pass
-        return total
+                values.append(0)
+        return values
+
+    def sample(self) -> int:
+        """Take one sample, update the peaks; return the tree's RSS."""
+        if self._process is None:
+            value = self.rss()
+            self.peak = max(self.peak, value)
+            return value
+        full = self._each(lambda process: process.memory_full_info())
+        rss = [getattr(info, "rss", 0) for info in full]
+        pss = [getattr(info, "pss", 0) for info in full]
+        self.peak, self.peak_pss = max(self.peak, sum(rss)), max(self.peak_pss, sum(pss))
+        self.peak_main_rss, self.peak_main_pss = max(self.peak_main_rss, rss[0]), max(self.peak_main_pss, pss[0])
+        self.peak_child_pss = max([self.peak_child_pss, *pss[1:]])
+        return sum(rss)
 
     def run(self) -> None:
         while not self._halt.is_set():
-            value = self.rss()
-            self.peak = max(self.peak, value)
-            self.peak_pss = max(self.peak_pss, self.pss())
+            value = self.sample()
             if self.clock is not None:
                 stage = self.clock.current
                 self.peak_by_stage[stage] = max(self.peak_by_stage[stage], value)
+            self.cpu_seconds = time.thread_time()  # what sampling cost (reading smaps is not free)
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
         self._halt.set()
         self.join()
-        self.peak = max(self.peak, self.rss())
-        self.peak_pss = max(self.peak_pss, self.pss())
+        self.sample()
+
+    def peaks(self) -> dict[str, int]:
+        """The peaks as result fields."""
+        return {
+            "peak_rss": self.peak,
+            "peak_pss": self.peak_pss,
+            "peak_main_rss": self.peak_main_rss,
+            "peak_main_pss": self.peak_main_pss,
+            "peak_child_pss": self.peak_child_pss,
+        }
 
 
 def _resolve(spec: str) -> tuple[Any, str] | None:
@@ -331,9 +367,9 @@ def phase_build(raw_dir: Path, out_dir: Path, jobs: int) -> dict[str, Any]:
     """The whole build with ``jobs`` processes."""
     from analysis.corpus.build import build_corpus
 
-    sampler = RssSampler()
+    sampler = RssSampler(interval=BUILD_SAMPLE_SECONDS)
     sampler.start()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     try:
         build_corpus(raw_dir / "manifest.csv", raw_dir, out_dir, **build_kwargs(jobs))
         error = None
@@ -342,7 +378,17 @@ def phase_build(raw_dir: Path, out_dir: Path, jobs: int) -> dict[str, Any]:
         error = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
     sampler.stop()
-    return {"seconds": seconds, "peak_rss": sampler.peak, "peak_pss": sampler.peak_pss, "jobs": jobs, "error": error}
+    cpu = _cpu_seconds() - cpu_start - sampler.cpu_seconds
+    return {"seconds": seconds, "cpu_seconds": cpu, **sampler.peaks(), "jobs": jobs, "error": error}
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its ended children (the build has joined its workers).
+
+    Unlike wall time, not inflated when other programs share the cores.
+    """
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _jieba_tokenizer() -> tuple[Any, str]:
@@ -590,8 +636,8 @@ def markdown(results: dict[str, Any]) -> str:
         "| docs | MB | build s, jobs=1 | jieba s, 1 process | **build/jieba, jobs=1** | "
         f"build s, jobs={results['jobs']} | jieba s, {results['jobs']} processes | build/jieba, jobs={results['jobs']} | "
         "docs/s per core | MB/s per core | ms/doc per core | peak RSS MB (tree) | peak PSS MB (tree) | "
-        "jobs=N == jobs=1 | warm-cache s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
+        "CPU ms/doc | peak RSS MB (main process) | jobs=N == jobs=1 | warm-cache s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
     ]
     for size in results["sizes"]:
         build1, build, jieba = size.get("build1", {}), size["build"], size["jieba"]
@@ -605,7 +651,9 @@ def markdown(results: dict[str, Any]) -> str:
             f"{_seconds(jieba.get('parallel_seconds') if jobs > 1 else jieba.get('seconds'))} | {ratio_n} | "
             f"{_rate(size['n_documents'], core_seconds)} | {_rate(size['n_bytes'] / 1e6, core_seconds)} | "
             f"{1000 * core_seconds / size['n_documents']:.2f} | "
-            f"{_mb(build.get('peak_rss'))} | {_mb(build.get('peak_pss'))} | {_equal(size['same_output'].get('equal'))} | "
+            f"{_mb(build.get('peak_rss'))} | {_mb(build.get('peak_pss'))} | "
+            f"{1000 * build.get('cpu_seconds', 0) / size['n_documents']:.2f} | {_mb(build.get('peak_main_rss'))} | "
+            f"{_equal(size['same_output'].get('equal'))} | "
             f"{_seconds(size['cache'].get('warm_seconds'))} |"
         )
     lines += [
@@ -656,10 +704,52 @@ def markdown(results: dict[str, Any]) -> str:
 SKIPPABLE = ("staged", "build1", "cache", "jieba", "extract")
 
 
+def subset_corpus(source: Path, out_dir: Path, n: int) -> Any:
+    """The first ``n`` documents of a synthetic corpus already written to ``source``, linked into ``out_dir``.
+
+    Document i is the same whatever the size of the corpus it was generated
+    in, so this is the corpus ``write_corpus`` would write, without the minutes
+    generating it takes at 100,000 documents.  Files are hard links (copies
+    across file systems): the build refuses links that lead out of its folder.
+    """
+    import csv
+
+    from benchmarks.synthetic import SyntheticCorpus
+
+    out_dir.mkdir(parents=True)
+    n_bytes = count = 0
+    with (
+        (source / "manifest.csv").open(encoding="utf-8", newline="") as source_file,
+        (out_dir / "manifest.csv").open("w", encoding="utf-8", newline="") as manifest_file,
+    ):
+        reader = csv.DictReader(source_file)
+        writer = csv.DictWriter(manifest_file, fieldnames=list(reader.fieldnames or []))
+        writer.writeheader()
+        for row in itertools.islice(reader, n):
+            original, link = source / row["file"], out_dir / row["file"]
+            try:
+                os.link(original, link)
+            except OSError:
+                shutil.copyfile(original, link)
+            n_bytes += link.stat().st_size
+            writer.writerow(row)
+            count += 1
+    if count < n:
+        raise ValueError(f"{source} holds {count} documents, fewer than {n}")
+    return SyntheticCorpus(out_dir, out_dir / "manifest.csv", out_dir / "synthetic_truth.csv", n, n_bytes)
+
+
 def benchmark_size(
-    n: int, jobs: int, seed: int, work: Path, profile: bool, out: Path, skip: tuple[str, ...] = ()
+    n: int,
+    jobs: int,
+    seed: int,
+    work: Path,
+    profile: bool,
+    out: Path,
+    skip: tuple[str, ...] = (),
+    corpus_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Generate a corpus of ``n`` documents and run every phase (but ``skip``) on it."""
+    """Generate a corpus of ``n`` documents (or take the first ``n`` of ``corpus_dir``) and run every phase on it."""
 
     def phase(name: str, **arguments: Any) -> dict[str, Any]:
         if name in skip:
@@ -671,9 +761,11 @@ def benchmark_size(
     folder = work / f"n{n}"
     shutil.rmtree(folder, ignore_errors=True)
     start = time.perf_counter()
-    corpus = write_corpus(folder / "raw", n, seed)
+    corpus = (
+        write_corpus(folder / "raw", n, seed) if corpus_dir is None else subset_corpus(corpus_dir, folder / "raw", n)
+    )
     generated = time.perf_counter() - start
-    log.warning("%d synthetic documents (%.1f MB) written in %.0f s", n, corpus.n_bytes / 1e6, generated)
+    log.warning("%d synthetic documents (%.1f MB) ready in %.0f s", n, corpus.n_bytes / 1e6, generated)
     staged = phase("staged", raw_dir=corpus.raw_dir, out_dir=folder / "out_serial")
     log.warning("serial build with stage timers: %.0f s", staged.get("seconds", 0))
     warm = phase("warm", raw_dir=corpus.raw_dir)
@@ -720,6 +812,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=None, help="where corpora go (default: a temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the generated corpora and outputs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="take the first N documents of this synthetic corpus (a folder written by benchmarks.synthetic "
+        "with the same --seed) instead of generating them",
+    )
     parser.add_argument("--profile", action="store_true", help="also cProfile the per-document stage")
     parser.add_argument(
         "--skip",
@@ -743,7 +842,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in args.sizes:
             results["sizes"].append(
-                benchmark_size(n, args.jobs, args.seed, work, args.profile, args.out, tuple(args.skip))
+                benchmark_size(n, args.jobs, args.seed, work, args.profile, args.out, tuple(args.skip), args.corpus)
             )
             # Written after every size, so a long run that is stopped keeps what finished.
             (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")

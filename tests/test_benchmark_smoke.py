@@ -82,3 +82,18 @@ def test_material_comes_from_the_real_corpus_split_by_the_pipeline() -> None:
     assert len(pool.sentences) >= 20 and len(pool.section_titles) >= 3
     assert all(sentence.endswith("。") for sentence in pool.sentences)
     assert not any("牵头单位" in sentence or "责任单位" in sentence for sentence in pool.sentences)
+
+
+def test_the_first_documents_of_a_written_corpus_are_the_smaller_corpus(corpus, tmp_path: Path) -> None:
+    """``benchmarks.run --corpus`` takes a prefix of a big corpus instead of generating a small one."""
+    from benchmarks.run import subset_corpus
+
+    subset = subset_corpus(corpus.raw_dir, tmp_path / "subset", 3)
+    direct = write_corpus(tmp_path / "direct", 3, seed=7)
+    assert (subset.n_documents, subset.n_bytes) == (3, direct.n_bytes)
+    assert subset.manifest_path.read_bytes() == direct.manifest_path.read_bytes()
+    for name in ("synthetic_000000.txt", "synthetic_000002.txt"):
+        assert (subset.raw_dir / name).read_bytes() == (direct.raw_dir / name).read_bytes()
+    assert not (subset.raw_dir / "synthetic_000003.txt").exists()
+    with pytest.raises(ValueError, match="fewer than 25"):
+        subset_corpus(corpus.raw_dir, tmp_path / "too_many", 25)

@@ -154,6 +154,25 @@ def test_parallel_build_writes_the_same_tables(tmp_path):
         pd.testing.assert_frame_equal(one.table(name), two.table(name))
 
 
+def test_theme_coding_sends_one_part_at_a_time_to_each_worker(tmp_path, monkeypatch):
+    """A coded part is tens of MB at scale: workers must not hold (and pickle back) several at once."""
+    raw = tmp_path / "raw"
+    files = {f"q{i}.txt": COUNTY_PLAN.encode("utf-8") for i in range(5)}
+    manifest = write_corpus(raw, [{"doc_id": f"q{i}", "file": f"q{i}.txt"} for i in range(5)], files)
+    calls: list[dict] = []
+    original = build_module.map_ordered
+
+    def recording(func, items, **options):
+        calls.append({"func": func, "n_items": len(items), **options})
+        return original(func, items, **options)
+
+    monkeypatch.setattr(build_module, "map_ordered", recording)
+    build_corpus(manifest, raw, tmp_path / "out", jobs=2, progress=False, chunk_documents=1, use_cache=False)
+    coding = [call for call in calls if call["func"] is build_module._code_part_file]
+    assert len(coding) == 1 and coding[0]["n_items"] == 5
+    assert coding[0]["chunksize"] == 1 and coding[0]["window"] <= 2 * 2
+
+
 def test_failed_build_leaves_previous_tables_untouched(tmp_path, monkeypatch):
     raw = tmp_path / "raw"
     manifest = write_corpus(raw, [{"doc_id": "q", "file": "q.txt"}], {"q.txt": COUNTY_PLAN.encode("utf-8")})

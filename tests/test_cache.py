@@ -12,7 +12,7 @@ import pytest
 from analysis import config
 from analysis.corpus import cache as cache_module
 from analysis.corpus.cache import DocumentCache, map_cached, pipeline_version, version_inputs
-from analysis.parse.manifest import ManifestEntry
+from analysis.parse.manifest import ManifestEntry, load_manifest, open_manifest
 
 PLAN = "天门市法治政府建设实施方案\n一、主要任务\n(一)推进政务公开。(牵头单位:市政府办公室)\n"
 ROWS = {
@@ -277,3 +277,36 @@ def test_library_version_reads_what_importlib_reports():
 
     assert library_version("pandas") == importlib.metadata.version("pandas")
     assert library_version("no-such-library-anywhere") == "absent"
+
+
+def test_map_cached_streams_a_manifest_without_copying_its_entries(tmp_path: Path) -> None:
+    """A streamed manifest goes through as it is (read again from its file), with the same outcomes as a list."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = ["doc_id,file,jurisdiction\n"]
+    for i in range(8):
+        (raw / f"doc{i}.txt").write_text(PLAN + f"(二)第{i}项任务。\n", encoding="utf-8")
+        lines.append(f"doc{i},doc{i}.txt,天门市\n")
+    (raw / "manifest.csv").write_text("".join(lines), encoding="utf-8")
+    listed, _ = load_manifest(raw / "manifest.csv", raw)
+    expected = list(map_cached(_count_tasks, listed, DocumentCache(tmp_path / "a", version="v1"), progress=False))
+
+    class Streamed:
+        """The streamed manifest, counting the passes over it."""
+
+        def __init__(self) -> None:
+            self.manifest = open_manifest(raw / "manifest.csv", raw)
+            self.iterations = 0
+
+        def __len__(self) -> int:
+            return len(self.manifest)
+
+        def __iter__(self):
+            self.iterations += 1
+            return iter(self.manifest)
+
+    warm = DocumentCache(tmp_path / "b", version="v1")
+    list(map_cached(_count_tasks, listed[::3], warm, progress=False))  # a third of them cached
+    streamed = Streamed()
+    assert list(map_cached(_count_tasks, streamed, warm, jobs=2, progress=False)) == expected
+    assert streamed.iterations == 3  # keys, misses, outcomes: each a fresh pass over the file

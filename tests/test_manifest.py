@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from analysis.core.errors import ManifestError
-from analysis.parse.manifest import load_manifest
+from analysis.parse.manifest import load_manifest, open_manifest
 
 HEADER = "doc_id,file,jurisdiction,issued,published,period_start,period_end,notes\n"
 
@@ -91,3 +92,58 @@ def test_real_dates_and_a_one_year_period_are_accepted(tmp_path):
     assert not problems
     assert entries[0].metadata["issued"] == "2020-02-29" and entries[0].metadata["period_end"] == 2020
     assert entries[0].row == 2
+
+
+def _many_rows(tmp_path: Path, n: int) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = []
+    for i in range(n):
+        (raw / f"d{i}.txt").write_text("一、总体要求\n", encoding="utf-8")
+        lines.append(f"d{i},d{i}.txt,青山县,2020-03-01,,2020,2021,第{i}行的说明\n")
+    manifest = raw / "manifest.csv"
+    manifest.write_text(HEADER + "".join(lines), encoding="utf-8")
+    return manifest
+
+
+def test_an_opened_manifest_streams_the_same_entries_every_time(tmp_path):
+    manifest = write(tmp_path, "a,a.txt,青山县,,,,,\nb,b.txt,,2020-13-45,,,,\nc,c.txt,白河市,,,2020,2021,\n")
+    opened = open_manifest(manifest, manifest.parent)
+    entries, problems = load_manifest(manifest, manifest.parent)
+    assert len(opened) == 2 and [(p.row, p.doc_id) for p in opened.problems] == [(3, "b")]
+    assert list(opened) == list(opened) == entries
+    assert opened.problems == problems
+
+
+def test_an_opened_manifest_holds_no_entries(tmp_path):
+    """Memory stays flat in the number of rows: what is kept after checking 3,000 rows is a few kB."""
+    manifest = _many_rows(tmp_path, 3000)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        opened = open_manifest(manifest, manifest.parent)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(opened) == 3000
+    assert kept < 100_000, f"{kept} bytes kept for 3,000 rows (a list of entries takes several MB)"
+    first = next(iter(opened))
+    assert (first.doc_id, first.row, first.metadata["period_end"]) == ("d0", 2, 2021)
+
+
+def test_a_manifest_changed_after_it_was_checked_is_an_error_naming_the_file(tmp_path):
+    manifest = write(tmp_path, "a,a.txt,,,,,,\nb,b.txt,,,,,,\n")
+    opened = open_manifest(manifest, manifest.parent)
+    manifest.write_text(HEADER + "b,b.txt,,,,,,\na,a.txt,,,,,,\nc,c.txt,,,,,,\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="changed after it was checked") as error:
+        list(opened)
+    assert str(manifest) in str(error.value)
+
+
+def test_a_bad_row_far_down_a_long_manifest_is_named_with_file_and_row(tmp_path):
+    manifest = _many_rows(tmp_path, 2000)
+    with manifest.open("a", encoding="utf-8") as handle:
+        handle.write("late,late.txt,青山县\n")
+    with pytest.raises(ManifestError, match=r"row 2002: 3 fields where the header has 8") as error:
+        open_manifest(manifest, manifest.parent)
+    assert str(manifest) in str(error.value)

@@ -45,7 +45,7 @@ from analysis.corpus.engine import (
     ItemFailure,
     map_ordered,
 )
-from analysis.parse.manifest import ManifestEntry, load_manifest
+from analysis.parse.manifest import ManifestEntry, open_manifest
 from analysis.parse.pipeline import annotate_document, default_normaliser, parse_decoded, process_document
 from analysis.parse.read import DecodedText
 
@@ -122,7 +122,7 @@ def outcome_rows(entry: ManifestEntry, outcome: Any) -> tuple[DocumentRows | Non
 
 
 def process_entries(
-    entries: list[ManifestEntry],
+    entries: Iterable[ManifestEntry],
     *,
     jobs: int = 1,
     progress: bool = True,
@@ -133,6 +133,8 @@ def process_entries(
     """``process_entry`` over all entries in manifest order; unchanged documents come from ``cache``.
 
     Each result is ``process_entry``'s triple or an :class:`ItemFailure` (bug, budget, dead worker).
+    ``entries`` may be iterated more than once (a :class:`~analysis.parse.manifest.Manifest`
+    reads them from its file each time).
     """
 
     if engine == "local":
@@ -189,7 +191,11 @@ def code_task_parts(parts: list[Path], *, jobs: int = 1, progress: bool = False)
             yield with_themes(part, coder.code(part))
         return
 
-    yield from map_ordered(_code_part_file, parts, jobs=jobs, progress=progress, desc="theme coding")
+    # One part per task and few in flight: a coded part is tens of MB, and a task of several parts (the default
+    # chunking, 12 parts at 100,000 documents) made every worker hold and pickle them all at once, and this
+    # process unpickle them all at once.
+    options: dict[str, Any] = {"chunksize": 1, "window": 2 * jobs}
+    yield from map_ordered(_code_part_file, parts, jobs=jobs, progress=progress, desc="theme coding", **options)
 
 
 def _code_part_file(path: Path) -> pd.DataFrame:
@@ -254,8 +260,9 @@ def build_corpus(
     manifest_path = manifest_path or config.MANIFEST_PATH
     raw_dir = raw_dir or config.RAW_DIR
     out_dir = out_dir or config.PROCESSED_DIR
-    entries, manifest_problems = load_manifest(manifest_path, raw_dir)
-    problems = [problem_row(p.doc_id, p.file, "manifest", "error", p.problem, p.row) for p in manifest_problems]
+    # Streamed: the entries are read from the file as the documents go through, never held all at once.
+    entries = open_manifest(manifest_path, raw_dir)
+    problems = [problem_row(p.doc_id, p.file, "manifest", "error", p.problem, p.row) for p in entries.problems]
     failed = [p["doc_id"] for p in problems]
     with BuildLock(out_dir, config.BUILD_LOCK_WAIT_SECONDS):
         clean_leftovers(out_dir)
@@ -310,7 +317,10 @@ def override_problems(writer: PartitionedWriter) -> list[dict[str, Any]]:
     if overrides.empty:
         return []
     columns = ["doc_id", "task_id", "kind", "path", "text"]
-    tasks = pd.concat([pd.read_parquet(p, columns=columns) for p in writer.parts("tasks")], ignore_index=True)
+    # Only the tasks of documents with overrides (what attach_overrides looks at), part by part: not the whole table.
+    wanted = set(overrides["doc_id"].astype(str))
+    parts = (pd.read_parquet(p, columns=columns) for p in writer.parts("tasks"))
+    tasks = pd.concat([part[part["doc_id"].astype(str).isin(wanted)] for part in parts], ignore_index=True)
     attached = attach_overrides(overrides, tasks)
     where = str(overrides.attrs.get("path", ""))
     return [problem_row(p["doc_id"], where, "review", "warning", p["problem"]) for p in attached.problems]

@@ -37,7 +37,7 @@ import pickle
 import re
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -329,7 +329,7 @@ Outcome = tuple[str, "DocumentRows | None", "dict[str, Any] | None"]
 
 def map_cached(
     process: Callable[[Any], Outcome],
-    entries: list[Any],
+    entries: Iterable[Any],
     cache: DocumentCache,
     **engine_options: Any,
 ) -> Iterator[Outcome | ItemFailure]:
@@ -342,7 +342,8 @@ def map_cached(
     hits are read here, in order.  Successful rows are written to the cache;
     failures are not (an :class:`~analysis.corpus.engine.ItemFailure` is
     passed through when ``engine_options`` has ``on_error="return"``).  ``cache.used_keys`` afterwards holds the keys of this
-    run (pass them to :meth:`DocumentCache.prune`).
+    run (pass them to :meth:`DocumentCache.prune`).  ``entries`` must be iterable more than once: it is
+    iterated three times and never copied (a streamed :class:`~analysis.parse.manifest.Manifest` stays streamed).
     """
     # The engine (processes, progress bars) only for a build: extract needs just the key functions (start-up time).
     from analysis.corpus.engine import ItemFailure, map_ordered, run_guarded
@@ -355,7 +356,7 @@ def map_cached(
             keys.append(None)  # unreadable: process_entry reports it
     cache.used_keys = {k for k in keys if k is not None}
     hit = [key is not None and key in cache for key in keys]
-    misses = iter(map_ordered(process, [e for e, h in zip(entries, hit, strict=False) if not h], **engine_options))
+    misses = iter(map_ordered(process, _Selected(entries, [not h for h in hit]), **engine_options))
     for position, (entry, key, was_hit) in enumerate(zip(entries, keys, hit, strict=False)):
         rows = cache.get(key) if was_hit and key is not None else None
         if rows is not None:
@@ -373,3 +374,16 @@ def map_cached(
         if fresh_rows is not None and problem is None and key is not None:
             cache.put(key, fresh_rows)
         yield outcome
+
+
+class _Selected:
+    """The items of ``items`` whose flag is true, taken from ``items`` afresh at each iteration; ``len`` is their number."""
+
+    def __init__(self, items: Iterable[Any], flags: Sequence[bool]) -> None:
+        self.items, self.flags, self.n = items, flags, sum(flags)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[Any]:
+        return (item for item, wanted in zip(self.items, self.flags, strict=True) if wanted)
