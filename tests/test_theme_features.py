@@ -24,7 +24,8 @@ from analysis.annotate.theme_features import (
     tfidf_transform,
 )
 from analysis.annotate.theme_inference import LinearModel, ThemePredictor
-from analysis.annotate.themes import KeywordMatcher, _identity, _make_vectorizer
+from analysis.annotate.theme_keywords import KeywordMatcher
+from analysis.annotate.themes import _identity, _make_vectorizer
 from analysis.core.codebook import LEVEL1_CODES
 from analysis.core.segment import normalise
 
@@ -105,14 +106,14 @@ def test_keyword_counts_of_many_texts_equal_text_by_text(texts: list[str]) -> No
 
 
 def test_keyword_counts_of_many_texts_in_long_clusters(monkeypatch: pytest.MonkeyPatch) -> None:
-    from analysis.annotate import theme_inference
+    from analysis.annotate import theme_keywords
 
     matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
     # Runs of overlapping occurrences longer than the clusters decided all at once.
     texts = [normalise(t) for t in [*TEXTS, "a" * 40, "ab" * 30 + "行政复议决定" * 5, "aab" * 20, "\0复议\0"]]
     expected = _distinct_counts_text_by_text(matcher, texts)
     assert np.array_equal(matcher.distinct_counts_of(texts), expected)
-    monkeypatch.setattr(theme_inference, "_CLUSTER_LIMIT", 2)
+    monkeypatch.setattr(theme_keywords, "_CLUSTER_LIMIT", 2)
     assert np.array_equal(matcher.distinct_counts_of(texts), expected)
     assert matcher.distinct_counts_of([]).shape == (0, len(LEVEL1_CODES))
 

@@ -25,11 +25,11 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from analysis.annotate.theme_evidence import expected_calibration_error, reliability_table
+from analysis.annotate.theme_keywords import KeywordMatcher
 from analysis.annotate.themes import (
     LAYERS,
     SOURCE_MODEL,
     SOURCE_RULE,
-    KeywordMatcher,
     ThemeClassifier,
     prediction_frame,
 )

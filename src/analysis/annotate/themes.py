@@ -51,7 +51,6 @@ from analysis.annotate.theme_inference import (  # noqa: F401 - the prediction h
     SOURCE_OVERRIDE,
     SOURCE_RULE,
     TOKEN_CACHE_SIZE,
-    KeywordMatcher,
     LinearModel,
     ThemePredictor,
     _block_inputs,
@@ -63,6 +62,7 @@ from analysis.annotate.theme_inference import (  # noqa: F401 - the prediction h
     review_order,
     tasks_frame,
 )
+from analysis.annotate.theme_keywords import KeywordMatcher
 from analysis.core.codebook import (
     GOLD_COLUMNS,
     HIERARCHIES,
