@@ -66,19 +66,27 @@ def as_classifier_input(tasks: pd.DataFrame) -> pd.DataFrame:
     columns = ["doc_id", "task_id", "kind", "path", "title", "text"]
     columns += [c for c in OPTIONAL_TASK_COLUMNS if c in tasks.columns]
     frame = tasks[columns].copy()
-    split: dict[str, list[str]] = {}  # siblings share their headings: each joined string split once
-    frame["headings"] = [
-        list(split[value] if value in split else split.setdefault(value, _heading_list(value)))
-        if isinstance(value, str)
-        else _heading_list(value)
-        for value in tasks["headings"].tolist()
-    ]
+    frame["headings"] = _heading_lists(tasks["headings"].tolist())
     return frame.astype(dict.fromkeys(("doc_id", "task_id", "kind", "path", "title", "text"), object))
 
 
 def _heading_list(value: Any) -> list[str]:
     """The tasks table's headings (joined by ' > ') as a list."""
     return [h for h in str(value).split(" > ") if h] if isinstance(value, str) else list(value or [])
+
+
+def _heading_lists(values: list[Any]) -> list[list[str]]:
+    """:func:`_heading_list` of each value; siblings share their headings, so each joined string is split once."""
+    split: dict[str, list[str]] = {}
+    lists = []
+    for value in values:
+        if not isinstance(value, str):
+            lists.append(_heading_list(value))
+            continue
+        if value not in split:
+            split[value] = _heading_list(value)
+        lists.append(list(split[value]))  # a list of its own per row, as before
+    return lists
 
 
 def classifier_rows(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
