@@ -807,6 +807,40 @@ def test_target_dict_is_the_dataclass_as_dict() -> None:
         assert list(target.to_dict()) == list(asdict(target))
 
 
+def test_target_fields_in_a_row_are_the_dataclass_as_dict() -> None:
+    for target in find_targets("力争到2025年底前,林草覆盖率达到30%以上,每年至少开展2次督查。", document_year=2024):
+        assert list(vars(target).items()) == list(target.to_dict().items())  # task_targets reads vars()
+
+
+def _vocabulary_words(vocab) -> list[str]:
+    return [
+        *vocab.comparator_blocked,
+        *vocab.commitment_headings,
+        *vocab.reported_headings,
+        *vocab.metric_suffixes,
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_suffix_and_heading_lookups_match_the_term_loops(data) -> None:
+    from analysis.annotate.targets import _Finder
+
+    vocab = load_vocabulary()
+    pieces = st.one_of(
+        st.sampled_from(_vocabulary_words(vocab)), st.text(alphabet="作为送达率数量工作下一步,", max_size=3)
+    )
+    text = "".join(data.draw(st.lists(pieces, max_size=6)))
+    finder = _Finder(text, 2024, vocab)
+    for cmp_end in range(len(text) + 1):
+        expected = any(text[max(0, cmp_end - len(w)) : cmp_end] == w for w in vocab.comparator_blocked)
+        assert finder._comparator_blocked(cmp_end) == expected
+    commitment, reported = vocab.heading_patterns
+    assert bool(commitment.search(text)) == any(term in text for term in vocab.commitment_headings)
+    assert bool(reported.search(text)) == any(term in text for term in vocab.reported_headings)
+    assert text.endswith(vocab.metric_suffixes) == any(text.endswith(s) for s in vocab.metric_suffixes)
+
+
 def test_remembered_numbers_read_as_before_and_failures_still_raise() -> None:
     from analysis.annotate.targets import _number
 

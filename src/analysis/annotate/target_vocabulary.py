@@ -348,6 +348,11 @@ class TargetVocabulary:
         return tuple((pattern, required_literals(pattern)) for pattern in self.non_target_regexes)
 
     @functools.cached_property
+    def heading_patterns(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """Regexes finding any of ``commitment_headings`` and any of ``reported_headings`` in a heading."""
+        return re.compile(alternation(self.commitment_headings)), re.compile(alternation(self.reported_headings))
+
+    @functools.cached_property
     def metric_suffixes(self) -> tuple[str, ...]:
         """The metric suffixes, longest first (in table order among equals)."""
         return tuple(sorted(self.metric_suffix, key=len, reverse=True))

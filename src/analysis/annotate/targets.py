@@ -468,9 +468,9 @@ class _Finder:
                     segment = segment[: -len(filler)]
                     trimmed = True
                     break
-        suffix = next((s for s in self.vocab.metric_suffixes if segment.endswith(s)), None)
-        if suffix is None:
-            return None, end, None
+        if not segment.endswith(self.vocab.metric_suffixes):
+            return None, end, None  # no suffix at all: the search below would find none
+        suffix = next(s for s in self.vocab.metric_suffixes if segment.endswith(s))
         tokens = list(_words(segment))
         name = ""
         while tokens and len(name) < _METRIC_MIN_CHARS and not (name == suffix and len(suffix) >= 3):
@@ -567,7 +567,7 @@ class _Finder:
 
     def _comparator_blocked(self, cmp_end: int) -> bool:
         """True when the comparator word is the tail of an ordinary word (作为, 送达)."""
-        return any(self.text[max(0, cmp_end - len(w)) : cmp_end] == w for w in self.vocab.comparator_blocked)
+        return self.text.endswith(self.vocab.comparator_blocked, 0, cmp_end)  # text[:cmp_end] ends with one
 
     def _detached_comparator(self, start: int) -> tuple[str | None, int]:
         """A multi-character comparator earlier in the clause (不少于本单位…总数5%)."""
@@ -701,11 +701,12 @@ class _StanceFinder:
 
     def __init__(self, text: str, headings: Sequence[str], vocab: TargetVocabulary) -> None:
         self.by_heading: str | None = None
+        commitment, reported = vocab.heading_patterns  # a term in the heading: a search for any of them
         for heading in reversed(list(headings)):
-            if any(term in heading for term in vocab.commitment_headings):
+            if commitment.search(heading):
                 self.by_heading = "commitment"
                 break
-            if any(term in heading for term in vocab.reported_headings):
+            if reported.search(heading):
                 self.by_heading = "reported"
                 break
         self.text, self.vocab = text, vocab
@@ -758,21 +759,18 @@ def task_targets(task: Task, *, document_year: int | None) -> list[dict[str, Any
         start, end = offset + target.start, offset + target.end
         holder = bisect.bisect_right(measure_starts, start) - 1
         measure_index = measures[holder].index if holder >= 0 and start < measures[holder].span[1] else None
-        record = target.to_dict()
-        record.pop("start")
-        record.pop("end")
-        rows.append(
-            {
-                "doc_id": task.doc_id,
-                "task_id": task.task_id,
-                "path": task.path,
-                "measure_index": measure_index,
-                "target_index": index,
-                "span_start": start,
-                "span_end": end,
-                **record,
-                "stance": stances.stance(target.start),
-            }
-        )
+        row = {
+            "doc_id": task.doc_id,
+            "task_id": task.task_id,
+            "path": task.path,
+            "measure_index": measure_index,
+            "target_index": index,
+            "span_start": start,
+            "span_end": end,
+            **vars(target),  # Target.to_dict() without its copy: the fields in their order
+            "stance": stances.stance(target.start),
+        }
+        del row["start"], row["end"]
+        rows.append(row)
     log.debug("%s: %d target(s)", task.task_id, len(rows))
     return rows
