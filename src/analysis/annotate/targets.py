@@ -44,7 +44,7 @@ import rjieba
 from analysis.annotate.target_vocabulary import CLAUSE_BREAK, CN_DIGITS, NUMBER, TargetVocabulary, load_vocabulary
 from analysis.core.models import Task
 from analysis.core.numerals import FULLWIDTH_TO_ASCII, chinese_number
-from analysis.core.text import may_match
+from analysis.core.text import anchored_finditer, may_match
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +138,11 @@ def _protected_zones(text: str, vocab: TargetVocabulary, until: int | None = Non
         if m.start() > last:
             break
         zones.append((m.start(), m.start() + len(m.group(1))))
-    for pattern, required in vocab.non_target_screens:
+    for (pattern, required), anchor in zip(vocab.non_target_screens, vocab.non_target_anchors, strict=True):
         if not may_match(required, text):
             continue  # a string every match holds is missing: no match
-        for m in pattern.finditer(text):
+        found = pattern.finditer(text) if anchor is None else anchored_finditer(pattern, text, anchor, 0, window=True)
+        for m in found:
             if m.start() > last:
                 break
             zones.append(m.span())
@@ -718,8 +719,7 @@ class _StanceFinder:
         """Sentence marks and reported-work cues of the text (once)."""
         self.marks = [m.start() for m in _SENTENCE_MARK.finditer(self.text)]
         # Every cue occurrence (shortest cue at each start), with the smallest end from there on.
-        cues = self.vocab.regex["reported_cues"].finditer(self.text)
-        found = [(m.start(), m.start() + len(m.group(1))) for m in cues]
+        found = [(m.start(), m.start() + len(m.group(1))) for m in self._cues()]
         self.cue_starts = [a for a, _ in found]
         self.first_end_from = [0] * len(found)
         smallest = len(self.text) + 1
@@ -727,6 +727,21 @@ class _StanceFinder:
             smallest = min(smallest, found[i][1])
             self.first_end_from[i] = smallest
         return self.marks
+
+    def _cues(self) -> Iterator[re.Match[str]]:
+        """``regex["reported_cues"].finditer(text)``: the shortest cue at every start of one, each start
+        found by a search for any cue (the lookahead alone would be tried at every position)."""
+        every, starts = self.vocab.regex["reported_cues"], self.vocab.reported_cue_starts
+        if starts is None:
+            yield from every.finditer(self.text)
+            return
+        hit = starts.search(self.text)
+        while hit is not None:
+            at = hit.start()
+            match = every.match(self.text, at)
+            if match is not None:  # always: a cue starts here
+                yield match
+            hit = starts.search(self.text, at + 1)
 
     def stance(self, start: int) -> str:
         if self.by_heading:
