@@ -7,14 +7,14 @@ category) and compiled once into the regular expressions the finder uses.
 from __future__ import annotations
 
 import functools
-import importlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from analysis.core.models import TARGET_TYPES
 from analysis.core.reference import TableSchema, read_rows_strict, reference_path
+from analysis.core.text import _sre as _OPS  # Python's regex opcodes and parser, as required_literals reads them
+from analysis.core.text import _sre_parser as _PARSER
 from analysis.core.text import alternation, anchored_finditer, required_literals
 
 # Numbers as the target regexes read them (bounded quantifiers: long runs stay linear).
@@ -397,13 +397,6 @@ class TargetVocabulary:
         return tuple(distinct.values())
 
 
-# Python's regex parser and opcodes (private: a surprise only costs the anchor, see first_character_anchor).
-try:
-    _PARSER: Any = importlib.import_module("re._parser")
-    _OPS: Any = importlib.import_module("re._constants")
-except ImportError:  # pragma: no cover - Python 3.10
-    _PARSER = importlib.import_module("sre_parse")
-    _OPS = importlib.import_module("sre_constants")
 _CATEGORY_CLASS = {
     _OPS.CATEGORY_DIGIT: r"\d",
     _OPS.CATEGORY_NOT_DIGIT: r"\D",
