@@ -807,6 +807,40 @@ def test_target_dict_is_the_dataclass_as_dict() -> None:
         assert list(target.to_dict()) == list(asdict(target))
 
 
+def test_target_fields_in_a_row_are_the_dataclass_as_dict() -> None:
+    for target in find_targets("力争到2025年底前,林草覆盖率达到30%以上,每年至少开展2次督查。", document_year=2024):
+        assert list(vars(target).items()) == list(target.to_dict().items())  # task_targets reads vars()
+
+
+def _vocabulary_words(vocab) -> list[str]:
+    return [
+        *vocab.comparator_blocked,
+        *vocab.commitment_headings,
+        *vocab.reported_headings,
+        *vocab.metric_suffixes,
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_suffix_and_heading_lookups_match_the_term_loops(data) -> None:
+    from analysis.annotate.targets import _Finder
+
+    vocab = load_vocabulary()
+    pieces = st.one_of(
+        st.sampled_from(_vocabulary_words(vocab)), st.text(alphabet="作为送达率数量工作下一步,", max_size=3)
+    )
+    text = "".join(data.draw(st.lists(pieces, max_size=6)))
+    finder = _Finder(text, 2024, vocab)
+    for cmp_end in range(len(text) + 1):
+        expected = any(text[max(0, cmp_end - len(w)) : cmp_end] == w for w in vocab.comparator_blocked)
+        assert finder._comparator_blocked(cmp_end) == expected
+    commitment, reported = vocab.heading_patterns
+    assert bool(commitment.search(text)) == any(term in text for term in vocab.commitment_headings)
+    assert bool(reported.search(text)) == any(term in text for term in vocab.reported_headings)
+    assert text.endswith(vocab.metric_suffixes) == any(text.endswith(s) for s in vocab.metric_suffixes)
+
+
 def test_remembered_numbers_read_as_before_and_failures_still_raise() -> None:
     from analysis.annotate.targets import _number
 
@@ -852,3 +886,70 @@ def test_entries_present_is_what_each_prefilter_says(text: str) -> None:
         assert (name in present) == (vocab.prefilter[name].search(text) is not None)
         if name not in present:
             assert next(vocab.regex[name].finditer(text), None) is None
+
+
+@pytest.mark.parametrize(
+    "pattern, anchor",
+    [
+        (r"(?<!阶段)\d{4}年", r"[\d]"),
+        (r"(?<=[”》])[一二三]{1,2}件", "[一二三]"),
+        (r"(?<![a-c])(?![x])[^a-c]+z", "[^a-c]"),
+        (r"\b甲乙", "[甲]"),
+        (r"(?<!甲)[a-c\s]?乙", None),  # the opening may be absent: its first character is not known
+        (r"[甲乙]\d", None),  # the engine scans for the class itself
+        (r"(?<!甲)(?:乙|丙)", "[乙丙]"),  # Python's parser reads the alternation as a class
+        (r"(?<!甲)(?:乙丙|丁)", None),
+        (r"(?i)(?<!甲)a", None),
+    ],
+)
+def test_first_character_anchor_of_patterns_opening_with_assertions(pattern: str, anchor: str | None) -> None:
+    from analysis.annotate.target_vocabulary import first_character_anchor
+
+    found = first_character_anchor(re.compile(pattern))
+    if anchor is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert {ch for ch in "甲乙丙一二三a-cxz 5" if found.match(ch)} == {
+            ch for ch in "甲乙丙一二三a-cxz 5" if re.compile(anchor).match(ch)
+        }
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_anchored_non_target_searches_find_what_finditer_finds(data) -> None:
+    from analysis.core.text import anchored_finditer
+
+    vocab = load_vocabulary()
+    anchored = [(p, a) for p, a in zip(vocab.non_target_regexes, vocab.non_target_anchors, strict=True) if a]
+    assert anchored  # the plan periods, meeting names, counts after quotes
+    pattern, anchor = data.draw(st.sampled_from(anchored))
+    pieces = st.one_of(
+        st.from_regex(pattern, fullmatch=True), st.text(alphabet="阶段(:”》一二十2019年-至届", max_size=4)
+    )
+    text = "".join(data.draw(st.lists(pieces, max_size=5)))
+    expected = [m.span() for m in pattern.finditer(text)]
+    assert [m.span() for m in anchored_finditer(pattern, text, anchor, 0, window=True)] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_reported_cues_found_from_their_starts_like_the_lookahead(data) -> None:
+    from analysis.annotate.targets import _StanceFinder
+
+    vocab = load_vocabulary()
+    pieces = st.one_of(st.sampled_from(vocab.reported_cues), st.text(alphabet="全年共计同比上较已完成。", max_size=3))
+    text = "".join(data.draw(st.lists(pieces, max_size=8)))
+    finder = _StanceFinder(text, [], vocab)
+    expected = [(m.start(), m.group(1)) for m in vocab.regex["reported_cues"].finditer(text)]
+    assert [(m.start(), m.group(1)) for m in finder._cues()] == expected
+
+
+@pytest.mark.parametrize("text", ["同比上年增长", "全年共计完成", "较上年同比", "", "环比累计全年共"])
+def test_overlapping_reported_cues_are_all_found(text: str) -> None:
+    """A cue may start inside another (同比 / 比上年): every start counts, as with the lookahead."""
+    from analysis.annotate.targets import _StanceFinder
+
+    vocab = load_vocabulary()
+    expected = [(m.start(), m.group(1)) for m in vocab.regex["reported_cues"].finditer(text)]
+    assert [(m.start(), m.group(1)) for m in _StanceFinder(text, [], vocab)._cues()] == expected

@@ -1141,3 +1141,38 @@ def test_collectives_are_joined_as_without_the_screen(pieces) -> None:
         assert _join_collectives(pieces) == pieces
         heads = [collective_parts().fullmatch(piece.strip(EDGE_PUNCT)) for piece, _ in pieces]
         assert not any(head and head.group("all") for head in heads)
+
+
+def _reference_split_with_separators(text: str) -> list[tuple[str, str]]:
+    """split_with_separators as first written: a depth map always, each piece stripped twice."""
+    from analysis.annotate.unit_names import _HARD_SEPARATOR, EDGE_PUNCT, _depth_map, _join_collectives, _split_soft
+
+    depth = _depth_map(text)
+    pieces: list[tuple[str, str]] = []
+    start = 0
+    for match in _HARD_SEPARATOR.finditer(text):
+        i = match.start()
+        if depth[i] == 0:
+            pieces.append((text[start:i], match.group()))
+            start = i + 1
+    pieces.append((text[start:], ""))
+    out: list[tuple[str, str]] = []
+    for piece, separator in _join_collectives(pieces):
+        out.extend(_split_soft(piece, separator))
+    return [(p.strip(EDGE_PUNCT), s) for p, s in out if p.strip(EDGE_PUNCT)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["县档案馆", "县史志办", "各县", "市", "区政府", "和", "等", "、", ",", ";", "(", ")", " ", "。", "牵头"]
+        ),
+        max_size=12,
+    )
+)
+def test_unit_lists_split_like_the_first_definition(parts: list[str]) -> None:
+    from analysis.annotate.unit_names import split_with_separators
+
+    text = "".join(parts)
+    assert split_with_separators(text) == _reference_split_with_separators(text)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from analysis.core.models import TARGET_TYPES
 from analysis.core.reference import TableSchema, read_rows_strict, reference_path
+from analysis.core.text import _sre as _OPS  # Python's regex opcodes and parser, as required_literals reads them
+from analysis.core.text import _sre_parser as _PARSER
 from analysis.core.text import alternation, anchored_finditer, required_literals
 
 # Numbers as the target regexes read them (bounded quantifiers: long runs stay linear).
@@ -348,6 +350,23 @@ class TargetVocabulary:
         return tuple((pattern, required_literals(pattern)) for pattern in self.non_target_regexes)
 
     @functools.cached_property
+    def non_target_anchors(self) -> tuple[re.Pattern[str] | None, ...]:
+        """Per non-target regex (in order), its first character as a class when the regex opens with a
+        lookaround (:func:`first_character_anchor`): the engine then tries only where that class matches."""
+        return tuple(first_character_anchor(pattern) for pattern in self.non_target_regexes)
+
+    @functools.cached_property
+    def reported_cue_starts(self) -> re.Pattern[str] | None:
+        """Any reported-work cue (an alternation: the engine skips to their first characters), to locate where
+        ``regex["reported_cues"]`` matches; None when a cue is empty (every position is a start)."""
+        return re.compile(alternation(self.reported_cues)) if all(self.reported_cues) else None
+
+    @functools.cached_property
+    def heading_patterns(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """Regexes finding any of ``commitment_headings`` and any of ``reported_headings`` in a heading."""
+        return re.compile(alternation(self.commitment_headings)), re.compile(alternation(self.reported_headings))
+
+    @functools.cached_property
     def metric_suffixes(self) -> tuple[str, ...]:
         """The metric suffixes, longest first (in table order among equals)."""
         return tuple(sorted(self.metric_suffix, key=len, reverse=True))
@@ -376,6 +395,69 @@ class TargetVocabulary:
             _, names = distinct.get(pattern.pattern, (pattern, ()))
             distinct[pattern.pattern] = (pattern, (*names, name))
         return tuple(distinct.values())
+
+
+_CATEGORY_CLASS = {
+    _OPS.CATEGORY_DIGIT: r"\d",
+    _OPS.CATEGORY_NOT_DIGIT: r"\D",
+    _OPS.CATEGORY_SPACE: r"\s",
+    _OPS.CATEGORY_NOT_SPACE: r"\S",
+    _OPS.CATEGORY_WORD: r"\w",
+    _OPS.CATEGORY_NOT_WORD: r"\W",
+}
+
+
+def first_character_anchor(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    r"""A one-character class holding the first character of every match of ``pattern``, for a pattern that
+    opens with zero-width assertions (lookbehinds, lookaheads, anchors) and then a character, a class, or a
+    repeat at least once of one: ``(?<!阶段)\d{4}…`` -> ``[\d]``.  The engine scans for no first character
+    of such a pattern (it tries the assertions at every position); a search for the class does, and
+    ``anchored_finditer(pattern, text, anchor, 0, window=True)`` is then ``pattern.finditer(text)``: every
+    match starts at a character of the class and holds at least that character.
+
+    None for any other pattern (the engine's own scan is as good, or the first character is not known) and
+    for a pattern ignoring case.
+    """
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        items = list(_PARSER.parse(pattern.pattern, pattern.flags))
+        zero_width = (_OPS.ASSERT, _OPS.ASSERT_NOT, _OPS.AT)
+        opening = 0
+        while opening < len(items) and items[opening][0] in zero_width:
+            opening += 1
+        if opening == 0 or opening == len(items):
+            return None
+        op, av = items[opening]
+        if op in (_OPS.MAX_REPEAT, _OPS.MIN_REPEAT):
+            low, _, repeated = av
+            repeated = list(repeated)
+            if low < 1 or len(repeated) != 1:
+                return None
+            op, av = repeated[0]
+        if op is _OPS.LITERAL:
+            members = [(_OPS.LITERAL, av)]
+        elif op is _OPS.IN:
+            members = list(av)
+        else:
+            return None
+        parts = []
+        for kind, value in members:
+            if kind is _OPS.NEGATE:
+                parts.append("^")
+            elif kind is _OPS.LITERAL:
+                parts.append(re.escape(chr(value)))
+            elif kind is _OPS.RANGE:
+                parts.append(f"{re.escape(chr(value[0]))}-{re.escape(chr(value[1]))}")
+            elif kind is _OPS.CATEGORY and value in _CATEGORY_CLASS:
+                parts.append(_CATEGORY_CLASS[value])
+            else:
+                return None
+        if parts[0] == "^" and len(parts) == 1:
+            return None
+        return re.compile(f"[{''.join(parts)}]")
+    except Exception:  # a parser that differs: no anchor, the regex scans as written
+        return None
 
 
 @functools.lru_cache(maxsize=8)

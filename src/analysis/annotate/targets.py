@@ -44,7 +44,7 @@ import rjieba
 from analysis.annotate.target_vocabulary import CLAUSE_BREAK, CN_DIGITS, NUMBER, TargetVocabulary, load_vocabulary
 from analysis.core.models import Task
 from analysis.core.numerals import FULLWIDTH_TO_ASCII, chinese_number
-from analysis.core.text import may_match
+from analysis.core.text import anchored_finditer, may_match
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +138,11 @@ def _protected_zones(text: str, vocab: TargetVocabulary, until: int | None = Non
         if m.start() > last:
             break
         zones.append((m.start(), m.start() + len(m.group(1))))
-    for pattern, required in vocab.non_target_screens:
+    for (pattern, required), anchor in zip(vocab.non_target_screens, vocab.non_target_anchors, strict=True):
         if not may_match(required, text):
             continue  # a string every match holds is missing: no match
-        for m in pattern.finditer(text):
+        found = pattern.finditer(text) if anchor is None else anchored_finditer(pattern, text, anchor, 0, window=True)
+        for m in found:
             if m.start() > last:
                 break
             zones.append(m.span())
@@ -468,9 +469,9 @@ class _Finder:
                     segment = segment[: -len(filler)]
                     trimmed = True
                     break
-        suffix = next((s for s in self.vocab.metric_suffixes if segment.endswith(s)), None)
-        if suffix is None:
-            return None, end, None
+        if not segment.endswith(self.vocab.metric_suffixes):
+            return None, end, None  # no suffix at all: the search below would find none
+        suffix = next(s for s in self.vocab.metric_suffixes if segment.endswith(s))
         tokens = list(_words(segment))
         name = ""
         while tokens and len(name) < _METRIC_MIN_CHARS and not (name == suffix and len(suffix) >= 3):
@@ -567,7 +568,7 @@ class _Finder:
 
     def _comparator_blocked(self, cmp_end: int) -> bool:
         """True when the comparator word is the tail of an ordinary word (作为, 送达)."""
-        return any(self.text[max(0, cmp_end - len(w)) : cmp_end] == w for w in self.vocab.comparator_blocked)
+        return self.text.endswith(self.vocab.comparator_blocked, 0, cmp_end)  # text[:cmp_end] ends with one
 
     def _detached_comparator(self, start: int) -> tuple[str | None, int]:
         """A multi-character comparator earlier in the clause (不少于本单位…总数5%)."""
@@ -701,11 +702,12 @@ class _StanceFinder:
 
     def __init__(self, text: str, headings: Sequence[str], vocab: TargetVocabulary) -> None:
         self.by_heading: str | None = None
+        commitment, reported = vocab.heading_patterns  # a term in the heading: a search for any of them
         for heading in reversed(list(headings)):
-            if any(term in heading for term in vocab.commitment_headings):
+            if commitment.search(heading):
                 self.by_heading = "commitment"
                 break
-            if any(term in heading for term in vocab.reported_headings):
+            if reported.search(heading):
                 self.by_heading = "reported"
                 break
         self.text, self.vocab = text, vocab
@@ -717,8 +719,7 @@ class _StanceFinder:
         """Sentence marks and reported-work cues of the text (once)."""
         self.marks = [m.start() for m in _SENTENCE_MARK.finditer(self.text)]
         # Every cue occurrence (shortest cue at each start), with the smallest end from there on.
-        cues = self.vocab.regex["reported_cues"].finditer(self.text)
-        found = [(m.start(), m.start() + len(m.group(1))) for m in cues]
+        found = [(m.start(), m.start() + len(m.group(1))) for m in self._cues()]
         self.cue_starts = [a for a, _ in found]
         self.first_end_from = [0] * len(found)
         smallest = len(self.text) + 1
@@ -726,6 +727,21 @@ class _StanceFinder:
             smallest = min(smallest, found[i][1])
             self.first_end_from[i] = smallest
         return self.marks
+
+    def _cues(self) -> Iterator[re.Match[str]]:
+        """``regex["reported_cues"].finditer(text)``: the shortest cue at every start of one, each start
+        found by a search for any cue (the lookahead alone would be tried at every position)."""
+        every, starts = self.vocab.regex["reported_cues"], self.vocab.reported_cue_starts
+        if starts is None:
+            yield from every.finditer(self.text)
+            return
+        hit = starts.search(self.text)
+        while hit is not None:
+            at = hit.start()
+            match = every.match(self.text, at)
+            if match is not None:  # always: a cue starts here
+                yield match
+            hit = starts.search(self.text, at + 1)
 
     def stance(self, start: int) -> str:
         if self.by_heading:
@@ -758,21 +774,18 @@ def task_targets(task: Task, *, document_year: int | None) -> list[dict[str, Any
         start, end = offset + target.start, offset + target.end
         holder = bisect.bisect_right(measure_starts, start) - 1
         measure_index = measures[holder].index if holder >= 0 and start < measures[holder].span[1] else None
-        record = target.to_dict()
-        record.pop("start")
-        record.pop("end")
-        rows.append(
-            {
-                "doc_id": task.doc_id,
-                "task_id": task.task_id,
-                "path": task.path,
-                "measure_index": measure_index,
-                "target_index": index,
-                "span_start": start,
-                "span_end": end,
-                **record,
-                "stance": stances.stance(target.start),
-            }
-        )
+        row = {
+            "doc_id": task.doc_id,
+            "task_id": task.task_id,
+            "path": task.path,
+            "measure_index": measure_index,
+            "target_index": index,
+            "span_start": start,
+            "span_end": end,
+            **vars(target),  # Target.to_dict() without its copy: the fields in their order
+            "stance": stances.stance(target.start),
+        }
+        del row["start"], row["end"]
+        rows.append(row)
     log.debug("%s: %d target(s)", task.task_id, len(rows))
     return rows

@@ -158,19 +158,22 @@ def split_with_separators(text: str) -> list[tuple[str, str]]:
     split only after something that ends like a unit name.  What follows 等 in
     a piece (等有关部门, 等单位) is "and others", not a unit: it is dropped.
     """
-    depth = _depth_map(text)
+    depth = _depth_map(text) if "(" in text else None  # None: no parenthesis, every depth is 0
     pieces: list[tuple[str, str]] = []
     start = 0
     for match in _HARD_SEPARATOR.finditer(text):
         i = match.start()
-        if depth[i] == 0:
+        if depth is None or depth[i] == 0:
             pieces.append((text[start:i], match.group()))
             start = i + 1
     pieces.append((text[start:], ""))
     out: list[tuple[str, str]] = []
     for piece, separator in _join_collectives(pieces):
-        out.extend(_split_soft(piece, separator))
-    return [(p.strip(EDGE_PUNCT), s) for p, s in out if p.strip(EDGE_PUNCT)]
+        for part, after in _split_soft(piece, separator):
+            part = part.strip(EDGE_PUNCT)
+            if part:
+                out.append((part, after))
+    return out
 
 
 def _join_collectives(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -384,8 +384,7 @@ def _mentions_from_list(
     for piece, separator in split_with_separators(segment):
         for name, role in roles.list_items(piece):
             items.append((name, role, separator))
-    tail = _LIST_SEPARATOR.split(segment)[-1]  # the text after the last separator, 等-part included
-    if cut and items and not _complete_name(tail):
+    if cut and items and not _complete_name(_LIST_SEPARATOR.split(segment)[-1]):  # the text after the last separator
         items = items[:-1]
         with_verb = [i for i, (_, role, _) in enumerate(items) if role]
         if with_verb:
