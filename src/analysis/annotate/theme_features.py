@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
+from analysis.core.segment import SEPARATOR, can_cut_joined, content_pieces, content_words_of_normalised, cut_joined
+
 if TYPE_CHECKING:
     from scipy import sparse
 
@@ -169,6 +171,63 @@ class TokenDocuments(Sequence[list[str]]):
         return np.diff(self.bounds)
 
 
+class TokenColumns(Sequence[list[int]]):
+    """Documents as the vocabulary columns of their tokens, kept flat (tokens outside the vocabulary left out).
+
+    What :func:`tfidf_transform` counts of :class:`TokenDocuments`, looked up
+    already (:meth:`TfidfVocabulary.content_word_columns`); slices are documents of the same kind.
+    """
+
+    def __init__(self, columns: np.ndarray, counts: Sequence[int] | np.ndarray) -> None:
+        self.columns = columns
+        self.bounds = np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64))))
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> list[int]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> TokenColumns: ...
+
+    def __getitem__(self, index: int | slice) -> list[int] | TokenColumns:
+        if isinstance(index, slice):
+            first, last, step = index.indices(len(self))
+            if step != 1:
+                raise ValueError("TokenColumns are sliced without a step")
+            last = max(first, last)
+            begin, end = int(self.bounds[first]), int(self.bounds[last])
+            return TokenColumns(self.columns[begin:end], np.diff(self.bounds[first : last + 1]))
+        first = range(len(self))[index]
+        return self.columns[int(self.bounds[first]) : int(self.bounds[first + 1])].tolist()
+
+    def lengths(self) -> np.ndarray:
+        """How many in-vocabulary tokens each document has."""
+        return np.diff(self.bounds)
+
+
+class _TokenColumnMemo(dict[str, tuple[int, ...]]):
+    """rjieba token -> the vocabulary columns of the content words it gives (worked out once per distinct token).
+
+    The separator between texts cut together maps to ``(-1,)``: it marks where a text's columns end.
+    """
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        super().__init__({SEPARATOR: (_TEXT_END,)})
+        self.vocabulary = vocabulary
+
+    def __missing__(self, token: str) -> tuple[int, ...]:
+        get = self.vocabulary.get
+        columns = tuple(column for column in (get(word, -2) for word in content_pieces(token)) if column >= 0)
+        self[token] = columns
+        return columns
+
+
+_TEXT_END = -1
+_MEMO_LIMIT = 500_000  # distinct tokens whose columns are kept (as segment's own memo is bounded)
+
+
 class TfidfVocabulary:
     """A fitted ``TfidfVectorizer`` as far as transforming goes (sublinear tf, idf, L2 rows).
 
@@ -241,6 +300,38 @@ class TfidfVocabulary:
         return _NgramLookup(
             {n: k[order[n]] for n, (k, _) in arrays.items()}, {n: c[order[n]] for n, (_, c) in arrays.items()}
         )
+
+    def content_word_columns(self, texts: Sequence[str]) -> TokenColumns:
+        """The columns of the content words (:func:`~analysis.core.segment.content_words`) of ``texts``, normalised.
+
+        The same documents as ``TokenDocuments(*content_words_of_normalised(texts))`` for a token
+        vocabulary, without a string per word: each distinct rjieba token is looked up once
+        (tested against that definition).
+        """
+        if self.analyzer != TOKENS or not can_cut_joined(texts):
+            return self._columns_of(TokenDocuments(*content_words_of_normalised(texts)))
+        memo: _TokenColumnMemo | None = self.__dict__.get("_column_memo")
+        if memo is None or len(memo) > _MEMO_LIMIT:
+            memo = self.__dict__["_column_memo"] = _TokenColumnMemo(self.vocabulary)
+        parts, counts = [], []
+        for n_texts, tokens in cut_joined(texts):
+            flat = np.fromiter(itertools.chain.from_iterable(map(memo.__getitem__, tokens)), dtype=np.int64)
+            ends = np.flatnonzero(flat == _TEXT_END)
+            if len(ends) != n_texts:  # rjieba kept a separator with a neighbour: not cut as documented
+                raise RuntimeError(f"{len(ends)} text ends found among {n_texts} texts cut together")
+            parts.append(np.delete(flat, ends))
+            counts.append(np.diff(ends, prepend=-1) - 1)
+        if not parts:
+            return TokenColumns(np.zeros(0, dtype=np.int64), [])
+        return TokenColumns(np.concatenate(parts), np.concatenate(counts))
+
+    def _columns_of(self, documents: TokenDocuments) -> TokenColumns:
+        """:class:`TokenDocuments` as their vocabulary columns."""
+        get = self.vocabulary.get
+        columns = np.fromiter(map(get, documents.tokens, itertools.repeat(-1)), dtype=np.int64)
+        known = columns >= 0
+        rows = np.repeat(np.arange(len(documents)), documents.lengths())
+        return TokenColumns(columns[known], np.bincount(rows[known], minlength=len(documents)))
 
     def transform(self, documents: Sequence[Any]) -> sparse.csr_matrix:
         """The vectorizer's ``transform(documents)``, bit for bit (at least one document)."""
@@ -334,6 +425,8 @@ def normalize_rows(matrix: sparse.csr_matrix | SparseRows) -> None:
 
 def _token_entries(vocabulary: dict[str, int], documents: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of every in-vocabulary token of every document."""
+    if isinstance(documents, TokenColumns):
+        return np.repeat(np.arange(len(documents), dtype=np.int64), documents.lengths()), documents.columns
     if isinstance(documents, TokenDocuments):
         lengths, tokens = documents.lengths(), documents.tokens
     else:
