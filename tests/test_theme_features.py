@@ -283,11 +283,12 @@ def test_other_vectorizers_fall_back_to_sklearn() -> None:
 # --------------------------------------------------------------------------- the light prediction half
 
 
-def test_row_normalisation_equals_sklearn() -> None:
+@pytest.mark.parametrize("n_rows", [9, SMALL_PRODUCT_ROWS + 1, 500])
+def test_row_normalisation_equals_sklearn(n_rows: int) -> None:
     from sklearn.preprocessing import normalize
 
-    rng = np.random.default_rng(0)
-    lengths = [0, 1, 3, 8, 9, 17, 40, 300, 5]
+    rng = np.random.default_rng(n_rows)
+    lengths = [0, 1, 3, 8, 9, 17, 40, 300, 5, *rng.integers(0, 120, n_rows - 9).tolist()]
     indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
     indices = np.concatenate([np.sort(rng.choice(500, n, replace=False)) for n in lengths]).astype(np.int32)
     data = rng.random(int(indptr[-1])) * rng.choice([1e-3, 1.0, 1e3], int(indptr[-1]))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import sys
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ TOKENS, CHARACTERS = "tokens", "chars"
 
 
 SMALL_LOOKUP_KEYS = 100_000
-"""Up to this many n-grams at once, they are looked up by binary search; more, in pandas' hash index (faster)."""
+"""Up to this many n-grams at once, they are looked up by binary search; more, in pandas' hash index (faster).
+Once pandas is imported anyway (a build), from a sixteenth of that on."""
 SMALL_PRODUCT_ROWS = 64
 """Up to this many rows, :class:`SparseRows` multiplies without SciPy (one document's tasks: no SciPy to import)."""
 
@@ -123,7 +125,7 @@ class _NgramLookup:
         known, columns = self.keys[n], self.columns[n]
         if not len(known):
             return np.full(len(keys), -1, dtype=np.int64)
-        if len(keys) > SMALL_LOOKUP_KEYS:
+        if len(keys) > SMALL_LOOKUP_KEYS or (len(keys) > SMALL_LOOKUP_KEYS // 16 and "pandas" in sys.modules):
             if n not in self.hashed:
                 import pandas as pd  # a hash table: ~3x faster than the search on a build's chunks
 
@@ -403,13 +405,20 @@ def normalize_rows(matrix: sparse.csr_matrix | SparseRows) -> None:
     """Each row divided by its L2 norm, in place, exactly as scikit-learn's ``normalize(norm="l2")``.
 
     Its Cython loop adds a row's squares one after the other from 0.0; so
-    does this, position by position over all rows at once (rows longest
-    first).  A row of zeros is left as it is.
+    does this: SciPy's loop for many rows, else position by position over all
+    rows at once (rows longest first).  A row of zeros is left as it is.
     """
     lengths = np.diff(matrix.indptr)
     if not len(lengths) or not lengths.max():
         return
     squares = matrix.data * matrix.data
+    norms = np.ones(len(lengths))
+    if len(lengths) > SMALL_PRODUCT_ROWS:  # many rows: SciPy's loop adds the same way, faster
+        total = _row_sums(squares, matrix.indptr)
+        nonzero = total != 0.0
+        norms[nonzero] = np.sqrt(total[nonzero])
+        matrix.data /= np.repeat(norms, lengths)
+        return
     order = np.argsort(-lengths, kind="stable")
     starts = matrix.indptr[:-1][order].astype(np.int64)
     # longer[k]: how many rows have more than k entries (a prefix of ``order``)
@@ -417,10 +426,20 @@ def normalize_rows(matrix: sparse.csr_matrix | SparseRows) -> None:
     total = np.zeros(len(lengths))
     for position, count in enumerate(longer.tolist()):
         total[:count] += squares[starts[:count] + position]
-    norms = np.ones(len(lengths))
     nonzero = total != 0.0
     norms[order[nonzero]] = np.sqrt(total[nonzero])
     matrix.data /= np.repeat(norms, lengths)
+
+
+def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Each row's values added one after the other from 0.0 (SciPy's loop: ``csr_matvec``, multiplying by 1.0).
+
+    The values as a one-column sparse matrix times ``[1.0]``; the same sums as adding position by position.
+    """
+    from scipy import sparse  # large blocks only (start-up time of extract)
+
+    column = sparse.csr_matrix((values, np.zeros(len(values), dtype=indptr.dtype), indptr), shape=(len(indptr) - 1, 1))
+    return np.asarray(column @ np.ones(1))
 
 
 def _token_entries(vocabulary: dict[str, int], documents: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
