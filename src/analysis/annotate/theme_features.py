@@ -22,7 +22,7 @@ import sys
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
@@ -38,6 +38,7 @@ _SEPARATOR = (1 << _BITS) - 1  # above every code point (0x10FFFF)
 _MAX_N = 3
 _CHUNK_CHARACTERS = 200_000  # characters counted at once: small temporary arrays are reused, not page-faulted anew
 TOKENS, CHARACTERS = "tokens", "chars"
+_Document = TypeVar("_Document")
 
 
 SMALL_LOOKUP_KEYS = 100_000
@@ -136,77 +137,65 @@ class _NgramLookup:
         return np.where(known[at] == keys, columns[at], -1)
 
 
-class TokenDocuments(Sequence[list[str]]):
-    """Token lists kept flat: every document's tokens one after another, and how many each document has.
+class _FlatDocuments(Sequence[_Document]):
+    """Documents kept flat: every document's items one after another, and how many each document has.
+
+    Slices are documents of the same class (sliced without a step).
+    """
+
+    def __init__(self, items: Any, counts: Sequence[int] | np.ndarray) -> None:
+        self.items = items
+        self.bounds = np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64))))
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> _Document: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> _FlatDocuments[_Document]: ...
+
+    def __getitem__(self, index: int | slice) -> _Document | _FlatDocuments[_Document]:
+        if isinstance(index, slice):
+            first, last, step = index.indices(len(self))
+            if step != 1:
+                raise ValueError(f"{type(self).__name__} are sliced without a step")
+            last = max(first, last)
+            begin, end = int(self.bounds[first]), int(self.bounds[last])
+            return type(self)(self.items[begin:end], np.diff(self.bounds[first : last + 1]))
+        first = range(len(self))[index]
+        return self._document(int(self.bounds[first]), int(self.bounds[first + 1]))
+
+    def _document(self, begin: int, end: int) -> _Document:
+        raise NotImplementedError
+
+    def lengths(self) -> np.ndarray:
+        """How many items each document has."""
+        return np.diff(self.bounds)
+
+
+class TokenDocuments(_FlatDocuments[list[str]]):
+    """Token lists kept flat (``items``: every document's tokens one after another).
 
     What :func:`tfidf_transform` counts for a token analyzer, without a list
     per document (coding makes tens of thousands of them and only flattens
-    them again).  Slices are documents of the same kind.
+    them again).
     """
 
-    def __init__(self, tokens: list[str], counts: Sequence[int] | np.ndarray) -> None:
-        self.tokens = tokens
-        self.bounds = np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64))))
-
-    def __len__(self) -> int:
-        return len(self.bounds) - 1
-
-    @overload
-    def __getitem__(self, index: int) -> list[str]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> TokenDocuments: ...
-
-    def __getitem__(self, index: int | slice) -> list[str] | TokenDocuments:
-        if isinstance(index, slice):
-            first, last, step = index.indices(len(self))
-            if step != 1:
-                raise ValueError("TokenDocuments are sliced without a step")
-            last = max(first, last)
-            begin, end = int(self.bounds[first]), int(self.bounds[last])
-            return TokenDocuments(self.tokens[begin:end], np.diff(self.bounds[first : last + 1]))
-        first = range(len(self))[index]
-        return self.tokens[int(self.bounds[first]) : int(self.bounds[first + 1])]
-
-    def lengths(self) -> np.ndarray:
-        """How many tokens each document has."""
-        return np.diff(self.bounds)
+    def _document(self, begin: int, end: int) -> list[str]:
+        return list(self.items[begin:end])
 
 
-class TokenColumns(Sequence[list[int]]):
-    """Documents as the vocabulary columns of their tokens, kept flat (tokens outside the vocabulary left out).
+class TokenColumns(_FlatDocuments[list[int]]):
+    """Documents as the vocabulary columns of their tokens, kept flat (``items``: an array; other tokens left out).
 
     What :func:`tfidf_transform` counts of :class:`TokenDocuments`, looked up
-    already (:meth:`TfidfVocabulary.content_word_columns`); slices are documents of the same kind.
+    already (:meth:`TfidfVocabulary.content_word_columns`).
     """
 
-    def __init__(self, columns: np.ndarray, counts: Sequence[int] | np.ndarray) -> None:
-        self.columns = columns
-        self.bounds = np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64))))
-
-    def __len__(self) -> int:
-        return len(self.bounds) - 1
-
-    @overload
-    def __getitem__(self, index: int) -> list[int]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> TokenColumns: ...
-
-    def __getitem__(self, index: int | slice) -> list[int] | TokenColumns:
-        if isinstance(index, slice):
-            first, last, step = index.indices(len(self))
-            if step != 1:
-                raise ValueError("TokenColumns are sliced without a step")
-            last = max(first, last)
-            begin, end = int(self.bounds[first]), int(self.bounds[last])
-            return TokenColumns(self.columns[begin:end], np.diff(self.bounds[first : last + 1]))
-        first = range(len(self))[index]
-        return self.columns[int(self.bounds[first]) : int(self.bounds[first + 1])].tolist()
-
-    def lengths(self) -> np.ndarray:
-        """How many in-vocabulary tokens each document has."""
-        return np.diff(self.bounds)
+    def _document(self, begin: int, end: int) -> list[int]:
+        return list(self.items[begin:end].tolist())
 
 
 class _TokenColumnMemo(dict[str, tuple[int, ...]]):
@@ -330,7 +319,7 @@ class TfidfVocabulary:
     def _columns_of(self, documents: TokenDocuments) -> TokenColumns:
         """:class:`TokenDocuments` as their vocabulary columns."""
         get = self.vocabulary.get
-        columns = np.fromiter(map(get, documents.tokens, itertools.repeat(-1)), dtype=np.int64)
+        columns = np.fromiter(map(get, documents.items, itertools.repeat(-1)), dtype=np.int64)
         known = columns >= 0
         rows = np.repeat(np.arange(len(documents)), documents.lengths())
         return TokenColumns(columns[known], np.bincount(rows[known], minlength=len(documents)))
@@ -445,9 +434,9 @@ def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
 def _token_entries(vocabulary: dict[str, int], documents: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of every in-vocabulary token of every document."""
     if isinstance(documents, TokenColumns):
-        return np.repeat(np.arange(len(documents), dtype=np.int64), documents.lengths()), documents.columns
+        return np.repeat(np.arange(len(documents), dtype=np.int64), documents.lengths()), documents.items
     if isinstance(documents, TokenDocuments):
-        lengths, tokens = documents.lengths(), documents.tokens
+        lengths, tokens = documents.lengths(), documents.items
     else:
         lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
         tokens = list(itertools.chain.from_iterable(documents))
