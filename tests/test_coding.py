@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 
 from analysis.annotate.review import task_text_hash
+from analysis.annotate.theme_inference import apply_gold
 from analysis.annotate.themes import ThemeClassifier
-from analysis.core.codebook import Codebook
+from analysis.core.codebook import PREDICTION_COLUMNS, Codebook, check_tasks_frame
+from analysis.core.errors import InputError
 from analysis.corpus import coding
-from analysis.corpus.coding import ThemeCoder, as_classifier_input, fit_coder
+from analysis.corpus.coding import ThemeCoder, as_classifier_input, classifier_columns, fit_coder
 from test_themes import make_tasks, write_codebook
 
 
@@ -203,9 +205,8 @@ def test_classifier_key_remembers_the_import_graph_until_a_source_changes(tmp_pa
     assert coding.classifier_key() != changed and len(parsed) == 4  # a damaged memo is worked out again
 
 
-def test_rows_are_coded_like_the_table_with_gold_cross_fitting_and_overrides(small_coder):
-    """`code_rows` (extract's path, no pandas) gives what `code` gives, value for value."""
-    coder, tasks, gold = small_coder
+def _with_unseen_document(tasks: pd.DataFrame) -> pd.DataFrame:
+    """The gold documents' tasks and a document without hand codes, headings joined as the tasks table holds them."""
     unseen = pd.DataFrame(
         {
             "doc_id": ["new_2022"] * 3,
@@ -219,6 +220,51 @@ def test_rows_are_coded_like_the_table_with_gold_cross_fitting_and_overrides(sma
     )
     table = pd.concat([tasks, unseen], ignore_index=True)
     table["headings"] = [" > ".join(h) for h in table["headings"]]  # as the tasks table holds them
+    return table
+
+
+def test_table_codes_equal_the_frames_definition(small_coder):
+    """`code` (columns inside) gives what the classifier input frame, coded group by group, gives."""
+    coder, tasks, gold = small_coder
+    table = _with_unseen_document(tasks).sample(frac=1.0, random_state=3)  # documents' tasks interleaved
+    frame = as_classifier_input(table[table["kind"] == "task"])
+    held_out = frame["doc_id"].isin(list(coder.cross_fitted))
+    parts = [coder.classifier.predict(frame[~held_out])]
+    parts += [coder.cross_fitted[str(d)].predict(rows) for d, rows in frame[held_out].groupby("doc_id", sort=False)]
+    expected = pd.concat(parts, ignore_index=True).set_index("task_id").loc[frame["task_id"]].reset_index()
+    expected = apply_gold(expected, frame, gold, coder.codebook)[list(PREDICTION_COLUMNS)]
+    assert held_out.any() and (~held_out).any() and (expected["theme_source"] == "gold").any()
+    pd.testing.assert_frame_equal(coder.code(table), expected)
+    unseen = table[~table["doc_id"].isin(list(coder.cross_fitted))]
+    pd.testing.assert_frame_equal(coder.code(unseen), coder.classifier.predict(as_classifier_input(unseen)))
+
+
+def test_classifier_columns_equal_the_checked_classifier_input():
+    table = pd.DataFrame(
+        {
+            "doc_id": ["d", "d", None, "e"],
+            "task_id": ["d-T001", "d-F01", "d-T002", "e-T001"],
+            "kind": ["task", "framing", "task", "task"],
+            "path": ["一/1", "二", "一/2", "1"],
+            "headings": ["主要任务 > 依法全面履行政府职能", "", " 主要任务 >  > 复议 ", ["要点", 3]],
+            "title": ["", "指导思想", float("nan"), "复议"],
+            "text": ["清理审批事项。", "深入贯彻。", "加强复议。", None],
+            "doc_title": ["某县工作要点", "某县工作要点", pd.NA, "某市规划"],
+        }
+    )
+    table = table.astype({"title": "string", "doc_title": "string[pyarrow]"})
+    for tasks in (table, table.drop(columns=["doc_title"]), table[table["kind"] == "task"]):
+        expected = check_tasks_frame(as_classifier_input(tasks[tasks["kind"] == "task"]))
+        columns = classifier_columns(tasks)
+        assert {c: columns[c] for c in expected.columns} == {c: expected[c].tolist() for c in expected.columns}
+    with pytest.raises(InputError, match="duplicate task_id"):
+        classifier_columns(pd.concat([table, table]))
+
+
+def test_rows_are_coded_like_the_table_with_gold_cross_fitting_and_overrides(small_coder):
+    """`code_rows` (extract's path, no pandas) gives what `code` gives, value for value."""
+    coder, tasks, gold = small_coder
+    table = _with_unseen_document(tasks)
     rows = table.to_dict("records")
 
     def as_rows(frame: pd.DataFrame) -> list[dict]:

@@ -15,9 +15,13 @@ from hypothesis import strategies as st
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from analysis.annotate import theme_features
 from analysis.annotate.theme_features import (
     SMALL_PRODUCT_ROWS,
+    TOKENS,
     SparseRows,
+    TfidfVocabulary,
+    TokenColumns,
     TokenDocuments,
     hstack_rows,
     normalize_rows,
@@ -26,8 +30,10 @@ from analysis.annotate.theme_features import (
 from analysis.annotate.theme_inference import LinearModel, ThemePredictor
 from analysis.annotate.theme_keywords import KeywordMatcher
 from analysis.annotate.themes import _identity, _make_vectorizer
+from analysis.core import segment
 from analysis.core.codebook import LEVEL1_CODES
-from analysis.core.segment import normalise
+from analysis.core.segment import content_words, content_words_of_normalised, normalise
+from test_segment import _PIECES
 
 # Nested and overlapping keywords: 行政复议 ⊃ 复议, 复议决定 overlaps 行政复议 and 议决; aa/aaa/abab overlap themselves.
 KEYWORDS = {
@@ -216,6 +222,56 @@ def test_token_tfidf_of_flat_token_documents_equals_sklearn() -> None:
             assert _same(tfidf_transform(vectorizer, part), vectorizer.transform(documents[first:last]))
 
 
+# A token vocabulary holding some of the content words of test_segment's pieces (others stay out of it).
+_WORDS = sorted({w for piece in _PIECES for w in content_words(piece)})
+_TOKEN_VOCABULARY = TfidfVocabulary(TOKENS, (1, 1), {w: i for i, w in enumerate(_WORDS[::2])}, np.ones(len(_WORDS)))
+
+
+def _looked_up(texts: list[str]) -> list[list[int]]:
+    """The definition: each text's content words, one by one, as the vocabulary's columns (unknown words left out)."""
+    vocabulary = _TOKEN_VOCABULARY.vocabulary
+    return [[vocabulary[w] for w in content_words(text) if w in vocabulary] for text in texts]
+
+
+def _as_lists(documents: TokenColumns) -> list[list[int]]:
+    return [documents[i] for i in range(len(documents))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join), max_size=8))
+def test_content_word_columns_equal_the_words_looked_up(texts: list[str]) -> None:
+    normalised = [normalise(t) for t in texts]
+    columns = _TOKEN_VOCABULARY.content_word_columns(normalised)
+    assert _as_lists(columns) == _looked_up(texts)
+    if texts:
+        words = TokenDocuments(*content_words_of_normalised(normalised))
+        assert _same(_TOKEN_VOCABULARY.transform(columns), _TOKEN_VOCABULARY.transform(words))
+
+
+def test_content_word_columns_in_several_cuts_with_the_separator_and_without_rjieba(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [normalise(p) for p in _PIECES] + ["", "行政执法\r三项制度", ""]
+    monkeypatch.setattr(segment, "_TEXTS_CUT_AT_ONCE", 4)
+    monkeypatch.setattr(theme_features, "_MEMO_LIMIT", 5)  # the memo starts afresh on most calls
+    for _ in range(2):
+        assert _as_lists(_TOKEN_VOCABULARY.content_word_columns(texts)) == _looked_up(texts)
+    columns = _TOKEN_VOCABULARY.content_word_columns(texts)
+    for first, last in [(0, 3), (2, 9), (5, 100), (4, 4)]:
+        assert _as_lists(columns[first:last]) == _looked_up(texts)[first:last]
+    with_separator = [*texts, "执法\0复议"]  # a text holding the separator: its words looked up one by one
+    assert _as_lists(_TOKEN_VOCABULARY.content_word_columns(with_separator)) == _looked_up(with_separator)
+    monkeypatch.setattr(segment, "_rjieba_available", lambda: False)
+    assert _as_lists(_TOKEN_VOCABULARY.content_word_columns(texts)) == _looked_up(texts)
+    assert len(_TOKEN_VOCABULARY.content_word_columns([])) == 0
+
+
+def test_a_separator_not_cut_alone_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(theme_features, "cut_joined", lambda texts: iter([(len(texts), ["复议", "\0\0"])]))
+    with pytest.raises(RuntimeError, match="text ends"):
+        _TOKEN_VOCABULARY.content_word_columns(["复议", ""])
+
+
 def test_other_vectorizers_fall_back_to_sklearn() -> None:
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit(TRAINING)
     assert _same(tfidf_transform(vectorizer, UNSEEN), vectorizer.transform(UNSEEN))
@@ -227,11 +283,12 @@ def test_other_vectorizers_fall_back_to_sklearn() -> None:
 # --------------------------------------------------------------------------- the light prediction half
 
 
-def test_row_normalisation_equals_sklearn() -> None:
+@pytest.mark.parametrize("n_rows", [9, SMALL_PRODUCT_ROWS + 1, 500])
+def test_row_normalisation_equals_sklearn(n_rows: int) -> None:
     from sklearn.preprocessing import normalize
 
-    rng = np.random.default_rng(0)
-    lengths = [0, 1, 3, 8, 9, 17, 40, 300, 5]
+    rng = np.random.default_rng(n_rows)
+    lengths = [0, 1, 3, 8, 9, 17, 40, 300, 5, *rng.integers(0, 120, n_rows - 9).tolist()]
     indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
     indices = np.concatenate([np.sort(rng.choice(500, n, replace=False)) for n in lengths]).astype(np.int32)
     data = rng.random(int(indptr[-1])) * rng.choice([1e-3, 1.0, 1e3], int(indptr[-1]))

@@ -18,12 +18,15 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import sys
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
+
+from analysis.core.segment import SEPARATOR, can_cut_joined, content_pieces, content_words_of_normalised, cut_joined
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -35,10 +38,12 @@ _SEPARATOR = (1 << _BITS) - 1  # above every code point (0x10FFFF)
 _MAX_N = 3
 _CHUNK_CHARACTERS = 200_000  # characters counted at once: small temporary arrays are reused, not page-faulted anew
 TOKENS, CHARACTERS = "tokens", "chars"
+_Document = TypeVar("_Document")
 
 
 SMALL_LOOKUP_KEYS = 100_000
-"""Up to this many n-grams at once, they are looked up by binary search; more, in pandas' hash index (faster)."""
+"""Up to this many n-grams at once, they are looked up by binary search; more, in pandas' hash index (faster).
+Once pandas is imported anyway (a build), from a sixteenth of that on."""
 SMALL_PRODUCT_ROWS = 64
 """Up to this many rows, :class:`SparseRows` multiplies without SciPy (one document's tasks: no SciPy to import)."""
 
@@ -121,7 +126,7 @@ class _NgramLookup:
         known, columns = self.keys[n], self.columns[n]
         if not len(known):
             return np.full(len(keys), -1, dtype=np.int64)
-        if len(keys) > SMALL_LOOKUP_KEYS:
+        if len(keys) > SMALL_LOOKUP_KEYS or (len(keys) > SMALL_LOOKUP_KEYS // 16 and "pandas" in sys.modules):
             if n not in self.hashed:
                 import pandas as pd  # a hash table: ~3x faster than the search on a build's chunks
 
@@ -132,41 +137,86 @@ class _NgramLookup:
         return np.where(known[at] == keys, columns[at], -1)
 
 
-class TokenDocuments(Sequence[list[str]]):
-    """Token lists kept flat: every document's tokens one after another, and how many each document has.
+class _FlatDocuments(Sequence[_Document]):
+    """Documents kept flat: every document's items one after another, and how many each document has.
 
-    What :func:`tfidf_transform` counts for a token analyzer, without a list
-    per document (coding makes tens of thousands of them and only flattens
-    them again).  Slices are documents of the same kind.
+    Slices are documents of the same class (sliced without a step).
     """
 
-    def __init__(self, tokens: list[str], counts: Sequence[int] | np.ndarray) -> None:
-        self.tokens = tokens
+    def __init__(self, items: Any, counts: Sequence[int] | np.ndarray) -> None:
+        self.items = items
         self.bounds = np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64))))
 
     def __len__(self) -> int:
         return len(self.bounds) - 1
 
     @overload
-    def __getitem__(self, index: int) -> list[str]: ...
+    def __getitem__(self, index: int) -> _Document: ...
 
     @overload
-    def __getitem__(self, index: slice) -> TokenDocuments: ...
+    def __getitem__(self, index: slice) -> _FlatDocuments[_Document]: ...
 
-    def __getitem__(self, index: int | slice) -> list[str] | TokenDocuments:
+    def __getitem__(self, index: int | slice) -> _Document | _FlatDocuments[_Document]:
         if isinstance(index, slice):
             first, last, step = index.indices(len(self))
             if step != 1:
-                raise ValueError("TokenDocuments are sliced without a step")
+                raise ValueError(f"{type(self).__name__} are sliced without a step")
             last = max(first, last)
             begin, end = int(self.bounds[first]), int(self.bounds[last])
-            return TokenDocuments(self.tokens[begin:end], np.diff(self.bounds[first : last + 1]))
+            return type(self)(self.items[begin:end], np.diff(self.bounds[first : last + 1]))
         first = range(len(self))[index]
-        return self.tokens[int(self.bounds[first]) : int(self.bounds[first + 1])]
+        return self._document(int(self.bounds[first]), int(self.bounds[first + 1]))
+
+    def _document(self, begin: int, end: int) -> _Document:
+        raise NotImplementedError
 
     def lengths(self) -> np.ndarray:
-        """How many tokens each document has."""
+        """How many items each document has."""
         return np.diff(self.bounds)
+
+
+class TokenDocuments(_FlatDocuments[list[str]]):
+    """Token lists kept flat (``items``: every document's tokens one after another).
+
+    What :func:`tfidf_transform` counts for a token analyzer, without a list
+    per document (coding makes tens of thousands of them and only flattens
+    them again).
+    """
+
+    def _document(self, begin: int, end: int) -> list[str]:
+        return list(self.items[begin:end])
+
+
+class TokenColumns(_FlatDocuments[list[int]]):
+    """Documents as the vocabulary columns of their tokens, kept flat (``items``: an array; other tokens left out).
+
+    What :func:`tfidf_transform` counts of :class:`TokenDocuments`, looked up
+    already (:meth:`TfidfVocabulary.content_word_columns`).
+    """
+
+    def _document(self, begin: int, end: int) -> list[int]:
+        return list(self.items[begin:end].tolist())
+
+
+class _TokenColumnMemo(dict[str, tuple[int, ...]]):
+    """rjieba token -> the vocabulary columns of the content words it gives (worked out once per distinct token).
+
+    The separator between texts cut together maps to ``(-1,)``: it marks where a text's columns end.
+    """
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        super().__init__({SEPARATOR: (_TEXT_END,)})
+        self.vocabulary = vocabulary
+
+    def __missing__(self, token: str) -> tuple[int, ...]:
+        get = self.vocabulary.get
+        columns = tuple(column for column in (get(word, -2) for word in content_pieces(token)) if column >= 0)
+        self[token] = columns
+        return columns
+
+
+_TEXT_END = -1
+_MEMO_LIMIT = 500_000  # distinct tokens whose columns are kept (as segment's own memo is bounded)
 
 
 class TfidfVocabulary:
@@ -242,6 +292,38 @@ class TfidfVocabulary:
             {n: k[order[n]] for n, (k, _) in arrays.items()}, {n: c[order[n]] for n, (_, c) in arrays.items()}
         )
 
+    def content_word_columns(self, texts: Sequence[str]) -> TokenColumns:
+        """The columns of the content words (:func:`~analysis.core.segment.content_words`) of ``texts``, normalised.
+
+        The same documents as ``TokenDocuments(*content_words_of_normalised(texts))`` for a token
+        vocabulary, without a string per word: each distinct rjieba token is looked up once
+        (tested against that definition).
+        """
+        if self.analyzer != TOKENS or not can_cut_joined(texts):
+            return self._columns_of(TokenDocuments(*content_words_of_normalised(texts)))
+        memo: _TokenColumnMemo | None = self.__dict__.get("_column_memo")
+        if memo is None or len(memo) > _MEMO_LIMIT:
+            memo = self.__dict__["_column_memo"] = _TokenColumnMemo(self.vocabulary)
+        parts, counts = [], []
+        for n_texts, tokens in cut_joined(texts):
+            flat = np.fromiter(itertools.chain.from_iterable(map(memo.__getitem__, tokens)), dtype=np.int64)
+            ends = np.flatnonzero(flat == _TEXT_END)
+            if len(ends) != n_texts:  # rjieba kept a separator with a neighbour: not cut as documented
+                raise RuntimeError(f"{len(ends)} text ends found among {n_texts} texts cut together")
+            parts.append(np.delete(flat, ends))
+            counts.append(np.diff(ends, prepend=-1) - 1)
+        if not parts:
+            return TokenColumns(np.zeros(0, dtype=np.int64), [])
+        return TokenColumns(np.concatenate(parts), np.concatenate(counts))
+
+    def _columns_of(self, documents: TokenDocuments) -> TokenColumns:
+        """:class:`TokenDocuments` as their vocabulary columns."""
+        get = self.vocabulary.get
+        columns = np.fromiter(map(get, documents.items, itertools.repeat(-1)), dtype=np.int64)
+        known = columns >= 0
+        rows = np.repeat(np.arange(len(documents)), documents.lengths())
+        return TokenColumns(columns[known], np.bincount(rows[known], minlength=len(documents)))
+
     def transform(self, documents: Sequence[Any]) -> sparse.csr_matrix:
         """The vectorizer's ``transform(documents)``, bit for bit (at least one document)."""
         return self.transform_rows(documents).to_csr()
@@ -312,13 +394,20 @@ def normalize_rows(matrix: sparse.csr_matrix | SparseRows) -> None:
     """Each row divided by its L2 norm, in place, exactly as scikit-learn's ``normalize(norm="l2")``.
 
     Its Cython loop adds a row's squares one after the other from 0.0; so
-    does this, position by position over all rows at once (rows longest
-    first).  A row of zeros is left as it is.
+    does this: SciPy's loop for many rows, else position by position over all
+    rows at once (rows longest first).  A row of zeros is left as it is.
     """
     lengths = np.diff(matrix.indptr)
     if not len(lengths) or not lengths.max():
         return
     squares = matrix.data * matrix.data
+    norms = np.ones(len(lengths))
+    if len(lengths) > SMALL_PRODUCT_ROWS:  # many rows: SciPy's loop adds the same way, faster
+        total = _row_sums(squares, matrix.indptr)
+        nonzero = total != 0.0
+        norms[nonzero] = np.sqrt(total[nonzero])
+        matrix.data /= np.repeat(norms, lengths)
+        return
     order = np.argsort(-lengths, kind="stable")
     starts = matrix.indptr[:-1][order].astype(np.int64)
     # longer[k]: how many rows have more than k entries (a prefix of ``order``)
@@ -326,16 +415,28 @@ def normalize_rows(matrix: sparse.csr_matrix | SparseRows) -> None:
     total = np.zeros(len(lengths))
     for position, count in enumerate(longer.tolist()):
         total[:count] += squares[starts[:count] + position]
-    norms = np.ones(len(lengths))
     nonzero = total != 0.0
     norms[order[nonzero]] = np.sqrt(total[nonzero])
     matrix.data /= np.repeat(norms, lengths)
 
 
+def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Each row's values added one after the other from 0.0 (SciPy's loop: ``csr_matvec``, multiplying by 1.0).
+
+    The values as a one-column sparse matrix times ``[1.0]``; the same sums as adding position by position.
+    """
+    from scipy import sparse  # large blocks only (start-up time of extract)
+
+    column = sparse.csr_matrix((values, np.zeros(len(values), dtype=indptr.dtype), indptr), shape=(len(indptr) - 1, 1))
+    return np.asarray(column @ np.ones(1))
+
+
 def _token_entries(vocabulary: dict[str, int], documents: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of every in-vocabulary token of every document."""
+    if isinstance(documents, TokenColumns):
+        return np.repeat(np.arange(len(documents), dtype=np.int64), documents.lengths()), documents.items
     if isinstance(documents, TokenDocuments):
-        lengths, tokens = documents.lengths(), documents.tokens
+        lengths, tokens = documents.lengths(), documents.items
     else:
         lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
         tokens = list(itertools.chain.from_iterable(documents))

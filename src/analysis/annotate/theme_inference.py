@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import numpy as np
 
 from analysis.annotate.theme_evidence import StructuralEvidence, log_softmax, pool_siblings
-from analysis.annotate.theme_features import SparseRows, TfidfVocabulary, TokenDocuments, hstack_rows
+from analysis.annotate.theme_features import SparseRows, TfidfVocabulary, hstack_rows
 from analysis.annotate.theme_keywords import KeywordMatcher
 from analysis.core.codebook import (
     LEVEL1_CODES,
@@ -43,7 +43,7 @@ from analysis.core.codebook import (
     check_tasks_frame,
 )
 from analysis.core.errors import InputError
-from analysis.core.segment import content_words, content_words_of_normalised, is_content_token, normalise
+from analysis.core.segment import content_words, is_content_token, normalise
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,10 +143,13 @@ class _RowTexts:
         return [title + separator + text for title, text in zip(self.titles, self.texts, strict=True)]
 
 
-def _prediction_inputs(block: str, rows: pd.DataFrame | TaskColumns, texts: _RowTexts) -> Any:
-    """:func:`_block_inputs` for prediction: the same tokens and strings, the task texts' words flat."""
+def _prediction_inputs(
+    block: str, rows: pd.DataFrame | TaskColumns, texts: _RowTexts, vocabulary: TfidfVocabulary
+) -> Any:
+    """:func:`_block_inputs` for prediction: the same tokens and strings, the task texts' words as ``vocabulary``'s
+    columns (:meth:`~analysis.annotate.theme_features.TfidfVocabulary.content_word_columns`)."""
     if block == "text":
-        return TokenDocuments(*content_words_of_normalised(texts.texts))
+        return vocabulary.content_word_columns(texts.texts)
     if block == "chars":
         return texts.joined(" ")
     return _block_inputs(block, rows)
@@ -292,7 +295,9 @@ class ThemePredictor:
         """
         if texts is None:
             texts = _RowTexts.of(rows)
-        inputs = {block: _prediction_inputs(block, rows, texts) for block in self.blocks_}
+        inputs = {
+            block: _prediction_inputs(block, rows, texts, vocabulary) for block, vocabulary in self.blocks_.items()
+        }
         leaves = np.zeros((len(rows), len(self.leaf_codes_)))
         leaf_column = {code: i for i, code in enumerate(self.leaf_codes_)}
         blocks = []
@@ -487,6 +492,11 @@ class ThemePredictor:
             codes = self._predict(tasks, check_task_rows, use_rules, LAYERS if layers is None else tuple(layers))
         return prediction_records(codes, self.codebook_)
 
+    def predict_columns(self, columns: TaskColumns) -> Codes:
+        """What :meth:`predict` decides for task rows already checked (:func:`check_task_rows`' columns), as lists."""
+        with _collection_paused():
+            return self._predict(columns, _checked, None, LAYERS)
+
     def _predict(
         self,
         tasks: _Tasks,
@@ -535,6 +545,11 @@ class ThemePredictor:
                     )
             confidences.append(round(confidence, 6))
         return Codes(_column(rows, "task_id"), themes, subthemes, confidences, sources, evidence)
+
+
+def _checked(columns: TaskColumns) -> TaskColumns:
+    """Columns checked already (:meth:`ThemePredictor.predict_columns`)."""
+    return columns
 
 
 @contextlib.contextmanager
@@ -720,7 +735,7 @@ def apply_gold_rows(
     codebook: Codebook,
 ) -> list[dict[str, Any]]:
     """:func:`apply_gold` for rows as dicts, without pandas (``gold``: rows of a gold table)."""
-    codes = {(_gold_text(row, "doc_id"), _gold_text(row, "path")): row for row in gold}
+    codes = {(gold_text(row, "doc_id"), gold_text(row, "path")): row for row in gold}
     position = {row["task_id"]: i for i, row in enumerate(predictions)}
     result = [dict(row) for row in predictions]
     for task in tasks:
@@ -728,7 +743,7 @@ def apply_gold_rows(
         if code is None or str(task["task_id"]) not in position:
             continue
         row = result[position[str(task["task_id"])]]
-        theme, subtheme = _gold_text(code, "theme"), _gold_text(code, "subtheme")
+        theme, subtheme = gold_text(code, "theme"), gold_text(code, "subtheme")
         row.update(
             theme=theme,
             theme_label_zh=codebook.label(theme, "zh"),
@@ -738,12 +753,12 @@ def apply_gold_rows(
             subtheme_label_en=codebook.label(subtheme, "en") if subtheme else "",
             theme_confidence=1.0,
             theme_source=SOURCE_GOLD,
-            theme_evidence=f"gold: hand code by {_gold_text(code, 'coder') or '?'}",
+            theme_evidence=f"gold: hand code by {gold_text(code, 'coder') or '?'}",
         )
     return result
 
 
-def _gold_text(row: Mapping[str, Any], column: str) -> str:
+def gold_text(row: Mapping[str, Any], column: str) -> str:
     """A gold cell as :func:`~analysis.core.codebook.check_gold_frame` reads it: text, stripped, "" if missing."""
     value = row.get(column)
     return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()

@@ -388,7 +388,7 @@ def check_tasks_frame(tasks: pd.DataFrame, what: str = "tasks DataFrame") -> pd.
     for column in OPTIONAL_TASK_COLUMNS:
         if column not in frame.columns:
             frame[column] = ""
-    frame["headings"] = frame["headings"].map(_as_heading_list)
+    frame["headings"] = frame["headings"].map(as_heading_list)
     for column in ("doc_id", "task_id", "path", "title", "text", *OPTIONAL_TASK_COLUMNS):
         frame[column] = frame[column].fillna("").astype(str)
     duplicated = frame["task_id"].duplicated()
@@ -420,9 +420,14 @@ def check_task_rows(tasks: Sequence[Mapping[str, Any]], what: str = "tasks") -> 
     if missing:
         raise InputError(what, f"missing column(s): {', '.join(missing)}")
     columns: dict[str, list[Any]] = {"kind": [row["kind"] for row in rows]}
-    columns["headings"] = [_as_heading_list(row["headings"]) for row in rows]
+    columns["headings"] = [as_heading_list(row["headings"]) for row in rows]
     for column in ("doc_id", "task_id", "path", "title", "text", *OPTIONAL_TASK_COLUMNS):
         columns[column] = ["" if _is_missing(v) else str(v) for v in (row.get(column) for row in rows)]
+    return checked_task_columns(columns, what)
+
+
+def checked_task_columns(columns: dict[str, list[Any]], what: str = "tasks") -> TaskColumns:
+    """The classifier's columns as :class:`TaskColumns`, once no ``task_id`` is seen twice (else InputError)."""
     seen: set[str] = set()
     duplicated = [t for t in columns["task_id"] if t in seen or seen.add(t)]  # type: ignore[func-returns-value]
     if duplicated:
@@ -435,7 +440,7 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-def _as_heading_list(value: Any) -> list[str]:
+def as_heading_list(value: Any) -> list[str]:
     """Headings as a list; accepts the tables' ``" > "``-joined string too."""
     if isinstance(value, str):
         return [h.strip() for h in value.split(" > ") if h.strip()]

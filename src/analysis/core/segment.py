@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 DOMAIN_DICTIONARY_PATH = reference_path("domain_dictionary.txt")
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     import jieba
 
@@ -236,31 +236,51 @@ def content_words_of_normalised(
 ) -> tuple[list[str], list[int]]:
     """:func:`content_words` of each of ``texts`` (already normalised): all in one list, and how many each has.
 
-    rjieba cuts the texts joined by ``\0`` (a few large calls instead of one per
-    text; a theme-coding part has tens of thousands of short texts): it cuts
-    each run of Han characters, letters and digits on its own and every other
-    character is a token of its own or a whitespace token, so a ``\0`` between
-    two texts ends the run before it and is a token of its own, which marks
-    where a text's tokens end (tested against :func:`content_words`).
+    rjieba cuts the texts joined by ``\0`` (:func:`cut_joined`: a few large calls
+    instead of one per text; a theme-coding part has tens of thousands of short texts).
     """
-    if not _rjieba_available() or any(_SEPARATOR in text for text in texts):
+    if not can_cut_joined(texts):
         per_text = [_content_words_of_normalised(text, dictionary_path) for text in texts]
         return list(itertools.chain.from_iterable(per_text)), [len(words) for words in per_text]
-    segmenter = _cached_rjieba(_dictionary_key(dictionary_path))
     words: list[str] = []
     counts: list[int] = []
+    for n_texts, tokens in cut_joined(texts, dictionary_path):
+        kept = list(map(_CONTENT_PIECES.__getitem__, tokens))  # the separator keeps nothing
+        words.extend(itertools.chain.from_iterable(kept))
+        start = 0
+        for end in _positions(tokens, SEPARATOR, n_texts):  # the token that ends each text
+            counts.append(sum(map(len, kept[start:end])))
+            start = end + 1
+    return words, counts
+
+
+def can_cut_joined(texts: Sequence[str]) -> bool:
+    """Whether :func:`cut_joined` can cut ``texts``: rjieba is installed and no text holds :data:`SEPARATOR`."""
+    return _rjieba_available() and not any(SEPARATOR in text for text in texts)
+
+
+def cut_joined(texts: Sequence[str], dictionary_path: str | Path | None = None) -> Iterator[tuple[int, list[str]]]:
+    """rjieba's tokens of ``texts`` (already normalised; :func:`can_cut_joined`), a few thousand texts at a time.
+
+    Per call, ``(number of texts, tokens)``: the texts are cut joined by
+    :data:`SEPARATOR`, each followed by it.  rjieba cuts each run of Han
+    characters, letters and digits on its own and every other character is a
+    token of its own or a whitespace token, so a ``\0`` after a text ends the
+    run before it and is a token of its own, which marks where the text's
+    tokens end (tested against cutting text by text).  :func:`content_pieces`
+    of each token gives the text's content words.
+    """
+    segmenter = _cached_rjieba(_dictionary_key(dictionary_path))
     for first in range(0, len(texts), _TEXTS_CUT_AT_ONCE):
         chunk = texts[first : first + _TEXTS_CUT_AT_ONCE]
         if len(_CONTENT_PIECES) > _TOKEN_PIECES_LIMIT:
             _CONTENT_PIECES.clear()
-        tokens = segmenter.cut(_SEPARATOR.join([*chunk, ""]), hmm=True)
-        kept = list(map(_CONTENT_PIECES.__getitem__, tokens))  # the separator keeps nothing
-        words.extend(itertools.chain.from_iterable(kept))
-        start = 0
-        for end in _positions(tokens, _SEPARATOR, len(chunk)):  # the token that ends each text
-            counts.append(sum(map(len, kept[start:end])))
-            start = end + 1
-    return words, counts
+        yield len(chunk), segmenter.cut(SEPARATOR.join([*chunk, ""]), hmm=True)
+
+
+def content_pieces(token: str) -> tuple[str, ...]:
+    """The content words (:func:`content_words`) one rjieba token gives (memoised per distinct token)."""
+    return _CONTENT_PIECES[token]
 
 
 def _content_words_of_normalised(text: str, dictionary_path: str | Path | None) -> list[str]:
@@ -282,7 +302,8 @@ def _positions(items: list[str], item: str, count: int) -> list[int]:
     return found
 
 
-_SEPARATOR = "\0"
+SEPARATOR = "\0"
+"""Between texts cut together (:func:`cut_joined`)."""
 _TEXTS_CUT_AT_ONCE = 4096  # texts per rjieba call: the token list of one call stays small
 
 

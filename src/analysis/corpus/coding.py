@@ -18,17 +18,31 @@ import pickle
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from analysis import config
 from analysis.annotate.theme_inference import (
+    Codes,
     ThemePredictor,
     apply_gold,
     apply_gold_rows,
     apply_overrides,
+    gold_text,
+    prediction_frame,
+    prediction_records,
     tasks_frame,
 )
-from analysis.core.codebook import GOLD_COLUMNS, OPTIONAL_TASK_COLUMNS, PREDICTION_COLUMNS, Codebook, load_gold
+from analysis.core.codebook import (
+    GOLD_COLUMNS,
+    OPTIONAL_TASK_COLUMNS,
+    PREDICTION_COLUMNS,
+    Codebook,
+    TaskColumns,
+    as_heading_list,
+    check_task_rows,
+    checked_task_columns,
+    load_gold,
+)
 from analysis.core.models import KIND_TASK
 from analysis.core.store import atomic_path
 from analysis.corpus.cache import ROW_LIBRARIES, library_version, package_modules, reachable_modules
@@ -87,6 +101,40 @@ def _heading_lists(values: list[Any]) -> list[list[str]]:
             split[value] = _heading_list(value)
         lists.append(list(split[value]))  # a list of its own per row, as before
     return lists
+
+
+def classifier_columns(tasks: pd.DataFrame) -> TaskColumns:
+    """``check_tasks_frame(as_classifier_input(task rows))`` as columns: the same values, without the two frames.
+
+    Building and checking those frames took a tenth of coding a build's part.
+    """
+    import pandas as pd  # the frame's missing values (start-up time: extract imports this module)
+
+    is_task = (tasks["kind"] == KIND_TASK).to_numpy()
+    every = bool(is_task.all())
+
+    def column(name: str) -> list[Any]:
+        return (tasks[name] if every else tasks[name][is_task]).tolist()
+
+    columns: dict[str, list[Any]] = {"kind": column("kind")}
+    headings = column("headings")
+    columns["headings"] = [
+        split if isinstance(value, str) else as_heading_list(split)
+        for value, split in zip(headings, _heading_lists(headings), strict=True)
+    ]
+    for name in ("doc_id", "task_id", "path", "title", "text", *OPTIONAL_TASK_COLUMNS):
+        if name not in tasks.columns:  # an optional column: empty
+            columns[name] = [""] * len(headings)
+            continue
+        columns[name] = [
+            value
+            if type(value) is str
+            else (
+                "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
+            )
+            for value in column(name)
+        ]
+    return checked_task_columns(columns, "tasks DataFrame")
 
 
 def classifier_rows(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -154,17 +202,8 @@ class ThemeCoder:
             coded = self.code(pd.DataFrame([dict(row) for row in tasks]))
             return [{c: _plain(v) for c, v in row.items()} for row in coded.to_dict("records")]
         frame = classifier_rows(tasks)
-        gold_documents = set(self.cross_fitted)  # their names: looking one up would load the classifiers
-        held_out = [row for row in frame if row["doc_id"] in gold_documents]
-        predictions = self.classifier.predict_rows([row for row in frame if row["doc_id"] not in gold_documents])
-        by_document: dict[str, list[dict[str, Any]]] = {}
-        for row in held_out:
-            by_document.setdefault(row["doc_id"], []).append(row)
-        for doc_id, rows in by_document.items():
-            predictions += self.cross_fitted[doc_id].predict_rows(rows)
-        by_task = {row["task_id"]: row for row in predictions}
-        predictions = [by_task[row["task_id"]] for row in frame]
-        gold = self.gold_rows if self.gold_rows is not None else _records(self.gold)
+        predictions = prediction_records(self.model_codes(check_task_rows(frame)), self.codebook)
+        gold = self._gold_rows()
         if gold:
             predictions = apply_gold_rows(predictions, frame, gold, self.codebook)
         return predictions
@@ -173,38 +212,57 @@ class ThemeCoder:
         """Theme columns (``task_id`` + theme fields) for the tasks (framing units are not coded)."""
         import pandas as pd  # the build's tables (start-up time: extract codes rows, code_rows)
 
-        is_task = (tasks["kind"] == KIND_TASK).to_numpy()
-        if not is_task.any():
+        columns = classifier_columns(tasks)
+        if not len(columns):
             return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
-        frame = as_classifier_input(tasks.loc[is_task, [c for c in CLASSIFIER_INPUT if c in tasks.columns]])
-        predictions = self.model_predictions(frame)
-        gold = self.gold_table()
-        if gold is not None and len(gold):
-            predictions = apply_gold(predictions, frame, gold, self.codebook)
+        predictions = prediction_frame(*self.model_codes(columns), self.codebook)
+        gold = self._gold_rows()
+        if gold and _any_gold_task(columns, gold):  # else apply_gold would change nothing
+            keys = pd.DataFrame({name: columns[name] for name in ("task_id", "doc_id", "path")})
+            predictions = apply_gold(predictions, keys, self.gold_table(), self.codebook)
         if self.overrides is not None and len(self.overrides):
             from analysis.annotate.review import attach_overrides  # the review's tables (start-up time)
 
             # Overrides find their task by identity (document, text), never by a task_id that may have moved.
-            attached = attach_overrides(self.overrides, tasks[is_task]).overrides
+            attached = attach_overrides(self.overrides, tasks[(tasks["kind"] == KIND_TASK).to_numpy()]).overrides
             predictions = apply_overrides(predictions, attached, self.codebook)
         return predictions[list(PREDICTION_COLUMNS)]
 
-    def model_predictions(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The model's codes for classifier input ``frame`` (task rows), cross-fitted for gold documents."""
-        import pandas as pd  # the build's tables (start-up time)
+    def model_codes(self, columns: TaskColumns) -> Codes:
+        """The model's codes for the classifier's input ``columns``, cross-fitted for the gold documents' tasks.
 
-        held_out = frame["doc_id"].isin(list(self.cross_fitted))
-        parts = []
-        if (~held_out).any():
-            parts.append(self.classifier.predict(frame[~held_out]))
-        for doc_id, rows in frame[held_out].groupby("doc_id", sort=False):
-            parts.append(self.cross_fitted[str(doc_id)].predict(rows))
-        if not parts:
-            return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
-        order = frame.loc[frame["kind"] == KIND_TASK, "task_id"]
-        predictions = pd.concat(parts, ignore_index=True).set_index("task_id").loc[order].reset_index()
-        predictions.attrs["codebook_version"] = self.codebook.version
-        return predictions
+        The tasks of other documents are coded together by ``classifier``, those of each
+        gold document by the classifier fitted without it; the codes come back in input order.
+        """
+        gold_documents = set(self.cross_fitted)  # their names: looking one up would load the classifiers
+        doc_ids = columns["doc_id"]
+        if not gold_documents.intersection(doc_ids):
+            return self.classifier.predict_columns(columns)
+        groups: dict[str | None, list[int]] = {None: []}
+        for i, doc_id in enumerate(doc_ids):
+            groups.setdefault(doc_id if doc_id in gold_documents else None, []).append(i)
+        parts: list[tuple[list[int], Codes]] = []
+        for doc_id, index in groups.items():
+            if index:
+                predictor = self.classifier if doc_id is None else self.cross_fitted[doc_id]
+                part = TaskColumns({name: [values[i] for i in index] for name, values in columns.columns.items()})
+                parts.append((index, predictor.predict_columns(part)))
+        coded: list[list[Any]] = [[None] * len(columns) for _ in Codes._fields]
+        for index, codes in parts:
+            for field_values, values in zip(coded, codes, strict=True):
+                for i, value in zip(index, cast("list[Any]", values), strict=True):
+                    field_values[i] = value
+        return Codes(*coded)
+
+    def _gold_rows(self) -> list[dict[str, Any]]:
+        """The hand codes as rows (``gold_rows``, or the rows of ``gold``)."""
+        return self.gold_rows if self.gold_rows is not None else _records(self.gold)
+
+
+def _any_gold_task(columns: TaskColumns, gold: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether any task has a hand code: its ``doc_id`` + ``path`` as :func:`apply_gold` matches them."""
+    coded = {(gold_text(row, "doc_id"), gold_text(row, "path")) for row in gold}
+    return any(key in coded for key in zip(columns["doc_id"], columns["path"], strict=True))
 
 
 def _records(table: pd.DataFrame | None) -> list[dict[str, Any]]:
