@@ -244,3 +244,93 @@ def test_is_blank_as_strip_for_every_character():
     for code in range(0x110000):
         ch = chr(code)
         assert is_blank(f"a{ch}b", 1, 2) == (ch.strip() == ""), hex(code)
+
+
+def test_each_style_matches_only_from_its_first_characters():
+    # _match_number tries, at a character, only the styles listed for it in _STYLE_FIRST_CHARACTERS
+    tails = ("一、", "、", ".", "1.", "(1)", ")", "）", "十二条", "条", "部分", "①", "2021年", " 甲", "|")
+    for style in structure.NUMBER_STYLES:
+        allowed = structure._STYLE_FIRST_CHARACTERS[style.name]
+        for first in structure.NUMBER_FIRST_CHARACTERS:
+            for tail in tails:
+                if first not in allowed:
+                    assert style.pattern.match(first + tail) is None, (style.name, first + tail)
+
+
+def _match_number_trying_every_style(text, pos, line_end, table=False):
+    """The definition: every style in order, then the table-row number."""
+    if pos >= line_end or text[pos] not in structure.NUMBER_FIRST_CHARACTERS:
+        return None
+    for style in structure.NUMBER_STYLES:
+        match = style.pattern.match(text, pos, line_end)
+        if match and match.end() < line_end:
+            return style, match
+    if table:
+        match = structure.TABLE_ROW_NUMBER.pattern.match(text, pos, line_end)
+        if match:
+            return structure.TABLE_ROW_NUMBER, match
+    return None
+
+
+_NUMBER_ALPHABET = st.sampled_from(
+    [*"第一二十百〇零(（)）1２0.．、①⑳条章部分篇 \t|年甲", "2017年", "部分", "十二", "(一)", "（3）"]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_NUMBER_ALPHABET, max_size=12).map("".join), st.booleans())
+def test_match_number_tries_the_styles_every_style_would_give(text, table):
+    got = structure._match_number(text, 0, len(text), table)
+    expected = _match_number_trying_every_style(text, 0, len(text), table)
+    assert (got and (got[0], got[1].span())) == (expected and (expected[0], expected[1].span()))
+
+
+def test_remembered_number_keys_are_the_worked_out_ones():
+    for style in (*structure.NUMBER_STYLES, structure.TABLE_ROW_NUMBER):
+        for value in (*range(1, 1200), 1999, 2000, 2001, 9999, 10000, 123456):
+            assert structure.number_key(style, value) == structure._number_key(style, value)
+            assert structure.number_key(style, value) == structure._number_key(style, value)  # from the memo
+
+
+def _has_task_table_splitting_every_line(text, labels):
+    """The definition: every line of at most HEADER_LINE_MAX split into cells."""
+    standalone = set()
+    for line in text.split("\n"):
+        if len(line) > structure.HEADER_LINE_MAX:
+            continue
+        cells = {structure._HEADER_NOTE.sub("", cell) for cell in structure._CELL_SPLIT.split(line.strip()) if cell}
+        if len(cells & labels) >= structure.TABLE_HEADER_MIN:
+            return True
+        if len(cells) == 1 and cells <= labels:
+            standalone |= cells
+            if len(standalone) >= structure.TABLE_HEADER_MIN:
+                return True
+    return False
+
+
+_TABLE_ALPHABET = st.sampled_from(
+    [
+        "责任单位",
+        "工作任务",
+        "序号",
+        "完成时限",
+        "任务",
+        "(部门)",
+        "（注）",
+        "|",
+        "\t",
+        " ",
+        "  ",
+        "\n",
+        "\u3000",
+        "甲",
+        "。",
+    ]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_TABLE_ALPHABET, max_size=25).map("".join))
+def test_task_table_found_as_splitting_every_line_finds_it(text):
+    labels = structure.table_header_labels()
+    assert structure.has_task_table(text) == _has_task_table_splitting_every_line(text, labels)

@@ -155,7 +155,25 @@ def number_value(style: NumberStyle, raw_value: str) -> int | None:
 
 
 def number_key(style: NumberStyle, value: int) -> str:
-    """Normalised number used in task paths: 二, (一), 1, (1), ①, 第一条."""
+    """Normalised number used in task paths: 二, (一), 1, (1), ①, 第一条.
+
+    Remembered per style and value up to :data:`_NUMBER_KEYS_MAX` (documents repeat a few dozen keys).
+    """
+    key = (style.name, value)
+    found = _NUMBER_KEYS.get(key)
+    if found is None:
+        found = _number_key(style, value)
+        if value <= _NUMBER_KEYS_MAX:
+            _NUMBER_KEYS[key] = found
+    return found
+
+
+_NUMBER_KEYS: dict[tuple[str, int], str] = {}
+_NUMBER_KEYS_MAX = 2000  # a bound on the memo (7 styles x 2000 values at most)
+
+
+def _number_key(style: NumberStyle, value: int) -> str:
+    """:func:`number_key` worked out."""
     cn = to_chinese_numeral(value)
     return {
         "part": f"第{cn}部分",
@@ -236,7 +254,16 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
     for line in text.split("\n"):
         if len(line) > HEADER_LINE_MAX:
             continue
-        cells = {_without_note(cell) for cell in _split_cells(line.strip()) if cell}
+        stripped = line.strip()
+        if not ("|" in stripped or "\t" in stripped or "  " in stripped):
+            # One cell (most lines): it counts only when it is a label, alone on its line.
+            cell = _without_note(stripped) if stripped else None
+            if cell in labels:
+                standalone.add(cell)  # type: ignore[arg-type]
+                if len(standalone) >= TABLE_HEADER_MIN:
+                    return True
+            continue
+        cells = {_without_note(cell) for cell in _split_cells(stripped) if cell}
         if len(cells & labels) >= TABLE_HEADER_MIN:
             return True
         if len(cells) == 1 and cells <= labels:
@@ -331,10 +358,27 @@ def _midline_boundaries(text: str, pos: int, line_end: int, in_text: Sequence[tu
     return ends
 
 
+# The first characters of each style's numbers (the styles' patterns start with these classes or literals).
+_STYLE_FIRST_CHARACTERS = {
+    "part": "第",
+    "section": "一二三四五六七八九十百千零〇",
+    "subsection": "(（",
+    "article": "第",
+    "item": "0123456789",
+    "subitem": "(（",
+    "point": CIRCLED,
+}
+# Character -> the styles, in NUMBER_STYLES order, whose numbers can start with it (the others need not be tried).
+_STYLES_BY_FIRST_CHARACTER: dict[str, tuple[NumberStyle, ...]] = {
+    character: tuple(style for style in NUMBER_STYLES if character in _STYLE_FIRST_CHARACTERS[style.name])
+    for character in NUMBER_FIRST_CHARACTERS
+}
+
+
 def _match_number(text: str, pos: int, line_end: int, table: bool = False) -> tuple[NumberStyle, re.Match[str]] | None:
     if pos >= line_end or text[pos] not in NUMBER_FIRST_CHARACTERS:
         return None  # no number can start here (most boundaries are sentence ends before text)
-    for style in NUMBER_STYLES:
+    for style in _STYLES_BY_FIRST_CHARACTER[text[pos]]:
         match = style.pattern.match(text, pos, line_end)
         if match and match.end() < line_end:
             return style, match
@@ -654,6 +698,7 @@ def _rstrip(text: str, start: int, end: int) -> int:
 
 _SENTENCE_STOP = re.compile(r"[。;;!?！？\n]")
 _COMMA = re.compile(r"[,,]")
+_SPACED_TITLE = re.compile(rf"([^\s。;;!?！？,,:：]{{2,{HEADING_LINE_MAX}}}) ")
 
 
 def heading_title(text: str, body_start: int, end: int) -> str:
@@ -679,7 +724,7 @@ def heading_title(text: str, body_start: int, end: int) -> str:
         return sentence.strip()
     if not has_more and len(line) <= HEADING_LINE_MAX and line[-1] not in TERMINAL_PUNCTUATION:
         return line  # a heading with no body at all
-    spaced = re.match(rf"([^\s。;;!?！？,,:：]{{2,{HEADING_LINE_MAX}}}) ", line)
+    spaced = _SPACED_TITLE.match(line)
     if spaced and len(line) > HEADING_LINE_MAX:
         return spaced.group(1)  # flattened text: the title ends where its line did, now a space
     return ""
