@@ -258,8 +258,8 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
         if not ("|" in stripped or "\t" in stripped or "  " in stripped):
             # One cell (most lines): it counts only when it is a label, alone on its line.
             cell = _without_note(stripped) if stripped else None
-            if cell in labels:
-                standalone.add(cell)  # type: ignore[arg-type]
+            if cell is not None and cell in labels:
+                standalone.add(cell)
                 if len(standalone) >= TABLE_HEADER_MIN:
                     return True
             continue
