@@ -111,6 +111,9 @@ _DIGIT_RUN = re.compile(r"\d{5}")
 # 2016—2020年 (9), 2017年6月9 (4), 20176月9日 (6); only the starts before each 年/月 are tried.
 _YEAR_MARK, _MONTH_MARK = re.compile("年"), re.compile("月")
 _YEAR_RANGE_REACH, _DATE_YEAR_REACH, _DATE_MONTH_REACH = 9, 4, 6
+# Exactly: the first 年 of a year range stands 8 or 9 characters after its start (the 4 digits, maybe a dash,
+# 4 digits), of a date lacking 日 or 月 4 after it; the first 月 of a date lacking 年 5 or 6 after it.
+_YEAR_RANGE_OFFSETS, _DATE_YEAR_OFFSETS, _DATE_MONTH_OFFSETS = (8, 9), (4,), (5, 6)
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,9 @@ def _signature_date_matches(text: str) -> tuple[re.Match[str], ...]:
 @functools.lru_cache(maxsize=2)
 def _year_range_matches(text: str) -> tuple[re.Match[str], ...]:
     """``_YEAR_RANGE.finditer(text)``, scanned near each 年 only."""
-    return tuple(anchored_finditer(_YEAR_RANGE, text, _YEAR_MARK, _YEAR_RANGE_REACH, window=True))
+    return tuple(
+        anchored_finditer(_YEAR_RANGE, text, _YEAR_MARK, _YEAR_RANGE_REACH, window=True, offsets=_YEAR_RANGE_OFFSETS)
+    )
 
 
 def plausible_year(year: int) -> bool:
@@ -380,17 +385,23 @@ def _signature_dates(text: str) -> list[_Found]:
 def _partial_dates(text: str) -> list[_Found]:
     """Dates missing exactly one of 年/月/日."""
     found: list[_Found] = []
-    for match in anchored_finditer(_DATE_NO_DAY_MARK, text, _YEAR_MARK, _DATE_YEAR_REACH, window=True):
+    for match in anchored_finditer(
+        _DATE_NO_DAY_MARK, text, _YEAR_MARK, _DATE_YEAR_REACH, window=True, offsets=_DATE_YEAR_OFFSETS
+    ):
         year, month, day = (int(g) for g in match.groups())
         if plausible_year(year) and valid_date(year, month, day):
             inserts = [(match.end(3), "日")]
             found.append(_make(text, match.start(), match.end(), inserts, KIND_DATE, "date lost its 日"))
-    for match in anchored_finditer(_DATE_NO_YEAR_MARK, text, _MONTH_MARK, _DATE_MONTH_REACH, window=True):
+    for match in anchored_finditer(
+        _DATE_NO_YEAR_MARK, text, _MONTH_MARK, _DATE_MONTH_REACH, window=True, offsets=_DATE_MONTH_OFFSETS
+    ):
         year, month, day = (int(g) for g in match.groups())
         if plausible_year(year) and valid_date(year, month, day):
             inserts = [(match.end(1), "年")]
             found.append(_make(text, match.start(), match.end(), inserts, KIND_DATE, "date lost its 年"))
-    for match in anchored_finditer(_DATE_NO_MONTH_MARK, text, _YEAR_MARK, _DATE_YEAR_REACH, window=True):
+    for match in anchored_finditer(
+        _DATE_NO_MONTH_MARK, text, _YEAR_MARK, _DATE_YEAR_REACH, window=True, offsets=_DATE_YEAR_OFFSETS
+    ):
         readings = _date_readings(match.group(1) + match.group(2))
         if len(readings) == 1:
             month_len = readings[0][0]
