@@ -334,3 +334,41 @@ _TABLE_ALPHABET = st.sampled_from(
 def test_task_table_found_as_splitting_every_line_finds_it(text):
     labels = structure.table_header_labels()
     assert structure.has_task_table(text) == _has_task_table_splitting_every_line(text, labels)
+
+
+class _SequencerScanningTheStack:
+    """The numbering state as first written: the parent scope found by scanning the whole stack."""
+
+    def __init__(self):
+        self.stack, self.last_in_parent, self.last_global = [], {}, {}
+
+    def parent_scope(self, level):
+        scope = []
+        for index, (lvl, _, value) in enumerate(self.stack):
+            if lvl < level:
+                scope += [index, value]
+        return tuple(scope)
+
+    def expected(self, style):
+        local = self.last_in_parent.get(self.parent_scope(style.level), {}).get(style.name, 0) + 1
+        return local, self.last_global.get(style.name, 0) + 1
+
+    def accept(self, style, value):
+        while self.stack and self.stack[-1][0] >= style.level:
+            self.stack.pop()
+        self.last_in_parent.setdefault(self.parent_scope(style.level), {})[style.name] = value
+        self.last_global[style.name] = value
+        self.stack.append((style.level, style.name, value))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(structure.NUMBER_STYLES), st.integers(1, 6), st.booleans()), max_size=40))
+def test_sequencer_expects_what_scanning_the_stack_expects(steps):
+    fast, slow = structure._Sequencer(), _SequencerScanningTheStack()
+    for style, value, accept in steps:
+        assert fast.expected(style) == slow.expected(style)
+        if accept:
+            fast.accept(style, value)
+            slow.accept(style, value)
+    for style in structure.NUMBER_STYLES:
+        assert fast.expected(style) == slow.expected(style)

@@ -256,7 +256,10 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
             continue
         stripped = line.strip()
         if not ("|" in stripped or "\t" in stripped or "  " in stripped):
-            # One cell (most lines): it counts only when it is a label, alone on its line.
+            # One cell (most lines): it counts only when it is a label, alone on its line.  Removing a note
+            # leaves a start of the cell: a cell starting with no label leaves none.
+            if not stripped.startswith(_label_prefixes(labels)):
+                continue
             cell = _without_note(stripped) if stripped else None
             if cell is not None and cell in labels:
                 standalone.add(cell)
@@ -271,6 +274,12 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
             if len(standalone) >= TABLE_HEADER_MIN:
                 return True
     return False
+
+
+@functools.lru_cache(maxsize=4)
+def _label_prefixes(labels: frozenset[str]) -> tuple[str, ...]:
+    """The labels as a tuple (what ``str.startswith`` takes)."""
+    return tuple(sorted(labels))
 
 
 def _split_cells(line: str) -> list[str]:
@@ -495,7 +504,9 @@ class _Sequencer:
     """Keeps the numbering state while headings are accepted in text order."""
 
     def __init__(self) -> None:
-        self._stack: list[tuple[int, str, int]] = []  # (level, style, value)
+        self._stack: list[tuple[int, str, int]] = []  # (level, style, value), levels increasing upwards
+        # _scopes[k]: the parent scope of the stack's first k entries (see _parent_scope), kept as it grows.
+        self._scopes: list[tuple[int, ...]] = [()]
         self._last_in_parent: dict[tuple[int, ...], dict[str, int]] = {}
         self._last_global: dict[str, int] = {}
 
@@ -510,19 +521,24 @@ class _Sequencer:
         return style.name in self._last_global
 
     def _parent_scope(self, level: int) -> tuple[int, ...]:
-        scope = []
-        for index, (lvl, _, _) in enumerate(self._stack):
-            if lvl < level:
-                scope.append(index)
-                scope.append(self._stack[index][2])
-        return tuple(scope)
+        """(index, value) of every stack entry below ``level``, flattened.
+
+        accept keeps the levels increasing up the stack, so those entries are its first k, whose
+        scope is remembered.
+        """
+        k = len(self._stack)
+        while k and self._stack[k - 1][0] >= level:
+            k -= 1
+        return self._scopes[k]
 
     def accept(self, style: NumberStyle, value: int) -> None:
         while self._stack and self._stack[-1][0] >= style.level:
             self._stack.pop()
-        parent = self._parent_scope(style.level)
+            self._scopes.pop()
+        parent = self._scopes[-1]
         self._last_in_parent.setdefault(parent, {})[style.name] = value
         self._last_global[style.name] = value
+        self._scopes.append((*parent, len(self._stack), value))
         self._stack.append((style.level, style.name, value))
 
 
