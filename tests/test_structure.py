@@ -372,3 +372,41 @@ def test_sequencer_expects_what_scanning_the_stack_expects(steps):
             slow.accept(style, value)
     for style in structure.NUMBER_STYLES:
         assert fast.expected(style) == slow.expected(style)
+
+
+def _heading_title_splitting(text, body_start, end):
+    """heading_title as first written: the first sentence cut off with _SENTENCE_STOP.split."""
+    from analysis.core.text import is_blank
+
+    line_end = text.find("\n", body_start, end)
+    line_end = end if line_end == -1 else line_end
+    cell_end = text.find("|", body_start, line_end)
+    line_end = line_end if cell_end == -1 else cell_end
+    line = text[body_start:line_end].strip()
+    if not line:
+        return ""
+    has_more = not is_blank(text, line_end, end)
+    if has_more and line[-1] not in structure.TERMINAL_PUNCTUATION + ",,、" and len(line) <= 30:
+        return line
+    sentence = structure._SENTENCE_STOP.split(line, maxsplit=1)[0]
+    closes = len(sentence) < len(line) and line[len(sentence)] == "。"
+    if closes and 0 < len(sentence.strip()) <= structure.SHORT_TITLE_MAX and not structure._COMMA.search(sentence):
+        return sentence.strip()
+    if not has_more and len(line) <= 30 and line[-1] not in structure.TERMINAL_PUNCTUATION:
+        return line
+    spaced = re.match(r"([^\s。;;!?！？,,:：]{2,30}) ", line)
+    if spaced and len(line) > 30:
+        return spaced.group(1)
+    return ""
+
+
+_TITLE_PIECES = st.sampled_from([*"。;!?！？\n|, ,、:甲乙丙", "加强组织领导", "推进依法行政工作" * 3, " 坚持"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_TITLE_PIECES, max_size=20).map("".join), st.data())
+def test_heading_title_as_first_written(text, data):
+    assert structure.HEADING_LINE_MAX == 30
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert structure.heading_title(text, start, end) == _heading_title_splitting(text, start, end)

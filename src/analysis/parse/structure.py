@@ -713,6 +713,7 @@ def _rstrip(text: str, start: int, end: int) -> int:
 
 
 _SENTENCE_STOP = re.compile(r"[。;;!?！？\n]")
+_TITLE_LINE_ENDS = TERMINAL_PUNCTUATION + ",,、"  # a heading line ending so is a sentence
 _COMMA = re.compile(r"[,,]")
 _SPACED_TITLE = re.compile(rf"([^\s。;;!?！？,,:：]{{2,{HEADING_LINE_MAX}}}) ")
 
@@ -732,9 +733,10 @@ def heading_title(text: str, body_start: int, end: int) -> str:
     if not line:
         return ""
     has_more = not is_blank(text, line_end, end)
-    if has_more and line[-1] not in TERMINAL_PUNCTUATION + ",,、" and len(line) <= HEADING_LINE_MAX:
+    if has_more and line[-1] not in _TITLE_LINE_ENDS and len(line) <= HEADING_LINE_MAX:
         return line
-    sentence = _SENTENCE_STOP.split(line, maxsplit=1)[0]
+    stop = _SENTENCE_STOP.search(line)
+    sentence = line[: stop.start()] if stop else line  # _SENTENCE_STOP.split(line, maxsplit=1)[0]
     closes = len(sentence) < len(line) and line[len(sentence)] == "。"
     if closes and 0 < len(sentence.strip()) <= SHORT_TITLE_MAX and not _COMMA.search(sentence):
         return sentence.strip()

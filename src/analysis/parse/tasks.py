@@ -408,8 +408,17 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
     same sentences.  Linear in the length of the text.
     """
     clauses = find_clauses(text, start, end)
-    clause_at = {c.start: c for c in clauses}
     sentences: list[list] = []  # [start, end, units_raw]
+    if not clauses:
+        # No clause to step over: each sentence ends where the search from the previous end finds one.
+        cursor = start
+        for match in _SENTENCE_END_FAST.finditer(text, start, end):
+            _add_sentence(text, sentences, cursor, match.end())
+            cursor = match.end()
+        if cursor < end:
+            _add_sentence(text, sentences, cursor, end)
+        return [(s, e, units) for s, e, units in sentences]
+    clause_at = {c.start: c for c in clauses}
     cursor = start
     position = start
     next_clause = 0  # index of the first clause at or after ``position``
