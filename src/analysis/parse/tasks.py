@@ -412,9 +412,9 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
     if not clauses:
         # No clause to step over: each sentence ends where the search from the previous end finds one.
         cursor = start
-        for match in _SENTENCE_END_FAST.finditer(text, start, end):
-            _add_sentence(text, sentences, cursor, match.end())
-            cursor = match.end()
+        for found in _SENTENCE_END_FAST.finditer(text, start, end):
+            _add_sentence(text, sentences, cursor, found.end())
+            cursor = found.end()
         if cursor < end:
             _add_sentence(text, sentences, cursor, end)
         return [(s, e, units) for s, e, units in sentences]
