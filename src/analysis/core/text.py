@@ -319,6 +319,20 @@ def fold(text: str) -> str:
     return text.lower()
 
 
+def fold_by_position(text: str) -> str | None:
+    """:func:`fold` of ``text`` when it folds character by character, else None.
+
+    Then ``fold_by_position(text)[a:b] == fold(text[a:b])`` for every span: a search of the folded
+    whole text finds what a search of each folded piece finds, at the same place.  Only Σ lowers by
+    its neighbours, and only U+0130 (replaced first) lowers to two characters; the length is
+    checked anyway.
+    """
+    if _CONTEXTUAL_LOWER in text:
+        return None
+    folded = fold(text)
+    return folded if len(folded) == len(text) else None
+
+
 def required_literals(pattern: re.Pattern[str], *, fold_case: bool = False) -> tuple[tuple[str, ...], ...] | None:
     """Groups of strings such that every match of ``pattern`` holds one string of each group.
 
