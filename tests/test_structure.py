@@ -410,3 +410,21 @@ def test_heading_title_as_first_written(text, data):
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
     assert structure.heading_title(text, start, end) == _heading_title_splitting(text, start, end)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([*"一二十百千零〇①⑳0129", "123456", "十二"]), min_size=1, max_size=4).map("".join))
+def test_remembered_number_values_are_the_worked_out_ones(raw):
+    style = structure.NUMBER_STYLES[0]
+    assert structure.number_value(style, raw) == structure._number_value(raw)
+    assert structure.number_value(style, raw) == structure._number_value(raw)  # from the memo
+
+
+def test_line_prefix_starts_only_with_its_first_characters():
+    # _candidates skips LINE_PREFIX on a line starting with another character: it would match nothing
+    for code in range(0x10000):
+        ch = chr(code)
+        if ch in structure._LINE_PREFIX_FIRST or 0xD800 <= code <= 0xDFFF:
+            continue
+        for rest in ("", ":", " |", "一、"):
+            assert structure.LINE_PREFIX.match(ch + rest).end() == 0, hex(code)

@@ -99,6 +99,7 @@ BRACKETED_NUMBER = re.compile(rf"(?<=[\u4e00-\u9fff])[(（](?:{CN_NUMERAL}|[0-9]
 RUN_IN_NUMBER = re.compile(rf"(?<=[^\s0-9A-Za-z.．])(?:{CN_NUMERAL}、|[0-9]+[、.．](?![0-9]))")
 # What may stand before the number at a line start: indentation, a Q&A label, a cell bar.
 LINE_PREFIX = re.compile(r"[ \t]*(?:(?:Q|A|问|答)[ \t]*[:：][ \t]*)?(?:\|[ \t]*)?")
+_LINE_PREFIX_FIRST = " \tQA问答|"  # what a non-empty LINE_PREFIX match starts with
 # A mid-line "1" opening the first child of the heading before it on the same line
 # (一、标题 1.…): the heading's text up to it is at most this long.
 RUN_IN_TITLE_MAX = 45
@@ -146,7 +147,21 @@ def chinese_numeral_value(numeral: str) -> int | None:
 
 
 def number_value(style: NumberStyle, raw_value: str) -> int | None:
-    """Numeric value of a matched number."""
+    """Numeric value of a matched number (remembered for numbers of up to four characters)."""
+    if raw_value in _NUMBER_VALUES:
+        return _NUMBER_VALUES[raw_value]
+    value = _number_value(raw_value)
+    if len(raw_value) <= 4 and len(_NUMBER_VALUES) < _NUMBER_VALUES_MAX:
+        _NUMBER_VALUES[raw_value] = value
+    return value
+
+
+_NUMBER_VALUES: dict[str, int | None] = {}
+_NUMBER_VALUES_MAX = 20_000
+
+
+def _number_value(raw_value: str) -> int | None:
+    """:func:`number_value` worked out."""
     if raw_value in CIRCLED:
         return CIRCLED.index(raw_value) + 1
     if raw_value.isascii() and raw_value.isdigit():
@@ -212,7 +227,7 @@ def to_chinese_numeral(value: int) -> str:
     return digits[value // 100] + "百" + tail
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     style: NumberStyle
     value: int
@@ -423,8 +438,11 @@ def _candidates(text: str) -> list[_Candidate]:
     for line_start, line_end in _lines(text):
         while first < len(in_text) and in_text[first][0] < line_start:
             first += 1
-        prefix = LINE_PREFIX.match(text, line_start, line_end)
-        pos = prefix.end() if prefix else line_start
+        if line_start < line_end and text[line_start] not in _LINE_PREFIX_FIRST:
+            pos = line_start  # LINE_PREFIX matches nothing here (every part of it is optional)
+        else:
+            prefix = LINE_PREFIX.match(text, line_start, line_end)
+            pos = prefix.end() if prefix else line_start
         if pos >= line_end:
             continue
         hit = _match_number(text, pos, line_end, table)
@@ -434,7 +452,10 @@ def _candidates(text: str) -> list[_Candidate]:
             if value:
                 body = _body_start(text, style, match.end(), line_end)
                 found.append(_Candidate(style, value, pos, body, line_start, line_end, False))
-        boundaries = _midline_boundaries(text, pos, line_end, in_text, first)
+        if first < len(in_text) and in_text[first][0] < line_end:
+            boundaries = _midline_boundaries(text, pos, line_end, in_text, first)
+        else:
+            boundaries = set()  # no boundary starts in the line
         flattened = line_end - line_start >= FLATTENED_LINE_MIN
         if not (boundaries or flattened or run_together):
             continue  # no mid-line place where a number could start
