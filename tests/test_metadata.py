@@ -307,3 +307,48 @@ def test_fullwidth_table_covers_exactly_the_fullwidth_ascii_block():
             continue
         ch = chr(code)
         assert _normalise_text(ch) == _normalise_text_by_character(ch), hex(code)
+
+
+def _notice_title_joining_every_window(head):
+    """_find_notice_title as first written: every run of 1..MAX_TITLE_LINES lines joined and tried."""
+    from analysis.parse.metadata import _NOTICE_TITLE, MAX_TITLE_LENGTH, MAX_TITLE_LINES
+
+    best = None
+    whole = "".join(head)
+    if "关于" not in whole or "的通知" not in whole:
+        return None
+    for size in range(1, MAX_TITLE_LINES + 1):
+        for start in range(len(head) - size + 1):
+            joined = "".join(head[start : start + size])
+            if len(joined) > MAX_TITLE_LENGTH * 2 or not joined.endswith("的通知"):
+                continue
+            match = _NOTICE_TITLE.match(joined)
+            if match and (best is None or start < best[0]):
+                best = (start, match)
+    return best[1] if best else None
+
+
+_HEAD_LINES = st.sampled_from(
+    [
+        "某市人民政府关于印发",
+        "法治政府建设实施方案的通知",
+        "的通知",
+        "知",
+        "通知",
+        "的通",
+        "关于",
+        "甲",
+        "关于印发《方案》的通知",
+    ]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_HEAD_LINES, min_size=1, max_size=7))
+def test_notice_title_found_as_joining_every_window(head):
+    from analysis.parse.metadata import _find_notice_title
+
+    fast, slow = _find_notice_title(head), _notice_title_joining_every_window(head)
+    assert (fast and (fast.string, fast.span(), fast.groupdict())) == (
+        slow and (slow.string, slow.span(), slow.groupdict())
+    )

@@ -303,11 +303,11 @@ def arabic_dates(line: str) -> str:
     return _CN_DATE.sub(convert, line)
 
 
-def _windows(lines: list[str]):
-    """(joined text, first line index) for every run of 1..MAX_TITLE_LINES lines."""
+def _window_spans(n_lines: int):
+    """(first, after last) line index of every run of 1..MAX_TITLE_LINES of ``n_lines`` lines, shortest runs first."""
     for size in range(1, MAX_TITLE_LINES + 1):
-        for start in range(len(lines) - size + 1):
-            yield "".join(lines[start : start + size]), start
+        for start in range(n_lines - size + 1):
+            yield start, start + size
 
 
 def _find_notice_title(head: list[str]) -> re.Match[str] | None:
@@ -316,7 +316,12 @@ def _find_notice_title(head: list[str]) -> re.Match[str] | None:
     whole = "".join(head)
     if "关于" not in whole or "的通知" not in whole:
         return None  # every window is part of the whole head: none holds a notice title
-    for joined, start in _windows(head):
+    ends = [line.endswith("的通知") for line in head]
+    for start, stop in _window_spans(len(head)):
+        # Joined only when it ends with 的通知: its last line does, or is too short to say alone.
+        if not (ends[stop - 1] or len(head[stop - 1]) < len("的通知")):
+            continue
+        joined = "".join(head[start:stop])
         if len(joined) > MAX_TITLE_LENGTH * 2 or not joined.endswith("的通知"):
             continue  # (the lines hold no line break: a match ends the window with 的通知)
         match = _NOTICE_TITLE.match(joined)
