@@ -384,45 +384,17 @@ def test_character_map_takes_lone_surrogates_and_refuses_what_is_not_one_bmp_cha
 
 
 def _find_furniture_classifying_every_line(aligned, patterns):
-    """find_furniture as first written: every line classified (by searching every pattern), then the rule."""
+    """find_furniture as first written: every line classified (by searching every pattern) before the rule."""
     from analysis.core.text import Edit
-    from analysis.parse.clean import POSITION_ANYWHERE
+    from analysis.parse.clean import POSITION_ANYWHERE, _removed_lines
 
     lines, start = [], 0
     for raw in aligned.text.splitlines(keepends=True):
         lines.append((start, start + len(raw), raw.strip()))
         start += len(raw)
     matches = [_classify_slowly(content, patterns) for _, _, content in lines]
-    removed = {i for i, m in enumerate(matches) if m is not None and m.position == POSITION_ANYWHERE}
-
-    def furniture_or_blank(i):
-        return not lines[i][2] or matches[i] is not None
-
-    top = []
-    for i in range(len(lines)):
-        if not furniture_or_blank(i):
-            break
-        top.append(i)
-    bottom = []
-    for i in range(len(lines) - 1, -1, -1):
-        if not furniture_or_blank(i) or i in top:
-            break
-        bottom.append(i)
-    for run in (top, bottom):
-        furniture = [i for i in run if matches[i] is not None]
-        if any(matches[i].standalone or matches[i].position == POSITION_ANYWHERE for i in furniture):
-            removed.update(furniture)
-    pending = sorted(removed)
-    while pending:
-        i = pending.pop()
-        for step in (-1, 1):
-            j = i + step
-            while 0 <= j < len(lines) and not lines[j][2]:
-                j += step
-            if 0 <= j < len(lines) and j not in removed and matches[j] is not None:
-                if matches[j].kind == matches[i].kind:
-                    removed.add(j)
-                    pending.append(j)
+    anywhere = [i for i, m in enumerate(matches) if m is not None and m.position == POSITION_ANYWHERE]
+    removed = _removed_lines([content for _, _, content in lines], matches.__getitem__, anywhere)
     edits, blocks, index = [], [], 0
     while index < len(lines):
         if index not in removed:
