@@ -378,3 +378,112 @@ def test_character_map_takes_lone_surrogates_and_refuses_what_is_not_one_bmp_cha
     for table in ({0x20000: "a"}, {ord("a"): "bc"}, {ord("a"): "\U00020000"}, {0xD800: "a"}):
         with pytest.raises(ValueError, match="one-for-one BMP"):
             CharacterMap(table)
+
+
+# --------------------------------------------------------------------------- lazy classification, space runs
+
+
+def _find_furniture_classifying_every_line(aligned, patterns):
+    """find_furniture as first written: every line classified (by searching every pattern) before the rule."""
+    from analysis.core.text import Edit
+    from analysis.parse.clean import POSITION_ANYWHERE, _removed_lines
+
+    lines, start = [], 0
+    for raw in aligned.text.splitlines(keepends=True):
+        lines.append((start, start + len(raw), raw.strip()))
+        start += len(raw)
+    matches = [_classify_slowly(content, patterns) for _, _, content in lines]
+    anywhere = [i for i, m in enumerate(matches) if m is not None and m.position == POSITION_ANYWHERE]
+    removed = _removed_lines([content for _, _, content in lines], matches.__getitem__, anywhere)
+    edits, blocks, index = [], [], 0
+    while index < len(lines):
+        if index not in removed:
+            index += 1
+            continue
+        kind, last, probe = matches[index].kind, index, index + 1
+        while probe < len(lines) and (not lines[probe][2] or probe in removed):
+            if probe in removed:
+                if matches[probe].kind != kind:
+                    break
+                last = probe
+            probe += 1
+        start, end = lines[index][0], lines[last][1]
+        edits.append(Edit(start, end, "", "furniture", kind))
+        raw_start, raw_end = aligned.original_span(start, end)
+        blocks.append({"kind": kind, "text": aligned.text[start:end].strip(), "raw_span": [raw_start, raw_end]})
+        index = last + 1
+    return edits, blocks
+
+
+_DOCUMENT_LINES = st.lists(_LINE_PIECES, max_size=6).map("".join) | st.sampled_from(
+    ["", "  ", "推进法治政府建设。", "一、总体要求", "发布时间:2020-07-20 来源:本网", "ΣΑΣ icp", "\u0130CP备1号"]
+)
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_DOCUMENT_LINES, max_size=14), st.sampled_from(["\n", "\r\n", "\u2028", "\n\n"]))
+def test_furniture_found_lazily_as_classifying_every_line(lines, newline):
+    from analysis.parse.clean import find_furniture
+
+    aligned = AlignedText.identity(newline.join(lines))
+    patterns = load_furniture_patterns()
+    assert find_furniture(aligned, patterns) == _find_furniture_classifying_every_line(aligned, patterns)
+
+
+def test_furniture_found_lazily_as_classifying_every_line_on_the_web_capture(web_capture):
+    from analysis.parse.clean import find_furniture
+
+    original, _, _ = web_capture
+    aligned = _normalise(AlignedText.identity(original))
+    patterns = load_furniture_patterns()
+    found = find_furniture(aligned, patterns)
+    assert found == _find_furniture_classifying_every_line(aligned, patterns)
+    assert len(found[1]) >= 3  # the test sees furniture removed
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([*" \t\n甲乙。", "  ", "\t\t", " \n"]), max_size=40).map("".join))
+def test_space_runs_applied_as_their_edits(text):
+    from analysis.core.text import Edit
+    from analysis.parse.clean import _collapse_spaces_applied, collapse_spaces
+
+    # an input whose origins are not the identity: a character dropped and one inserted
+    aligned = apply_edits(AlignedText.identity("丙" + text), [Edit(0, 1, "丁戊")])
+    fast, slow = _collapse_spaces_applied(aligned), apply_edits(aligned, collapse_spaces(aligned.text))
+    assert fast.text == slow.text
+    assert (fast.origin_start, fast.origin_end, fast.original_length) == (
+        slow.origin_start,
+        slow.origin_end,
+        slow.original_length,
+    )
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(st.sampled_from([*"aAkK\u0130\u0131\u017f\u03a3\u03c3\u1e9e甲 .'\n", "ΣΑ"]), max_size=20).map("".join),
+    st.data(),
+)
+def test_folding_by_position_folds_every_piece_alike(text, data):
+    from analysis.core.text import fold_by_position
+
+    folded = fold_by_position(text)
+    if "\u03a3" in text:
+        assert folded is None
+        return
+    assert folded == fold(text)
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert folded[start:end] == fold(text[start:end])
+
+
+def test_every_character_but_sigma_folds_by_itself_to_one():
+    from analysis.core.text import fold_by_position
+
+    for code in range(0x110000):
+        ch = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        folded = fold_by_position(f"a{ch}b")
+        assert (folded is None) == (ch == "\u03a3"), hex(code)
+        if folded is not None:
+            assert folded[1] == fold(ch), hex(code)

@@ -74,3 +74,26 @@ _ALPHABET = st.sampled_from(
 def test_random_mixtures_convert_as_opencc_converts_them(pieces):
     text = "".join(pieces)
     assert FAST.convert(text) == REFERENCE.convert(text)
+
+
+def _phrase_starts_scanning_everywhere(text: str) -> list[int]:
+    """The definition phrase_starts keeps: every position where the zero-width phrase pattern matches."""
+    return [match.start() for match in FAST._phrase_start.finditer(text)]
+
+
+_PHRASE_PIECES = st.sampled_from(
+    [*PHRASES[::7], *(p[:2] for p in PHRASES[::11]), *(p[:1] for p in PHRASES[::13]), *"推進法治的，\n 𠀀😀a", "\ud800"]
+)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_PHRASE_PIECES, max_size=15).map("".join))
+def test_phrase_starts_found_from_character_pairs_as_scanning_everywhere(text):
+    assert FAST.phrase_starts(text) == _phrase_starts_scanning_everywhere(text)
+
+
+def test_phrase_starts_in_every_phrase_and_around_it():
+    for phrase in PHRASES:
+        text = f"推{phrase}{phrase[:-1]}法{phrase}"
+        assert FAST.phrase_starts(text) == _phrase_starts_scanning_everywhere(text), phrase
+        assert FAST.phrase_starts(text), phrase  # the test sees phrases

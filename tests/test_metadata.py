@@ -260,3 +260,95 @@ def test_quote_depths_as_counted_character_by_character(text):
     from analysis.parse import metadata
 
     assert metadata._quote_depths(text) == metadata._quote_depths_by_character(text)
+
+
+# --------------------------------------------------------------------------- fast paths against their definitions
+
+
+def _normalise_text_by_character(value: str) -> str:
+    """The first-written normalisation: fullwidth ASCII mapped character by character."""
+    import re
+
+    from analysis.parse.metadata import _DASHES
+
+    value = "".join(chr(ord(c) - 0xFEE0) if 0xFF01 <= ord(c) <= 0xFF5E else c for c in value)
+    value = re.sub(r"\s+", "", value)
+    value = value.replace("<", "《").replace(">", "》").replace("〈", "《").replace("〉", "》")
+    return _DASHES.sub("-", value)
+
+
+def _title_stem_by_depths(title: str) -> str:
+    from analysis.parse.metadata import _TRAILING_PERIOD, _quote_depths_by_character
+
+    depths = _quote_depths_by_character(title)
+    outside = "".join(ch for ch, depth in zip(title, depths, strict=False) if depth == 0)
+    return _TRAILING_PERIOD.sub("", outside).strip()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.text(max_size=40)
+    | st.lists(
+        st.sampled_from([*"《》<>〈〉（）()—–-\uff01\uff5e\uff10\uff21\u3000 甲", "(2016—2020年)", "实施方案"])
+    ).map("".join)
+)
+def test_normalised_text_and_title_stem_as_first_written(text):
+    from analysis.parse.metadata import _normalise_text, title_stem
+
+    assert _normalise_text(text) == _normalise_text_by_character(text)
+    assert title_stem(text) == _title_stem_by_depths(text)
+
+
+def test_fullwidth_table_covers_exactly_the_fullwidth_ascii_block():
+    from analysis.parse.metadata import _normalise_text
+
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        ch = chr(code)
+        assert _normalise_text(ch) == _normalise_text_by_character(ch), hex(code)
+
+
+def _notice_title_joining_every_window(head):
+    """_find_notice_title as first written: every run of 1..MAX_TITLE_LINES lines joined and tried."""
+    from analysis.parse.metadata import _NOTICE_TITLE, MAX_TITLE_LENGTH, MAX_TITLE_LINES
+
+    best = None
+    whole = "".join(head)
+    if "关于" not in whole or "的通知" not in whole:
+        return None
+    for size in range(1, MAX_TITLE_LINES + 1):
+        for start in range(len(head) - size + 1):
+            joined = "".join(head[start : start + size])
+            if len(joined) > MAX_TITLE_LENGTH * 2 or not joined.endswith("的通知"):
+                continue
+            match = _NOTICE_TITLE.match(joined)
+            if match and (best is None or start < best[0]):
+                best = (start, match)
+    return best[1] if best else None
+
+
+_HEAD_LINES = st.sampled_from(
+    [
+        "某市人民政府关于印发",
+        "法治政府建设实施方案的通知",
+        "的通知",
+        "知",
+        "通知",
+        "的通",
+        "关于",
+        "甲",
+        "关于印发《方案》的通知",
+    ]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_HEAD_LINES, min_size=1, max_size=7))
+def test_notice_title_found_as_joining_every_window(head):
+    from analysis.parse.metadata import _find_notice_title
+
+    fast, slow = _find_notice_title(head), _notice_title_joining_every_window(head)
+    assert (fast and (fast.string, fast.span(), fast.groupdict())) == (
+        slow and (slow.string, slow.span(), slow.groupdict())
+    )

@@ -473,3 +473,34 @@ def test_character_map_counts_what_it_changes(text):
     translated, changed = CharacterMap(table).translate_counted(text)
     assert translated == text.translate(table)
     assert changed == sum(1 for a, b in zip(text, translated, strict=True) if a != b)
+
+
+def test_missing_and_irregular_paths_refused_as_exists_and_is_file_refuse_them(tmp_path):
+    # read_document asks one stat for what Path.exists() and Path.is_file() answer
+    from pathlib import Path
+
+    regular = write(tmp_path, "a.txt", "法治政府建设。".encode())
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "link.txt").symlink_to(regular)
+    cases = [
+        regular,
+        tmp_path / "link.txt",
+        tmp_path / "missing.txt",
+        tmp_path / "folder",
+        tmp_path / "dangling",
+        Path(str(regular) + "/child"),  # a file used as a folder (ENOTDIR)
+        Path(str(tmp_path / "nul") + "\x00.txt"),
+    ]
+    for path in cases:
+        if not path.exists():
+            expected = "file not found"
+        elif not path.is_file():
+            expected = "not a regular file"
+        else:
+            expected = None
+        if expected is None:
+            assert read_document(path).text.startswith("法治")
+        else:
+            with pytest.raises(InputError, match=expected):
+                read_document(path)

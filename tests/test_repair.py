@@ -329,3 +329,59 @@ def test_bare_document_number_line_gets_its_brackets():
     assert [r.kind for r in repairs] == ["doc_number"]
     # a number inside a sentence is not touched
     assert run_repair("全年办理20184件。\n")[0].text == "全年办理20184件。\n"
+
+
+# --------------------------------------------------------------------------- fast paths against their definitions
+
+_REPAIR_PIECES = st.sampled_from(
+    [
+        *"执法(（)）zhíàabü \n\t?发办函字号〔〕年月日0129",
+        "(zhí)",
+        "(fǎ)",
+        "(abc)",
+        "株县发",
+        "2017",
+        "1949",
+        "\n  ",
+        "?",
+    ]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_REPAIR_PIECES, max_size=30).map("".join))
+def test_repair_searches_find_what_their_definitions_find(text):
+    import re
+
+    from analysis.parse import repair as r
+
+    def spans(matches):
+        return [(m.span(), m.groups()) for m in matches]
+
+    assert spans(r._PINYIN_FAST.finditer(text)) == spans(r._PINYIN.finditer(text))
+    bare = r.line_matches(r._DOC_NUMBER_BARE_LINE, text, r._BARE_DOC_NUMBER_ANCHOR)
+    assert spans(bare) == spans(r._DOC_NUMBER_BARE_LINE.finditer(text))
+    for minimum in (1, 3, 8):
+        expected = [m.span() for m in re.finditer(r"[^\n]+", text) if m.end() - m.start() >= minimum]
+        assert r._long_lines(text, minimum) == expected
+    if "?" not in text:
+        assert r._LOST_INDENT.search(text) is None
+
+
+def test_pinyin_and_bare_numbers_seen_by_the_search_test():
+    from analysis.parse import repair as r
+
+    assert r._PINYIN_FAST.search("执(zhí)法") and r._PINYIN_FAST.search("(zhí)") is None
+    assert r.line_matches(r._DOC_NUMBER_BARE_LINE, "前\n株县发20174\n后", r._BARE_DOC_NUMBER_ANCHOR)
+
+
+def test_unrepaired_damage_the_same_with_the_scans_remembered_or_not():
+    from analysis.parse import repair as r
+
+    text = "到20192021年期间\n办公室 2017069\n20212019年\n" * 3
+    repaired, _ = run_repair(text)
+    remembered = find_unrepaired(repaired.text)
+    r._signature_date_matches.cache_clear()
+    r._year_range_matches.cache_clear()
+    assert find_unrepaired(repaired.text) == remembered
+    assert remembered  # the test sees damage left unrepaired

@@ -244,3 +244,187 @@ def test_is_blank_as_strip_for_every_character():
     for code in range(0x110000):
         ch = chr(code)
         assert is_blank(f"a{ch}b", 1, 2) == (ch.strip() == ""), hex(code)
+
+
+def test_each_style_matches_only_from_its_first_characters():
+    # _match_number tries, at a character, only the styles listed for it in _STYLE_FIRST_CHARACTERS
+    tails = ("一、", "、", ".", "1.", "(1)", ")", "）", "十二条", "条", "部分", "①", "2021年", " 甲", "|")
+    for style in structure.NUMBER_STYLES:
+        allowed = structure._STYLE_FIRST_CHARACTERS[style.name]
+        for first in structure.NUMBER_FIRST_CHARACTERS:
+            for tail in tails:
+                if first not in allowed:
+                    assert style.pattern.match(first + tail) is None, (style.name, first + tail)
+
+
+def _match_number_trying_every_style(text, pos, line_end, table=False):
+    """The definition: every style in order, then the table-row number."""
+    if pos >= line_end or text[pos] not in structure.NUMBER_FIRST_CHARACTERS:
+        return None
+    for style in structure.NUMBER_STYLES:
+        match = style.pattern.match(text, pos, line_end)
+        if match and match.end() < line_end:
+            return style, match
+    if table:
+        match = structure.TABLE_ROW_NUMBER.pattern.match(text, pos, line_end)
+        if match:
+            return structure.TABLE_ROW_NUMBER, match
+    return None
+
+
+_NUMBER_ALPHABET = st.sampled_from(
+    [*"第一二十百〇零(（)）1２0.．、①⑳条章部分篇 \t|年甲", "2017年", "部分", "十二", "(一)", "（3）"]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_NUMBER_ALPHABET, max_size=12).map("".join), st.booleans())
+def test_match_number_tries_the_styles_every_style_would_give(text, table):
+    got = structure._match_number(text, 0, len(text), table)
+    expected = _match_number_trying_every_style(text, 0, len(text), table)
+    assert (got and (got[0], got[1].span())) == (expected and (expected[0], expected[1].span()))
+
+
+def test_remembered_number_keys_are_the_worked_out_ones():
+    for style in (*structure.NUMBER_STYLES, structure.TABLE_ROW_NUMBER):
+        for value in (*range(1, 1200), 1999, 2000, 2001, 9999, 10000, 123456):
+            assert structure.number_key(style, value) == structure._number_key(style, value)
+            assert structure.number_key(style, value) == structure._number_key(style, value)  # from the memo
+
+
+def _has_task_table_splitting_every_line(text, labels):
+    """The definition: every line of at most HEADER_LINE_MAX split into cells."""
+    standalone = set()
+    for line in text.split("\n"):
+        if len(line) > structure.HEADER_LINE_MAX:
+            continue
+        cells = {structure._HEADER_NOTE.sub("", cell) for cell in structure._CELL_SPLIT.split(line.strip()) if cell}
+        if len(cells & labels) >= structure.TABLE_HEADER_MIN:
+            return True
+        if len(cells) == 1 and cells <= labels:
+            standalone |= cells
+            if len(standalone) >= structure.TABLE_HEADER_MIN:
+                return True
+    return False
+
+
+_TABLE_ALPHABET = st.sampled_from(
+    [
+        "责任单位",
+        "工作任务",
+        "序号",
+        "完成时限",
+        "任务",
+        "(部门)",
+        "（注）",
+        "|",
+        "\t",
+        " ",
+        "  ",
+        "\n",
+        "\u3000",
+        "甲",
+        "。",
+    ]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_TABLE_ALPHABET, max_size=25).map("".join))
+def test_task_table_found_as_splitting_every_line_finds_it(text):
+    labels = structure.table_header_labels()
+    assert structure.has_task_table(text) == _has_task_table_splitting_every_line(text, labels)
+
+
+class _SequencerScanningTheStack:
+    """The numbering state as first written: the parent scope found by scanning the whole stack."""
+
+    def __init__(self):
+        self.stack, self.last_in_parent, self.last_global = [], {}, {}
+
+    def parent_scope(self, level):
+        scope = []
+        for index, (lvl, _, value) in enumerate(self.stack):
+            if lvl < level:
+                scope += [index, value]
+        return tuple(scope)
+
+    def expected(self, style):
+        local = self.last_in_parent.get(self.parent_scope(style.level), {}).get(style.name, 0) + 1
+        return local, self.last_global.get(style.name, 0) + 1
+
+    def accept(self, style, value):
+        while self.stack and self.stack[-1][0] >= style.level:
+            self.stack.pop()
+        self.last_in_parent.setdefault(self.parent_scope(style.level), {})[style.name] = value
+        self.last_global[style.name] = value
+        self.stack.append((style.level, style.name, value))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(structure.NUMBER_STYLES), st.integers(1, 6), st.booleans()), max_size=40))
+def test_sequencer_expects_what_scanning_the_stack_expects(steps):
+    fast, slow = structure._Sequencer(), _SequencerScanningTheStack()
+    for style, value, accept in steps:
+        assert fast.expected(style) == slow.expected(style)
+        if accept:
+            fast.accept(style, value)
+            slow.accept(style, value)
+    for style in structure.NUMBER_STYLES:
+        assert fast.expected(style) == slow.expected(style)
+
+
+def _heading_title_splitting(text, body_start, end):
+    """heading_title as first written: the first sentence cut off with _SENTENCE_STOP.split."""
+    from analysis.core.text import is_blank
+
+    line_end = text.find("\n", body_start, end)
+    line_end = end if line_end == -1 else line_end
+    cell_end = text.find("|", body_start, line_end)
+    line_end = line_end if cell_end == -1 else cell_end
+    line = text[body_start:line_end].strip()
+    if not line:
+        return ""
+    has_more = not is_blank(text, line_end, end)
+    if has_more and line[-1] not in structure.TERMINAL_PUNCTUATION + ",,、" and len(line) <= 30:
+        return line
+    sentence = structure._SENTENCE_STOP.split(line, maxsplit=1)[0]
+    closes = len(sentence) < len(line) and line[len(sentence)] == "。"
+    if closes and 0 < len(sentence.strip()) <= structure.SHORT_TITLE_MAX and not structure._COMMA.search(sentence):
+        return sentence.strip()
+    if not has_more and len(line) <= 30 and line[-1] not in structure.TERMINAL_PUNCTUATION:
+        return line
+    spaced = re.match(r"([^\s。;;!?！？,,:：]{2,30}) ", line)
+    if spaced and len(line) > 30:
+        return spaced.group(1)
+    return ""
+
+
+_TITLE_PIECES = st.sampled_from([*"。;!?！？\n|, ,、:甲乙丙", "加强组织领导", "推进依法行政工作" * 3, " 坚持"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_TITLE_PIECES, max_size=20).map("".join), st.data())
+def test_heading_title_as_first_written(text, data):
+    assert structure.HEADING_LINE_MAX == 30
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert structure.heading_title(text, start, end) == _heading_title_splitting(text, start, end)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([*"一二十百千零〇①⑳0129", "123456", "十二"]), min_size=1, max_size=4).map("".join))
+def test_remembered_number_values_are_the_worked_out_ones(raw):
+    style = structure.NUMBER_STYLES[0]
+    assert structure.number_value(style, raw) == structure._number_value(raw)
+    assert structure.number_value(style, raw) == structure._number_value(raw)  # from the memo
+
+
+def test_line_prefix_starts_only_with_its_first_characters():
+    # _candidates skips LINE_PREFIX on a line starting with another character: it would match nothing
+    for code in range(0x10000):
+        ch = chr(code)
+        if ch in structure._LINE_PREFIX_FIRST or 0xD800 <= code <= 0xDFFF:
+            continue
+        for rest in ("", ":", " |", "一、"):
+            assert structure.LINE_PREFIX.match(ch + rest).end() == 0, hex(code)

@@ -435,3 +435,84 @@ def test_split_measures_as_first_written(text, data):
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
     assert split_measures(text, start, end) == _split_measures_by_definition(text, start, end)
+
+
+def _find_clauses_sorting_and_merging(text: str, start: int, end: int) -> list:
+    """_find_marked_clauses as first written: every clause found, then sorted and merged."""
+    from analysis.parse.tasks import ASSIGNMENT_LINE, Clause, _bracket_pairs, _is_bracket_clause, _is_cut_clause
+
+    found = []
+    pairs, unclosed = _bracket_pairs(text, start, end)
+    covered_until = -1
+    for open_at, close_at in pairs:
+        if open_at < covered_until:
+            continue
+        if _is_bracket_clause(text, open_at + 1, close_at):
+            found.append(Clause(open_at, close_at + 1, text[open_at + 1 : close_at].strip(), False))
+            covered_until = close_at + 1
+    if unclosed and not text[end:].strip():
+        open_at = unclosed[0]
+        if open_at >= covered_until and _is_cut_clause(text, open_at + 1, end):
+            found.append(Clause(open_at, end, text[open_at + 1 : end].strip(), False))
+    for match in ASSIGNMENT_LINE.finditer(text, start, end):
+        found.append(Clause(match.start(), match.end(), match.group("clause").strip(), True))
+    found.sort(key=lambda clause: (clause.start, -clause.end))
+    merged: list = []
+    for clause in found:
+        if merged and clause.start < merged[-1].end:
+            continue
+        merged.append(clause)
+    return merged
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_CLAUSE_TEXTS, st.data())
+def test_bracketed_clauses_alone_need_no_sorting(text, data):
+    from analysis.parse.tasks import _find_marked_clauses
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert _find_marked_clauses(text, start, end) == _find_clauses_sorting_and_merging(text, start, end)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.booleans(), st.sampled_from(["", "指导思想", "甲", "乙"])), max_size=25)
+)
+def test_tree_paths_titles_and_flags_as_walking_up_each_chain(spec):
+    from analysis.core.models import Heading
+    from analysis.parse.structure import heading_parents
+    from analysis.parse.tasks import _tree
+
+    headings = [
+        Heading(level, str(i), f"k{i}", title, (i, i + 1), (i, i), i, inferred)
+        for i, (level, inferred, title) in enumerate(spec)
+    ]
+    parents = heading_parents(headings)
+    tree = _tree(headings)
+    assert tree.parents == parents
+    for index in range(len(headings)):
+        chain, current = [], index
+        while current is not None:
+            chain.append(current)
+            current = parents[current]
+        chain.reverse()
+        assert tree.paths[index] == "/".join(headings[i].number_key for i in chain)
+        assert tree.titles[index] == [headings[i].title for i in chain[:-1]]
+        assert tree.inferred[index] == any(headings[i].inferred for i in chain)
+        assert tree.children[index] == [i for i, p in enumerate(parents) if p == index]
+
+
+def test_spans_into_the_original_are_the_aligned_texts_own():
+    # extract_tasks reads raw spans from the origin map directly: the same as AlignedText.original_span
+    from analysis.core.text import Edit, apply_edits
+
+    original = "前言\n" + PLAN.replace("。", "。 ").replace("(牵头", " (牵头")
+    edits = [Edit(i, i + 1, "") for i, ch in enumerate(original) if ch == " "] + [Edit(0, 2, "标题文字")]
+    aligned = apply_edits(AlignedText.identity(original), edits)
+    units = extract_tasks("doc", aligned, parse_structure(aligned.text))
+    assert sum(len(u.measures) for u in units) >= 7
+    for unit in units:
+        assert unit.raw_span == aligned.original_span(*unit.span)
+        for measure in unit.measures:
+            assert measure.raw_span == aligned.original_span(*measure.span)

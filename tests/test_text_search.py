@@ -111,14 +111,28 @@ def test_anchored_scan_with_an_anchor_that_can_overlap_itself_equals_finditer(te
 )
 def test_year_anchored_scans_of_ranges_and_dates_equal_finditer(pieces):
     text = "".join(pieces)
-    for pattern, anchor, reach in (
-        (repair._YEAR_RANGE, repair._YEAR_MARK, repair._YEAR_RANGE_REACH),
-        (repair._DATE_NO_DAY_MARK, repair._YEAR_MARK, repair._DATE_YEAR_REACH),
-        (repair._DATE_NO_YEAR_MARK, repair._MONTH_MARK, repair._DATE_MONTH_REACH),
-        (repair._DATE_NO_MONTH_MARK, repair._YEAR_MARK, repair._DATE_YEAR_REACH),
+    for pattern, anchor, reach, offsets in (
+        (repair._YEAR_RANGE, repair._YEAR_MARK, repair._YEAR_RANGE_REACH, repair._YEAR_RANGE_OFFSETS),
+        (repair._DATE_NO_DAY_MARK, repair._YEAR_MARK, repair._DATE_YEAR_REACH, repair._DATE_YEAR_OFFSETS),
+        (repair._DATE_NO_YEAR_MARK, repair._MONTH_MARK, repair._DATE_MONTH_REACH, repair._DATE_MONTH_OFFSETS),
+        (repair._DATE_NO_MONTH_MARK, repair._YEAR_MARK, repair._DATE_YEAR_REACH, repair._DATE_YEAR_OFFSETS),
     ):
-        fast = anchored_finditer(pattern, text, anchor, reach, window=True)
-        assert _spans(fast) == _spans(pattern.finditer(text))
+        expected = _spans(pattern.finditer(text))
+        assert _spans(anchored_finditer(pattern, text, anchor, reach, window=True)) == expected
+        assert _spans(anchored_finditer(pattern, text, anchor, reach, window=True, offsets=offsets)) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab#1 ", max_size=30))
+def test_anchored_scan_at_the_offsets_its_pattern_promises_equals_finditer(text):
+    pattern = re.compile(r"[ab]{1,2}#1")  # "#" stands 1 or 2 characters in
+    fast = anchored_finditer(pattern, text, re.compile("#"), 3, window=True, offsets=(1, 2))
+    assert _spans(fast) == _spans(pattern.finditer(text))
+
+
+def test_anchored_scan_tries_only_the_offsets_given():
+    pattern = re.compile(r"[ab]{1,2}#1")
+    assert _spans(anchored_finditer(pattern, "ab#1", re.compile("#"), 3, window=True, offsets=(1,))) == [(1, 4, ())]
 
 
 # --------------------------------------------------------------------------- required literals (screens)

@@ -17,6 +17,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import opencc
 from opencc import OpenCC
 
@@ -70,6 +71,14 @@ class T2SConverter:
         # Zero-width: every position where some phrase starts.
         firsts = re.escape("".join(sorted(self._by_first)))
         self._phrase_start = re.compile(f"(?=[{firsts}])(?=(?:{alternation(self._phrases)}))" if firsts else "(?!)")
+        # For phrase_starts: flags of the phrases' first and second characters (all phrases hold two or more
+        # characters of the BMP, else the flags are not used).
+        self._pair_flags: tuple[np.ndarray, np.ndarray] | None = None
+        if self._phrases and all(len(phrase) >= 2 and _bmp(phrase[:2]) for phrase in self._phrases):
+            first, second = np.zeros(0x10000, dtype=bool), np.zeros(0x10000, dtype=bool)
+            first[[ord(phrase[0]) for phrase in self._phrases]] = True
+            second[[ord(phrase[1]) for phrase in self._phrases]] = True
+            self._pair_flags = (first, second)
 
     def has_phrase(self, text: str) -> bool:
         """Whether an entry of the phrase dictionary occurs in ``text`` (else conversion is per character)."""
@@ -78,8 +87,20 @@ class T2SConverter:
     def phrase_starts(self, text: str) -> list[int]:
         """Every position of ``text`` where an entry of the phrase dictionary begins (one scan).
 
-        A part of ``text`` holding none of them converts character by character.
+        A part of ``text`` holding none of them converts character by character.  Only the
+        positions holding a phrase's first character followed by a phrase's second character are
+        tried (found for the whole text with numpy); a text with a character outside the BMP is
+        scanned everywhere.
         """
+        if self._pair_flags is not None and len(text) > 1:
+            try:
+                units = np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
+            except UnicodeEncodeError:
+                units = None
+            if units is not None and len(units) == len(text):
+                first, second = self._pair_flags
+                candidates = np.flatnonzero(first[units[:-1]] & second[units[1:]]).tolist()
+                return [position for position in candidates if self._phrase_start.match(text, position)]
         return [match.start() for match in self._phrase_start.finditer(text)]
 
     def character_table(self) -> dict[int, str]:
@@ -117,6 +138,11 @@ class T2SConverter:
         left = self._solve(piece, start, position, len(phrase), occurrences) if position > start else ""
         right = self._solve(piece, after, end, len(phrase), occurrences) if after < end else ""
         return left + self._phrases[phrase] + right
+
+
+def _bmp(text: str) -> bool:
+    """Every character of ``text`` is one UTF-16 code unit (in the BMP, not a surrogate)."""
+    return all(ord(ch) < 0xD800 or 0xE000 <= ord(ch) < 0x10000 for ch in text)
 
 
 @lru_cache(maxsize=1)

@@ -221,7 +221,13 @@ def alternation(terms: Iterable[str]) -> str:
 
 
 def anchored_finditer(
-    pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], reach: int, *, window: bool = False
+    pattern: re.Pattern[str],
+    text: str,
+    anchor: re.Pattern[str],
+    reach: int,
+    *,
+    window: bool = False,
+    offsets: Sequence[int] | None = None,
 ) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, scanning only near the matches of ``anchor``.
 
@@ -239,20 +245,24 @@ def anchored_finditer(
     elsewhere, and a search that finds nothing at an anchor would scan on to
     the next match or the end of the text.  Right for rare anchors most of
     which start no match (a bracket that is not a damaged document number).
+
+    With ``offsets`` as well (each at most ``reach``), only the starts that many characters before
+    the anchor are tried: valid when the first match of ``anchor`` at or after a match's start
+    begins one of ``offsets`` characters after it (``\\d{4}年``: the 年 four characters in).
     """
+    distances = None if offsets is None else sorted(set(offsets), reverse=True)  # the earliest start first
     position = 0
     while (hit := anchor.search(text, position)) is not None:
         if not window:
             match = pattern.search(text, max(position, hit.start() - reach))
         else:
-            match = next(
-                (
-                    m
-                    for start in range(max(position, hit.start() - reach), hit.start() + 1)
-                    if (m := pattern.match(text, start)) is not None
-                ),
-                None,
+            lowest = max(position, hit.start() - reach)
+            starts = (
+                range(lowest, hit.start() + 1)
+                if distances is None
+                else [hit.start() - d for d in distances if hit.start() - d >= lowest]
             )
+            match = next((m for start in starts if (m := pattern.match(text, start)) is not None), None)
             if match is None:
                 position = hit.start() + 1
                 continue
@@ -307,6 +317,20 @@ def fold(text: str) -> str:
     if "\u0130" in text or "\u0131" in text or "\u017f" in text:
         text = text.translate(_FOLD_FIRST)
     return text.lower()
+
+
+def fold_by_position(text: str) -> str | None:
+    """:func:`fold` of ``text`` when it folds character by character, else None.
+
+    Then ``fold_by_position(text)[a:b] == fold(text[a:b])`` for every span: a search of the folded
+    whole text finds what a search of each folded piece finds, at the same place.  Only Σ lowers by
+    its neighbours, and only U+0130 (replaced first) lowers to two characters; the length is
+    checked anyway.
+    """
+    if _CONTEXTUAL_LOWER in text:
+        return None
+    folded = fold(text)
+    return folded if len(folded) == len(text) else None
 
 
 def required_literals(pattern: re.Pattern[str], *, fold_case: bool = False) -> tuple[tuple[str, ...], ...] | None:

@@ -23,9 +23,12 @@ Three passes, each a list of :class:`~analysis.text.Edit` applied with
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +36,16 @@ from pathlib import Path
 import ahocorasick
 
 from analysis.core.reference import TableSchema, read_rows_strict, reference_path
-from analysis.core.text import AlignedText, CharacterMap, Edit, apply_edits, fold, required_literals
+from analysis.core.text import (
+    AlignedText,
+    CharacterMap,
+    Edit,
+    alternation,
+    apply_edits,
+    fold,
+    fold_by_position,
+    required_literals,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +131,7 @@ def clean(aligned: AlignedText, patterns: tuple[FurniturePattern, ...] | None = 
     normalised = _normalise(aligned)
     furniture_edits, removed = find_furniture(normalised, patterns)
     without_furniture = apply_edits(normalised, furniture_edits)
-    spaced = apply_edits(without_furniture, collapse_spaces(without_furniture.text))
+    spaced = _collapse_spaces_applied(without_furniture)
     cleaned = apply_edits(spaced, collapse_blank_lines(spaced.text))
     if removed:
         log.debug("removed %d furniture block(s): %s", len(removed), ", ".join(b["kind"] for b in removed))
@@ -162,22 +174,6 @@ def normalise_characters(text: str) -> list[Edit]:
 # --------------------------------------------------------------------------- pass 2: furniture
 
 
-@dataclass(frozen=True)
-class _Line:
-    start: int  # offset of the first character
-    end: int  # offset after the line's newline (or the text end)
-    content: str  # stripped line text
-
-
-def _split_lines(text: str) -> list[_Line]:
-    lines: list[_Line] = []
-    start = 0
-    for raw in text.splitlines(keepends=True):
-        lines.append(_Line(start, start + len(raw), raw.strip()))
-        start += len(raw)
-    return lines
-
-
 def classify_line(content: str, patterns: tuple[FurniturePattern, ...]) -> FurniturePattern | None:
     """The first furniture pattern matching a stripped line, or None.
 
@@ -212,6 +208,7 @@ class FurnitureScreen:
     def __init__(self, patterns: tuple[FurniturePattern, ...]) -> None:
         words: dict[str, set[int]] = {}
         always = []
+        anywhere_words: set[str] = set()
         for index, pattern in enumerate(patterns):
             required = required_literals(pattern.regex, fold_case=True)
             if required is None:
@@ -219,7 +216,16 @@ class FurnitureScreen:
                 continue
             for word in required[0]:
                 words.setdefault(word, set()).add(index)
+            if pattern.position == POSITION_ANYWHERE:
+                anywhere_words.update(required[0])
         self.always: tuple[int, ...] = tuple(always)
+        # The words a line needs to match a pattern removed wherever it stands (see lines_anywhere), or None
+        # when some such pattern requires no word, or a word spans lines.
+        self._anywhere: re.Pattern[str] | None = re.compile(alternation(anywhere_words))
+        if any(patterns[index].position == POSITION_ANYWHERE for index in always) or any(
+            _LINE_BREAKS.search(word) for word in anywhere_words
+        ):
+            self._anywhere = None
         self._automaton = ahocorasick.Automaton()
         for word, indices in words.items():
             self._automaton.add_word(word, frozenset(indices))
@@ -235,37 +241,91 @@ class FurnitureScreen:
             return self.always
         return sorted(set(self.always).union(*hits))
 
+    def lines_anywhere(self, text: str, starts: Sequence[int]) -> set[int] | None:
+        """Indices of the lines of ``text`` (starting at ``starts``) that may match a pattern removed anywhere.
+
+        A line matching such a pattern holds one of its words (in the folded line): one search of the
+        folded text finds the lines holding one, as it folds character by character
+        (:func:`~analysis.core.text.fold_by_position`) and no word holds a line break.  None when that
+        cannot be known (then any line may).
+        """
+        if self._anywhere is None:
+            return None
+        folded = fold_by_position(text)
+        if folded is None:
+            return None
+        return {bisect.bisect_right(starts, match.start()) - 1 for match in self._anywhere.finditer(folded)}
+
+
+# What str.splitlines cuts lines at.
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def furniture_screen(patterns: tuple[FurniturePattern, ...]) -> FurnitureScreen:
+    """The screen of a pattern table (built once per table; the table found by identity first, not by hashing
+    its patterns at every call)."""
+    known = _SCREENS.get(id(patterns))
+    if known is not None and known[0] is patterns:
+        return known[1]
+    return _screen_by_value(patterns)
+
 
 @lru_cache(maxsize=8)
-def furniture_screen(patterns: tuple[FurniturePattern, ...]) -> FurnitureScreen:
-    """The screen of a pattern table (built once per table)."""
-    return FurnitureScreen(patterns)
+def _screen_by_value(patterns: tuple[FurniturePattern, ...]) -> FurnitureScreen:
+    screen = FurnitureScreen(patterns)
+    if len(_SCREENS) < 8:
+        _SCREENS[id(patterns)] = (patterns, screen)  # the table is kept alive here, so its id stays its own
+    return screen
+
+
+_SCREENS: dict[int, tuple[tuple[FurniturePattern, ...], FurnitureScreen]] = {}
 
 
 def find_furniture(aligned: AlignedText, patterns: tuple[FurniturePattern, ...]) -> tuple[list[Edit], list[dict]]:
-    """Edits removing furniture lines, and the removed blocks for the report."""
-    lines = _split_lines(aligned.text)
+    """Edits removing furniture lines, and the removed blocks for the report.
+
+    A line is classified (:func:`classify_line`) only when the rule asks for its pattern: the lines
+    that may match a pattern removed anywhere (:meth:`FurnitureScreen.lines_anywhere`), the edge runs
+    and the neighbours of removed lines; the other lines' patterns change nothing.
+    """
+    text = aligned.text
+    raw_lines = text.splitlines(keepends=True)
+    starts = [0, *itertools.accumulate(map(len, raw_lines))]
+    contents = [raw.strip() for raw in raw_lines]
     screen = furniture_screen(patterns)
-    matches = [_classify(line.content, patterns, screen) for line in lines]
-    removed = _removed_lines(lines, matches)
+    classified: dict[int, FurniturePattern | None] = {}
+
+    def match(index: int) -> FurniturePattern | None:
+        if index not in classified:
+            classified[index] = _classify(contents[index], patterns, screen)
+        return classified[index]
+
+    candidates = screen.lines_anywhere(text, starts)
+    anywhere = [
+        index
+        for index in (range(len(contents)) if candidates is None else sorted(candidates))
+        if (found := match(index)) is not None and found.position == POSITION_ANYWHERE
+    ]
+    removed = _removed_lines(contents, match, anywhere)
     edits: list[Edit] = []
     blocks: list[dict] = []
     index = 0
-    while index < len(lines):
+    n_lines = len(contents)
+    while index < n_lines:
         if index not in removed:
             index += 1
             continue
-        kind = matches[index].kind  # type: ignore[union-attr]
+        kind = match(index).kind  # type: ignore[union-attr]
         last = index
         probe = index + 1
         # A block runs over blank lines while the next removed line has the same kind.
-        while probe < len(lines) and (not lines[probe].content or probe in removed):
+        while probe < n_lines and (not contents[probe] or probe in removed):
             if probe in removed:
-                if matches[probe].kind != kind:  # type: ignore[union-attr]
+                if match(probe).kind != kind:  # type: ignore[union-attr]
                     break
                 last = probe
             probe += 1
-        start, end = lines[index].start, lines[last].end
+        start, end = starts[index], starts[last + 1]
         edits.append(Edit(start, end, "", "furniture", kind))
         raw_start, raw_end = aligned.original_span(start, end)
         blocks.append({"kind": kind, "text": aligned.text[start:end].strip(), "raw_span": [raw_start, raw_end]})
@@ -273,12 +333,18 @@ def find_furniture(aligned: AlignedText, patterns: tuple[FurniturePattern, ...])
     return edits, blocks
 
 
-def _removed_lines(lines: list[_Line], matches: list[FurniturePattern | None]) -> set[int]:
-    """Indices of furniture lines to remove (see the module docstring for the rule)."""
-    removed = {i for i, m in enumerate(matches) if m is not None and m.position == POSITION_ANYWHERE}
+def _removed_lines(
+    lines: list[str], match: Callable[[int], FurniturePattern | None], anywhere: Iterable[int]
+) -> set[int]:
+    """Indices of furniture lines to remove (see the module docstring for the rule).
+
+    ``lines`` are stripped, ``match`` gives a line's pattern (or None), ``anywhere`` the lines whose
+    pattern is one removed anywhere.
+    """
+    removed = set(anywhere)
 
     def is_furniture_or_blank(i: int) -> bool:
-        return not lines[i].content or matches[i] is not None
+        return not lines[i] or match(i) is not None
 
     top: list[int] = []
     for i in range(len(lines)):
@@ -291,8 +357,8 @@ def _removed_lines(lines: list[_Line], matches: list[FurniturePattern | None]) -
             break
         bottom.append(i)
     for run in (top, bottom):
-        furniture = [i for i in run if matches[i] is not None]
-        if any(matches[i].standalone or matches[i].position == POSITION_ANYWHERE for i in furniture):  # type: ignore[union-attr]
+        furniture = [i for i in run if match(i) is not None]
+        if any(match(i).standalone or match(i).position == POSITION_ANYWHERE for i in furniture):  # type: ignore[union-attr]
             removed.update(furniture)
     # Edge lines next to a removed line of the same kind (e.g. the '· ...' items under '更多>>').
     pending = sorted(removed)
@@ -300,10 +366,10 @@ def _removed_lines(lines: list[_Line], matches: list[FurniturePattern | None]) -
         i = pending.pop()
         for step in (-1, 1):
             j = i + step
-            while 0 <= j < len(lines) and not lines[j].content:
+            while 0 <= j < len(lines) and not lines[j]:
                 j += step
-            if 0 <= j < len(lines) and j not in removed and matches[j] is not None:
-                if matches[j].kind == matches[i].kind:  # type: ignore[union-attr]
+            if 0 <= j < len(lines) and j not in removed and match(j) is not None:
+                if match(j).kind == match(i).kind:  # type: ignore[union-attr]
                     removed.add(j)
                     pending.append(j)
     return removed
@@ -327,6 +393,38 @@ def collapse_spaces(text: str) -> list[Edit]:
             if end > start + 1:
                 edits.append(Edit(start + 1, end, "", "whitespace", "space run collapsed"))
     return edits
+
+
+def _collapse_spaces_applied(aligned: AlignedText) -> AlignedText:
+    """``apply_edits(aligned, collapse_spaces(aligned.text))`` without an Edit per space run.
+
+    The edits delete runs, or keep a run's first character as a space and delete the rest (one for
+    one: its origin stays), so the text is the kept pieces and the origins their slices, in order.
+    """
+    text = aligned.text
+    n = len(text)
+    origin_start, origin_end = aligned.origin_start, aligned.origin_end
+    pieces: list[str] = []
+    new_start, new_end = array("q"), array("q")
+    cursor = 0
+    for match in _BLANK_RUN.finditer(text):
+        start, end = match.span()
+        if start == 0 or text[start - 1] == "\n" or end == n or text[end] == "\n":
+            kept_to, piece = start, text[cursor:start]  # the run at a line start or end goes
+        elif end - start > 1 or text[start] != " ":
+            kept_to, piece = start + 1, text[cursor:start] + " "  # one space, mapped to the run's first character
+        else:
+            continue
+        pieces.append(piece)
+        new_start.extend(origin_start[cursor:kept_to])
+        new_end.extend(origin_end[cursor:kept_to])
+        cursor = end
+    if not pieces:
+        return aligned
+    pieces.append(text[cursor:])
+    new_start.extend(origin_start[cursor:])
+    new_end.extend(origin_end[cursor:])
+    return AlignedText("".join(pieces), new_start, new_end, aligned.original_length)
 
 
 def collapse_blank_lines(text: str) -> list[Edit]:

@@ -249,7 +249,8 @@ def extract_metadata(
     body names), which :func:`merge_metadata` needs to resolve the year again.
     """
     doc_types = load_doc_types() if doc_types is None else doc_types
-    lines = [arabic_dates(line.strip()) for line in text.split("\n") if line.strip()]
+    stripped = [line.strip() for line in text.split("\n")]
+    lines = [arabic_dates(line) if "年" in line else line for line in stripped if line]  # every date holds 年
     head = lines[:HEAD_LINES]
     notice = _find_notice_title(head)
     title = _find_title(head, notice, doc_types)
@@ -302,11 +303,11 @@ def arabic_dates(line: str) -> str:
     return _CN_DATE.sub(convert, line)
 
 
-def _windows(lines: list[str]):
-    """(joined text, first line index) for every run of 1..MAX_TITLE_LINES lines."""
+def _window_spans(n_lines: int):
+    """(first, after last) line index of every run of 1..MAX_TITLE_LINES of ``n_lines`` lines, shortest runs first."""
     for size in range(1, MAX_TITLE_LINES + 1):
-        for start in range(len(lines) - size + 1):
-            yield "".join(lines[start : start + size]), start
+        for start in range(n_lines - size + 1):
+            yield start, start + size
 
 
 def _find_notice_title(head: list[str]) -> re.Match[str] | None:
@@ -315,7 +316,12 @@ def _find_notice_title(head: list[str]) -> re.Match[str] | None:
     whole = "".join(head)
     if "关于" not in whole or "的通知" not in whole:
         return None  # every window is part of the whole head: none holds a notice title
-    for joined, start in _windows(head):
+    ends = [line.endswith("的通知") for line in head]
+    for start, stop in _window_spans(len(head)):
+        # Joined only when it ends with 的通知: its last line does, or is too short to say alone.
+        if not (ends[stop - 1] or len(head[stop - 1]) < len("的通知")):
+            continue
+        joined = "".join(head[start:stop])
         if len(joined) > MAX_TITLE_LENGTH * 2 or not joined.endswith("的通知"):
             continue  # (the lines hold no line break: a match ends the window with 的通知)
         match = _NOTICE_TITLE.match(joined)
@@ -400,8 +406,11 @@ def _tidy_title(title: str) -> str:
 
 def title_stem(title: str) -> str:
     """The title's own ending: quoted titles and a trailing (yyyy—yyyy年) removed."""
-    depths = _quote_depths(title)
-    outside = "".join(ch for ch, depth in zip(title, depths, strict=False) if depth == 0)
+    if any(opener in title for opener in "《<〈"):
+        depths = _quote_depths_by_character(title)
+        outside = "".join(ch for ch, depth in zip(title, depths, strict=False) if depth == 0)
+    else:
+        outside = title  # no quote opens: every character is outside
     return _TRAILING_PERIOD.sub("", outside).strip()
 
 
@@ -772,9 +781,13 @@ def normalise_doc_number(value: str) -> str:
     return re.sub(r"[\[﹝【(（]", "〔", re.sub(r"[\]﹞】)）]", "〕", value))
 
 
+_FULLWIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_SPACE_RUN = re.compile(r"\s+")
+
+
 def _normalise_text(value: str) -> str:
-    value = "".join(chr(ord(c) - 0xFEE0) if 0xFF01 <= ord(c) <= 0xFF5E else c for c in value)
-    value = re.sub(r"\s+", "", value)
+    value = value.translate(_FULLWIDTH_TO_ASCII)  # fullwidth ASCII U+FF01-U+FF5E to ASCII
+    value = _SPACE_RUN.sub("", value)
     value = value.replace("<", "《").replace(">", "》").replace("〈", "《").replace("〉", "》")
     return _DASHES.sub("-", value)
 

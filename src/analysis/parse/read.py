@@ -20,9 +20,12 @@ OpenCC, one character for one character, so the origin map stays exact.
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
+import os
 import re
+import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -103,11 +106,12 @@ class DecodedText:
 def read_document(path: str | Path, *, max_bytes: int | None = None) -> DecodedText:
     """Read and decode one document file (the only I/O of this stage)."""
     path = Path(path)
-    if not path.exists():
+    status = _status(path)  # one stat for what exists(), is_file() and stat() asked (one each)
+    if status is None:
         raise InputError(path, "file not found")
-    if not path.is_file():
+    if not stat.S_ISREG(status.st_mode):
         raise InputError(path, "not a regular file")
-    size = path.stat().st_size
+    size = status.st_size
     max_bytes = config.MAX_DOCUMENT_BYTES if max_bytes is None else max_bytes
     if size > max_bytes:
         raise InputError(
@@ -120,6 +124,22 @@ def read_document(path: str | Path, *, max_bytes: int | None = None) -> DecodedT
     except OSError as exc:
         raise InputError(path, f"cannot be read: {exc}") from exc
     return decode_bytes(data, path)
+
+
+# The errors for which Path.exists() answers False instead of raising (pathlib's _IGNORED_ERRNOS).
+_MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _status(path: Path) -> os.stat_result | None:
+    """``path.stat()``, or None where ``path.exists()`` is False (raising what it raises)."""
+    try:
+        return path.stat()
+    except OSError as exc:
+        if exc.errno in _MISSING_ERRNOS or getattr(exc, "winerror", None) in (21, 123, 1921):
+            return None
+        raise
+    except ValueError:  # a path the OS cannot represent (a NUL byte)
+        return None
 
 
 def decode_bytes(data: bytes, path: str | Path) -> DecodedText:

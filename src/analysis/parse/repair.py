@@ -87,6 +87,8 @@ _DATE_NO_MONTH_MARK = re.compile(r"(?<![\d.])(\d{4})年(\d{2,4})日")
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹ"
 _PINYIN_LETTERS = "a-zü" + _TONED
 _PINYIN = re.compile(rf"(?<=[{_CJK}])\((?=[{_PINYIN_LETTERS}]*[{_TONED}])[{_PINYIN_LETTERS}]{{1,7}}\)")
+# The same matches with the bracket first (the character before it checked behind it): a search skips to each "(".
+_PINYIN_FAST = re.compile(rf"\((?<=[{_CJK}]\()(?=[{_PINYIN_LETTERS}]*[{_TONED}])[{_PINYIN_LETTERS}]{{1,7}}\)")
 _LOST_INDENT = re.compile(r"^([ \t]*)(\?{1,4})(?=[^\s?。])", re.MULTILINE)
 WRAP_LINE_MIN = 200  # a line at least this long ...
 WRAP_SPACES_MIN = 3  # ... with at least this many spaces between two Chinese characters is flattened PDF text
@@ -97,6 +99,8 @@ _DOC_NUMBER_BARE_LINE = re.compile(
     rf"^[ \t]*(?P<abbr>[{_CJK}]{{1,10}}[发办函字])(?P<year>(?:19|20)\d{{2}})(?P<serial>\d{{1,4}})(?P<hao>号?)[ \t]*$",
     re.MULTILINE,
 )
+# What every bare document number holds (line_matches tries only the lines holding it).
+_BARE_DOC_NUMBER_ANCHOR = re.compile(r"[发办函字](?:19|20)\d\d")
 _DOC_NUMBER_NO_SERIAL = re.compile(rf"[{_CJK}]{{1,12}}[〔\[﹝]\d{{4}}(?:[〕\]﹞])?(?![\d〕\]﹞])")
 _DOC_NUMBER_LONG = re.compile(rf"[{_CJK}]{{1,12}}[〔\[﹝]\d{{9,}}")
 # Every document-number match has its opening bracket within 12 characters of its start
@@ -107,6 +111,9 @@ _DIGIT_RUN = re.compile(r"\d{5}")
 # 2016—2020年 (9), 2017年6月9 (4), 20176月9日 (6); only the starts before each 年/月 are tried.
 _YEAR_MARK, _MONTH_MARK = re.compile("年"), re.compile("月")
 _YEAR_RANGE_REACH, _DATE_YEAR_REACH, _DATE_MONTH_REACH = 9, 4, 6
+# Exactly: the first 年 of a year range stands 8 or 9 characters after its start (the 4 digits, maybe a dash,
+# 4 digits), of a date lacking 日 or 月 4 after it; the first 月 of a date lacking 年 5 or 6 after it.
+_YEAR_RANGE_OFFSETS, _DATE_YEAR_OFFSETS, _DATE_MONTH_OFFSETS = (8, 9), (4,), (5, 6)
 
 
 @dataclass(frozen=True)
@@ -183,7 +190,7 @@ def find_unrepaired(text: str) -> list[dict]:
     def add(kind: str, start: int, end: int, reason: str) -> None:
         suspects.append({"kind": kind, "text": text[start:end], "span": [start, end], "reason": reason})
 
-    for match in line_matches(_SIGNATURE_DATE, text, _DIGIT_RUN):
+    for match in _signature_date_matches(text):
         if not _is_signature_lead(match.group("org")):
             continue
         digits = match.group("digits")
@@ -196,7 +203,7 @@ def find_unrepaired(text: str) -> list[dict]:
             add(KIND_DATE, start, end, f"digit run on a date line reads as several dates ({readings})")
         elif not splits:
             add(KIND_DATE, start, end, "digit run on a date line is not a valid year+month+day")
-    for match in anchored_finditer(_YEAR_RANGE, text, _YEAR_MARK, _YEAR_RANGE_REACH, window=True):
+    for match in _year_range_matches(text):
         first, second = int(match.group(1)), int(match.group(3))
         if not match.group(2) and not _plausible_range(first, second):
             add(KIND_YEAR_RANGE, *match.span(), "8 digits before 年 but not two plausible ascending years")
@@ -208,6 +215,22 @@ def find_unrepaired(text: str) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+# repair's second pass and find_unrepaired (on the repaired text) scan for the same two patterns: when the
+# pass repaired nothing, the text is the same and the matches found for it are reused.
+@functools.lru_cache(maxsize=2)
+def _signature_date_matches(text: str) -> tuple[re.Match[str], ...]:
+    """The lines of ``text`` that are a signature date line (``_SIGNATURE_DATE``), in order."""
+    return tuple(line_matches(_SIGNATURE_DATE, text, _DIGIT_RUN))
+
+
+@functools.lru_cache(maxsize=2)
+def _year_range_matches(text: str) -> tuple[re.Match[str], ...]:
+    """``_YEAR_RANGE.finditer(text)``, scanned near each 年 only."""
+    return tuple(
+        anchored_finditer(_YEAR_RANGE, text, _YEAR_MARK, _YEAR_RANGE_REACH, window=True, offsets=_YEAR_RANGE_OFFSETS)
+    )
 
 
 def plausible_year(year: int) -> bool:
@@ -288,7 +311,7 @@ def _make(text: str, start: int, end: int, inserts: list[tuple[int, str]], kind:
 
 def _year_ranges(text: str) -> list[_Found]:
     found: list[_Found] = []
-    for match in anchored_finditer(_YEAR_RANGE, text, _YEAR_MARK, _YEAR_RANGE_REACH, window=True):
+    for match in _year_range_matches(text):
         first, second = int(match.group(1)), int(match.group(3))
         if not _plausible_range(first, second):
             continue
@@ -332,7 +355,7 @@ def _doc_numbers(text: str) -> list[_Found]:
 def _bare_doc_numbers(text: str) -> list[_Found]:
     """A document number alone on its line that lost both brackets: 株县发20174 -> 株县发〔2017〕4号."""
     found: list[_Found] = []
-    for match in _DOC_NUMBER_BARE_LINE.finditer(text):
+    for match in line_matches(_DOC_NUMBER_BARE_LINE, text, _BARE_DOC_NUMBER_ANCHOR):
         if not plausible_year(int(match.group("year"))):
             continue
         inserts = [(match.start("year"), "〔"), (match.end("year"), "〕")]
@@ -345,7 +368,7 @@ def _bare_doc_numbers(text: str) -> list[_Found]:
 
 def _signature_dates(text: str) -> list[_Found]:
     found: list[_Found] = []
-    for match in line_matches(_SIGNATURE_DATE, text, _DIGIT_RUN):
+    for match in _signature_date_matches(text):
         if not _is_signature_lead(match.group("org")):
             continue
         readings = _date_readings(match.group("digits"))
@@ -362,17 +385,23 @@ def _signature_dates(text: str) -> list[_Found]:
 def _partial_dates(text: str) -> list[_Found]:
     """Dates missing exactly one of 年/月/日."""
     found: list[_Found] = []
-    for match in anchored_finditer(_DATE_NO_DAY_MARK, text, _YEAR_MARK, _DATE_YEAR_REACH, window=True):
+    for match in anchored_finditer(
+        _DATE_NO_DAY_MARK, text, _YEAR_MARK, _DATE_YEAR_REACH, window=True, offsets=_DATE_YEAR_OFFSETS
+    ):
         year, month, day = (int(g) for g in match.groups())
         if plausible_year(year) and valid_date(year, month, day):
             inserts = [(match.end(3), "日")]
             found.append(_make(text, match.start(), match.end(), inserts, KIND_DATE, "date lost its 日"))
-    for match in anchored_finditer(_DATE_NO_YEAR_MARK, text, _MONTH_MARK, _DATE_MONTH_REACH, window=True):
+    for match in anchored_finditer(
+        _DATE_NO_YEAR_MARK, text, _MONTH_MARK, _DATE_MONTH_REACH, window=True, offsets=_DATE_MONTH_OFFSETS
+    ):
         year, month, day = (int(g) for g in match.groups())
         if plausible_year(year) and valid_date(year, month, day):
             inserts = [(match.end(1), "年")]
             found.append(_make(text, match.start(), match.end(), inserts, KIND_DATE, "date lost its 年"))
-    for match in anchored_finditer(_DATE_NO_MONTH_MARK, text, _YEAR_MARK, _DATE_YEAR_REACH, window=True):
+    for match in anchored_finditer(
+        _DATE_NO_MONTH_MARK, text, _YEAR_MARK, _DATE_YEAR_REACH, window=True, offsets=_DATE_YEAR_OFFSETS
+    ):
         readings = _date_readings(match.group(1) + match.group(2))
         if len(readings) == 1:
             month_len = readings[0][0]
@@ -386,14 +415,16 @@ def _pinyin(text: str) -> list[_Found]:
     reason = "pinyin pronunciation in parentheses after a character, not part of the text"
     return [
         _Found(m.start(), m.end(), (Edit(m.start(), m.end(), "", KIND_PINYIN, reason),), KIND_PINYIN, "", reason)
-        for m in _PINYIN.finditer(text)
+        for m in _PINYIN_FAST.finditer(text)
     ]
 
 
 def _lost_indents(text: str) -> list[_Found]:
     """'?' marks at a line start that replaced indentation spaces."""
     reason = "'?' at a line start stands for an indentation space lost in transcoding"
-    found = []
+    found: list[_Found] = []
+    if "?" not in text:
+        return found  # every match holds a '?'
     for match in _LOST_INDENT.finditer(text):
         start, end = match.span(2)
         found.append(
@@ -406,15 +437,13 @@ def _wrap_spaces(text: str) -> list[_Found]:
     """Line-wrap spaces between two Chinese characters in long lines of flattened PDF text."""
     reason = "space between two characters of a flattened PDF line where the original line wrapped"
     found: list[_Found] = []
-    for line in re.finditer(r"[^\n]+", text):
-        if line.end() - line.start() < WRAP_LINE_MIN:
-            continue
-        spaces = list(_WRAP_SPACE.finditer(text, line.start(), line.end()))
+    for line_start, line_end in _long_lines(text, WRAP_LINE_MIN):
+        spaces = list(_WRAP_SPACE.finditer(text, line_start, line_end))
         if len(spaces) < WRAP_SPACES_MIN:
             continue
         for space in spaces:
             start, end = space.span()
-            if _HEADING_BEFORE.search(text, max(line.start(), start - WRAP_HEADING_LOOKBACK), start):
+            if _HEADING_BEFORE.search(text, max(line_start, start - WRAP_HEADING_LOOKBACK), start):
                 continue  # the space ends a run-in heading title (一、总体要求 坚持…): a real break
             context = text[start - 1 : end + 1]
             found.append(
@@ -428,6 +457,19 @@ def _wrap_spaces(text: str) -> list[_Found]:
                 )
             )
     return found
+
+
+def _long_lines(text: str, minimum: int) -> list[tuple[int, int]]:
+    """Spans of the lines of ``text`` at least ``minimum`` (> 0) characters long (line breaks excluded)."""
+    lines = text.split("\n")
+    if max(map(len, lines)) < minimum:
+        return []  # the usual text: no line to look at
+    spans, start = [], 0
+    for line in lines:
+        if len(line) >= minimum:
+            spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
 
 
 def _pairwise_gbk(data: bytes) -> str:

@@ -99,6 +99,7 @@ BRACKETED_NUMBER = re.compile(rf"(?<=[\u4e00-\u9fff])[(（](?:{CN_NUMERAL}|[0-9]
 RUN_IN_NUMBER = re.compile(rf"(?<=[^\s0-9A-Za-z.．])(?:{CN_NUMERAL}、|[0-9]+[、.．](?![0-9]))")
 # What may stand before the number at a line start: indentation, a Q&A label, a cell bar.
 LINE_PREFIX = re.compile(r"[ \t]*(?:(?:Q|A|问|答)[ \t]*[:：][ \t]*)?(?:\|[ \t]*)?")
+_LINE_PREFIX_FIRST = " \tQA问答|"  # what a non-empty LINE_PREFIX match starts with
 # A mid-line "1" opening the first child of the heading before it on the same line
 # (一、标题 1.…): the heading's text up to it is at most this long.
 RUN_IN_TITLE_MAX = 45
@@ -146,7 +147,21 @@ def chinese_numeral_value(numeral: str) -> int | None:
 
 
 def number_value(style: NumberStyle, raw_value: str) -> int | None:
-    """Numeric value of a matched number."""
+    """Numeric value of a matched number (remembered for numbers of up to four characters)."""
+    if raw_value in _NUMBER_VALUES:
+        return _NUMBER_VALUES[raw_value]
+    value = _number_value(raw_value)
+    if len(raw_value) <= 4 and len(_NUMBER_VALUES) < _NUMBER_VALUES_MAX:
+        _NUMBER_VALUES[raw_value] = value
+    return value
+
+
+_NUMBER_VALUES: dict[str, int | None] = {}
+_NUMBER_VALUES_MAX = 20_000
+
+
+def _number_value(raw_value: str) -> int | None:
+    """:func:`number_value` worked out."""
     if raw_value in CIRCLED:
         return CIRCLED.index(raw_value) + 1
     if raw_value.isascii() and raw_value.isdigit():
@@ -155,7 +170,25 @@ def number_value(style: NumberStyle, raw_value: str) -> int | None:
 
 
 def number_key(style: NumberStyle, value: int) -> str:
-    """Normalised number used in task paths: 二, (一), 1, (1), ①, 第一条."""
+    """Normalised number used in task paths: 二, (一), 1, (1), ①, 第一条.
+
+    Remembered per style and value up to :data:`_NUMBER_KEYS_MAX` (documents repeat a few dozen keys).
+    """
+    key = (style.name, value)
+    found = _NUMBER_KEYS.get(key)
+    if found is None:
+        found = _number_key(style, value)
+        if value <= _NUMBER_KEYS_MAX:
+            _NUMBER_KEYS[key] = found
+    return found
+
+
+_NUMBER_KEYS: dict[tuple[str, int], str] = {}
+_NUMBER_KEYS_MAX = 2000  # a bound on the memo (7 styles x 2000 values at most)
+
+
+def _number_key(style: NumberStyle, value: int) -> str:
+    """:func:`number_key` worked out."""
     cn = to_chinese_numeral(value)
     return {
         "part": f"第{cn}部分",
@@ -194,7 +227,7 @@ def to_chinese_numeral(value: int) -> str:
     return digits[value // 100] + "百" + tail
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     style: NumberStyle
     value: int
@@ -236,7 +269,19 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
     for line in text.split("\n"):
         if len(line) > HEADER_LINE_MAX:
             continue
-        cells = {_without_note(cell) for cell in _split_cells(line.strip()) if cell}
+        stripped = line.strip()
+        if not ("|" in stripped or "\t" in stripped or "  " in stripped):
+            # One cell (most lines): it counts only when it is a label, alone on its line.  Removing a note
+            # leaves a start of the cell: a cell starting with no label leaves none.
+            if not stripped.startswith(_label_prefixes(labels)):
+                continue
+            cell = _without_note(stripped) if stripped else None
+            if cell is not None and cell in labels:
+                standalone.add(cell)
+                if len(standalone) >= TABLE_HEADER_MIN:
+                    return True
+            continue
+        cells = {_without_note(cell) for cell in _split_cells(stripped) if cell}
         if len(cells & labels) >= TABLE_HEADER_MIN:
             return True
         if len(cells) == 1 and cells <= labels:
@@ -244,6 +289,12 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
             if len(standalone) >= TABLE_HEADER_MIN:
                 return True
     return False
+
+
+@functools.lru_cache(maxsize=4)
+def _label_prefixes(labels: frozenset[str]) -> tuple[str, ...]:
+    """The labels as a tuple (what ``str.startswith`` takes)."""
+    return tuple(sorted(labels))
 
 
 def _split_cells(line: str) -> list[str]:
@@ -331,10 +382,27 @@ def _midline_boundaries(text: str, pos: int, line_end: int, in_text: Sequence[tu
     return ends
 
 
+# The first characters of each style's numbers (the styles' patterns start with these classes or literals).
+_STYLE_FIRST_CHARACTERS = {
+    "part": "第",
+    "section": "一二三四五六七八九十百千零〇",
+    "subsection": "(（",
+    "article": "第",
+    "item": "0123456789",
+    "subitem": "(（",
+    "point": CIRCLED,
+}
+# Character -> the styles, in NUMBER_STYLES order, whose numbers can start with it (the others need not be tried).
+_STYLES_BY_FIRST_CHARACTER: dict[str, tuple[NumberStyle, ...]] = {
+    character: tuple(style for style in NUMBER_STYLES if character in _STYLE_FIRST_CHARACTERS[style.name])
+    for character in NUMBER_FIRST_CHARACTERS
+}
+
+
 def _match_number(text: str, pos: int, line_end: int, table: bool = False) -> tuple[NumberStyle, re.Match[str]] | None:
     if pos >= line_end or text[pos] not in NUMBER_FIRST_CHARACTERS:
         return None  # no number can start here (most boundaries are sentence ends before text)
-    for style in NUMBER_STYLES:
+    for style in _STYLES_BY_FIRST_CHARACTER[text[pos]]:
         match = style.pattern.match(text, pos, line_end)
         if match and match.end() < line_end:
             return style, match
@@ -370,8 +438,11 @@ def _candidates(text: str) -> list[_Candidate]:
     for line_start, line_end in _lines(text):
         while first < len(in_text) and in_text[first][0] < line_start:
             first += 1
-        prefix = LINE_PREFIX.match(text, line_start, line_end)
-        pos = prefix.end() if prefix else line_start
+        if line_start < line_end and text[line_start] not in _LINE_PREFIX_FIRST:
+            pos = line_start  # LINE_PREFIX matches nothing here (every part of it is optional)
+        else:
+            prefix = LINE_PREFIX.match(text, line_start, line_end)
+            pos = prefix.end() if prefix else line_start
         if pos >= line_end:
             continue
         hit = _match_number(text, pos, line_end, table)
@@ -381,7 +452,10 @@ def _candidates(text: str) -> list[_Candidate]:
             if value:
                 body = _body_start(text, style, match.end(), line_end)
                 found.append(_Candidate(style, value, pos, body, line_start, line_end, False))
-        boundaries = _midline_boundaries(text, pos, line_end, in_text, first)
+        if first < len(in_text) and in_text[first][0] < line_end:
+            boundaries = _midline_boundaries(text, pos, line_end, in_text, first)
+        else:
+            boundaries = set()  # no boundary starts in the line
         flattened = line_end - line_start >= FLATTENED_LINE_MIN
         if not (boundaries or flattened or run_together):
             continue  # no mid-line place where a number could start
@@ -451,7 +525,9 @@ class _Sequencer:
     """Keeps the numbering state while headings are accepted in text order."""
 
     def __init__(self) -> None:
-        self._stack: list[tuple[int, str, int]] = []  # (level, style, value)
+        self._stack: list[tuple[int, str, int]] = []  # (level, style, value), levels increasing upwards
+        # _scopes[k]: the parent scope of the stack's first k entries (see _parent_scope), kept as it grows.
+        self._scopes: list[tuple[int, ...]] = [()]
         self._last_in_parent: dict[tuple[int, ...], dict[str, int]] = {}
         self._last_global: dict[str, int] = {}
 
@@ -466,19 +542,24 @@ class _Sequencer:
         return style.name in self._last_global
 
     def _parent_scope(self, level: int) -> tuple[int, ...]:
-        scope = []
-        for index, (lvl, _, _) in enumerate(self._stack):
-            if lvl < level:
-                scope.append(index)
-                scope.append(self._stack[index][2])
-        return tuple(scope)
+        """(index, value) of every stack entry below ``level``, flattened.
+
+        accept keeps the levels increasing up the stack, so those entries are its first k, whose
+        scope is remembered.
+        """
+        k = len(self._stack)
+        while k and self._stack[k - 1][0] >= level:
+            k -= 1
+        return self._scopes[k]
 
     def accept(self, style: NumberStyle, value: int) -> None:
         while self._stack and self._stack[-1][0] >= style.level:
             self._stack.pop()
-        parent = self._parent_scope(style.level)
+            self._scopes.pop()
+        parent = self._scopes[-1]
         self._last_in_parent.setdefault(parent, {})[style.name] = value
         self._last_global[style.name] = value
+        self._scopes.append((*parent, len(self._stack), value))
         self._stack.append((style.level, style.name, value))
 
 
@@ -653,7 +734,9 @@ def _rstrip(text: str, start: int, end: int) -> int:
 
 
 _SENTENCE_STOP = re.compile(r"[。;;!?！？\n]")
+_TITLE_LINE_ENDS = TERMINAL_PUNCTUATION + ",,、"  # a heading line ending so is a sentence
 _COMMA = re.compile(r"[,,]")
+_SPACED_TITLE = re.compile(rf"([^\s。;;!?！？,,:：]{{2,{HEADING_LINE_MAX}}}) ")
 
 
 def heading_title(text: str, body_start: int, end: int) -> str:
@@ -671,15 +754,16 @@ def heading_title(text: str, body_start: int, end: int) -> str:
     if not line:
         return ""
     has_more = not is_blank(text, line_end, end)
-    if has_more and line[-1] not in TERMINAL_PUNCTUATION + ",,、" and len(line) <= HEADING_LINE_MAX:
+    if has_more and line[-1] not in _TITLE_LINE_ENDS and len(line) <= HEADING_LINE_MAX:
         return line
-    sentence = _SENTENCE_STOP.split(line, maxsplit=1)[0]
+    stop = _SENTENCE_STOP.search(line)
+    sentence = line[: stop.start()] if stop else line  # _SENTENCE_STOP.split(line, maxsplit=1)[0]
     closes = len(sentence) < len(line) and line[len(sentence)] == "。"
     if closes and 0 < len(sentence.strip()) <= SHORT_TITLE_MAX and not _COMMA.search(sentence):
         return sentence.strip()
     if not has_more and len(line) <= HEADING_LINE_MAX and line[-1] not in TERMINAL_PUNCTUATION:
         return line  # a heading with no body at all
-    spaced = re.match(rf"([^\s。;;!?！？,,:：]{{2,{HEADING_LINE_MAX}}}) ", line)
+    spaced = _SPACED_TITLE.match(line)
     if spaced and len(line) > HEADING_LINE_MAX:
         return spaced.group(1)  # flattened text: the title ends where its line did, now a space
     return ""

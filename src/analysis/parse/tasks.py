@@ -233,51 +233,57 @@ def table_row(
     return None
 
 
-@dataclass(frozen=True)
-class _Node:
-    index: int
-    heading: Heading
-    parent: int | None
-    children: tuple[int, ...]
+@dataclass
+class _Tree:
+    """The heading tree of a document, and what each heading's task row repeats from its ancestors."""
+
+    parents: list[int | None]
+    children: list[list[int]]
+    paths: list[str]  # the number keys from the top, "/"-joined
+    titles: list[list[str]]  # the titles of the ancestors, outermost first
+    inferred: list[bool]  # the heading or an ancestor has an inferred number
 
 
-def _tree(headings: list[Heading]) -> list[_Node]:
+def _tree(headings: list[Heading]) -> _Tree:
+    """Parents and children of every heading; paths, ancestor titles and inferred flags built down the tree."""
     parents = heading_parents(headings)
-    children: dict[int, list[int]] = {i: [] for i in range(len(headings))}
-    for child, parent in enumerate(parents):
-        if parent is not None:
-            children[parent].append(child)
-    return [_Node(i, h, parents[i], tuple(children[i])) for i, h in enumerate(headings)]
+    children: list[list[int]] = [[] for _ in headings]
+    paths: list[str] = []
+    titles: list[list[str]] = []
+    inferred: list[bool] = []
+    for index, (heading, parent) in enumerate(zip(headings, parents, strict=True)):
+        if parent is None:
+            paths.append(heading.number_key)
+            titles.append([])
+            inferred.append(heading.inferred)
+        else:  # a parent comes before its children
+            children[parent].append(index)
+            paths.append(f"{paths[parent]}/{heading.number_key}")
+            titles.append([*titles[parent], headings[parent].title])
+            inferred.append(inferred[parent] or heading.inferred)
+    return _Tree(parents, children, paths, titles, inferred)
 
 
-def _path(nodes: list[_Node], index: int) -> list[int]:
-    chain = []
-    current: int | None = index
-    while current is not None:
-        chain.append(current)
-        current = nodes[current].parent
-    return chain[::-1]
-
-
-def _unit_indices(nodes: list[_Node]) -> list[tuple[int, str]]:
+def _unit_indices(headings: list[Heading], tree: _Tree) -> list[tuple[int, str]]:
     """(heading index, kind) of every task and framing unit, in text order."""
     units: list[tuple[int, str]] = []
+    framing = [is_framing_title(heading.title) for heading in headings]
 
     def visit(index: int, under_framing: bool) -> None:
-        node = nodes[index]
-        framing_here = under_framing or is_framing_title(node.heading.title)
-        if framing_here and not any(is_framing_title(nodes[c].heading.title) for c in node.children):
+        children = tree.children[index]
+        framing_here = under_framing or framing[index]
+        if framing_here and not any(framing[c] for c in children):
             units.append((index, KIND_FRAMING))
             return
-        if not node.children:
+        if not children:
             units.append((index, KIND_TASK))
             return
-        for child in node.children:
+        for child in children:
             visit(child, framing_here)
 
-    for node in nodes:
-        if node.parent is None:
-            visit(node.index, False)
+    for index, parent in enumerate(tree.parents):
+        if parent is None:
+            visit(index, False)
     return units
 
 
@@ -372,12 +378,17 @@ def _find_marked_clauses(text: str, start: int, end: int) -> list[Clause]:
         if _is_bracket_clause(text, open_at + 1, close_at):
             found.append(Clause(open_at, close_at + 1, text[open_at + 1 : close_at].strip(), False))
             covered_until = close_at + 1
+    cut = False
     if unclosed and not text[end:].strip():
         open_at = unclosed[0]
         if open_at >= covered_until and _is_cut_clause(text, open_at + 1, end):
             found.append(Clause(open_at, end, text[open_at + 1 : end].strip(), False))
+            cut = True
+    n_bracketed = len(found)
     for match in ASSIGNMENT_LINE.finditer(text, start, end):
         found.append(Clause(match.start(), match.end(), match.group("clause").strip(), True))
+    if n_bracketed == len(found) and not cut:
+        return found  # bracketed clauses only: in text order, none inside another (taken so above)
     found.sort(key=lambda clause: (clause.start, -clause.end))
     merged: list[Clause] = []
     for clause in found:
@@ -397,8 +408,17 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
     same sentences.  Linear in the length of the text.
     """
     clauses = find_clauses(text, start, end)
-    clause_at = {c.start: c for c in clauses}
     sentences: list[list] = []  # [start, end, units_raw]
+    if not clauses:
+        # No clause to step over: each sentence ends where the search from the previous end finds one.
+        cursor = start
+        for found in _SENTENCE_END_FAST.finditer(text, start, end):
+            _add_sentence(text, sentences, cursor, found.end())
+            cursor = found.end()
+        if cursor < end:
+            _add_sentence(text, sentences, cursor, end)
+        return [(s, e, units) for s, e, units in sentences]
+    clause_at = {c.start: c for c in clauses}
     cursor = start
     position = start
     next_clause = 0  # index of the first clause at or after ``position``
@@ -496,24 +516,24 @@ def _assign_clauses(sentences: list[list], clauses: list[Clause]) -> None:
 def extract_tasks(doc_id: str, aligned: AlignedText, headings: list[Heading]) -> list[Task]:
     """Tasks and framing units of one document, with measures and spans."""
     text = aligned.text
-    nodes = _tree(headings)
+    origin_start, origin_end = aligned.origin_start, aligned.origin_end
+    tree = _tree(headings)
     headers = find_table_headers(text)
     units: list[Task] = []
     n_tasks = n_framing = 0
-    for index, kind in _unit_indices(nodes):
-        heading = nodes[index].heading
+    for index, kind in _unit_indices(headings, tree):
+        heading = headings[index]
         body_start, body_end = _strip_span(text, heading.body_start, heading.span[1])
         if body_start >= body_end:
             continue  # a heading with nothing under it carries no task
-        chain = _path(nodes, index)
-        flags = ["number_inferred"] if any(nodes[i].heading.inferred for i in chain) else []
+        flags = ["number_inferred"] if tree.inferred[index] else []
         measures: list[Measure] = []
         if kind == KIND_TASK:
             n_tasks += 1
             task_id = f"{doc_id}-T{n_tasks:03d}"
             _, title_end = _title_span(text, heading)
             content_start, content_end, cell_clauses = body_start, body_end, []
-            header = next((h for h in reversed(headers) if h.end <= body_start), None)
+            header = next((h for h in reversed(headers) if h.end <= body_start), None) if headers else None
             row = table_row(text, body_start, body_end, header) if header else None
             if row:
                 (content_start, content_end), cells = row
@@ -522,10 +542,14 @@ def extract_tasks(doc_id: str, aligned: AlignedText, headings: list[Heading]) ->
             if not any(_has_content_in(text, s, e) for s, e, _ in sentences):
                 # The title sentence is all the item says: it is the measure too.
                 sentences = split_measures(text, content_start, content_end)
-            for sentence in sentences:
-                sentence[2].extend(cell_clauses)
-            for number, (s, e, units_raw) in enumerate(sentences):
-                measures.append(Measure(number, text[s:e], (s, e), aligned.original_span(s, e), units_raw))
+            if cell_clauses:
+                for sentence in sentences:
+                    sentence[2].extend(cell_clauses)
+            # A sentence is never empty (start < end): its original span is aligned.original_span(s, e).
+            measures = [
+                Measure(number, text[s:e], (s, e), (origin_start[s], origin_end[e - 1]), units_raw)
+                for number, (s, e, units_raw) in enumerate(sentences)
+            ]
         else:
             n_framing += 1
             task_id = f"{doc_id}-F{n_framing:02d}"
@@ -536,13 +560,13 @@ def extract_tasks(doc_id: str, aligned: AlignedText, headings: list[Heading]) ->
                 kind=kind,
                 seq=len(units) + 1,
                 number=heading.number,
-                path="/".join(nodes[i].heading.number_key for i in chain),
+                path=tree.paths[index],
                 level=heading.level,
-                headings=[nodes[i].heading.title for i in chain[:-1]],
+                headings=tree.titles[index],  # a list of its own: one per heading, one heading per unit
                 title=heading.title,
                 text=text[body_start:body_end],
                 span=(body_start, body_end),
-                raw_span=aligned.original_span(body_start, body_end),
+                raw_span=(origin_start[body_start], origin_end[body_end - 1]),  # not empty: see above
                 measures=measures,
                 flags=flags,
             )
