@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet treat a text cell as a formula."""
 
+FORMULA_START = "^[" + "".join("\\" + c if c in "-\\]^" else c for c in FORMULA_TRIGGERS) + "]"
+"""A string starting with one of :data:`FORMULA_TRIGGERS`, as a regular expression (``re`` and RE2 alike)."""
+
 
 def is_formula_like(value: object) -> bool:
     """True if ``value`` is a string a spreadsheet could run as a formula."""
@@ -60,6 +63,21 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
         safe[column] = series.map(neutralise_formula)
     safe.columns = [neutralise_formula(str(c)) for c in safe.columns]
     return safe
+
+
+def guard_formulas(text: Any) -> Any:
+    """An Arrow string array with formula-like strings quote-prefixed, as :func:`csv_safe` does to a column.
+
+    Missing values stay missing.  ``text`` is a pyarrow (chunked) string array.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    formula_like = pc.match_substring_regex(text, FORMULA_START)
+    if not pc.any(formula_like).as_py():
+        return text
+    quote, nothing = pa.scalar("'", text.type), pa.scalar("", text.type)
+    return pc.if_else(formula_like, pc.binary_join_element_wise(quote, text, nothing), text)
 
 
 def set_text_cell(cell: Any, value: str) -> Any:
