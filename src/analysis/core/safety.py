@@ -29,9 +29,6 @@ log = logging.getLogger(__name__)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet treat a text cell as a formula."""
 
-FORMULA_START = "^[" + "".join("\\" + c if c in "-\\]^" else c for c in FORMULA_TRIGGERS) + "]"
-"""A string starting with one of :data:`FORMULA_TRIGGERS`, as a regular expression (``re`` and RE2 alike)."""
-
 
 def is_formula_like(value: object) -> bool:
     """True if ``value`` is a string a spreadsheet could run as a formula."""
@@ -68,12 +65,13 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 def guard_formulas(text: Any) -> Any:
     """An Arrow string array with formula-like strings quote-prefixed, as :func:`csv_safe` does to a column.
 
-    Missing values stay missing.  ``text`` is a pyarrow (chunked) string array.
+    Missing values stay missing.  ``text`` is a pyarrow (chunked) string array;
+    only the first character of each string is looked at.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    formula_like = pc.match_substring_regex(text, FORMULA_START)
+    formula_like = pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=pa.array(FORMULA_TRIGGERS, text.type))
     if not pc.any(formula_like).as_py():
         return text
     quote, nothing = pa.scalar("'", text.type), pa.scalar("", text.type)

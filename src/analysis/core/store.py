@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.core.errors import AnalysisError
-from analysis.core.safety import FORMULA_START, csv_safe, guard_formulas, neutralise_formula
+from analysis.core.safety import FORMULA_TRIGGERS, csv_safe, guard_formulas, neutralise_formula
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -119,8 +119,8 @@ def write_csv(frame: pd.DataFrame, path: Path, *, append: bool = False) -> None:
 
 # What Python's csv writer (pandas' ``to_csv``: delimiter ",", quote '"', line end "\n") quotes a field for.
 _CSV_QUOTE_WHEN = '[\n",]'
-# A cell that may need the formula guard or quotes.
-_CSV_SPECIAL = f"{FORMULA_START}|{_CSV_QUOTE_WHEN}"
+# A cell that may need the formula guard (a first character of FORMULA_TRIGGERS) or quotes.
+_CSV_SPECIAL = "^[" + "".join("\\" + c if c in "-\\]^" else c for c in FORMULA_TRIGGERS) + "]|" + _CSV_QUOTE_WHEN
 
 
 def _csv_row(fields: list[object]) -> str:
