@@ -227,9 +227,11 @@ def csv_frames(draw):
     n = draw(st.integers(0, 6))
     columns = {}
     for i in range(draw(st.integers(2, 5))):
-        kind = draw(st.sampled_from(["string", "str", "Int64", "boolean", "float64", "int64", "bool"]))
+        kind = draw(
+            st.sampled_from(["string", "str", "string[python]", "Int64", "boolean", "float64", "int64", "bool"])
+        )
         name = draw(st.sampled_from([f"c{i}", f"=c{i}", f"c,{i}", f"-{i}"]))
-        if kind in ("string", "str"):
+        if kind in ("string", "str", "string[python]"):
             values = draw(st.lists(st.none() | _TEXT, min_size=n, max_size=n))  # "str": pandas' default, NaN for None
         elif kind == "Int64":
             values = draw(st.lists(st.none() | st.integers(-(2**63) + 1, 2**63 - 1), min_size=n, max_size=n))
