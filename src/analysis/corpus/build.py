@@ -346,7 +346,12 @@ class _ChunkCoding:
 
 
 def _write_chunk(writer: PartitionedWriter, chunk: list[DocumentRows], coding: _ChunkCoding | None = None) -> None:
-    for name, frame in assemble(chunk, []).items():
+    """Write one part of every table; ``chunk`` is emptied once its rows are in the tables (memory)."""
+    tables = assemble(chunk, [])
+    chunk.clear()
+    # Each table dropped once written, the tasks last: coding them holds the least besides.
+    for name in [n for n in tables if n != "tasks"] + ["tasks"]:
+        frame = tables.pop(name)
         if name != "tasks":
             writer.write(name, frame)
         elif coding is not None:
