@@ -154,6 +154,26 @@ def test_parallel_build_writes_the_same_tables(tmp_path):
         pd.testing.assert_frame_equal(one.table(name), two.table(name))
 
 
+def test_tasks_coded_as_their_part_is_written_are_those_coded_after_all_parts(tmp_path, monkeypatch):
+    """One process codes each tasks part as it writes it; the same parts and CSV as writing, reading back, recoding."""
+    raw = tmp_path / "raw"
+    files = {"q.txt": COUNTY_PLAN.encode("utf-8"), "b.txt": CITY_PLAN_TRADITIONAL.encode("big5"), "e.txt": b""}
+    manifest = write_corpus(raw, [{"doc_id": name[0], "file": name} for name in files], files)
+    options = {"jobs": 1, "progress": False, "use_cache": False, "chunk_documents": 1}
+    build_corpus(manifest, raw, tmp_path / "as_written", **options)
+    monkeypatch.setattr(build_module, "_ChunkCoding", lambda: None)  # the other way: rewrite("tasks", code_task_parts)
+    build_corpus(manifest, raw, tmp_path / "after", **options)
+    written, after = (tmp_path / "as_written" / "current", tmp_path / "after" / "current")
+    parts = sorted(p.relative_to(written) for p in written.glob("*.parquet/part-*.parquet"))
+    assert parts == sorted(p.relative_to(after) for p in after.glob("*.parquet/part-*.parquet"))
+    assert len([p for p in parts if p.parent.name == "tasks.parquet"]) == 2
+    for part in parts:
+        pd.testing.assert_frame_equal(pd.read_parquet(written / part), pd.read_parquet(after / part))
+    for csv in sorted(written.glob("*.csv")):
+        assert csv.read_bytes() == (after / csv.name).read_bytes(), csv.name
+    assert (written / "run_report.md").read_text() == (after / "run_report.md").read_text()
+
+
 def test_theme_coding_sends_one_part_at_a_time_to_each_worker(tmp_path, monkeypatch):
     """A coded part is tens of MB at scale: workers must not hold (and pickle back) several at once."""
     raw = tmp_path / "raw"

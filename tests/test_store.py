@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from analysis.core import store
+from analysis.core import safety, store
 from analysis.core.store import BuildLock, BuildLockedError, PartitionedWriter, atomic_path, clean_leftovers, read_table
 
 TABLES = ("documents", "tasks")
@@ -211,3 +213,89 @@ def test_read_tables_takes_every_table_from_the_same_build(tmp_path, monkeypatch
     monkeypatch.setattr(store, "read_table", read_then_switch)
     tables = store.read_tables(TABLES, out)
     assert {marker for frame in tables.values() for marker in frame["build"]} == {"old"}
+
+
+# --------------------------------------------------------------------------- the CSV writer
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("ab 中文,\"\n\r\t'=+-@\x00\u2028\ufeff😀")), max_size=6)
+
+
+@st.composite
+def csv_frames(draw):
+    """Frames of the column types the fast CSV writer formats itself (some columns Arrow-chunked several times)."""
+    n = draw(st.integers(0, 6))
+    columns = {}
+    for i in range(draw(st.integers(2, 5))):
+        kind = draw(
+            st.sampled_from(["string", "str", "string[python]", "Int64", "boolean", "float64", "int64", "bool"])
+        )
+        name = draw(st.sampled_from([f"c{i}", f"=c{i}", f"c,{i}", f"-{i}"]))
+        if kind in ("string", "str", "string[python]"):
+            values = draw(st.lists(st.none() | _TEXT, min_size=n, max_size=n))  # "str": pandas' default, NaN for None
+        elif kind == "Int64":
+            values = draw(st.lists(st.none() | st.integers(-(2**63) + 1, 2**63 - 1), min_size=n, max_size=n))
+        elif kind == "boolean":
+            values = draw(st.lists(st.none() | st.booleans(), min_size=n, max_size=n))
+        elif kind == "float64":
+            values = draw(
+                st.lists(
+                    st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.1, 1e16, 100.0, -0.0, 1e-5]),
+                    min_size=n,
+                    max_size=n,
+                )
+            )
+        elif kind == "int64":
+            values = draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=n, max_size=n))
+        else:
+            values = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+        columns[f"{name}#{i}"] = pd.Series(values, dtype=kind, index=range(n))
+    frame = pd.DataFrame(columns)
+    if n > 1 and draw(st.booleans()):  # Arrow-backed columns made of several chunks, as after pd.concat
+        cut = draw(st.integers(1, n - 1))
+        frame = pd.concat([frame.iloc[:cut], frame.iloc[cut:]], ignore_index=True)
+    return frame
+
+
+@settings(max_examples=300, deadline=None)
+@given(csv_frames(), st.booleans())
+def test_write_csv_writes_the_bytes_pandas_writes(tmp_path_factory, frame, append):
+    folder = tmp_path_factory.mktemp("csv")
+    fast, slow = folder / "fast.csv", folder / "slow.csv"
+    for path in (fast, slow):
+        path.write_bytes(b"first part\n")
+    store.write_csv(frame, fast, append=append)
+    safety.csv_safe(frame).to_csv(
+        slow,
+        mode="a" if append else "w",
+        header=not append,
+        index=False,
+        encoding="utf-8" if append else store.CSV_ENCODING,
+    )
+    assert store.csv_lines(frame) is not None  # the fast writer took it
+    assert fast.read_bytes() == slow.read_bytes()
+
+
+def test_write_csv_leaves_other_column_types_and_single_columns_to_pandas(tmp_path):
+    frames = [
+        pd.DataFrame({"a": ["x", "=y"]}),  # one column: the csv module quotes an empty field there
+        pd.DataFrame({"a": ["x", "=y"], "when": pd.to_datetime(["2024-01-01", None])}),
+        pd.DataFrame({"a": ["x", "=y"], "mixed": [1, "=2"]}),
+        pd.DataFrame({"a": ["x", "=y"], "f": pd.array([1.5, None], dtype="Float64")}),
+    ]
+    for frame in frames:
+        assert store.csv_lines(frame) is None
+        store.write_csv(frame, tmp_path / "fast.csv")
+        safety.csv_safe(frame).to_csv(tmp_path / "slow.csv", index=False, encoding=store.CSV_ENCODING)
+        assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | _TEXT, max_size=8))
+def test_guard_formulas_on_arrow_strings_is_csv_safe(values):
+    import pyarrow as pa
+
+    column = pd.Series(values, dtype="string")
+    guarded = safety.guard_formulas(pa.array(values, type=pa.large_string())).to_pylist()
+    expected = safety.csv_safe(pd.DataFrame({"v": column}))["v"].tolist()
+    assert guarded == [None if v is pd.NA else v for v in expected]

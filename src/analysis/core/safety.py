@@ -62,6 +62,22 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
+def guard_formulas(text: Any) -> Any:
+    """An Arrow string array with formula-like strings quote-prefixed, as :func:`csv_safe` does to a column.
+
+    Missing values stay missing.  ``text`` is a pyarrow (chunked) string array;
+    only the first character of each string is looked at.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    formula_like = pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=pa.array(FORMULA_TRIGGERS, text.type))
+    if not pc.any(formula_like).as_py():
+        return text
+    quote, nothing = pa.scalar("'", text.type), pa.scalar("", text.type)
+    return pc.if_else(formula_like, pc.binary_join_element_wise(quote, text, nothing), text)
+
+
 def set_text_cell(cell: Any, value: str) -> Any:
     """Store ``value`` in an openpyxl cell as text, never as a formula.
 

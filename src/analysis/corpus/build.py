@@ -269,6 +269,9 @@ def build_corpus(
         # The cache lives with the tables it feeds, so builds into other folders never share or prune it.
         cache = DocumentCache(cache_dir or out_dir / ".document_cache") if use_cache else None
         writer = PartitionedWriter(out_dir)
+        # One process: each tasks part is coded as it is written (the coder fitted at the first part), instead of
+        # written uncoded, read back, coded and rewritten.  Several: coded in parallel once all are written.
+        coding = _ChunkCoding() if jobs <= 1 else None
         try:
             chunk: list[DocumentRows] = []
             documents = process_entries(
@@ -284,13 +287,14 @@ def build_corpus(
                 assert document_rows is not None
                 chunk.append(document_rows)
                 if len(chunk) >= chunk_documents:
-                    _write_chunk(writer, chunk)
+                    _write_chunk(writer, chunk, coding)
                     chunk = []
             if chunk or not writer.parts("documents"):
-                _write_chunk(writer, chunk)
+                _write_chunk(writer, chunk, coding)
             problems.extend(override_problems(writer))
             writer.write("problems", schema.frame(problems, "problems"))
-            writer.rewrite("tasks", lambda parts: code_task_parts(parts, jobs=jobs, progress=progress))
+            if coding is None:
+                writer.rewrite("tasks", lambda parts: code_task_parts(parts, jobs=jobs, progress=progress))
             summary = run_summary(writer, failed)
             writer.commit(
                 {
@@ -326,10 +330,34 @@ def override_problems(writer: PartitionedWriter) -> list[dict[str, Any]]:
     return [problem_row(p["doc_id"], where, "review", "warning", p["problem"]) for p in attached.problems]
 
 
-def _write_chunk(writer: PartitionedWriter, chunk: list[DocumentRows]) -> None:
-    for name, frame in assemble(chunk, []).items():
-        # The tasks table is rewritten with its themes (``code_task_parts``), its CSV written then.
-        writer.write(name, frame, csv=name != "tasks")
+class _ChunkCoding:
+    """Codes the tasks of each chunk as it is written (one process); the coder is fitted at the first chunk.
+
+    The same as :func:`code_task_parts` over the written parts: a part's themes depend on that part alone.
+    """
+
+    def __init__(self) -> None:
+        self._coder: Any = None
+
+    def __call__(self, tasks: pd.DataFrame) -> pd.DataFrame:
+        if self._coder is None:
+            self._coder = theme_coder()
+        return with_themes(tasks, self._coder.code(tasks))
+
+
+def _write_chunk(writer: PartitionedWriter, chunk: list[DocumentRows], coding: _ChunkCoding | None = None) -> None:
+    """Write one part of every table; ``chunk`` is emptied once its rows are in the tables (memory)."""
+    tables = assemble(chunk, [])
+    chunk.clear()
+    # Each table dropped once written, the tasks last: coding them holds the least besides.
+    for name in [n for n in tables if n != "tasks"] + ["tasks"]:
+        frame = tables.pop(name)
+        if name != "tasks":
+            writer.write(name, frame)
+        elif coding is not None:
+            writer.write(name, coding(frame))
+        else:  # rewritten with its themes (``code_task_parts``), its CSV written then
+            writer.write(name, frame, csv=False)
 
 
 def run_summary(writer: PartitionedWriter, failed: list[str]) -> dict[str, Any]:
