@@ -45,6 +45,16 @@ def test_unit_rows_are_the_rows_the_comprehension_made(tasks):
     assert [list(row) for row in rows] == [list(row) for row in expected]  # the same columns in the same order
 
 
+def _spans(part: Any) -> dict[str, Any]:
+    """The four span columns of a task or a measure row."""
+    return {
+        "span_start": part.span[0],
+        "span_end": part.span[1],
+        "raw_span_start": part.raw_span[0],
+        "raw_span_end": part.raw_span[1],
+    }
+
+
 def _first_written_rows(doc: Any) -> dict[str, list[dict[str, Any]]]:
     """The sections, tasks and measures rows as first written: one dict literal per row."""
     from analysis.core.models import KIND_TASK
@@ -85,10 +95,7 @@ def _first_written_rows(doc: Any) -> dict[str, list[dict[str, Any]]]:
             "section_title": unit.headings[-1] if unit.headings else "",
             "title": unit.title,
             "text": unit.text,
-            "span_start": unit.span[0],
-            "span_end": unit.span[1],
-            "raw_span_start": unit.raw_span[0],
-            "raw_span_end": unit.raw_span[1],
+            **_spans(unit),
             "n_measures": len(unit.measures),
             "flags": ";".join(unit.flags),
             "doc_title": str(doc.metadata.get("title") or ""),
@@ -101,10 +108,7 @@ def _first_written_rows(doc: Any) -> dict[str, list[dict[str, Any]]]:
             "task_id": unit.task_id,
             "measure_index": measure.index,
             "text": measure.text,
-            "span_start": measure.span[0],
-            "span_end": measure.span[1],
-            "raw_span_start": measure.raw_span[0],
-            "raw_span_end": measure.raw_span[1],
+            **_spans(measure),
             "units_raw": LIST_SEPARATOR.join(measure.units_raw),
         }
         for unit in doc.items
