@@ -492,3 +492,25 @@ def test_no_processed_csv_holds_a_live_formula(tmp_path):
     assert formula_cells >= 4  # title, issuer, task text, unit name: guarded, not dropped
     documents = pd.read_parquet(out / "documents.parquet")  # the Parquet tables keep the text as captured
     assert documents.loc[0, "title"] == '=HYPERLINK("http://x")'
+
+
+def test_assemble_reads_records_and_dict_rows_alike():
+    """Bundles of Records, of dict rows, of both and of other columns assemble to the tables of their dict rows."""
+    from analysis.corpus.build import assemble
+    from analysis.corpus.rows import UNIT_COLUMNS as columns
+    from analysis.corpus.rows import Records, table_dicts
+
+    def unit(doc_id: str, index: int | None, order: int, raw: str, name: str | None, generic: bool) -> tuple:
+        return (doc_id, f"{doc_id}-1", index, order, raw, name, name, None, "lead", "unit", generic, "exact", "x")
+
+    first = Records(columns, [unit("a", 0, 0, "县财政局", "县财政局", False), unit("a", None, 1, "x", None, True)])
+    empty = Records(columns, [])
+    reordered = Records(tuple(reversed(columns)), [tuple(reversed(unit("b", 1, 0, "y", "y", False)))])
+    as_dicts = Records(columns, [unit("c", 2, 0, "z", "z", False)]).dicts()
+    del as_dicts[0]["successor"]  # a column missing from a dict row
+    for parts in ([first, empty], [first, reordered], [first, as_dicts, first], [as_dicts, first], [empty]):
+        bundles = [{"units": part} for part in parts]
+        expected = assemble([{"units": table_dicts(part)} for part in parts], [])
+        result = assemble(bundles, [])
+        for name, table in expected.items():
+            pd.testing.assert_frame_equal(result[name], table, check_exact=True)

@@ -68,3 +68,25 @@ def test_table_columns_is_a_fresh_dict_each_time():
     assert "extra" not in table_columns("units")
     with pytest.raises(SchemaError):
         table_columns("no_such_table")
+
+
+_CELL = st.none() | st.text(max_size=3) | st.integers(-5, 5) | st.booleans() | st.floats(allow_nan=False, width=32)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_frame_records_is_the_frame_of_the_same_rows_as_dicts(data):
+    """Tuples in column order give the table the rows as dicts give (pandas infers each column alike)."""
+    table = data.draw(st.sampled_from(["sections", "units", "targets"]))
+    columns = list(table_columns(table))
+    n = data.draw(st.integers(0, 4))
+    tuples = [tuple(data.draw(_CELL) for _ in columns) for _ in range(n)]
+    try:
+        expected = schema.frame([dict(zip(columns, row, strict=True)) for row in tuples], table)
+    except Exception as exc:  # values that do not fit (a SchemaError, or pandas' own error): the same error
+        with pytest.raises(type(exc)):
+            schema.frame_records(columns, tuples, table)
+        return
+    result = schema.frame_records(columns, tuples, table)
+    pd.testing.assert_frame_equal(result, expected, check_exact=True)
+    assert list(result.dtypes) == list(expected.dtypes)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from analysis.core.errors import AnalysisError
@@ -113,6 +113,19 @@ def frame(rows: list[dict[str, Any]], table: str, **kwargs: Any) -> pd.DataFrame
     if not rows:
         return empty_table(table)
     return conform(pd.DataFrame(rows), table, **kwargs)
+
+
+def frame_records(columns: Sequence[str], rows: list[tuple[Any, ...]], table: str, **kwargs: Any) -> pd.DataFrame:
+    """:func:`frame` for rows given as tuples in ``columns`` order (the same table as from the rows as dicts).
+
+    pandas turns a list of tuples into columns as it does a list of dicts with those keys (the same
+    per-column type inference), without looking up every key of every row.
+    """
+    import pandas as pd  # see conform
+
+    if not rows:
+        return empty_table(table)
+    return conform(pd.DataFrame(rows, columns=list(columns)), table, **kwargs)
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> None:

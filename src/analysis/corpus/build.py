@@ -51,7 +51,7 @@ from analysis.parse.read import DecodedText
 
 log = logging.getLogger(__name__)
 
-DocumentRows = dict[str, list[dict[str, Any]]]
+DocumentRows = rows.DocumentTables
 
 
 @dataclass
@@ -215,15 +215,45 @@ def with_themes(tasks: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
 
 def assemble(bundles: Iterable[DocumentRows], problems: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
     """Per-document rows → conformed tables (themes not yet coded)."""
-    collected: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_NAMES}
-    collected["problems"].extend(problems)
+    collected = {name: _TableRows() for name in TABLE_NAMES}
+    collected["problems"].add(problems)
     for bundle in bundles:
         for name in TABLE_NAMES:
-            collected[name].extend(bundle.get(name, []))
+            collected[name].add(bundle.get(name, []))
     return {
-        name: schema.frame(table_rows, name, allow_missing=_FILLED_LATER.get(name, ()))
+        name: table_rows.frame(name, allow_missing=_FILLED_LATER.get(name, ()))
         for name, table_rows in collected.items()
     }
+
+
+class _TableRows:
+    """One table's rows from many documents: tuples while every part is :class:`~rows.Records` of the same
+    columns (the frame made from them directly), else dicts (a part of dict rows, or other columns)."""
+
+    def __init__(self) -> None:
+        self.columns: tuple[str, ...] | None = None
+        self.tuples: list[tuple[Any, ...]] = []
+        self.dicts: list[dict[str, Any]] | None = None
+
+    def add(self, part: list[dict[str, Any]] | rows.Records) -> None:
+        if isinstance(part, rows.Records):
+            if not part.rows:
+                return
+            if self.dicts is None and self.columns in (None, part.columns):
+                self.columns = part.columns
+                self.tuples.extend(part.rows)
+                return
+        elif not part:
+            return
+        if self.dicts is None:  # from now on dicts, the tuples so far first
+            self.dicts = rows.Records(self.columns, self.tuples).dicts() if self.columns is not None else []
+            self.tuples = []
+        self.dicts.extend(rows.table_dicts(part))
+
+    def frame(self, name: str, **kwargs: Any) -> pd.DataFrame:
+        if self.dicts is None and self.columns is not None:
+            return schema.frame_records(self.columns, self.tuples, name, **kwargs)
+        return schema.frame(self.dicts or [], name, **kwargs)
 
 
 # Columns a table may lack when assembled: themes are coded later; problems of rows not from the manifest.

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DocumentRows = dict[str, list[dict[str, Any]]]
+DocumentRows = dict[str, Any]  # every table's rows of one document (``corpus.rows.document_tables``)
 MAGIC = b"ANALYSIS-ROWS-1\n"
 SUFFIX = ".pkl.z"
 # Modules are named by their dotted path inside the package ("parse.pipeline"), so a

@@ -10,7 +10,7 @@ the notebooks always see the same names.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from analysis import config
 from analysis.core.models import KIND_TASK, THEME_COLUMNS, ParsedDocument
@@ -71,83 +71,173 @@ def _display_path(path: str) -> str:
         return path
 
 
-def section_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+class Records(NamedTuple):
+    """A table's rows as tuples in ``columns`` order: what a build sends and caches per document.
+
+    Cheaper than one dict per row to make, to pickle across the worker's pipe, to unpickle and to turn into a
+    frame (pandas reads the same values, so the frame is the same).  :meth:`dicts` gives the dict rows.
+    """
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """The rows as dicts (keys in column order)."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+SECTION_COLUMNS = (
+    "doc_id",
+    "section_path",
+    "level",
+    "number",
+    "number_inferred",
+    "title",
+    "parent_path",
+    "span_start",
+    "span_end",
+    "raw_span_start",
+    "raw_span_end",
+)
+
+
+def section_records(doc: ParsedDocument) -> Records:
     """`sections` rows: every numbered (or recovered) heading."""
     parents = heading_parents(doc.headings)
     paths: list[str] = []
     rows = []
+    doc_id = doc.doc_id
     for heading, parent in zip(doc.headings, parents, strict=False):
         parent_path = paths[parent] if parent is not None else ""
         path = f"{parent_path}/{heading.number_key}" if parent_path else heading.number_key
         paths.append(path)
         raw = doc.aligned.original_span(*heading.span) if doc.aligned else (None, None)
         rows.append(
-            {
-                "doc_id": doc.doc_id,
-                "section_path": path,
-                "level": heading.level,
-                "number": heading.number,
-                "number_inferred": heading.inferred,
-                "title": heading.title,
-                "parent_path": parent_path,
-                "span_start": heading.span[0],
-                "span_end": heading.span[1],
-                "raw_span_start": raw[0],
-                "raw_span_end": raw[1],
-            }
+            (
+                doc_id,
+                path,
+                heading.level,
+                heading.number,
+                heading.inferred,
+                heading.title,
+                parent_path,
+                heading.span[0],
+                heading.span[1],
+                raw[0],
+                raw[1],
+            )
         )
-    return rows
+    return Records(SECTION_COLUMNS, rows)
+
+
+def section_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+    """`sections` rows as dicts."""
+    return section_records(doc).dicts()
+
+
+TASK_COLUMNS = (
+    "doc_id",
+    "task_id",
+    "kind",
+    "seq",
+    "number",
+    "path",
+    "level",
+    "headings",
+    "section_title",
+    "title",
+    "text",
+    "span_start",
+    "span_end",
+    "raw_span_start",
+    "raw_span_end",
+    "n_measures",
+    "flags",
+    "doc_title",
+)
+
+
+def task_records(doc: ParsedDocument) -> Records:
+    """`tasks` rows (tasks and framing units) without theme columns."""
+    doc_title = str(doc.metadata.get("title") or "")
+    return Records(
+        TASK_COLUMNS,
+        [
+            (
+                unit.doc_id,
+                unit.task_id,
+                unit.kind,
+                unit.seq,
+                unit.number,
+                unit.path,
+                unit.level,
+                " > ".join(unit.headings),
+                unit.headings[-1] if unit.headings else "",
+                unit.title,
+                unit.text,
+                unit.span[0],
+                unit.span[1],
+                unit.raw_span[0],
+                unit.raw_span[1],
+                len(unit.measures),
+                ";".join(unit.flags),
+                doc_title,
+            )
+            for unit in doc.items
+        ],
+    )
 
 
 def task_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
     """`tasks` rows (tasks and framing units); theme columns from ``extra`` if set."""
-    rows = []
-    for unit in doc.items:
-        row = {
-            "doc_id": unit.doc_id,
-            "task_id": unit.task_id,
-            "kind": unit.kind,
-            "seq": unit.seq,
-            "number": unit.number,
-            "path": unit.path,
-            "level": unit.level,
-            "headings": " > ".join(unit.headings),
-            "section_title": unit.headings[-1] if unit.headings else "",
-            "title": unit.title,
-            "text": unit.text,
-            "span_start": unit.span[0],
-            "span_end": unit.span[1],
-            "raw_span_start": unit.raw_span[0],
-            "raw_span_end": unit.raw_span[1],
-            "n_measures": len(unit.measures),
-            "flags": ";".join(unit.flags),
-            "doc_title": str(doc.metadata.get("title") or ""),
-        }
+    rows = task_records(doc).dicts()
+    for unit, row in zip(doc.items, rows, strict=True):
         for column in THEME_COLUMNS:
             if column in unit.extra:
                 row[column] = unit.extra[column]
-        rows.append(row)
     return rows
 
 
-def measure_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+MEASURE_COLUMNS = (
+    "doc_id",
+    "task_id",
+    "measure_index",
+    "text",
+    "span_start",
+    "span_end",
+    "raw_span_start",
+    "raw_span_end",
+    "units_raw",
+)
+
+
+def measure_records(doc: ParsedDocument) -> Records:
     """`measures` rows."""
-    return [
-        {
-            "doc_id": doc.doc_id,
-            "task_id": unit.task_id,
-            "measure_index": measure.index,
-            "text": measure.text,
-            "span_start": measure.span[0],
-            "span_end": measure.span[1],
-            "raw_span_start": measure.raw_span[0],
-            "raw_span_end": measure.raw_span[1],
-            "units_raw": LIST_SEPARATOR.join(measure.units_raw),
-        }
-        for unit in doc.items
-        if unit.kind == KIND_TASK
-        for measure in unit.measures
-    ]
+    doc_id = doc.doc_id
+    return Records(
+        MEASURE_COLUMNS,
+        [
+            (
+                doc_id,
+                unit.task_id,
+                measure.index,
+                measure.text,
+                measure.span[0],
+                measure.span[1],
+                measure.raw_span[0],
+                measure.raw_span[1],
+                LIST_SEPARATOR.join(measure.units_raw),
+            )
+            for unit in doc.items
+            if unit.kind == KIND_TASK
+            for measure in unit.measures
+        ],
+    )
+
+
+def measure_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+    """`measures` rows as dicts."""
+    return measure_records(doc).dicts()
 
 
 def repair_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
@@ -187,32 +277,40 @@ TARGET_FIELDS = (
 )
 
 
-def unit_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+UNIT_COLUMNS = ("doc_id", "task_id", "measure_index", "unit_order", *UNIT_FIELDS)
+
+
+def unit_records(doc: ParsedDocument) -> Records:
     """`units` rows: one per (task, measure, unit), in written order."""
     rows = []
     doc_id = doc.doc_id
     for unit in doc.tasks:
         task_id = unit.task_id
         for order, mention in enumerate(unit.extra.get("units", [])):
-            get = mention.get  # the fields of UNIT_FIELDS written out: ~100 rows per document, a dict each
+            get = mention.get  # the fields of UNIT_FIELDS written out: ~100 rows per document
             rows.append(
-                {
-                    "doc_id": doc_id,
-                    "task_id": task_id,
-                    "measure_index": get("measure_index"),
-                    "unit_order": order,
-                    "raw": get("raw"),
-                    "name": get("name"),
-                    "canonical": get("canonical"),
-                    "successor": get("successor"),
-                    "category": get("category"),
-                    "role": get("role"),
-                    "generic": get("generic"),
-                    "match": get("match"),
-                    "source": get("source"),
-                }
+                (
+                    doc_id,
+                    task_id,
+                    get("measure_index"),
+                    order,
+                    get("raw"),
+                    get("name"),
+                    get("canonical"),
+                    get("successor"),
+                    get("category"),
+                    get("role"),
+                    get("generic"),
+                    get("match"),
+                    get("source"),
+                )
             )
-    return rows
+    return Records(UNIT_COLUMNS, rows)
+
+
+def unit_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
+    """`units` rows as dicts."""
+    return unit_records(doc).dicts()
 
 
 def target_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
@@ -239,14 +337,21 @@ def target_rows(doc: ParsedDocument) -> list[dict[str, Any]]:
     return rows
 
 
-def document_tables(doc: ParsedDocument) -> dict[str, list[dict[str, Any]]]:
-    """Every table's rows for one document (the unit of caching and parallel work)."""
+DocumentTables = dict[str, "list[dict[str, Any]] | Records"]
+
+
+def document_tables(doc: ParsedDocument) -> DocumentTables:
+    """Every table's rows for one document (the unit of caching and parallel work).
+
+    The large tables come as :class:`Records` (no theme columns: a build codes themes later), the others as
+    dict rows; :func:`table_dicts` reads either.
+    """
     return {
         "documents": [document_rows(doc)],
-        "sections": section_rows(doc),
-        "tasks": task_rows(doc),
-        "measures": measure_rows(doc),
-        "units": unit_rows(doc),
+        "sections": section_records(doc),
+        "tasks": task_records(doc),
+        "measures": measure_records(doc),
+        "units": unit_records(doc),
         "targets": target_rows(doc),
         "repairs": repair_rows(doc),
         "problems": [
@@ -260,3 +365,8 @@ def document_tables(doc: ParsedDocument) -> dict[str, list[dict[str, Any]]]:
             for p in doc.problems
         ],
     }
+
+
+def table_dicts(rows: list[dict[str, Any]] | Records) -> list[dict[str, Any]]:
+    """A table's rows of :func:`document_tables` as dicts, whichever form they came in."""
+    return rows.dicts() if isinstance(rows, Records) else rows
