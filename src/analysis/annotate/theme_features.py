@@ -198,24 +198,44 @@ class TokenColumns(_FlatDocuments[list[int]]):
         return list(self.items[begin:end].tolist())
 
 
-class _TokenColumnMemo(dict[str, tuple[int, ...]]):
-    """rjieba token -> the vocabulary columns of the content words it gives (worked out once per distinct token).
+class _TokenColumnMemo(dict[str, int]):
+    """rjieba token -> its number here, and per number the vocabulary columns of the content words it gives.
 
-    The separator between texts cut together maps to ``(-1,)``: it marks where a text's columns end.
+    Each distinct token is worked out once; a text's tokens become one number each (an int, not a tuple to
+    flatten), expanded to their columns with array operations.  The separator between texts cut together is
+    number 0 (no columns): it marks where a text's columns end.
     """
 
     def __init__(self, vocabulary: dict[str, int]) -> None:
-        super().__init__({SEPARATOR: (_TEXT_END,)})
+        super().__init__({SEPARATOR: _TEXT_END})
         self.vocabulary = vocabulary
+        self.firsts: list[int] = [0]  # per number, where its columns start in ``columns``
+        self.counts: list[int] = [0]  # per number, how many columns it gives
+        self.columns: list[int] = []
+        self._arrays = (np.zeros(0, dtype=np.int64),) * 3
 
-    def __missing__(self, token: str) -> tuple[int, ...]:
+    def __missing__(self, token: str) -> int:
         get = self.vocabulary.get
-        columns = tuple(column for column in (get(word, -2) for word in content_pieces(token)) if column >= 0)
-        self[token] = columns
-        return columns
+        columns = [column for column in (get(word, -2) for word in content_pieces(token)) if column >= 0]
+        number = len(self.counts)
+        self[token] = number
+        self.firsts.append(len(self.columns))
+        self.counts.append(len(columns))
+        self.columns.extend(columns)
+        return number
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``firsts``, ``counts`` and ``columns`` as arrays (extended by what was added since the last call)."""
+        firsts, counts, columns = self._arrays
+        if len(counts) < len(self.counts) or len(columns) < len(self.columns):
+            firsts = np.concatenate((firsts, np.array(self.firsts[len(firsts) :], dtype=np.int64)))
+            counts = np.concatenate((counts, np.array(self.counts[len(counts) :], dtype=np.int64)))
+            columns = np.concatenate((columns, np.array(self.columns[len(columns) :], dtype=np.int64)))
+            self._arrays = firsts, counts, columns
+        return firsts, counts, columns
 
 
-_TEXT_END = -1
+_TEXT_END = 0  # the separator's number in a _TokenColumnMemo
 _MEMO_LIMIT = 500_000  # distinct tokens whose columns are kept (as segment's own memo is bounded)
 
 
@@ -306,12 +326,17 @@ class TfidfVocabulary:
             memo = self.__dict__["_column_memo"] = _TokenColumnMemo(self.vocabulary)
         parts, counts = [], []
         for n_texts, tokens in cut_joined(texts):
-            flat = np.fromiter(itertools.chain.from_iterable(map(memo.__getitem__, tokens)), dtype=np.int64)
-            ends = np.flatnonzero(flat == _TEXT_END)
+            numbers = np.fromiter(map(memo.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+            ends = np.flatnonzero(numbers == _TEXT_END)
             if len(ends) != n_texts:  # rjieba kept a separator with a neighbour: not cut as documented
                 raise RuntimeError(f"{len(ends)} text ends found among {n_texts} texts cut together")
-            parts.append(np.delete(flat, ends))
-            counts.append(np.diff(ends, prepend=-1) - 1)
+            firsts, token_counts, columns = memo.arrays()
+            per_token = token_counts[numbers]
+            before = np.cumsum(per_token) - per_token  # the columns of the tokens before each one
+            # Each token's columns in order: the k-th comes from columns[firsts[token] + k].
+            at = np.repeat(firsts[numbers] - before, per_token) + np.arange(int(before[-1] + per_token[-1]))
+            parts.append(columns[at])
+            counts.append(np.diff(before[ends], prepend=0))
         if not parts:
             return TokenColumns(np.zeros(0, dtype=np.int64), [])
         return TokenColumns(np.concatenate(parts), np.concatenate(counts))
@@ -346,7 +371,7 @@ class TfidfVocabulary:
         if self.analyzer == TOKENS:
             rows, columns = _token_entries(self.vocabulary, documents)
             return _count_matrix(rows, columns, len(documents), n_features)
-        texts = [_WHITE_SPACES.sub(" ", str(document).lower()) for document in documents]
+        texts = _lower_spaced(documents)
         parts, start, size = [], 0, 0
         for end, text in enumerate(texts, start=1):
             size += len(text)
@@ -355,6 +380,19 @@ class TfidfVocabulary:
                 parts.append(_count_matrix(rows, columns, end - start, n_features))
                 start, size = end, 0
         return parts[0] if len(parts) == 1 else _vstack(parts)
+
+
+def _lower_spaced(documents: Sequence[Any]) -> list[str]:
+    """Each document as ``CountVectorizer`` prepares it for character n-grams: lower-cased, whitespace runs one space.
+
+    Done once over the documents joined by ``\\0`` and split again: lower casing treats ``\\0`` as the end of
+    a text (neither cased nor case-ignorable) and it is no whitespace, so no run crosses it.  A document
+    holding ``\\0`` makes more pieces: then each is prepared on its own.
+    """
+    texts = _WHITE_SPACES.sub(" ", "\0".join(map(str, documents)).lower()).split("\0")
+    if len(texts) != len(documents):
+        return [_WHITE_SPACES.sub(" ", str(document).lower()) for document in documents]
+    return texts
 
 
 _VOCABULARIES: weakref.WeakKeyDictionary[Any, TfidfVocabulary | None] = weakref.WeakKeyDictionary()
