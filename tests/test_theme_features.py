@@ -178,13 +178,15 @@ def _same(a: object, b: object) -> bool:
     )
 
 
-@pytest.mark.parametrize("lookup", ["search", "hash"])
-@pytest.mark.parametrize("ngrams", [(2, 3), (1, 2), (3, 3)])
+@pytest.mark.parametrize("lookup", ["search", "hash", "search without the 2-gram table"])
+@pytest.mark.parametrize("ngrams", [(2, 3), (1, 2), (3, 3), (2, 2)])
 def test_character_tfidf_equals_sklearn(ngrams: tuple[int, int], lookup: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from analysis.annotate import theme_features
 
     if lookup == "hash":  # n-grams looked up in pandas' index, as a build's many are; else by binary search
         monkeypatch.setattr(theme_features, "SMALL_LOOKUP_KEYS", 0)
+    if lookup.endswith("table"):  # 2-grams looked up like the others (a vocabulary of too many characters)
+        monkeypatch.setattr(theme_features, "_PAIR_CELLS", 0)
     vectorizer = _make_vectorizer("chars", ngrams).fit([normalise(t) for t in TRAINING])
     documents = [normalise(t) for t in UNSEEN + TRAINING]
     assert _same(tfidf_transform(vectorizer, documents), vectorizer.transform(documents))

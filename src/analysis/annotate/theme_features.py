@@ -36,6 +36,7 @@ _WHITE_SPACES = re.compile(r"\s\s+")
 _BITS = 21  # every code point fits in 21 bits, so an n-gram of up to three characters fits in one int64
 _SEPARATOR = (1 << _BITS) - 1  # above every code point (0x10FFFF)
 _MAX_N = 3
+_PAIR_CELLS = 1 << 22  # at most this many cells in the 2-gram table (16 MB): about 2,000 characters
 _CHUNK_CHARACTERS = 200_000  # characters counted at once: small temporary arrays are reused, not page-faulted anew
 TOKENS, CHARACTERS = "tokens", "chars"
 _Document = TypeVar("_Document")
@@ -117,6 +118,38 @@ class _NgramLookup:
     keys: dict[int, np.ndarray]
     columns: dict[int, np.ndarray]
     hashed: dict[int, Any] = field(default_factory=dict)  # per length, pandas' index of ``keys`` once built
+    pairs: list[tuple[np.ndarray, np.ndarray, int] | None] = field(default_factory=list)  # find_pairs' table
+
+    def find_pairs(self, codes: np.ndarray) -> np.ndarray | None:
+        """``find(2, keys)`` of the 2-grams ``codes[i], codes[i + 1]``, read from a table; None if it is too large.
+
+        The table has a row and a column per character of the vocabulary's 2-grams, plus one (number 0) for
+        every other character: a pair with such a character is in no 2-gram.  A lookup is then two array reads.
+        """
+        if not self.pairs:
+            self.pairs.append(self._pair_table())
+        table = self.pairs[0]
+        if table is None:
+            return None
+        number, cells, n = table
+        numbered = number[np.minimum(codes, len(number) - 1)]  # above the last character of a 2-gram: 0
+        return cells[numbered[:-1] * n + numbered[1:]]
+
+    def _pair_table(self) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """Each character's number (0: in no 2-gram) and the column of each pair of numbers (-1: none)."""
+        if not len(self.keys.get(2, ())):
+            return None
+        keys, columns = self.keys[2], self.columns[2]
+        firsts, seconds = keys >> _BITS, keys & _SEPARATOR
+        characters = np.unique(np.concatenate((firsts, seconds)))
+        n = len(characters) + 1
+        if n * n > _PAIR_CELLS:
+            return None
+        number = np.zeros(int(characters[-1]) + 2, dtype=np.int64)
+        number[characters] = np.arange(1, n)
+        cells = np.full(n * n, -1, dtype=np.int32)
+        cells[number[firsts] * n + number[seconds]] = columns
+        return number, cells, n
 
     def find(self, n: int, keys: np.ndarray) -> np.ndarray:
         """The column of each n-gram key, -1 for a key not in the vocabulary.
@@ -509,7 +542,9 @@ def _ngram_entries(
             keys = (keys[:-1] << _BITS) | codes[n - 1 :]  # the n-gram starting at each position
         if n < ngram_range[0] or n not in lookup.keys:
             continue
-        found = lookup.find(n, keys)
+        found = lookup.find_pairs(codes) if n == 2 else None
+        if found is None:
+            found = lookup.find(n, keys)
         known = found >= 0
         all_rows.append(row_of[: len(keys)][known])
         all_columns.append(found[known])
