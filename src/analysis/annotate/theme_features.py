@@ -405,13 +405,16 @@ class TfidfVocabulary:
             rows, columns = _token_entries(self.vocabulary, documents)
             return _count_matrix(rows, columns, len(documents), n_features)
         texts = _lower_spaced(documents)
-        parts, start, size = [], 0, 0
-        for end, text in enumerate(texts, start=1):
-            size += len(text)
-            if size >= _CHUNK_CHARACTERS or end == len(texts):
-                rows, columns = _ngram_entries(self.ngram_lookup, texts[start:end], self.ngram_range)
-                parts.append(_count_matrix(rows, columns, end - start, n_features))
-                start, size = end, 0
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        before = np.concatenate(([0], np.cumsum(lengths)))  # characters of the texts before each
+        parts, start = [], 0
+        while start < len(texts):
+            # Up to the first text that brings the chunk to _CHUNK_CHARACTERS (at least one text), else all.
+            end = int(np.searchsorted(before, before[start] + _CHUNK_CHARACTERS, side="left"))
+            end = min(max(end, start + 1), len(texts))
+            rows, columns = _ngram_entries(self.ngram_lookup, texts[start:end], self.ngram_range, lengths[start:end])
+            parts.append(_count_matrix(rows, columns, end - start, n_features))
+            start = end
         return parts[0] if len(parts) == 1 else _vstack(parts)
 
 
@@ -525,12 +528,17 @@ def _ngram_key(ngram: str) -> int:
 
 
 def _ngram_entries(
-    lookup: _NgramLookup, texts: list[str], ngram_range: tuple[int, int]
+    lookup: _NgramLookup, texts: list[str], ngram_range: tuple[int, int], text_lengths: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of every in-vocabulary character n-gram of every text (n-grams never cross texts)."""
+    """(row, column) of every in-vocabulary character n-gram of every text (n-grams never cross texts).
+
+    ``text_lengths``: the texts' lengths, if known already.
+    """
     # The texts one after the other, each followed by a code no character has: an n-gram across two texts
     # contains it and is in no vocabulary.
-    lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    if text_lengths is None:
+        text_lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    lengths = text_lengths + 1
     encoded = "\0".join([*texts, ""]).encode("utf-32-le", "surrogatepass")
     codes = np.frombuffer(encoded, dtype=np.uint32).astype(np.int64)
     codes[np.cumsum(lengths) - 1] = _SEPARATOR

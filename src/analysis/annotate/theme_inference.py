@@ -400,7 +400,7 @@ class ThemePredictor:
         class_of_row = np.array([position.get(t, len(classes)) for t in themes], dtype=np.int64)
         names, ranks = self.feature_names_, self._feature_name_rank()
         flat_weights, n_features = weights.ravel(), weights.shape[1]  # weights[c, j] = flat_weights[c * n_features + j]
-        parts: list[list[str]] = [[] for _ in themes]
+        evidence = [""] * len(themes)
         first = 0
         for block in features:
             at = np.repeat(class_of_row[first : first + block.shape[0]] * n_features, np.diff(block.indptr))
@@ -415,11 +415,19 @@ class ThemePredictor:
             order = np.lexsort((ranks[columns], -values, rows))
             rows, columns, values = rows[order], columns[order], values[order]
             chosen = np.flatnonzero(np.arange(len(rows)) - np.searchsorted(rows, rows) < self.n_evidence)
-            for i, column, value in zip(
-                rows[chosen].tolist(), columns[chosen].tolist(), values[chosen].tolist(), strict=True
-            ):
-                parts[i].append(f"{names[column]}({value:+.2f})")
-        return ["; ".join(p) for p in parts]
+            rows = rows[chosen]
+            if not len(rows):
+                continue
+            named = [
+                f"{names[column]}({value:+.2f})"
+                for column, value in zip(columns[chosen].tolist(), values[chosen].tolist(), strict=True)
+            ]
+            # Each row's entries are consecutive (sorted by row): joined slice by slice.
+            starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+            ends = np.append(starts[1:], len(rows)).tolist()
+            for row, start, end in zip(rows[starts].tolist(), starts.tolist(), ends, strict=True):
+                evidence[row] = "; ".join(named[start:end])
+        return evidence
 
     def _feature_name_rank(self) -> np.ndarray:
         """Each feature's place in the sorted feature names (equal names, equal places); built once per vocabulary."""
