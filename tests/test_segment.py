@@ -19,6 +19,7 @@ from analysis.core.segment import (
     get_tokenizer,
     load_domain_dictionary,
     normalise,
+    normalise_each,
     tokenize,
     tokenize_for_search,
     tokenize_with_jieba,
@@ -210,3 +211,24 @@ def test_content_words_of_many_texts_in_several_cuts_and_without_rjieba(monkeypa
     assert content_words_of_normalised(with_separator) == _words_of_each(with_separator)
     monkeypatch.setattr(segment, "_rjieba_available", lambda: False)
     assert content_words_of_normalised(texts) == _words_of_each(texts)
+
+
+# Characters whose normalising depends on their neighbours: final sigma (and the cased or case-ignorable
+# characters around it), combining marks that compose with a character before them, Hangul jamo that
+# compose, full-width and compatibility forms, the joining \0 itself, and plain Han text.
+_NORMALISING_NEIGHBOURS = "ΣσςΑaA\u0301\u0308\u0327e\u00ad'.:\u1100\u1161\u11a8\uac00ＡＢ１ﬁ\u2126K\u212a\0 \n行政复议"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet=_NORMALISING_NEIGHBOURS, max_size=8) | st.text(max_size=8), max_size=8))
+def test_normalise_each_equals_normalise_text_by_text(texts: list[str]) -> None:
+    assert normalise_each(texts) == [normalise(text) for text in texts]
+
+
+def test_normalise_each_of_a_final_sigma_next_to_the_joint() -> None:
+    texts = ["ΑΣ", "Σ", "aΣ\u0301", "ΣA", "", "x\0Σ", "\u0301b"]
+    assert (
+        normalise_each(texts)
+        == [normalise(text) for text in texts]
+        == ["ας", "σ", "aς\u0301", "σa", "", "x\0σ", "\u0301b"]
+    )

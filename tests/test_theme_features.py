@@ -6,6 +6,7 @@ with ``str.find``; :func:`tfidf_transform` against scikit-learn's ``transform``.
 
 from __future__ import annotations
 
+import pickle
 from typing import ClassVar
 
 import numpy as np
@@ -177,16 +178,33 @@ def _same(a: object, b: object) -> bool:
     )
 
 
-@pytest.mark.parametrize("lookup", ["search", "hash"])
-@pytest.mark.parametrize("ngrams", [(2, 3), (1, 2), (3, 3)])
+@pytest.mark.parametrize("lookup", ["search", "hash", "search without the 2-gram table"])
+@pytest.mark.parametrize("ngrams", [(2, 3), (1, 2), (3, 3), (2, 2)])
 def test_character_tfidf_equals_sklearn(ngrams: tuple[int, int], lookup: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from analysis.annotate import theme_features
 
     if lookup == "hash":  # n-grams looked up in pandas' index, as a build's many are; else by binary search
         monkeypatch.setattr(theme_features, "SMALL_LOOKUP_KEYS", 0)
+    if lookup.endswith("table"):  # 2-grams looked up like the others (a vocabulary of too many characters)
+        monkeypatch.setattr(theme_features, "_PAIR_CELLS", 0)
     vectorizer = _make_vectorizer("chars", ngrams).fit([normalise(t) for t in TRAINING])
     documents = [normalise(t) for t in UNSEEN + TRAINING]
     assert _same(tfidf_transform(vectorizer, documents), vectorizer.transform(documents))
+
+
+# Lower casing and whitespace runs at the joints of the documents prepared together: final sigma next to the
+# joint, whitespace (also \x1c and the ideographic space) at either end, the joining \0 itself.
+_PREPARED_TOGETHER = "ΣσςΑaA \t\n\x1c\u3000\0\u0301复议执"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=_PREPARED_TOGETHER, max_size=6), min_size=1, max_size=6))
+def test_character_tfidf_of_documents_prepared_together_equals_sklearn(documents: list[str]) -> None:
+    vectorizer = _CHARACTER_VECTORIZER
+    assert _same(tfidf_transform(vectorizer, documents), vectorizer.transform(documents))
+
+
+_CHARACTER_VECTORIZER = _make_vectorizer("chars", (1, 2)).fit(["ΑΣ σς aς Σa", "复议 执\t复", "\x1c a\u3000σ", "\0σ"])
 
 
 def test_character_tfidf_in_blocks_equals_sklearn(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -311,6 +329,23 @@ def test_linear_model_probabilities_equal_sklearn(n_classes: int) -> None:
     assert np.array_equal(LinearModel.of(model).predict_proba(unseen), model.predict_proba(unseen))
     rows = SparseRows(unseen.data, unseen.indices, unseen.indptr, unseen.shape)  # no SciPy on this path
     assert np.array_equal(LinearModel.of(model).predict_proba(rows), model.predict_proba(unseen))
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_linear_model_probabilities_of_large_blocks_equal_sklearn(n_classes: int) -> None:
+    """Blocks of many rows read the coefficients from a copy in the order of the first block's feature counts."""
+    from sklearn.linear_model import LogisticRegression
+
+    training = _random_rows(200, 300, seed=n_classes)
+    labels = np.array([f"c{i % n_classes}" for i in range(200)])
+    model = LogisticRegression(C=10.0, max_iter=5000).fit(training, labels)
+    light = LinearModel.of(model)
+    for seed in (3, 4, 5):  # later blocks have other frequent features than the first
+        unseen = _random_rows(SMALL_PRODUCT_ROWS + 40 * seed, 300, seed=seed)
+        rows = SparseRows(unseen.data, unseen.indices, unseen.indptr, unseen.shape)
+        assert np.array_equal(light.predict_proba(rows), model.predict_proba(unseen))
+    assert "_ordered_coef" in light.__dict__
+    assert "_ordered_coef" not in pickle.loads(pickle.dumps(light)).__dict__  # made again, not stored
 
 
 def _random_rows(n_rows: int, n_columns: int, seed: int) -> sparse.csr_matrix:

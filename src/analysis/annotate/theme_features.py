@@ -36,6 +36,7 @@ _WHITE_SPACES = re.compile(r"\s\s+")
 _BITS = 21  # every code point fits in 21 bits, so an n-gram of up to three characters fits in one int64
 _SEPARATOR = (1 << _BITS) - 1  # above every code point (0x10FFFF)
 _MAX_N = 3
+_PAIR_CELLS = 1 << 22  # at most this many cells in the 2-gram table (16 MB): about 2,000 characters
 _CHUNK_CHARACTERS = 200_000  # characters counted at once: small temporary arrays are reused, not page-faulted anew
 TOKENS, CHARACTERS = "tokens", "chars"
 _Document = TypeVar("_Document")
@@ -117,6 +118,38 @@ class _NgramLookup:
     keys: dict[int, np.ndarray]
     columns: dict[int, np.ndarray]
     hashed: dict[int, Any] = field(default_factory=dict)  # per length, pandas' index of ``keys`` once built
+    pairs: list[tuple[np.ndarray, np.ndarray, int] | None] = field(default_factory=list)  # find_pairs' table
+
+    def find_pairs(self, codes: np.ndarray) -> np.ndarray | None:
+        """``find(2, keys)`` of the 2-grams ``codes[i], codes[i + 1]``, read from a table; None if it is too large.
+
+        The table has a row and a column per character of the vocabulary's 2-grams, plus one (number 0) for
+        every other character: a pair with such a character is in no 2-gram.  A lookup is then two array reads.
+        """
+        if not self.pairs:
+            self.pairs.append(self._pair_table())
+        table = self.pairs[0]
+        if table is None:
+            return None
+        number, cells, n = table
+        numbered = number[np.minimum(codes, len(number) - 1)]  # above the last character of a 2-gram: 0
+        return cells[numbered[:-1] * n + numbered[1:]]
+
+    def _pair_table(self) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """Each character's number (0: in no 2-gram) and the column of each pair of numbers (-1: none)."""
+        if not len(self.keys.get(2, ())):
+            return None
+        keys, columns = self.keys[2], self.columns[2]
+        firsts, seconds = keys >> _BITS, keys & _SEPARATOR
+        characters = np.unique(np.concatenate((firsts, seconds)))
+        n = len(characters) + 1
+        if n * n > _PAIR_CELLS:
+            return None
+        number = np.zeros(int(characters[-1]) + 2, dtype=np.int64)
+        number[characters] = np.arange(1, n)
+        cells = np.full(n * n, -1, dtype=np.int32)
+        cells[number[firsts] * n + number[seconds]] = columns
+        return number, cells, n
 
     def find(self, n: int, keys: np.ndarray) -> np.ndarray:
         """The column of each n-gram key, -1 for a key not in the vocabulary.
@@ -198,24 +231,44 @@ class TokenColumns(_FlatDocuments[list[int]]):
         return list(self.items[begin:end].tolist())
 
 
-class _TokenColumnMemo(dict[str, tuple[int, ...]]):
-    """rjieba token -> the vocabulary columns of the content words it gives (worked out once per distinct token).
+class _TokenColumnMemo(dict[str, int]):
+    """rjieba token -> its number here, and per number the vocabulary columns of the content words it gives.
 
-    The separator between texts cut together maps to ``(-1,)``: it marks where a text's columns end.
+    Each distinct token is worked out once; a text's tokens become one number each (an int, not a tuple to
+    flatten), expanded to their columns with array operations.  The separator between texts cut together is
+    number 0 (no columns): it marks where a text's columns end.
     """
 
     def __init__(self, vocabulary: dict[str, int]) -> None:
-        super().__init__({SEPARATOR: (_TEXT_END,)})
+        super().__init__({SEPARATOR: _TEXT_END})
         self.vocabulary = vocabulary
+        self.firsts: list[int] = [0]  # per number, where its columns start in ``columns``
+        self.counts: list[int] = [0]  # per number, how many columns it gives
+        self.columns: list[int] = []
+        self._arrays = (np.zeros(0, dtype=np.int64),) * 3
 
-    def __missing__(self, token: str) -> tuple[int, ...]:
+    def __missing__(self, token: str) -> int:
         get = self.vocabulary.get
-        columns = tuple(column for column in (get(word, -2) for word in content_pieces(token)) if column >= 0)
-        self[token] = columns
-        return columns
+        columns = [column for column in (get(word, -2) for word in content_pieces(token)) if column >= 0]
+        number = len(self.counts)
+        self[token] = number
+        self.firsts.append(len(self.columns))
+        self.counts.append(len(columns))
+        self.columns.extend(columns)
+        return number
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``firsts``, ``counts`` and ``columns`` as arrays (extended by what was added since the last call)."""
+        firsts, counts, columns = self._arrays
+        if len(counts) < len(self.counts) or len(columns) < len(self.columns):
+            firsts = np.concatenate((firsts, np.array(self.firsts[len(firsts) :], dtype=np.int64)))
+            counts = np.concatenate((counts, np.array(self.counts[len(counts) :], dtype=np.int64)))
+            columns = np.concatenate((columns, np.array(self.columns[len(columns) :], dtype=np.int64)))
+            self._arrays = firsts, counts, columns
+        return firsts, counts, columns
 
 
-_TEXT_END = -1
+_TEXT_END = 0  # the separator's number in a _TokenColumnMemo
 _MEMO_LIMIT = 500_000  # distinct tokens whose columns are kept (as segment's own memo is bounded)
 
 
@@ -306,12 +359,17 @@ class TfidfVocabulary:
             memo = self.__dict__["_column_memo"] = _TokenColumnMemo(self.vocabulary)
         parts, counts = [], []
         for n_texts, tokens in cut_joined(texts):
-            flat = np.fromiter(itertools.chain.from_iterable(map(memo.__getitem__, tokens)), dtype=np.int64)
-            ends = np.flatnonzero(flat == _TEXT_END)
+            numbers = np.fromiter(map(memo.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+            ends = np.flatnonzero(numbers == _TEXT_END)
             if len(ends) != n_texts:  # rjieba kept a separator with a neighbour: not cut as documented
                 raise RuntimeError(f"{len(ends)} text ends found among {n_texts} texts cut together")
-            parts.append(np.delete(flat, ends))
-            counts.append(np.diff(ends, prepend=-1) - 1)
+            firsts, token_counts, columns = memo.arrays()
+            per_token = token_counts[numbers]
+            before = np.cumsum(per_token) - per_token  # the columns of the tokens before each one
+            # Each token's columns in order: the k-th comes from columns[firsts[token] + k].
+            at = np.repeat(firsts[numbers] - before, per_token) + np.arange(int(before[-1] + per_token[-1]))
+            parts.append(columns[at])
+            counts.append(np.diff(before[ends], prepend=0))
         if not parts:
             return TokenColumns(np.zeros(0, dtype=np.int64), [])
         return TokenColumns(np.concatenate(parts), np.concatenate(counts))
@@ -346,15 +404,31 @@ class TfidfVocabulary:
         if self.analyzer == TOKENS:
             rows, columns = _token_entries(self.vocabulary, documents)
             return _count_matrix(rows, columns, len(documents), n_features)
-        texts = [_WHITE_SPACES.sub(" ", str(document).lower()) for document in documents]
-        parts, start, size = [], 0, 0
-        for end, text in enumerate(texts, start=1):
-            size += len(text)
-            if size >= _CHUNK_CHARACTERS or end == len(texts):
-                rows, columns = _ngram_entries(self.ngram_lookup, texts[start:end], self.ngram_range)
-                parts.append(_count_matrix(rows, columns, end - start, n_features))
-                start, size = end, 0
+        texts = _lower_spaced(documents)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        before = np.concatenate(([0], np.cumsum(lengths)))  # characters of the texts before each
+        parts, start = [], 0
+        while start < len(texts):
+            # Up to the first text that brings the chunk to _CHUNK_CHARACTERS (at least one text), else all.
+            end = int(np.searchsorted(before, before[start] + _CHUNK_CHARACTERS, side="left"))
+            end = min(max(end, start + 1), len(texts))
+            rows, columns = _ngram_entries(self.ngram_lookup, texts[start:end], self.ngram_range, lengths[start:end])
+            parts.append(_count_matrix(rows, columns, end - start, n_features))
+            start = end
         return parts[0] if len(parts) == 1 else _vstack(parts)
+
+
+def _lower_spaced(documents: Sequence[Any]) -> list[str]:
+    """Each document as ``CountVectorizer`` prepares it for character n-grams: lower-cased, whitespace runs one space.
+
+    Done once over the documents joined by ``\\0`` and split again: lower casing treats ``\\0`` as the end of
+    a text (neither cased nor case-ignorable) and it is no whitespace, so no run crosses it.  A document
+    holding ``\\0`` makes more pieces: then each is prepared on its own.
+    """
+    texts = _WHITE_SPACES.sub(" ", "\0".join(map(str, documents)).lower()).split("\0")
+    if len(texts) != len(documents):
+        return [_WHITE_SPACES.sub(" ", str(document).lower()) for document in documents]
+    return texts
 
 
 _VOCABULARIES: weakref.WeakKeyDictionary[Any, TfidfVocabulary | None] = weakref.WeakKeyDictionary()
@@ -454,12 +528,17 @@ def _ngram_key(ngram: str) -> int:
 
 
 def _ngram_entries(
-    lookup: _NgramLookup, texts: list[str], ngram_range: tuple[int, int]
+    lookup: _NgramLookup, texts: list[str], ngram_range: tuple[int, int], text_lengths: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of every in-vocabulary character n-gram of every text (n-grams never cross texts)."""
+    """(row, column) of every in-vocabulary character n-gram of every text (n-grams never cross texts).
+
+    ``text_lengths``: the texts' lengths, if known already.
+    """
     # The texts one after the other, each followed by a code no character has: an n-gram across two texts
     # contains it and is in no vocabulary.
-    lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    if text_lengths is None:
+        text_lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    lengths = text_lengths + 1
     encoded = "\0".join([*texts, ""]).encode("utf-32-le", "surrogatepass")
     codes = np.frombuffer(encoded, dtype=np.uint32).astype(np.int64)
     codes[np.cumsum(lengths) - 1] = _SEPARATOR
@@ -471,7 +550,9 @@ def _ngram_entries(
             keys = (keys[:-1] << _BITS) | codes[n - 1 :]  # the n-gram starting at each position
         if n < ngram_range[0] or n not in lookup.keys:
             continue
-        found = lookup.find(n, keys)
+        found = lookup.find_pairs(codes) if n == 2 else None
+        if found is None:
+            found = lookup.find(n, keys)
         known = found >= 0
         all_rows.append(row_of[: len(keys)][known])
         all_columns.append(found[known])

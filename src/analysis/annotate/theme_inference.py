@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import numpy as np
 
 from analysis.annotate.theme_evidence import StructuralEvidence, log_softmax, pool_siblings
-from analysis.annotate.theme_features import SparseRows, TfidfVocabulary, hstack_rows
+from analysis.annotate.theme_features import SMALL_PRODUCT_ROWS, SparseRows, TfidfVocabulary, hstack_rows
 from analysis.annotate.theme_keywords import KeywordMatcher
 from analysis.core.codebook import (
     LEVEL1_CODES,
@@ -43,7 +43,7 @@ from analysis.core.codebook import (
     check_tasks_frame,
 )
 from analysis.core.errors import InputError
-from analysis.core.segment import content_words, is_content_token, normalise
+from analysis.core.segment import content_words, is_content_token, normalise, normalise_each
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -136,7 +136,7 @@ class _RowTexts:
 
     @classmethod
     def of(cls, rows: pd.DataFrame | TaskColumns) -> _RowTexts:
-        return cls([normalise(t) for t in _column(rows, "title")], [normalise(t) for t in _column(rows, "text")])
+        return cls(normalise_each(_column(rows, "title")), normalise_each(_column(rows, "text")))
 
     def joined(self, separator: str) -> list[str]:
         """``normalise(f"{title}{separator}{text}")`` per row (``separator``: a space or a newline)."""
@@ -179,7 +179,7 @@ class LinearModel:
 
     def predict_proba(self, features: sparse.csr_matrix | SparseRows) -> np.ndarray:
         """``LogisticRegression.predict_proba``: the same sparse product and softmax, step by step."""
-        scores = features @ self.coef.T + self.intercept
+        scores = self._product(features) + self.intercept
         if len(self.classes) <= 2:  # one column of scores: the logistic function, as scikit-learn's binary case
             from scipy.special import expit  # only for a two-class model (start-up time)
 
@@ -189,6 +189,32 @@ class LinearModel:
         np.exp(scores, out=scores)
         scores /= np.sum(scores, axis=1).reshape((-1, 1))
         return scores
+
+    def _product(self, features: sparse.csr_matrix | SparseRows) -> np.ndarray:
+        """``features @ coef.T``; for a large block of rows, with the coefficient rows of frequent features together.
+
+        SciPy's loop adds, row by row, each entry's ``value * coef.T[column]`` in the order of the entries;
+        reading those coefficient rows from a copy ordered by how often the features occur (the first large
+        block's counts) keeps the frequent ones in cache.  The same products, added in the same order:
+        the same scores, bit for bit, in any order of the copy (tested).
+        """
+        if not isinstance(features, SparseRows) or features.shape[0] <= SMALL_PRODUCT_ROWS:
+            return features @ self.coef.T
+        ordered = self.__dict__.get("_ordered_coef")
+        if ordered is None or ordered[0].shape[0] != self.coef.shape[1]:
+            frequent_first = np.argsort(-np.bincount(features.indices, minlength=self.coef.shape[1]), kind="stable")
+            place = np.empty(len(frequent_first), dtype=features.indices.dtype)
+            place[frequent_first] = np.arange(len(frequent_first))
+            ordered = (np.ascontiguousarray(self.coef.T[frequent_first]), place)
+            object.__setattr__(self, "_ordered_coef", ordered)  # a cache of the frozen model's own coefficients
+        coef_rows, place = ordered
+        return np.asarray(
+            SparseRows(features.data, place[features.indices], features.indptr, features.shape).to_csr() @ coef_rows
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the ordered copy of the coefficients (made again on first use)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_ordered_coef"}
 
 
 PREDICTOR_ATTRIBUTES: tuple[str, ...] = (
@@ -374,7 +400,7 @@ class ThemePredictor:
         class_of_row = np.array([position.get(t, len(classes)) for t in themes], dtype=np.int64)
         names, ranks = self.feature_names_, self._feature_name_rank()
         flat_weights, n_features = weights.ravel(), weights.shape[1]  # weights[c, j] = flat_weights[c * n_features + j]
-        parts: list[list[str]] = [[] for _ in themes]
+        evidence = [""] * len(themes)
         first = 0
         for block in features:
             at = np.repeat(class_of_row[first : first + block.shape[0]] * n_features, np.diff(block.indptr))
@@ -389,11 +415,19 @@ class ThemePredictor:
             order = np.lexsort((ranks[columns], -values, rows))
             rows, columns, values = rows[order], columns[order], values[order]
             chosen = np.flatnonzero(np.arange(len(rows)) - np.searchsorted(rows, rows) < self.n_evidence)
-            for i, column, value in zip(
-                rows[chosen].tolist(), columns[chosen].tolist(), values[chosen].tolist(), strict=True
-            ):
-                parts[i].append(f"{names[column]}({value:+.2f})")
-        return ["; ".join(p) for p in parts]
+            rows = rows[chosen]
+            if not len(rows):
+                continue
+            named = [
+                f"{names[column]}({value:+.2f})"
+                for column, value in zip(columns[chosen].tolist(), values[chosen].tolist(), strict=True)
+            ]
+            # Each row's entries are consecutive (sorted by row): joined slice by slice.
+            starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+            ends = np.append(starts[1:], len(rows)).tolist()
+            for row, start, end in zip(rows[starts].tolist(), starts.tolist(), ends, strict=True):
+                evidence[row] = "; ".join(named[start:end])
+        return evidence
 
     def _feature_name_rank(self) -> np.ndarray:
         """Each feature's place in the sorted feature names (equal names, equal places); built once per vocabulary."""
