@@ -459,6 +459,16 @@ def test_space_runs_applied_as_their_edits(text):
 
 
 @settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([*" \t\n\r甲。", "  ", "\t ", " \n"]), max_size=40).map("".join))
+def test_edited_space_runs_found_as_the_runs_collapse_spaces_edits(text):
+    from analysis.parse.clean import _BLANK_RUN, _EDITED_BLANK_RUN, collapse_spaces
+
+    edited = {edit.start for edit in collapse_spaces(text)}
+    expected = [match.span() for match in _BLANK_RUN.finditer(text) if match.start() in edited]
+    assert [match.span() for match in _EDITED_BLANK_RUN.finditer(text)] == expected
+
+
+@settings(max_examples=1000, deadline=None)
 @given(
     st.lists(st.sampled_from([*"aAkK\u0130\u0131\u017f\u03a3\u03c3\u1e9e甲 .'\n", "ΣΑ"]), max_size=20).map("".join),
     st.data(),
