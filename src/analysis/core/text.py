@@ -116,14 +116,16 @@ class CharacterMap:
             return text.translate(self.table)
         return self._units[np.frombuffer(data, dtype=np.uint16)].tobytes().decode("utf-16-le")
 
-    def translate_counted(self, text: str) -> tuple[str, int]:
-        """``text.translate(self.table)`` and the number of characters it changed."""
-        try:
-            data = text.encode("utf-16-le")
-        except UnicodeEncodeError:
+    def translate_counted(self, text: str, units: np.ndarray | None = None) -> tuple[str, int]:
+        """``text.translate(self.table)`` and the number of characters it changed.
+
+        ``units``, when given, are ``utf16_units(text)`` (a caller testing one text several times encodes it once).
+        """
+        if units is None:
+            units = utf16_units(text)
+        if units is None:
             translated = text.translate(self.table)
             return translated, sum(1 for old, new in zip(text, translated, strict=True) if old != new)
-        units = np.frombuffer(data, dtype=np.uint16)
         mapped = self._units[units]
         # Only BMP characters change, one code unit each: changed units are changed characters.
         return mapped.tobytes().decode("utf-16-le"), int(np.count_nonzero(mapped != units))
@@ -148,18 +150,28 @@ class CharacterSet:
         self._flags = flags
         self._others = len(bmp) < len(self.characters)  # characters outside the BMP (or surrogates)
 
-    def isdisjoint(self, text: str) -> bool:
-        """``self.characters.isdisjoint(text)``."""
-        try:
-            data = text.encode("utf-16-le")
-        except UnicodeEncodeError:
+    def isdisjoint(self, text: str, units: np.ndarray | None = None) -> bool:
+        """``self.characters.isdisjoint(text)``.
+
+        ``units``, when given, are ``utf16_units(text)`` (a caller testing one text several times encodes it once).
+        """
+        if units is None:
+            units = utf16_units(text)
+        if units is None:
             return self.characters.isdisjoint(text)
-        units = np.frombuffer(data, dtype=np.uint16)
         if self._flags[units].any():
             return False
         if self._others and ((units >= 0xD800) & (units <= 0xDFFF)).any():
             return self.characters.isdisjoint(text)
         return True
+
+
+def utf16_units(text: str) -> np.ndarray | None:
+    """The UTF-16 code units of ``text`` (a read-only array), or None when it cannot be encoded (a lone surrogate)."""
+    try:
+        return np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
+    except UnicodeEncodeError:
+        return None
 
 
 _NOT_SPACE = re.compile(r"\S")  # \S and str.strip() agree on what a space is (str.isspace)

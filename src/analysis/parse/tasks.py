@@ -407,7 +407,14 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
     the previous clause, and clauses with no sentence between them cover the
     same sentences.  Linear in the length of the text.
     """
-    clauses = find_clauses(text, start, end)
+    return [(s, e, units) for s, e, units in _sentence_lists(text, start, end)]
+
+
+def _sentence_lists(text: str, start: int, end: int) -> list[list]:
+    """:func:`split_measures`' sentences as ``[start, end, units_raw]`` lists (what extract_tasks reads)."""
+    if not _CLAUSE_MARK.search(text, start, end):
+        return _plain_sentences(text, start, end)
+    clauses = _find_marked_clauses(text, start, end)
     sentences: list[list] = []  # [start, end, units_raw]
     if not clauses:
         # No clause to step over: each sentence ends where the search from the previous end finds one.
@@ -417,7 +424,7 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
             cursor = found.end()
         if cursor < end:
             _add_sentence(text, sentences, cursor, end)
-        return [(s, e, units) for s, e, units in sentences]
+        return sentences
     clause_at = {c.start: c for c in clauses}
     cursor = start
     position = start
@@ -458,7 +465,32 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
     if cursor < end:
         _add_sentence(text, sentences, cursor, end)
     _assign_clauses(sentences, clauses)
-    return [(s, e, units) for s, e, units in sentences]
+    return sentences
+
+
+def _plain_sentences(text: str, start: int, end: int) -> list[list]:
+    """The sentences of a span holding no clause mark (no bracket, no colon): what the clause-free walk
+    with :func:`_add_sentence` gives, in one loop.  Without a mark a sentence holds no clause, so it has
+    content when a character of ``_CONTENT`` stands in it."""
+    stops = [found.end() for found in _SENTENCE_END_FAST.finditer(text, start, end)]
+    if not stops or stops[-1] < end:
+        stops.append(end)
+    search = _CONTENT.search
+    sentences: list[list] = []
+    cursor = start
+    for stop in stops:
+        s, e, cursor = cursor, stop, stop
+        while s < e and text[s] in " \t\n\r":
+            s += 1
+        while e > s and text[e - 1] in " \t\n\r":
+            e -= 1
+        if s >= e:
+            continue
+        if sentences and search(text, s, e) is None:
+            sentences[-1][1] = e  # only punctuation: part of the previous sentence
+            continue
+        sentences.append([s, e, []])
+    return sentences
 
 
 def _has_content(sentence: str) -> bool:
@@ -538,10 +570,10 @@ def extract_tasks(doc_id: str, aligned: AlignedText, headings: list[Heading]) ->
             if row:
                 (content_start, content_end), cells = row
                 cell_clauses = [f"{term}:{text[s:e]}" for term, kind, (s, e) in cells if kind == "units"]
-            sentences = split_measures(text, max(title_end, content_start), content_end)
+            sentences = _sentence_lists(text, max(title_end, content_start), content_end)
             if not any(_has_content_in(text, s, e) for s, e, _ in sentences):
                 # The title sentence is all the item says: it is the measure too.
-                sentences = split_measures(text, content_start, content_end)
+                sentences = _sentence_lists(text, content_start, content_end)
             if cell_clauses:
                 for sentence in sentences:
                     sentence[2].extend(cell_clauses)
