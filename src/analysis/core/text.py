@@ -262,24 +262,45 @@ def anchored_finditer(
     the anchor are tried: valid when the first match of ``anchor`` at or after a match's start
     begins one of ``offsets`` characters after it (``\\d{4}年``: the 年 four characters in).
     """
-    distances = None if offsets is None else sorted(set(offsets), reverse=True)  # the earliest start first
+    if window:
+        distances = None if offsets is None else sorted(set(offsets), reverse=True)  # the earliest start first
+        yield from _window_matches(pattern, text, anchor, reach, distances)
+        return
     position = 0
     while (hit := anchor.search(text, position)) is not None:
-        if not window:
-            match = pattern.search(text, max(position, hit.start() - reach))
-        else:
-            lowest = max(position, hit.start() - reach)
-            starts = (
-                range(lowest, hit.start() + 1)
-                if distances is None
-                else [hit.start() - d for d in distances if hit.start() - d >= lowest]
-            )
-            match = next((m for start in starts if (m := pattern.match(text, start)) is not None), None)
-            if match is None:
-                position = hit.start() + 1
-                continue
+        match = pattern.search(text, max(position, hit.start() - reach))
         if match is None:
             return
+        yield match
+        position = max(match.end(), match.start() + 1)  # never stuck, even on an empty match
+
+
+def _window_matches(
+    pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], reach: int, distances: Sequence[int] | None
+) -> Iterator[re.Match[str]]:
+    """:func:`anchored_finditer` with ``window``: at each anchor, the first start (from ``reach`` before
+    it, or at the ``distances`` before it, earliest first) where ``pattern`` matches; plain loops, no
+    generator per anchor."""
+    search, match_at = anchor.search, pattern.match
+    position = 0
+    while (hit := search(text, position)) is not None:
+        at = hit.start()
+        lowest = max(position, at - reach)
+        match = None
+        if distances is None:
+            for start in range(lowest, at + 1):
+                match = match_at(text, start)
+                if match is not None:
+                    break
+        else:
+            for distance in distances:
+                if at - distance >= lowest:
+                    match = match_at(text, at - distance)
+                    if match is not None:
+                        break
+        if match is None:
+            position = at + 1
+            continue
         yield match
         position = max(match.end(), match.start() + 1)  # never stuck, even on an empty match
 
