@@ -518,29 +518,15 @@ def test_spans_into_the_original_are_the_aligned_texts_own():
             assert measure.raw_span == aligned.original_span(*measure.span)
 
 
-def _clause_free_walk(text: str, start: int, end: int) -> list[list]:
-    """split_measures' walk over a span holding no clause: each sentence end found, then _add_sentence."""
-    from analysis.parse.tasks import _SENTENCE_END_FAST, _add_sentence
-
-    sentences: list[list] = []
-    cursor = start
-    for found in _SENTENCE_END_FAST.finditer(text, start, end):
-        _add_sentence(text, sentences, cursor, found.end())
-        cursor = found.end()
-    if cursor < end:
-        _add_sentence(text, sentences, cursor, end)
-    return sentences
-
-
 @settings(max_examples=1000, deadline=None)
 @given(
     st.lists(st.sampled_from([*"甲乙a1。!?！？;\n\r\t ,、", "。。", "\n\n", " 。"]), max_size=30).map("".join),
     st.data(),
 )
 def test_plain_sentences_as_the_clause_free_walk(text, data):
-    from analysis.parse.tasks import _plain_sentences
+    from analysis.parse.tasks import _clause_free_sentences, _plain_sentences
 
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
-    assert _plain_sentences(text, start, end) == _clause_free_walk(text, start, end)
+    assert _plain_sentences(text, start, end) == _clause_free_sentences(text, start, end)
     assert split_measures(text, start, end) == _split_measures_by_definition(text, start, end)

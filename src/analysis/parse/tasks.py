@@ -415,16 +415,9 @@ def _sentence_lists(text: str, start: int, end: int) -> list[list]:
     if not _CLAUSE_MARK.search(text, start, end):
         return _plain_sentences(text, start, end)
     clauses = _find_marked_clauses(text, start, end)
-    sentences: list[list] = []  # [start, end, units_raw]
     if not clauses:
-        # No clause to step over: each sentence ends where the search from the previous end finds one.
-        cursor = start
-        for found in _SENTENCE_END_FAST.finditer(text, start, end):
-            _add_sentence(text, sentences, cursor, found.end())
-            cursor = found.end()
-        if cursor < end:
-            _add_sentence(text, sentences, cursor, end)
-        return sentences
+        return _clause_free_sentences(text, start, end)
+    sentences: list[list] = []  # [start, end, units_raw]
     clause_at = {c.start: c for c in clauses}
     cursor = start
     position = start
@@ -468,9 +461,21 @@ def _sentence_lists(text: str, start: int, end: int) -> list[list]:
     return sentences
 
 
+def _clause_free_sentences(text: str, start: int, end: int) -> list[list]:
+    """The sentences of a span holding no clause: each ends where the search from the previous end finds one."""
+    sentences: list[list] = []
+    cursor = start
+    for found in _SENTENCE_END_FAST.finditer(text, start, end):
+        _add_sentence(text, sentences, cursor, found.end())
+        cursor = found.end()
+    if cursor < end:
+        _add_sentence(text, sentences, cursor, end)
+    return sentences
+
+
 def _plain_sentences(text: str, start: int, end: int) -> list[list]:
-    """The sentences of a span holding no clause mark (no bracket, no colon): what the clause-free walk
-    with :func:`_add_sentence` gives, in one loop.  Without a mark a sentence holds no clause, so it has
+    """The sentences of a span holding no clause mark (no bracket, no colon): what
+    :func:`_clause_free_sentences` gives, in one loop.  Without a mark a sentence holds no clause, so it has
     content when a character of ``_CONTENT`` stands in it."""
     stops = [found.end() for found in _SENTENCE_END_FAST.finditer(text, start, end)]
     if not stops or stops[-1] < end:
