@@ -483,3 +483,18 @@ def test_heading_init_matches_generated_dataclass(values, by_keyword, default_in
     assert dataclasses.replace(heading, level=7) == Heading(7, *args[1:])
     with pytest.raises(dataclasses.FrozenInstanceError):
         heading.level = 9  # type: ignore[misc]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([*" \t\n甲。一(1①", "  ", "二、", "(三)", "4."]), max_size=40).map("".join), st.data())
+def test_spaces_before_a_number_as_the_space_boundaries_a_number_follows(text, data):
+    from analysis.parse.structure import _SPACE_BEFORE_NUMBER, NUMBER_FIRST_CHARACTERS, SPACE_BOUNDARY
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    expected = {
+        m.end()
+        for m in SPACE_BOUNDARY.finditer(text, start, end)
+        if m.end() < end and text[m.end()] in NUMBER_FIRST_CHARACTERS
+    }
+    assert {m.end() for m in _SPACE_BEFORE_NUMBER.finditer(text, start, end)} == expected
