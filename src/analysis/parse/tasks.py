@@ -308,14 +308,25 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Clause:
-    """An assignment clause found in a task: where it stands and its text as kept in ``units_raw``."""
+    """An assignment clause found in a task: where it stands and its text as kept in ``units_raw``.
+
+    Frozen, built by an ``__init__`` filling the instance dictionary (as
+    :class:`~analysis.core.models.Heading`): cheaper than one ``object.__setattr__`` per field.
+    """
 
     start: int
     end: int
     text: str
     own_line: bool  # a 责任单位:… line of its own (not part of any sentence)
+
+    def __init__(self, start: int, end: int, text: str, own_line: bool) -> None:
+        fields_ = self.__dict__
+        fields_["start"] = start
+        fields_["end"] = end
+        fields_["text"] = text
+        fields_["own_line"] = own_line
 
 
 def _bracket_pairs(text: str, start: int, end: int) -> tuple[list[tuple[int, int]], list[int]]:
