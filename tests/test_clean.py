@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -456,6 +457,28 @@ def test_space_runs_applied_as_their_edits(text):
         slow.origin_end,
         slow.original_length,
     )
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*"\n\r 甲", "\n\n", "\n\n\n"]), max_size=30).map("".join))
+def test_newline_runs_found_as_three_or_more_line_breaks(text):
+    from analysis.parse.clean import _NEWLINE_RUN
+
+    expected = [m.span() for m in re.finditer(r"\n{3,}", text)]
+    assert [m.span() for m in _NEWLINE_RUN.finditer(text)] == expected
+    assert [m.span() for m in _NEWLINE_RUN.finditer(text, 1, len(text) - 1)] == [
+        m.span() for m in re.compile(r"\n{3,}").finditer(text, 1, len(text) - 1)
+    ]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([*" \t\n\r甲。", "  ", "\t ", " \n"]), max_size=40).map("".join))
+def test_edited_space_runs_found_as_the_runs_collapse_spaces_edits(text):
+    from analysis.parse.clean import _BLANK_RUN, _EDITED_BLANK_RUN, collapse_spaces
+
+    edited = {edit.start for edit in collapse_spaces(text)}
+    expected = [match.span() for match in _BLANK_RUN.finditer(text) if match.start() in edited]
+    assert [match.span() for match in _EDITED_BLANK_RUN.finditer(text)] == expected
 
 
 @settings(max_examples=1000, deadline=None)

@@ -89,7 +89,10 @@ _PHRASE_PIECES = st.sampled_from(
 @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(_PHRASE_PIECES, max_size=15).map("".join))
 def test_phrase_starts_found_from_character_pairs_as_scanning_everywhere(text):
+    from analysis.core.text import utf16_units
+
     assert FAST.phrase_starts(text) == _phrase_starts_scanning_everywhere(text)
+    assert FAST.phrase_starts(text, utf16_units(text)) == _phrase_starts_scanning_everywhere(text)
 
 
 def test_phrase_starts_in_every_phrase_and_around_it():

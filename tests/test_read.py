@@ -268,7 +268,7 @@ def test_to_simplified_falls_back_per_character(monkeypatch):
     class LengthChangingConverter:
         """Converts a whole run into a longer string, single characters normally."""
 
-        def phrase_starts(self, text: str) -> list[int]:
+        def phrase_starts(self, text: str, units: object = None) -> list[int]:
             return [1]  # as if a phrase began inside the run: the run is converted as a phrase
 
         def convert(self, text: str) -> str:
@@ -459,20 +459,23 @@ _SET_TEXTS = st.text(alphabet=st.sampled_from([*_SET_MEMBERS, *"责单门干\U00
 @settings(max_examples=400, deadline=None)
 @given(_SET_TEXTS, st.sets(st.sampled_from(_SET_MEMBERS)))
 def test_character_set_answers_as_frozenset(text, members):
-    from analysis.core.text import CharacterSet
+    from analysis.core.text import CharacterSet, utf16_units
 
     assert CharacterSet(members).isdisjoint(text) == frozenset(members).isdisjoint(text)
+    # the code units encoded once by the caller (None for a text with a lone surrogate) give the same answer
+    assert CharacterSet(members).isdisjoint(text, utf16_units(text)) == frozenset(members).isdisjoint(text)
 
 
 @settings(max_examples=300, deadline=None)
 @given(_SET_TEXTS)
 def test_character_map_counts_what_it_changes(text):
-    from analysis.core.text import CharacterMap
+    from analysis.core.text import CharacterMap, utf16_units
 
     table = {ord("責"): "责", ord("單"): "单", ord("門"): "门", ord("\u3400"): "乾"}
     translated, changed = CharacterMap(table).translate_counted(text)
     assert translated == text.translate(table)
     assert changed == sum(1 for a, b in zip(text, translated, strict=True) if a != b)
+    assert CharacterMap(table).translate_counted(text, utf16_units(text)) == (translated, changed)
 
 
 def test_missing_and_irregular_paths_refused_as_exists_and_is_file_refuse_them(tmp_path):
@@ -504,3 +507,17 @@ def test_missing_and_irregular_paths_refused_as_exists_and_is_file_refuse_them(t
         else:
             with pytest.raises(InputError, match=expected):
                 read_document(path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SET_TEXTS)
+def test_utf16_units_as_the_encoded_text(text):
+    from analysis.core.text import utf16_units
+
+    units = utf16_units(text)
+    try:
+        data = text.encode("utf-16-le")
+    except UnicodeEncodeError:
+        assert units is None
+    else:
+        assert units is not None and units.tobytes() == data and units.dtype.itemsize == 2

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.core.models import Heading
 from analysis.parse import structure
 from analysis.parse.structure import (
     chinese_numeral_value,
@@ -428,3 +432,69 @@ def test_line_prefix_starts_only_with_its_first_characters():
             continue
         for rest in ("", ":", " |", "一、"):
             assert structure.LINE_PREFIX.match(ch + rest).end() == 0, hex(code)
+
+
+@dataclasses.dataclass(frozen=True)
+class _GeneratedHeading:
+    """Heading as the dataclass decorator writes it (its generated frozen ``__init__``): the reference."""
+
+    level: int
+    number: str
+    number_key: str
+    title: str
+    span: tuple[int, int]
+    number_span: tuple[int, int]
+    body_start: int
+    inferred: bool = False
+
+
+_HEADING_VALUES = st.tuples(
+    st.integers(1, 5),
+    st.text(max_size=4),
+    st.text(max_size=4),
+    st.text(max_size=8),
+    st.tuples(st.integers(0, 99), st.integers(0, 99)),
+    st.tuples(st.integers(0, 99), st.integers(0, 99)),
+    st.integers(0, 99),
+    st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_HEADING_VALUES, st.booleans(), st.booleans())
+def test_heading_init_matches_generated_dataclass(values, by_keyword, default_inferred):
+    """Heading's hand-written __init__ gives what the generated frozen one gives: fields, order, repr,
+    equality, hash, immutability, pickling and dataclasses.replace."""
+    names = [f.name for f in dataclasses.fields(_GeneratedHeading)]
+    assert [f.name for f in dataclasses.fields(Heading)] == names
+    args = values[:-1] if default_inferred else values
+    if by_keyword:
+        kwargs = dict(zip(names, args, strict=False))
+        heading, reference = Heading(**kwargs), _GeneratedHeading(**kwargs)
+    else:
+        heading, reference = Heading(*args), _GeneratedHeading(*args)
+    assert vars(heading) == vars(reference)
+    assert list(vars(heading)) == list(vars(reference))
+    assert repr(heading) == repr(reference).replace("_GeneratedHeading(", "Heading(", 1)
+    twin = Heading(*values[:-1], values[-1] if not default_inferred else False)
+    assert heading == twin and hash(heading) == hash(twin)
+    assert dataclasses.astuple(heading) == dataclasses.astuple(reference)
+    assert pickle.loads(pickle.dumps(heading)) == heading
+    assert dataclasses.replace(heading, level=7) == Heading(7, *args[1:])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        heading.level = 9  # type: ignore[misc]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([*" \t\n甲。一(1①", "  ", "二、", "(三)", "4."]), max_size=40).map("".join), st.data())
+def test_spaces_before_a_number_as_the_space_boundaries_a_number_follows(text, data):
+    from analysis.parse.structure import _SPACE_BEFORE_NUMBER, NUMBER_FIRST_CHARACTERS, SPACE_BOUNDARY
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    expected = {
+        m.end()
+        for m in SPACE_BOUNDARY.finditer(text, start, end)
+        if m.end() < end and text[m.end()] in NUMBER_FIRST_CHARACTERS
+    }
+    assert {m.end() for m in _SPACE_BEFORE_NUMBER.finditer(text, start, end)} == expected

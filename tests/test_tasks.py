@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -516,3 +519,44 @@ def test_spans_into_the_original_are_the_aligned_texts_own():
         assert unit.raw_span == aligned.original_span(*unit.span)
         for measure in unit.measures:
             assert measure.raw_span == aligned.original_span(*measure.span)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(st.sampled_from([*"甲乙a1。!?！？;\n\r\t ,、", "。。", "\n\n", " 。"]), max_size=30).map("".join),
+    st.data(),
+)
+def test_plain_sentences_as_the_clause_free_walk(text, data):
+    from analysis.parse.tasks import _clause_free_sentences, _plain_sentences
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert _plain_sentences(text, start, end) == _clause_free_sentences(text, start, end)
+    assert split_measures(text, start, end) == _split_measures_by_definition(text, start, end)
+
+
+@dataclasses.dataclass(frozen=True)
+class _GeneratedClause:
+    """Clause as the dataclass decorator writes it (its generated frozen ``__init__``): the reference."""
+
+    start: int
+    end: int
+    text: str
+    own_line: bool
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 99), st.integers(0, 99), st.text(max_size=6), st.booleans(), st.booleans())
+def test_clause_init_matches_generated_dataclass(start, end, text, own_line, by_keyword):
+    from analysis.parse.tasks import Clause
+
+    values = {"start": start, "end": end, "text": text, "own_line": own_line}
+    clause = Clause(**values) if by_keyword else Clause(*values.values())
+    reference = _GeneratedClause(**values)
+    assert [f.name for f in dataclasses.fields(Clause)] == list(values)
+    assert list(vars(clause).items()) == list(vars(reference).items())
+    assert repr(clause) == repr(reference).replace("_GeneratedClause(", "Clause(", 1)
+    assert clause == Clause(*values.values()) and hash(clause) == hash(Clause(*values.values()))
+    assert pickle.loads(pickle.dumps(clause)) == clause
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        clause.start = 1  # type: ignore[misc]

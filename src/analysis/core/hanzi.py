@@ -21,7 +21,7 @@ import numpy as np
 import opencc
 from opencc import OpenCC
 
-from analysis.core.text import alternation
+from analysis.core.text import alternation, utf16_units
 
 _DICTIONARY_DIR = Path(opencc.__file__).parent / "dictionary"
 
@@ -84,19 +84,17 @@ class T2SConverter:
         """Whether an entry of the phrase dictionary occurs in ``text`` (else conversion is per character)."""
         return self._phrase_start.search(text) is not None
 
-    def phrase_starts(self, text: str) -> list[int]:
+    def phrase_starts(self, text: str, units: np.ndarray | None = None) -> list[int]:
         """Every position of ``text`` where an entry of the phrase dictionary begins (one scan).
 
         A part of ``text`` holding none of them converts character by character.  Only the
         positions holding a phrase's first character followed by a phrase's second character are
         tried (found for the whole text with numpy); a text with a character outside the BMP is
-        scanned everywhere.
+        scanned everywhere.  ``units``, when given, are ``utf16_units(text)`` (encoded once by the caller).
         """
         if self._pair_flags is not None and len(text) > 1:
-            try:
-                units = np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
-            except UnicodeEncodeError:
-                units = None
+            if units is None:
+                units = utf16_units(text)
             if units is not None and len(units) == len(text):
                 first, second = self._pair_flags
                 candidates = np.flatnonzero(first[units[:-1]] & second[units[1:]]).tolist()

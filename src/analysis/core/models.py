@@ -58,9 +58,14 @@ class Repair:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Heading:
-    """A numbered (or recovered) heading found by the structure stage."""
+    """A numbered (or recovered) heading found by the structure stage.
+
+    Frozen (equality, hash, repr and pickling as the dataclass makes them), but built by an
+    ``__init__`` that fills the instance dictionary directly: the generated frozen ``__init__``
+    calls ``object.__setattr__`` once per field, and a document has dozens of headings.
+    """
 
     level: int  # 1 = 一、, 2 = (一), 3 = 1. / 1、, 4 = (1), 5 = ①
     number: str  # as written, e.g. "(一)"; "" when the number was lost
@@ -70,6 +75,27 @@ class Heading:
     number_span: Span  # the number itself (empty when lost)
     body_start: int  # first character after the number
     inferred: bool = False  # number recovered, not written
+
+    def __init__(
+        self,
+        level: int,
+        number: str,
+        number_key: str,
+        title: str,
+        span: Span,
+        number_span: Span,
+        body_start: int,
+        inferred: bool = False,
+    ) -> None:
+        fields_ = self.__dict__
+        fields_["level"] = level
+        fields_["number"] = number
+        fields_["number_key"] = number_key
+        fields_["title"] = title
+        fields_["span"] = span
+        fields_["number_span"] = number_span
+        fields_["body_start"] = body_start
+        fields_["inferred"] = inferred
 
 
 @dataclass

@@ -116,14 +116,16 @@ class CharacterMap:
             return text.translate(self.table)
         return self._units[np.frombuffer(data, dtype=np.uint16)].tobytes().decode("utf-16-le")
 
-    def translate_counted(self, text: str) -> tuple[str, int]:
-        """``text.translate(self.table)`` and the number of characters it changed."""
-        try:
-            data = text.encode("utf-16-le")
-        except UnicodeEncodeError:
+    def translate_counted(self, text: str, units: np.ndarray | None = None) -> tuple[str, int]:
+        """``text.translate(self.table)`` and the number of characters it changed.
+
+        ``units``, when given, are ``utf16_units(text)`` (a caller testing one text several times encodes it once).
+        """
+        if units is None:
+            units = utf16_units(text)
+        if units is None:
             translated = text.translate(self.table)
             return translated, sum(1 for old, new in zip(text, translated, strict=True) if old != new)
-        units = np.frombuffer(data, dtype=np.uint16)
         mapped = self._units[units]
         # Only BMP characters change, one code unit each: changed units are changed characters.
         return mapped.tobytes().decode("utf-16-le"), int(np.count_nonzero(mapped != units))
@@ -148,18 +150,28 @@ class CharacterSet:
         self._flags = flags
         self._others = len(bmp) < len(self.characters)  # characters outside the BMP (or surrogates)
 
-    def isdisjoint(self, text: str) -> bool:
-        """``self.characters.isdisjoint(text)``."""
-        try:
-            data = text.encode("utf-16-le")
-        except UnicodeEncodeError:
+    def isdisjoint(self, text: str, units: np.ndarray | None = None) -> bool:
+        """``self.characters.isdisjoint(text)``.
+
+        ``units``, when given, are ``utf16_units(text)`` (a caller testing one text several times encodes it once).
+        """
+        if units is None:
+            units = utf16_units(text)
+        if units is None:
             return self.characters.isdisjoint(text)
-        units = np.frombuffer(data, dtype=np.uint16)
         if self._flags[units].any():
             return False
         if self._others and ((units >= 0xD800) & (units <= 0xDFFF)).any():
             return self.characters.isdisjoint(text)
         return True
+
+
+def utf16_units(text: str) -> np.ndarray | None:
+    """The UTF-16 code units of ``text`` (a read-only array), or None when it cannot be encoded (a lone surrogate)."""
+    try:
+        return np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
+    except UnicodeEncodeError:
+        return None
 
 
 _NOT_SPACE = re.compile(r"\S")  # \S and str.strip() agree on what a space is (str.isspace)
@@ -250,24 +262,45 @@ def anchored_finditer(
     the anchor are tried: valid when the first match of ``anchor`` at or after a match's start
     begins one of ``offsets`` characters after it (``\\d{4}年``: the 年 four characters in).
     """
-    distances = None if offsets is None else sorted(set(offsets), reverse=True)  # the earliest start first
+    if window:
+        distances = None if offsets is None else sorted(set(offsets), reverse=True)  # the earliest start first
+        yield from _window_matches(pattern, text, anchor, reach, distances)
+        return
     position = 0
     while (hit := anchor.search(text, position)) is not None:
-        if not window:
-            match = pattern.search(text, max(position, hit.start() - reach))
-        else:
-            lowest = max(position, hit.start() - reach)
-            starts = (
-                range(lowest, hit.start() + 1)
-                if distances is None
-                else [hit.start() - d for d in distances if hit.start() - d >= lowest]
-            )
-            match = next((m for start in starts if (m := pattern.match(text, start)) is not None), None)
-            if match is None:
-                position = hit.start() + 1
-                continue
+        match = pattern.search(text, max(position, hit.start() - reach))
         if match is None:
             return
+        yield match
+        position = max(match.end(), match.start() + 1)  # never stuck, even on an empty match
+
+
+def _window_matches(
+    pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], reach: int, distances: Sequence[int] | None
+) -> Iterator[re.Match[str]]:
+    """:func:`anchored_finditer` with ``window``: at each anchor, the first start (from ``reach`` before
+    it, or at the ``distances`` before it, earliest first) where ``pattern`` matches; plain loops, no
+    generator per anchor."""
+    search, match_at = anchor.search, pattern.match
+    position = 0
+    while (hit := search(text, position)) is not None:
+        at = hit.start()
+        lowest = max(position, at - reach)
+        match = None
+        if distances is None:
+            for start in range(lowest, at + 1):
+                match = match_at(text, start)
+                if match is not None:
+                    break
+        else:
+            for distance in distances:
+                if at - distance >= lowest:
+                    match = match_at(text, at - distance)
+                    if match is not None:
+                        break
+        if match is None:
+            position = at + 1
+            continue
         yield match
         position = max(match.end(), match.start() + 1)  # never stuck, even on an empty match
 

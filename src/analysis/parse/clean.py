@@ -68,7 +68,11 @@ _ONE_FOR_ONE = {
 _ONE_FOR_ONE_MAP = CharacterMap(_ONE_FOR_ONE)
 _ZERO_WIDTH_CHARACTER = re.compile("[" + "".join(sorted(_ZERO_WIDTH)) + "]")
 _BLANK_RUN = re.compile(r"[ \t]+")
-_NEWLINE_RUN = re.compile(r"\n{3,}")
+# The runs collapse_spaces edits: whole runs (starting after a character that is no space or tab) of two or
+# more, a lone tab, or a lone space at a line start or end.  A lone space inside a line is left alone.
+_EDITED_BLANK_RUN = re.compile(r"[ \t](?<![ \t][ \t])(?:[ \t]+|(?<=\t)|(?<![^\n] )|(?![^\n]))")
+# \n{3,} written with a literal prefix: the regex engine then searches for the prefix (fast), not at every position.
+_NEWLINE_RUN = re.compile(r"\n\n\n+")
 
 
 def _check_regex(row: Mapping[str, str]) -> str | None:
@@ -407,7 +411,7 @@ def _collapse_spaces_applied(aligned: AlignedText) -> AlignedText:
     pieces: list[str] = []
     new_start, new_end = array("q"), array("q")
     cursor = 0
-    for match in _BLANK_RUN.finditer(text):
+    for match in _EDITED_BLANK_RUN.finditer(text):  # the lone spaces inside lines, which stay, are not visited
         start, end = match.span()
         if start == 0 or text[start - 1] == "\n" or end == n or text[end] == "\n":
             kept_to, piece = start, text[cursor:start]  # the run at a line start or end goes

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from analysis.core.hanzi import T2SConverter, convertible_characters, t2s_converter
-from analysis.core.text import AlignedText, CharacterMap, CharacterSet
+from analysis.core.text import AlignedText, CharacterMap, CharacterSet, utf16_units
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _CJK_RUN = re.compile(_CJK_CHAR.pattern + "+")
@@ -73,17 +73,18 @@ def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
     """
     text = aligned.text
     maps = _character_maps()
-    if maps.convertible.isdisjoint(text):
+    units = utf16_units(text)  # encoded once for the tests and the translation below (None: each falls back)
+    if maps.convertible.isdisjoint(text, units):
         return aligned, 0
     converter = t2s_converter()
-    if maps.wide.isdisjoint(text):
-        simplified, changed = maps.narrow.translate_counted(text)
+    if maps.wide.isdisjoint(text, units):
+        simplified, changed = maps.narrow.translate_counted(text, units)
     else:
         simplified = text.translate(_one_for_one_table())
         changed = _n_changed(text, simplified)
     pieces: list[str] = []
     cursor = 0
-    for position in converter.phrase_starts(text):
+    for position in converter.phrase_starts(text, units):
         if position < cursor:
             continue  # inside a run already converted
         start = position

@@ -354,6 +354,13 @@ _BOUNDARY_BEFORE_NUMBER = re.compile(
 )
 
 
+# SPACE_BOUNDARY's matches ending before a character a number can start with (the others start no candidate:
+# _match_number refuses them, and at the line end no candidate starts).
+_SPACE_BEFORE_NUMBER = re.compile(
+    rf"(?:{SPACE_BOUNDARY.pattern})(?=[{re.escape(''.join(sorted(NUMBER_FIRST_CHARACTERS)))}])"
+)
+
+
 # MIDLINE_BOUNDARY before a number, over a whole text: its boundary character (or first tab) leads, so the
 # scan skips quickly to where a match can start; its spaces stop at a line break, so no match spans two lines.
 _BOUNDARY_CHARACTERS = re.escape("。;;!?！？)）]】〕|")
@@ -459,7 +466,7 @@ def _candidates(text: str) -> list[_Candidate]:
         flattened = line_end - line_start >= FLATTENED_LINE_MIN
         if not (boundaries or flattened or run_together):
             continue  # no mid-line place where a number could start
-        spaced = {m.end() for m in SPACE_BOUNDARY.finditer(text, pos, line_end)} if flattened else set()
+        spaced = {m.end() for m in _SPACE_BEFORE_NUMBER.finditer(text, pos, line_end)} if flattened else set()
         # A text that lost its breaks runs headings into the text before them: "总体要求(一)指导思想".
         bracketed = {m.start() for m in BRACKETED_NUMBER.finditer(text, pos, line_end)} if run_together else set()
         run_in = {m.start() for m in RUN_IN_NUMBER.finditer(text, pos, line_end)} if run_together else set()

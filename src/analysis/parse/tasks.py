@@ -308,14 +308,25 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Clause:
-    """An assignment clause found in a task: where it stands and its text as kept in ``units_raw``."""
+    """An assignment clause found in a task: where it stands and its text as kept in ``units_raw``.
+
+    Frozen, built by an ``__init__`` filling the instance dictionary (as
+    :class:`~analysis.core.models.Heading`): cheaper than one ``object.__setattr__`` per field.
+    """
 
     start: int
     end: int
     text: str
     own_line: bool  # a 责任单位:… line of its own (not part of any sentence)
+
+    def __init__(self, start: int, end: int, text: str, own_line: bool) -> None:
+        fields_ = self.__dict__
+        fields_["start"] = start
+        fields_["end"] = end
+        fields_["text"] = text
+        fields_["own_line"] = own_line
 
 
 def _bracket_pairs(text: str, start: int, end: int) -> tuple[list[tuple[int, int]], list[int]]:
@@ -407,17 +418,17 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
     the previous clause, and clauses with no sentence between them cover the
     same sentences.  Linear in the length of the text.
     """
-    clauses = find_clauses(text, start, end)
-    sentences: list[list] = []  # [start, end, units_raw]
+    return [(s, e, units) for s, e, units in _sentence_lists(text, start, end)]
+
+
+def _sentence_lists(text: str, start: int, end: int) -> list[list]:
+    """:func:`split_measures`' sentences as ``[start, end, units_raw]`` lists (what extract_tasks reads)."""
+    if not _CLAUSE_MARK.search(text, start, end):
+        return _plain_sentences(text, start, end)
+    clauses = _find_marked_clauses(text, start, end)
     if not clauses:
-        # No clause to step over: each sentence ends where the search from the previous end finds one.
-        cursor = start
-        for found in _SENTENCE_END_FAST.finditer(text, start, end):
-            _add_sentence(text, sentences, cursor, found.end())
-            cursor = found.end()
-        if cursor < end:
-            _add_sentence(text, sentences, cursor, end)
-        return [(s, e, units) for s, e, units in sentences]
+        return _clause_free_sentences(text, start, end)
+    sentences: list[list] = []  # [start, end, units_raw]
     clause_at = {c.start: c for c in clauses}
     cursor = start
     position = start
@@ -458,7 +469,44 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
     if cursor < end:
         _add_sentence(text, sentences, cursor, end)
     _assign_clauses(sentences, clauses)
-    return [(s, e, units) for s, e, units in sentences]
+    return sentences
+
+
+def _clause_free_sentences(text: str, start: int, end: int) -> list[list]:
+    """The sentences of a span holding no clause: each ends where the search from the previous end finds one."""
+    sentences: list[list] = []
+    cursor = start
+    for found in _SENTENCE_END_FAST.finditer(text, start, end):
+        _add_sentence(text, sentences, cursor, found.end())
+        cursor = found.end()
+    if cursor < end:
+        _add_sentence(text, sentences, cursor, end)
+    return sentences
+
+
+def _plain_sentences(text: str, start: int, end: int) -> list[list]:
+    """The sentences of a span holding no clause mark (no bracket, no colon): what
+    :func:`_clause_free_sentences` gives, in one loop.  Without a mark a sentence holds no clause, so it has
+    content when a character of ``_CONTENT`` stands in it."""
+    stops = [found.end() for found in _SENTENCE_END_FAST.finditer(text, start, end)]
+    if not stops or stops[-1] < end:
+        stops.append(end)
+    search = _CONTENT.search
+    sentences: list[list] = []
+    cursor = start
+    for stop in stops:
+        s, e, cursor = cursor, stop, stop
+        while s < e and text[s] in " \t\n\r":
+            s += 1
+        while e > s and text[e - 1] in " \t\n\r":
+            e -= 1
+        if s >= e:
+            continue
+        if sentences and search(text, s, e) is None:
+            sentences[-1][1] = e  # only punctuation: part of the previous sentence
+            continue
+        sentences.append([s, e, []])
+    return sentences
 
 
 def _has_content(sentence: str) -> bool:
@@ -538,10 +586,10 @@ def extract_tasks(doc_id: str, aligned: AlignedText, headings: list[Heading]) ->
             if row:
                 (content_start, content_end), cells = row
                 cell_clauses = [f"{term}:{text[s:e]}" for term, kind, (s, e) in cells if kind == "units"]
-            sentences = split_measures(text, max(title_end, content_start), content_end)
+            sentences = _sentence_lists(text, max(title_end, content_start), content_end)
             if not any(_has_content_in(text, s, e) for s, e, _ in sentences):
                 # The title sentence is all the item says: it is the measure too.
-                sentences = split_measures(text, content_start, content_end)
+                sentences = _sentence_lists(text, content_start, content_end)
             if cell_clauses:
                 for sentence in sentences:
                     sentence[2].extend(cell_clauses)
