@@ -953,3 +953,72 @@ def test_overlapping_reported_cues_are_all_found(text: str) -> None:
     vocab = load_vocabulary()
     expected = [(m.start(), m.group(1)) for m in vocab.regex["reported_cues"].finditer(text)]
     assert [(m.start(), m.group(1)) for m in _StanceFinder(text, [], vocab)._cues()] == expected
+
+
+_TARGET_OPTIONAL_FIELDS = ["value", "value_max", "unit", "comparator", "period", "period_years", "deadline_date"]
+_TARGET_OPTIONAL_FIELDS += ["metric", "deadline_recurring", "deadline_month", "deadline_day"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    span=st.tuples(st.integers(0, 12), st.integers(0, 12)),
+    kind=st.sampled_from(["count", "deadline", "frequency", "share"]),
+    fields=st.dictionaries(
+        st.sampled_from(_TARGET_OPTIONAL_FIELDS),
+        st.one_of(st.none(), st.integers(0, 12), st.text(max_size=3), st.booleans()),
+    ),
+)
+def test_made_targets_are_the_dataclass_built_by_its_constructor(span, kind, fields) -> None:
+    import dataclasses
+
+    from analysis.annotate.targets import _Finder
+
+    raw = "到2025年全市PM2.5浓度降至35"
+    start, end = sorted(span)
+    made = _Finder(raw, None, load_vocabulary()).make(start, end, kind, **fields)
+    defaults = {"value": None, "value_max": None, "unit": None, "comparator": None, "period": None}
+    defaults |= {"period_years": None, "deadline_date": None, "deadline_recurring": False, "metric": None}
+    built = Target(text=raw[start:end], start=start, end=end, type=kind, **(defaults | fields))
+    assert type(made) is Target and made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    assert list(vars(made).items()) == list(vars(built).items())  # the row columns come from vars, in order
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.value = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        _Finder(raw, None, load_vocabulary()).make(start, end, kind, colour="red")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "body"),
+    [
+        (r"(?<!阶段)(?<!阶段\()(?<!阶段:)\d{4}年", r"\d{4}年"),
+        (r"(?<=[”\"》])[一二]{1,2}(?:件|个)", r"[一二]{1,2}(?:件|个)"),
+        (r"(?<![])(])x|y", "x|y"),
+        (r"(?=[\]a])\w+", r"\w+"),
+        (r"\d{4}(?<!0000)年", None),  # opens with no lookaround
+        (r"(?<!阶段)", None),  # nothing after it
+        (r"(?<!(?:阶|段))\d", None),  # a group inside the lookaround
+    ],
+)
+def test_body_anchor_strips_the_opening_lookarounds(pattern: str, body: str | None) -> None:
+    from analysis.annotate.target_vocabulary import body_anchor
+
+    found = body_anchor(re.compile(pattern))
+    assert (found.pattern if found else None) == body
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_body_anchored_non_target_searches_find_what_finditer_finds(data) -> None:
+    from analysis.annotate.target_vocabulary import body_anchor
+    from analysis.core.text import anchored_finditer
+
+    vocab = load_vocabulary()
+    anchored = [(p, body_anchor(p)) for p in vocab.non_target_regexes if body_anchor(p)]
+    assert len(anchored) >= 3  # the plan periods, meeting names, counts after quotes
+    pattern, anchor = data.draw(st.sampled_from(anchored))
+    pieces = st.one_of(
+        st.from_regex(pattern, fullmatch=True), st.text(alphabet="阶段(:”》一二十2019年-至届规划", max_size=4)
+    )
+    text = "".join(data.draw(st.lists(pieces, max_size=6)))
+    expected = [m.span() for m in pattern.finditer(text)]
+    assert [m.span() for m in anchored_finditer(pattern, text, anchor, 0, window=True)] == expected

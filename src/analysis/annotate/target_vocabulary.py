@@ -351,9 +351,10 @@ class TargetVocabulary:
 
     @functools.cached_property
     def non_target_anchors(self) -> tuple[re.Pattern[str] | None, ...]:
-        """Per non-target regex (in order), its first character as a class when the regex opens with a
-        lookaround (:func:`first_character_anchor`): the engine then tries only where that class matches."""
-        return tuple(first_character_anchor(pattern) for pattern in self.non_target_regexes)
+        """Per non-target regex (in order) that opens with a lookaround, the regex without it (:func:`body_anchor`)
+        or else its first character as a class (:func:`first_character_anchor`): the engine then tries the
+        whole regex only where that anchor matches."""
+        return tuple(body_anchor(pattern) or first_character_anchor(pattern) for pattern in self.non_target_regexes)
 
     @functools.cached_property
     def reported_cue_starts(self) -> re.Pattern[str] | None:
@@ -458,6 +459,60 @@ def first_character_anchor(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
         return re.compile(f"[{''.join(parts)}]")
     except Exception:  # a parser that differs: no anchor, the regex scans as written
         return None
+
+
+_LOOKAROUND_OPENINGS = ("(?<=", "(?<!", "(?=", "(?!")
+
+
+def body_anchor(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    r"""``pattern`` without the lookarounds it opens with: ``(?<!阶段)\d{4}…年`` -> ``\d{4}…年``.
+
+    Every match of ``pattern`` starts where this one matches too (the assertions only take starts away), so
+    ``anchored_finditer(pattern, text, anchor, 0, window=True)`` is ``pattern.finditer(text)``, and the
+    engine scans for candidate starts in C: no Python step at each character of a class that merely opens
+    a match (every digit of a text, for a regex opening with ``\d``), as :func:`first_character_anchor` takes.
+
+    None when the pattern opens with no lookaround, is nothing else, or holds a group inside one
+    (its numbering would change); the regex is then searched as written or by its first character.
+    """
+    text, position = pattern.pattern, 0
+    while text.startswith(_LOOKAROUND_OPENINGS, position):
+        end = _lookaround_end(text, position)
+        if end is None:
+            return None
+        position = end
+    if position == 0 or position == len(text):
+        return None
+    try:
+        return re.compile(text[position:], pattern.flags)
+    except re.error:
+        return None
+
+
+def _lookaround_end(text: str, start: int) -> int | None:
+    """Index just past the lookaround opening at ``start``; None if a group opens inside it."""
+    i, in_class = start + 3, False
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 1
+            if text.startswith("^", i):
+                i += 1
+            if text.startswith("]", i):  # a ] first in a class is a member
+                i += 1
+            continue
+        elif ch == "(":
+            return None
+        elif ch == ")":
+            return i + 1
+        i += 1
+    return None
 
 
 @functools.lru_cache(maxsize=8)

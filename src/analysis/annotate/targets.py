@@ -224,7 +224,14 @@ class _Finder:
 
     # -- building ----------------------------------------------------------
     def make(self, start: int, end: int, kind: str, **fields: Any) -> Target:
+        """``Target(text=…, start=start, end=end, type=kind, value=None, …, **fields)``, its instance dict
+        built in field order and set at once (a frozen dataclass's ``__init__`` sets each of its 15
+        fields through ``object.__setattr__``: slow for ~10 candidates per task with targets)."""
         values: dict[str, Any] = {
+            "text": self.raw[start:end],
+            "start": start,
+            "end": end,
+            "type": kind,
             "value": None,
             "value_max": None,
             "unit": None,
@@ -234,9 +241,15 @@ class _Finder:
             "deadline_date": None,
             "deadline_recurring": False,
             "metric": None,
+            "deadline_month": None,
+            "deadline_day": None,
         }
         values.update(fields)
-        return Target(text=self.raw[start:end], start=start, end=end, type=kind, **values)
+        if len(values) != len(_TARGET_FIELDS):
+            raise TypeError(f"unknown target field(s): {sorted(set(values) - set(_TARGET_FIELDS))}")
+        target = object.__new__(Target)
+        object.__setattr__(target, "__dict__", values)
+        return target
 
     # -- deadlines ---------------------------------------------------------
     def _date(self, year: int | None, month: int | None, day: str | None, part: str | None) -> str | None:
