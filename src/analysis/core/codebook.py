@@ -351,7 +351,8 @@ def check_gold_frame(gold: pd.DataFrame, codebook: Codebook, path: str | Path = 
     """Gold rows with every :data:`GOLD_COLUMNS` column; raises on an invalid code (row named)."""
     gold = _with_gold_columns(gold)
     hard = gold["hard"]
-    gold = gold.fillna("").astype(str).apply(lambda col: col.str.strip())
+    # Object first: filling a float column (all empty cells) with "" is deprecated in pandas.
+    gold = gold.astype(object).fillna("").astype(str).apply(lambda col: col.str.strip())
     gold["hard"] = hard.map(lambda v: v if isinstance(v, (bool, np.bool_)) else _truthy(v if v == v else ""))
     problems = []
     for i, row in zip(gold.index, gold.to_dict("records"), strict=True):
