@@ -903,7 +903,7 @@ def test_entries_present_is_what_each_prefilter_says(text: str) -> None:
     ],
 )
 def test_first_character_anchor_of_patterns_opening_with_assertions(pattern: str, anchor: str | None) -> None:
-    from analysis.annotate.target_vocabulary import first_character_anchor
+    from analysis.core.text import first_character_anchor
 
     found = first_character_anchor(re.compile(pattern))
     if anchor is None:
@@ -918,8 +918,7 @@ def test_first_character_anchor_of_patterns_opening_with_assertions(pattern: str
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_anchored_non_target_searches_find_what_finditer_finds(data) -> None:
-    from analysis.annotate.target_vocabulary import body_anchor, first_character_anchor
-    from analysis.core.text import anchored_finditer
+    from analysis.core.text import anchored_finditer, body_anchor, first_character_anchor
 
     vocab = load_vocabulary()
     assert any(vocab.non_target_anchors)  # the plan periods, meeting names, counts after quotes
@@ -1001,7 +1000,7 @@ def test_made_targets_are_the_dataclass_built_by_its_constructor(span, kind, fie
     ],
 )
 def test_body_anchor_strips_the_opening_lookarounds(pattern: str, body: str | None) -> None:
-    from analysis.annotate.target_vocabulary import body_anchor
+    from analysis.core.text import body_anchor
 
     found = body_anchor(re.compile(pattern))
     assert (found.pattern if found else None) == body

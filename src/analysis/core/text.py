@@ -460,3 +460,120 @@ def _selectivity(group: tuple[str, ...]) -> tuple[int, int]:
 def _best_group(groups: list[tuple[str, ...]]) -> tuple[str, ...] | None:
     """The most selective group (see :func:`_selectivity`)."""
     return max(groups, key=_selectivity, default=None)
+
+
+_CATEGORY_CLASS = {
+    _sre.CATEGORY_DIGIT: r"\d",
+    _sre.CATEGORY_NOT_DIGIT: r"\D",
+    _sre.CATEGORY_SPACE: r"\s",
+    _sre.CATEGORY_NOT_SPACE: r"\S",
+    _sre.CATEGORY_WORD: r"\w",
+    _sre.CATEGORY_NOT_WORD: r"\W",
+}
+
+
+def first_character_anchor(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    r"""A one-character class holding the first character of every match of ``pattern``, for a pattern that
+    opens with zero-width assertions (lookbehinds, lookaheads, anchors) and then a character, a class, or a
+    repeat at least once of one: ``(?<!阶段)\d{4}…`` -> ``[\d]``.  The engine scans for no first character
+    of such a pattern (it tries the assertions at every position); a search for the class does, and
+    ``anchored_finditer(pattern, text, anchor, 0, window=True)`` is then ``pattern.finditer(text)``: every
+    match starts at a character of the class and holds at least that character.
+
+    None for any other pattern (the engine's own scan is as good, or the first character is not known) and
+    for a pattern ignoring case.
+    """
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        items = list(_sre_parser.parse(pattern.pattern, pattern.flags))
+        zero_width = (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT)
+        opening = 0
+        while opening < len(items) and items[opening][0] in zero_width:
+            opening += 1
+        if opening == 0 or opening == len(items):
+            return None
+        op, av = items[opening]
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+            low, _, repeated = av
+            repeated = list(repeated)
+            if low < 1 or len(repeated) != 1:
+                return None
+            op, av = repeated[0]
+        if op is _sre.LITERAL:
+            members = [(_sre.LITERAL, av)]
+        elif op is _sre.IN:
+            members = list(av)
+        else:
+            return None
+        parts = []
+        for kind, value in members:
+            if kind is _sre.NEGATE:
+                parts.append("^")
+            elif kind is _sre.LITERAL:
+                parts.append(re.escape(chr(value)))
+            elif kind is _sre.RANGE:
+                parts.append(f"{re.escape(chr(value[0]))}-{re.escape(chr(value[1]))}")
+            elif kind is _sre.CATEGORY and value in _CATEGORY_CLASS:
+                parts.append(_CATEGORY_CLASS[value])
+            else:
+                return None
+        if parts[0] == "^" and len(parts) == 1:
+            return None
+        return re.compile(f"[{''.join(parts)}]")
+    except Exception:  # a parser that differs: no anchor, the regex scans as written
+        return None
+
+
+_LOOKAROUND_OPENINGS = ("(?<=", "(?<!", "(?=", "(?!")
+
+
+def body_anchor(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    r"""``pattern`` without the lookarounds it opens with: ``(?<!阶段)\d{4}…年`` -> ``\d{4}…年``.
+
+    Every match of ``pattern`` starts where this one matches too (the assertions only take starts away), so
+    ``anchored_finditer(pattern, text, anchor, 0, window=True)`` is ``pattern.finditer(text)``, and the
+    engine scans for candidate starts in C: no Python step at each character of a class that merely opens
+    a match (every digit of a text, for a regex opening with ``\d``), as :func:`first_character_anchor` takes.
+
+    None when the pattern opens with no lookaround, is nothing else, or holds a group inside one
+    (its numbering would change); the regex is then searched as written or by its first character.
+    """
+    text, position = pattern.pattern, 0
+    while text.startswith(_LOOKAROUND_OPENINGS, position):
+        end = _lookaround_end(text, position)
+        if end is None:
+            return None
+        position = end
+    if position == 0 or position == len(text):
+        return None
+    try:
+        return re.compile(text[position:], pattern.flags)
+    except re.error:
+        return None
+
+
+def _lookaround_end(text: str, start: int) -> int | None:
+    """Index just past the lookaround opening at ``start``; None if a group opens inside it."""
+    i, in_class = start + 3, False
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 1
+            if text.startswith("^", i):
+                i += 1
+            if text.startswith("]", i):  # a ] first in a class is a member
+                i += 1
+            continue
+        elif ch == "(":
+            return None
+        elif ch == ")":
+            return i + 1
+        i += 1
+    return None
