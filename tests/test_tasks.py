@@ -526,12 +526,9 @@ def test_spans_into_the_original_are_the_aligned_texts_own():
     st.lists(st.sampled_from([*"甲乙a1。!?！？;\n\r\t ,、", "。。", "\n\n", " 。"]), max_size=30).map("".join),
     st.data(),
 )
-def test_plain_sentences_as_the_clause_free_walk(text, data):
-    from analysis.parse.tasks import _clause_free_sentences, _plain_sentences
-
+def test_spans_without_clause_marks_split_as_first_written(text, data):
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
-    assert _plain_sentences(text, start, end) == _clause_free_sentences(text, start, end)
     assert split_measures(text, start, end) == _split_measures_by_definition(text, start, end)
 
 

@@ -423,9 +423,7 @@ def split_measures(text: str, start: int, end: int) -> list[tuple[int, int, list
 
 def _sentence_lists(text: str, start: int, end: int) -> list[list]:
     """:func:`split_measures`' sentences as ``[start, end, units_raw]`` lists (what extract_tasks reads)."""
-    if not _CLAUSE_MARK.search(text, start, end):
-        return _plain_sentences(text, start, end)
-    clauses = _find_marked_clauses(text, start, end)
+    clauses = find_clauses(text, start, end)
     if not clauses:
         return _clause_free_sentences(text, start, end)
     sentences: list[list] = []  # [start, end, units_raw]
@@ -484,31 +482,6 @@ def _clause_free_sentences(text: str, start: int, end: int) -> list[list]:
     return sentences
 
 
-def _plain_sentences(text: str, start: int, end: int) -> list[list]:
-    """The sentences of a span holding no clause mark (no bracket, no colon): what
-    :func:`_clause_free_sentences` gives, in one loop.  Without a mark a sentence holds no clause, so it has
-    content when a character of ``_CONTENT`` stands in it."""
-    stops = [found.end() for found in _SENTENCE_END_FAST.finditer(text, start, end)]
-    if not stops or stops[-1] < end:
-        stops.append(end)
-    search = _CONTENT.search
-    sentences: list[list] = []
-    cursor = start
-    for stop in stops:
-        s, e, cursor = cursor, stop, stop
-        while s < e and text[s] in " \t\n\r":
-            s += 1
-        while e > s and text[e - 1] in " \t\n\r":
-            e -= 1
-        if s >= e:
-            continue
-        if sentences and search(text, s, e) is None:
-            sentences[-1][1] = e  # only punctuation: part of the previous sentence
-            continue
-        sentences.append([s, e, []])
-    return sentences
-
-
 def _has_content(sentence: str) -> bool:
     """True when a sentence says something besides assignment clauses and punctuation."""
     clauses = find_clauses(sentence, 0, len(sentence))
@@ -564,7 +537,6 @@ def _assign_clauses(sentences: list[list], clauses: list[Clause]) -> None:
 def extract_tasks(doc_id: str, aligned: AlignedText, headings: list[Heading]) -> list[Task]:
     """Tasks and framing units of one document, with measures and spans."""
     text = aligned.text
-    origin_start, origin_end = aligned.origin_start, aligned.origin_end
     tree = _tree(headings)
     headers = find_table_headers(text)
     units: list[Task] = []
@@ -593,9 +565,8 @@ def extract_tasks(doc_id: str, aligned: AlignedText, headings: list[Heading]) ->
             if cell_clauses:
                 for sentence in sentences:
                     sentence[2].extend(cell_clauses)
-            # A sentence is never empty (start < end): its original span is aligned.original_span(s, e).
             measures = [
-                Measure(number, text[s:e], (s, e), (origin_start[s], origin_end[e - 1]), units_raw)
+                Measure(number, text[s:e], (s, e), aligned.original_span(s, e), units_raw)
                 for number, (s, e, units_raw) in enumerate(sentences)
             ]
         else:
@@ -614,7 +585,7 @@ def extract_tasks(doc_id: str, aligned: AlignedText, headings: list[Heading]) ->
                 title=heading.title,
                 text=text[body_start:body_end],
                 span=(body_start, body_end),
-                raw_span=(origin_start[body_start], origin_end[body_end - 1]),  # not empty: see above
+                raw_span=aligned.original_span(body_start, body_end),
                 measures=measures,
                 flags=flags,
             )
