@@ -21,7 +21,7 @@ import numpy as np
 import opencc
 from opencc import OpenCC
 
-from analysis.core.text import alternation, utf16_units
+from analysis.core.text import alternation, is_plain_bmp, utf16_units
 
 _DICTIONARY_DIR = Path(opencc.__file__).parent / "dictionary"
 
@@ -74,7 +74,10 @@ class T2SConverter:
         # For phrase_starts: flags of the phrases' first and second characters (all phrases hold two or more
         # characters of the BMP, else the flags are not used).
         self._pair_flags: tuple[np.ndarray, np.ndarray] | None = None
-        if self._phrases and all(len(phrase) >= 2 and _bmp(phrase[:2]) for phrase in self._phrases):
+        if self._phrases and all(
+            len(phrase) >= 2 and is_plain_bmp(ord(phrase[0])) and is_plain_bmp(ord(phrase[1]))
+            for phrase in self._phrases
+        ):
             first, second = np.zeros(0x10000, dtype=bool), np.zeros(0x10000, dtype=bool)
             first[[ord(phrase[0]) for phrase in self._phrases]] = True
             second[[ord(phrase[1]) for phrase in self._phrases]] = True
@@ -136,11 +139,6 @@ class T2SConverter:
         left = self._solve(piece, start, position, len(phrase), occurrences) if position > start else ""
         right = self._solve(piece, after, end, len(phrase), occurrences) if after < end else ""
         return left + self._phrases[phrase] + right
-
-
-def _bmp(text: str) -> bool:
-    """Every character of ``text`` is one UTF-16 code unit (in the BMP, not a surrogate)."""
-    return all(ord(ch) < 0xD800 or 0xE000 <= ord(ch) < 0x10000 for ch in text)
 
 
 @lru_cache(maxsize=1)

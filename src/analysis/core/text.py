@@ -103,18 +103,17 @@ class CharacterMap:
         self.table = dict(table)
         units = np.arange(0x10000, dtype=np.uint16)
         for code, target in self.table.items():
-            if not (len(target) == 1 and _plain_bmp(code) and _plain_bmp(ord(target))):
+            if not (len(target) == 1 and is_plain_bmp(code) and is_plain_bmp(ord(target))):
                 raise ValueError(f"not a one-for-one BMP mapping: U+{code:04X} -> {target!r}")
             units[code] = ord(target)
         self._units = units
 
     def translate(self, text: str) -> str:
         """``text.translate(self.table)``."""
-        try:
-            data = text.encode("utf-16-le")
-        except UnicodeEncodeError:
+        units = utf16_units(text)
+        if units is None:
             return text.translate(self.table)
-        return self._units[np.frombuffer(data, dtype=np.uint16)].tobytes().decode("utf-16-le")
+        return self._units[units].tobytes().decode("utf-16-le")
 
     def translate_counted(self, text: str, units: np.ndarray | None = None) -> tuple[str, int]:
         """``text.translate(self.table)`` and the number of characters it changed.
@@ -145,7 +144,7 @@ class CharacterSet:
         if any(len(ch) != 1 for ch in self.characters):
             raise ValueError("a CharacterSet holds single characters")
         flags = np.zeros(0x10000, dtype=bool)
-        bmp = [ord(ch) for ch in self.characters if _plain_bmp(ord(ch))]
+        bmp = [ord(ch) for ch in self.characters if is_plain_bmp(ord(ch))]
         flags[bmp] = True
         self._flags = flags
         self._others = len(bmp) < len(self.characters)  # characters outside the BMP (or surrogates)
@@ -182,7 +181,8 @@ def is_blank(text: str, start: int, end: int) -> bool:
     return _NOT_SPACE.search(text, start, end) is None
 
 
-def _plain_bmp(code: int) -> bool:
+def is_plain_bmp(code: int) -> bool:
+    """A code point of the BMP that is not a surrogate: one UTF-16 code unit, standing for itself."""
     return 0 <= code < 0x10000 and not 0xD800 <= code <= 0xDFFF
 
 

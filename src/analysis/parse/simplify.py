@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from analysis.core.hanzi import T2SConverter, convertible_characters, t2s_converter
-from analysis.core.text import AlignedText, CharacterMap, CharacterSet, utf16_units
+from analysis.core.text import AlignedText, CharacterMap, CharacterSet, is_plain_bmp, utf16_units
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _CJK_RUN = re.compile(_CJK_CHAR.pattern + "+")
@@ -44,16 +44,12 @@ class _CharacterMaps(NamedTuple):
 def _character_maps() -> _CharacterMaps:
     """The one-for-one table split for :class:`~analysis.core.text.CharacterMap` (BMP to BMP) and the rest."""
     table = _one_for_one_table()
-    narrow = {code: target for code, target in table.items() if _bmp(code) and _bmp(ord(target))}
+    narrow = {code: target for code, target in table.items() if is_plain_bmp(code) and is_plain_bmp(ord(target))}
     return _CharacterMaps(
         CharacterSet(convertible_characters()),
         CharacterMap(narrow),
         CharacterSet(chr(code) for code in table if code not in narrow),
     )
-
-
-def _bmp(code: int) -> bool:
-    return code < 0x10000 and not 0xD800 <= code <= 0xDFFF
 
 
 def to_simplified(aligned: AlignedText) -> tuple[AlignedText, int]:
