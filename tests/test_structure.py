@@ -236,7 +236,8 @@ def test_midline_boundaries_from_the_whole_text_are_the_lines_own(text, data):
 @given(st.lists(_LINE_ALPHABET, max_size=30).map("".join))
 def test_cells_and_notes_as_the_regexes_give_them(line):
     line = line.replace("\n", "") + "(部门)" * line.count("!")
-    assert structure._split_cells(line) == structure._CELL_SPLIT.split(line)
+    if not ("|" in line or "\t" in line or "  " in line):  # has_task_table's one-cell lines
+        assert structure._CELL_SPLIT.split(line) == [line]
     for cell in structure._CELL_SPLIT.split(line):
         assert structure._without_note(cell) == structure._HEADER_NOTE.sub("", cell)
 

@@ -339,15 +339,23 @@ def _unwrap_quotes(inner: str) -> str:
 
 def _quote_depths(text: str) -> list[int]:
     """Nesting depth of 《》/<>/〈〉 quotes at each character (a quote mark counts as inside)."""
-    if not any(opener in text for opener in "《<〈"):
+    if not _opens_quote(text):
         return [0] * len(text)  # no quote opens: every depth is 0
     return _quote_depths_by_character(text)
+
+
+def _opens_quote(text: str) -> bool:
+    """Whether a quote (《, <, 〈) opens in ``text``: else no character is inside one."""
+    return any(opener in text for opener in _QUOTE_OPENERS)
+
+
+_QUOTE_OPENERS = "《<〈"
 
 
 def _quote_depths_by_character(text: str) -> list[int]:
     depths, depth = [], 0
     for ch in text:
-        if ch in "《<〈":
+        if ch in _QUOTE_OPENERS:
             depth += 1
             depths.append(depth)
         elif ch in "》>〉":
@@ -406,7 +414,7 @@ def _tidy_title(title: str) -> str:
 
 def title_stem(title: str) -> str:
     """The title's own ending: quoted titles and a trailing (yyyy—yyyy年) removed."""
-    if any(opener in title for opener in "《<〈"):
+    if _opens_quote(title):
         depths = _quote_depths_by_character(title)
         outside = "".join(ch for ch, depth in zip(title, depths, strict=False) if depth == 0)
     else:

@@ -281,7 +281,7 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
                 if len(standalone) >= TABLE_HEADER_MIN:
                     return True
             continue
-        cells = {_without_note(cell) for cell in _split_cells(stripped) if cell}
+        cells = {_without_note(cell) for cell in _CELL_SPLIT.split(stripped) if cell}
         if len(cells & labels) >= TABLE_HEADER_MIN:
             return True
         if len(cells) == 1 and cells <= labels:
@@ -295,13 +295,6 @@ def has_task_table(text: str, labels: frozenset[str] | None = None) -> bool:
 def _label_prefixes(labels: frozenset[str]) -> tuple[str, ...]:
     """The labels as a tuple (what ``str.startswith`` takes)."""
     return tuple(sorted(labels))
-
-
-def _split_cells(line: str) -> list[str]:
-    """``_CELL_SPLIT.split(line)``; a line holding no bar, tab or double space is one cell (no scan)."""
-    if "|" in line or "\t" in line or "  " in line:
-        return _CELL_SPLIT.split(line)
-    return [line]
 
 
 def _without_note(cell: str) -> str:
