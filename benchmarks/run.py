@@ -17,7 +17,11 @@ runs, each in a fresh Python process so that peak memory is its own:
     that no build below pays for a one-time fit.
 ``build1``
     the whole build with ``jobs=1``, timed as a whole: the headline is
-    build1 / jieba1 — one core against one core.
+    build1 / jieba1 — one core against one core.  Run ``--repeats`` times, each
+    time followed at once by jieba alone in one process (``jieba1``): the
+    headline is the median of these paired ratios (with their range), so a
+    drift of the machine's speed between phases minutes apart (±10 % on a
+    shared virtual machine) does not decide it.
 ``build``
     the same build with ``jobs=N``, timed as a whole; peak RSS of the process
     tree (main + workers); compared with jieba in N processes.
@@ -409,13 +413,13 @@ def _jieba_count(paths: list[str]) -> int:
 
 
 def _jieba_warm(_: int) -> int:
-    tokenizer, _ = _jieba_tokenizer()
+    tokenizer, _dictionary = _jieba_tokenizer()
     tokenizer.lcut("法治政府建设")
     return os.getpid()
 
 
-def phase_jieba(raw_dir: Path, jobs: int = 1) -> dict[str, Any]:
-    """jieba alone over the same texts: in one process, then in ``jobs`` processes (wall time)."""
+def phase_jieba(raw_dir: Path, jobs: int = 1, parallel: bool = True) -> dict[str, Any]:
+    """jieba alone over the same texts: in one process, then (``parallel``) in ``jobs`` processes (wall time)."""
     from concurrent.futures import ProcessPoolExecutor
 
     tokenizer, dictionary = _jieba_tokenizer()
@@ -438,7 +442,7 @@ def phase_jieba(raw_dir: Path, jobs: int = 1) -> dict[str, Any]:
         "peak_rss": sampler.peak,
         "jobs": jobs,
     }
-    if jobs > 1:
+    if parallel and jobs > 1:
         chunks = [[str(p) for p in paths[i::jobs]] for i in range(jobs)]
         with ProcessPoolExecutor(jobs) as pool:
             while len(set(pool.map(_jieba_warm, range(4 * jobs)))) < jobs:  # every worker has its dictionary
@@ -497,11 +501,12 @@ def phase_profile(raw_dir: Path, out_file: Path, limit: int) -> dict[str, Any]:
     return {"profile": str(out_file)}
 
 
-PHASES = {
+PHASES: dict[str, Callable[..., dict[str, Any]]] = {
     "staged": phase_staged,
     "warm": phase_warm,
     "build1": phase_build,
     "build": phase_build,
+    "jieba1": phase_jieba,
     "cache": phase_cache,
     "jieba": phase_jieba,
     "extract": phase_extract,
@@ -633,6 +638,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## Whole build against jieba alone, core for core",
         "",
+        "Headline: each build with jobs=1 is followed at once by jieba alone in one process; the ratio is the "
+        "median of these pairs (range in brackets), the times are the medians.",
+        "",
         "| docs | MB | build s, jobs=1 | jieba s, 1 process | **build/jieba, jobs=1** | "
         f"build s, jobs={results['jobs']} | jieba s, {results['jobs']} processes | build/jieba, jobs={results['jobs']} | "
         "docs/s per core | MB/s per core | ms/doc per core | peak RSS MB (tree) | peak PSS MB (tree) | "
@@ -640,14 +648,18 @@ def markdown(results: dict[str, Any]) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
     ]
     for size in results["sizes"]:
-        build1, build, jieba = size.get("build1", {}), size["build"], size["jieba"]
+        build, jieba, head = size["build"], size["jieba"], size.get("headline") or {}
         jobs = results["jobs"]
-        ratio1 = _ratio(build1.get("seconds"), jieba.get("seconds"))
+        ratio1 = (
+            f"{head['ratio']:.2f} ({head['ratio_min']:.2f}–{head['ratio_max']:.2f}, {head['n_pairs']} pairs)"
+            if head
+            else "—"
+        )
         ratio_n = _ratio(build.get("seconds"), jieba.get("parallel_seconds") if jobs > 1 else jieba.get("seconds"))
         core_seconds = build.get("seconds", 0) * jobs
         lines.append(
-            f"| {size['n_documents']:,} | {size['n_bytes'] / 1e6:,.1f} | {_seconds(build1.get('seconds'))} | "
-            f"{_seconds(jieba.get('seconds'))} | **{ratio1}** | {_seconds(build.get('seconds'))} | "
+            f"| {size['n_documents']:,} | {size['n_bytes'] / 1e6:,.1f} | {_seconds(head.get('build_seconds'))} | "
+            f"{_seconds(head.get('jieba_seconds'))} | **{ratio1}** | {_seconds(build.get('seconds'))} | "
             f"{_seconds(jieba.get('parallel_seconds') if jobs > 1 else jieba.get('seconds'))} | {ratio_n} | "
             f"{_rate(size['n_documents'], core_seconds)} | {_rate(size['n_bytes'] / 1e6, core_seconds)} | "
             f"{1000 * core_seconds / size['n_documents']:.2f} | "
@@ -739,6 +751,28 @@ def subset_corpus(source: Path, out_dir: Path, n: int) -> Any:
     return SyntheticCorpus(out_dir, out_dir / "manifest.csv", out_dir / "synthetic_truth.csv", n, n_bytes)
 
 
+def headline(pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The headline build/jieba at jobs=1: the median of the paired ratios, their range, and the median times."""
+    import statistics
+
+    measured = [
+        (p["build1"]["seconds"], p["jieba1"]["seconds"])
+        for p in pairs
+        if p["build1"].get("seconds") and p["jieba1"].get("seconds") and not p["build1"].get("error")
+    ]
+    if not measured:
+        return {}
+    ratios = [build / jieba for build, jieba in measured]
+    return {
+        "n_pairs": len(measured),
+        "ratio": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "build_seconds": statistics.median(build for build, _ in measured),
+        "jieba_seconds": statistics.median(jieba for _, jieba in measured),
+    }
+
+
 def benchmark_size(
     n: int,
     jobs: int,
@@ -748,6 +782,7 @@ def benchmark_size(
     out: Path,
     skip: tuple[str, ...] = (),
     corpus_dir: Path | None = None,
+    repeats: int = 3,
 ) -> dict[str, Any]:
     """Generate a corpus of ``n`` documents (or take the first ``n`` of ``corpus_dir``) and run every phase on it."""
 
@@ -770,21 +805,36 @@ def benchmark_size(
     log.warning("serial build with stage timers: %.0f s", staged.get("seconds", 0))
     warm = phase("warm", raw_dir=corpus.raw_dir)
     log.warning("theme classifier fitted or loaded (not part of any timed build): %.0f s", warm.get("seconds", 0))
-    build1 = phase("build1", raw_dir=corpus.raw_dir, out_dir=folder / "out_one", jobs=1)
-    log.warning("build with jobs=1: %.0f s", build1.get("seconds", 0))
+    pairs = []
+    for repeat in range(0 if {"build1", "jieba"} & set(skip) else repeats):
+        # Each build with jobs=1 followed at once by jieba alone: the two times of a pair are seconds apart.
+        one = run_phase(
+            "build1", folder / f"build1_{repeat}.json", raw_dir=corpus.raw_dir, out_dir=folder / "out_one", jobs=1
+        )
+        alone = run_phase("jieba1", folder / f"jieba1_{repeat}.json", raw_dir=corpus.raw_dir, jobs=1, parallel=False)
+        pairs.append({"build1": one, "jieba1": alone})
+        log.warning(
+            "pair %d: build with jobs=1 %.1f s, jieba alone %.1f s",
+            repeat + 1,
+            one.get("seconds", 0),
+            alone.get("seconds", 0),
+        )
+    build1 = pairs[0]["build1"] if pairs else {"skipped": True}
     build = phase("build", raw_dir=corpus.raw_dir, out_dir=folder / "out_parallel", jobs=jobs)
     log.warning("build with jobs=%d: %.0f s", jobs, build.get("seconds", 0))
     cache = phase("cache", raw_dir=corpus.raw_dir, cache_dir=folder / "cache", jobs=jobs)
     log.warning("cache: cold %.0f s, warm %.0f s", cache.get("cold_seconds", 0), cache.get("warm_seconds", 0))
     jieba = phase("jieba", raw_dir=corpus.raw_dir, jobs=jobs)
     extract = phase("extract", raw_dir=corpus.raw_dir)
-    result = {
+    result: dict[str, Any] = {
         "n_documents": n,
         "n_bytes": corpus.n_bytes,
         "generate_seconds": generated,
         "staged": staged,
         "warm": warm,
         "build1": build1,
+        "pairs": pairs,
+        "headline": headline(pairs),
         "build": build,
         "cache": cache,
         "jieba": jieba,
@@ -793,8 +843,8 @@ def benchmark_size(
         if "staged" in skip
         else same_tables(folder / "out_serial", folder / "out_parallel"),
     }
-    versions = {
-        result[name].get("pipeline_version") for name in ("staged", "build1", "build", "cache") if name not in skip
+    versions = {result[name].get("pipeline_version") for name in ("staged", "build", "cache") if name not in skip} | {
+        pair["build1"].get("pipeline_version") for pair in pairs
     }
     if len(versions) > 1:  # someone edited the package while the benchmark ran: outputs may differ for that reason
         result["same_output"]["differences"].append(f"the code changed between phases: {sorted(map(str, versions))}")
@@ -819,6 +869,12 @@ def main(argv: list[str] | None = None) -> int:
         help="take the first N documents of this synthetic corpus (a folder written by benchmarks.synthetic "
         "with the same --seed) instead of generating them",
     )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="pairs of (build with jobs=1, jieba alone) run back to back; the headline is their median ratio",
+    )
     parser.add_argument("--profile", action="store_true", help="also cProfile the per-document stage")
     parser.add_argument(
         "--skip",
@@ -842,7 +898,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in args.sizes:
             results["sizes"].append(
-                benchmark_size(n, args.jobs, args.seed, work, args.profile, args.out, tuple(args.skip), args.corpus)
+                benchmark_size(
+                    n, args.jobs, args.seed, work, args.profile, args.out, tuple(args.skip), args.corpus, args.repeats
+                )
             )
             # Written after every size, so a long run that is stopped keeps what finished.
             (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")

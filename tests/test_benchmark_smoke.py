@@ -97,3 +97,18 @@ def test_the_first_documents_of_a_written_corpus_are_the_smaller_corpus(corpus, 
     assert not (subset.raw_dir / "synthetic_000003.txt").exists()
     with pytest.raises(ValueError, match="fewer than 25"):
         subset_corpus(corpus.raw_dir, tmp_path / "too_many", 25)
+
+
+def test_the_headline_is_the_median_of_paired_ratios() -> None:
+    from benchmarks.run import headline
+
+    def pair(build: float, jieba: float, error: str | None = None) -> dict[str, dict[str, object]]:
+        return {"build1": {"seconds": build, "error": error}, "jieba1": {"seconds": jieba}}
+
+    # Ratios 1.2, 0.9, 1.0: the median pair decides, not the median times (9.5 / 10.0 would say 0.95).
+    result = headline([pair(12.0, 10.0), pair(9.0, 10.0), pair(9.5, 9.5), pair(1.0, 10.0, error="build failed")])
+    assert result["n_pairs"] == 3
+    assert result["ratio"] == 1.0
+    assert (result["ratio_min"], result["ratio_max"]) == (0.9, 1.2)
+    assert (result["build_seconds"], result["jieba_seconds"]) == (9.5, 10.0)
+    assert headline([]) == {}
