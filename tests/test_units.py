@@ -1176,3 +1176,51 @@ def test_unit_lists_split_like_the_first_definition(parts: list[str]) -> None:
 
     text = "".join(parts)
     assert split_with_separators(text) == _reference_split_with_separators(text)
+
+
+_NAME_PARTS = [
+    "某某市",
+    "臺中",
+    "桃源镇",
+    "臺中縣",
+    "台中县",
+    "县",
+    "区",
+    "司法局",
+    "環境保護局",
+    "人民政府",
+    "(办公室)",
+    "档案甲乙",
+    "各有关部门",
+]
+
+
+_JURISDICTIONS = [None, "", "某某市", "桃源镇", "台中县", "台中", "臺中", "某某区(某某市)", "甘肃省/司法局", "县司法"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from(_NAME_PARTS), min_size=1, max_size=4), jurisdiction=st.sampled_from(_JURISDICTIONS)
+)
+def test_a_name_is_normalised_once_for_the_jurisdictions_it_cannot_meet(parts: list[str], jurisdiction) -> None:
+    """The result shared by jurisdictions whose tokens occur in no variant of the name is the one each gives."""
+    raw = "".join(parts)
+    shared, fresh = AgencyNormaliser(), AgencyNormaliser()
+    for other in _JURISDICTIONS:  # the shared result worked out for some other jurisdiction first
+        shared._normalise(raw, other)
+    assert shared._normalise(raw, jurisdiction) == fresh._normalise_variants(raw, fresh._variants(raw), jurisdiction)
+
+
+def test_names_counted_in_many_jurisdictions_count_as_before(normaliser_fresh: AgencyNormaliser) -> None:
+    reference = AgencyNormaliser()
+    names = ["县司法局", "某某市档案甲乙", "臺中縣環境保護局", "桃源镇人民政府", "县司法局"]
+    for jurisdiction in _JURISDICTIONS:
+        for name in names:
+            result, used = reference._normalise_variants(name, reference._variants(name), jurisdiction)
+            assert dict(normaliser_fresh.counted(name, jurisdiction)) == result
+            if used:
+                reference.used_aliases_[used] += 1
+            if result["match"] == "unmatched":
+                reference.unmatched_[result["name"]] += 1
+    assert normaliser_fresh.used_aliases_ == reference.used_aliases_
+    assert list(normaliser_fresh.unmatched_.items()) == list(reference.unmatched_.items())

@@ -8,6 +8,7 @@ are kept and counted as ``unmatched``.  Parsing who is responsible for a task is
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -189,6 +190,7 @@ class AgencyNormaliser:
         self.used_aliases_: Counter[str] = Counter()
         self.unmatched_: Counter[str] = Counter()
         self._cache: dict[tuple[str, str | None], tuple[dict[str, Any], str | None]] = {}
+        self._placeless: dict[str, tuple[dict[str, Any], str | None]] = {}  # raw -> its result for any jurisdiction
 
     # -- public API
     def normalise(self, raw: str, *, jurisdiction: str | None = None) -> dict[str, Any]:
@@ -224,6 +226,28 @@ class AgencyNormaliser:
 
     # -- matching
     def _normalise(self, raw: str, jurisdiction: str | None) -> tuple[dict[str, Any], str | None]:
+        """The result for ``raw`` in ``jurisdiction`` and the alias or pattern it used.
+
+        The jurisdiction's tokens are only ever looked for at the start of a variant of the name
+        (or of what is left of one): a jurisdiction none of whose tokens occurs in any variant gives
+        what no jurisdiction gives.  That result is worked out once per name and shared by all such
+        jurisdictions (a unit named in the plans of many places is matched once).
+        """
+        variants = self._variants(raw)
+        tokens = self._jurisdiction_tokens(jurisdiction)
+        if tokens and not any(token in variant for variant in variants for token in tokens):
+            shared = self._placeless.get(raw)
+            if shared is None:
+                if len(self._placeless) >= NAME_MEMO_SIZE:
+                    self._placeless.clear()
+                shared = self._placeless[raw] = self._normalise_variants(raw, variants, None)
+            return shared
+        return self._normalise_variants(raw, variants, jurisdiction)
+
+    @staticmethod
+    def _variants(raw: str) -> list[str]:
+        """The forms of a name that are matched, in order: cleaned, without parentheses, simplified
+        (the simplified cleaned name, the one an unmatched name is read from, is always among them)."""
         cleaned = clean_unit_name(raw)
         variants = [cleaned]
         without_parens = re.sub(r"\([^()]*\)", "", cleaned)
@@ -231,6 +255,12 @@ class AgencyNormaliser:
             variants.append(without_parens)
         simplified = [simplify_text(v) for v in variants]
         variants += [s for s in simplified if s not in variants]
+        return variants
+
+    def _normalise_variants(
+        self, raw: str, variants: list[str], jurisdiction: str | None
+    ) -> tuple[dict[str, Any], str | None]:
+        """:meth:`_normalise` from the name's :meth:`_variants`."""
         for variant in variants:
             found = self._match(variant, jurisdiction)
             if found:
@@ -246,7 +276,7 @@ class AgencyNormaliser:
                     "match": kind,
                 }
                 return result, used
-        simplified_name = simplify_text(cleaned)
+        simplified_name = simplify_text(variants[0])
         name = self._strip_prefix(simplified_name, jurisdiction) or simplified_name
         log.debug("unmatched unit %r (name %r)", raw, name)
         return {
@@ -317,6 +347,7 @@ class AgencyNormaliser:
         return [text[s:] for s in sorted(starts) if len(text) - s >= 2]
 
     @staticmethod
+    @functools.lru_cache(maxsize=1024)
     def _jurisdiction_tokens(jurisdiction: str | None) -> tuple[str, ...]:
         if not jurisdiction:
             return ()
