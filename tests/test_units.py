@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import pandas as pd
@@ -367,6 +368,24 @@ def test_jurisdiction_prefix_without_level_suffix(normaliser: AgencyNormaliser) 
     result = normaliser.normalise("桃源镇人民政府", jurisdiction="桃源镇")
     assert result["canonical"] == "人民政府"
     assert normaliser.normalise("甘肃工信委")["canonical"] == "工业和信息化委员会"
+
+
+def test_a_jurisdiction_without_a_token_of_two_characters_is_no_jurisdiction(normaliser: AgencyNormaliser) -> None:
+    """A manifest jurisdiction such as 县 (every part shorter than two characters) once made normalising an
+    unmatched name loop for ever: an empty token was found at the start of every name and stripped, in vain."""
+
+    def too_long(signum: int, frame: object) -> None:
+        raise TimeoutError("normalise did not return")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.setitimer(signal.ITIMER_REAL, 20)
+    try:
+        for jurisdiction in ("县", "(/)", "市 县"):
+            for name in ("档案甲乙", "县档案甲乙丙", "县司法局"):
+                assert normaliser.normalise(name, jurisdiction=jurisdiction) == normaliser.normalise(name)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_traditional_characters(normaliser: AgencyNormaliser) -> None:

@@ -352,6 +352,8 @@ class AgencyNormaliser:
         if not jurisdiction:
             return ()
         parts = [p for p in re.split(r"[()（）/;,、\s]+", normalise_punctuation(jurisdiction)) if len(p) >= 2]
+        if not parts:  # "县", "(/)": no token (an empty one would be found at the start of every name)
+            return ()
         tokens = set(parts) | {"".join(reversed(parts)), "".join(parts)}
         return tuple(sorted(tokens, key=len, reverse=True))
 
@@ -367,7 +369,7 @@ class AgencyNormaliser:
         while changed and len(text) > 2:
             changed = False
             for token in self._jurisdiction_tokens(jurisdiction) + ref.start_prefixes + ref.prefixes:
-                if text.startswith(token) and len(text) - len(token) >= 2:
+                if token and text.startswith(token) and len(text) - len(token) >= 2:  # each step shortens the text
                     text, changed = text[len(token) :], True
                     break
             if changed:
