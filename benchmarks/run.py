@@ -92,7 +92,6 @@ STAGE_FUNCTIONS: tuple[tuple[str, str], ...] = (
     ("units", "analysis.parse.pipeline:default_normaliser"),
     ("targets", "analysis.parse.pipeline:task_targets"),
     ("rows", "analysis.corpus.rows:document_tables"),
-    ("rows", "analysis.corpus.rows:packed_tables"),
     ("assemble", "analysis.corpus.build:assemble"),
     ("themes", "analysis.corpus.build:theme_coder"),
     ("themes", "analysis.corpus.coding:ThemeCoder.code"),

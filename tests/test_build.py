@@ -495,9 +495,7 @@ def test_no_processed_csv_holds_a_live_formula(tmp_path):
 
 
 def test_assemble_reads_records_and_dict_rows_alike():
-    """Bundles of Records, of packed rows, of dict rows, of several and of other columns assemble to the tables of
-    their dict rows."""
-    from analysis.core.packing import pack_rows
+    """Bundles of Records, of dict rows, of both and of other columns assemble to the tables of their dict rows."""
     from analysis.corpus.build import assemble
     from analysis.corpus.rows import UNIT_COLUMNS as columns
     from analysis.corpus.rows import Records, table_dicts
@@ -510,20 +508,7 @@ def test_assemble_reads_records_and_dict_rows_alike():
     reordered = Records(tuple(reversed(columns)), [tuple(reversed(unit("b", 1, 0, "y", "y", False)))])
     as_dicts = Records(columns, [unit("c", 2, 0, "z", "z", False)]).dicts()
     del as_dicts[0]["successor"]  # a column missing from a dict row
-    packed, packed_empty = (pack_rows(part.columns, part.rows, "units") for part in (first, empty))
-    combinations = (
-        [first, empty],
-        [first, reordered],
-        [first, as_dicts, first],
-        [as_dicts, first],
-        [empty],
-        [packed, packed_empty, packed],  # a build's large tables: every part packed
-        [packed, first],
-        [first, packed, as_dicts],
-        [packed, pack_rows(reordered.columns, reordered.rows, "units")],
-        [packed_empty],
-    )
-    for parts in combinations:
+    for parts in ([first, empty], [first, reordered], [first, as_dicts, first], [as_dicts, first], [empty]):
         bundles = [{"units": part} for part in parts]
         expected = assemble([{"units": table_dicts(part)} for part in parts], [])
         result = assemble(bundles, [])

@@ -129,10 +129,8 @@ _PLAN = (
 
 
 def test_records_are_the_rows_first_written(tmp_path):
-    """Records of the large tables (and the dict rows made from them, and the rows packed by column) hold the rows
-    the dict literals made."""
-    from analysis.core.packing import PackedRows
-    from analysis.corpus.rows import document_tables, measure_rows, packed_tables, section_rows, table_dicts, task_rows
+    """Records of the large tables (and the dict rows made from them) hold the rows the dict literals made."""
+    from analysis.corpus.rows import document_tables, measure_rows, section_rows, table_dicts, task_rows
     from analysis.parse.pipeline import process_document
 
     path = tmp_path / "plan.txt"
@@ -142,12 +140,9 @@ def test_records_are_the_rows_first_written(tmp_path):
     assert expected["tasks"] and expected["sections"] and expected["measures"] and expected["units"]
     tables = document_tables(doc)
     got = {name: table_dicts(tables[name]) for name in expected}
-    packed = packed_tables(tables)  # what a build's worker sends
-    assert all(isinstance(packed[name], PackedRows) for name in ("sections", "tasks", "measures", "units"))
     got_by_function = {"sections": section_rows(doc), "tasks": task_rows(doc), "measures": measure_rows(doc)}
     for name, rows in expected.items():
         assert got[name] == rows, name
-        assert table_dicts(packed[name]) == rows, name
         assert [list(row) for row in got[name]] == [list(row) for row in rows], name
         if name in got_by_function:
             assert got_by_function[name] == rows, name

@@ -32,7 +32,6 @@ from analysis import config
 from analysis.core import schema
 from analysis.core.errors import InputError
 from analysis.core.models import THEME_COLUMNS
-from analysis.core.packing import PackedRows, frame_packed
 from analysis.core.schema import TABLE_NAMES
 from analysis.core.store import BuildLock, PartitionedWriter, clean_leftovers, read_table
 from analysis.corpus import rows
@@ -92,7 +91,7 @@ def process_entry(entry: ManifestEntry) -> tuple[str, DocumentRows | None, dict[
         doc = process_document(entry.path, entry.doc_id, entry.metadata)
     except InputError as error:
         return entry.doc_id, None, problem_row(entry.doc_id, str(entry.path), "read", "error", error.problem, entry.row)
-    return entry.doc_id, rows.packed_tables(rows.document_tables(doc)), None
+    return entry.doc_id, rows.document_tables(doc), None
 
 
 _FAILURE_PROBLEMS = {
@@ -216,34 +215,45 @@ def with_themes(tasks: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
 
 def assemble(bundles: Iterable[DocumentRows], problems: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
     """Per-document rows → conformed tables (themes not yet coded)."""
-    parts: dict[str, list[Any]] = {name: [] for name in TABLE_NAMES}
-    parts["problems"].append(problems)
+    collected = {name: _TableRows() for name in TABLE_NAMES}
+    collected["problems"].add(problems)
     for bundle in bundles:
         for name in TABLE_NAMES:
-            parts[name].append(bundle.get(name, []))
-    return {name: table_frame(parts[name], name, allow_missing=_FILLED_LATER.get(name, ())) for name in TABLE_NAMES}
+            collected[name].add(bundle.get(name, []))
+    return {
+        name: table_rows.frame(name, allow_missing=_FILLED_LATER.get(name, ()))
+        for name, table_rows in collected.items()
+    }
 
 
-def table_frame(parts: list[Any], name: str, **kwargs: Any) -> pd.DataFrame:
-    """One table's rows from many documents (each part dict rows, :class:`~rows.Records` or
-    :class:`~analysis.core.packing.PackedRows`) as one conformed frame.
+class _TableRows:
+    """One table's rows from many documents: tuples while every part is :class:`~rows.Records` of the same
+    columns (the frame made from them directly), else dicts (a part of dict rows, or other columns)."""
 
-    Made from the packed columns when every part is packed with the same columns (a build's large tables), from
-    the tuples when every part is records of the same columns, else from the rows as dicts: the same frame.
-    """
-    parts = [part for part in parts if _n_rows(part)]
-    if parts and all(isinstance(part, PackedRows) and part.columns == parts[0].columns for part in parts):
-        return frame_packed(parts, name, **kwargs)
-    parts = [rows.Records(part.columns, part.rows()) if isinstance(part, PackedRows) else part for part in parts]
-    if parts and all(isinstance(part, rows.Records) and part.columns == parts[0].columns for part in parts):
-        return schema.frame_records(parts[0].columns, [row for part in parts for row in part.rows], name, **kwargs)
-    return schema.frame([row for part in parts for row in rows.table_dicts(part)], name, **kwargs)
+    def __init__(self) -> None:
+        self.columns: tuple[str, ...] | None = None
+        self.tuples: list[tuple[Any, ...]] = []
+        self.dicts: list[dict[str, Any]] | None = None
 
+    def add(self, part: list[dict[str, Any]] | rows.Records) -> None:
+        if isinstance(part, rows.Records):
+            if not part.rows:
+                return
+            if self.dicts is None and self.columns in (None, part.columns):
+                self.columns = part.columns
+                self.tuples.extend(part.rows)
+                return
+        elif not part:
+            return
+        if self.dicts is None:  # from now on dicts, the tuples so far first
+            self.dicts = rows.Records(self.columns, self.tuples).dicts() if self.columns is not None else []
+            self.tuples = []
+        self.dicts.extend(rows.table_dicts(part))
 
-def _n_rows(part: list[dict[str, Any]] | rows.Records | PackedRows) -> int:
-    if isinstance(part, PackedRows):
-        return part.n_rows
-    return len(part.rows) if isinstance(part, rows.Records) else len(part)
+    def frame(self, name: str, **kwargs: Any) -> pd.DataFrame:
+        if self.dicts is None and self.columns is not None:
+            return schema.frame_records(self.columns, self.tuples, name, **kwargs)
+        return schema.frame(self.dicts or [], name, **kwargs)
 
 
 # Columns a table may lack when assembled: themes are coded later; problems of rows not from the manifest.

@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 
 from analysis import config
 from analysis.core.models import KIND_TASK, THEME_COLUMNS, ParsedDocument
-from analysis.core.packing import PackedRows, pack_rows
 from analysis.core.schema import LIST_SEPARATOR
 from analysis.parse.structure import heading_parents
 
@@ -368,16 +367,6 @@ def document_tables(doc: ParsedDocument) -> DocumentTables:
     }
 
 
-def packed_tables(tables: DocumentTables) -> dict[str, Any]:
-    """:func:`document_tables` with its :class:`Records` packed by column (what a build's worker sends)."""
-    return {
-        name: pack_rows(rows.columns, rows.rows, name) if isinstance(rows, Records) else rows
-        for name, rows in tables.items()
-    }
-
-
-def table_dicts(rows: list[dict[str, Any]] | Records | PackedRows) -> list[dict[str, Any]]:
-    """A table's rows of :func:`document_tables` or :func:`packed_tables` as dicts, whichever form they came in."""
-    if isinstance(rows, PackedRows):
-        rows = Records(rows.columns, rows.rows())
+def table_dicts(rows: list[dict[str, Any]] | Records) -> list[dict[str, Any]]:
+    """A table's rows of :func:`document_tables` as dicts, whichever form they came in."""
     return rows.dicts() if isinstance(rows, Records) else rows
