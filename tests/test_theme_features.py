@@ -125,6 +125,44 @@ def test_keyword_counts_of_many_texts_in_long_clusters(monkeypatch: pytest.Monke
     assert matcher.distinct_counts_of([]).shape == (0, len(LEVEL1_CODES))
 
 
+def _automaton_occurrences(matcher: KeywordMatcher, text: str) -> list[tuple[int, int, int]]:
+    """(first, last, rank) of each keyword occurrence the Aho-Corasick automaton finds."""
+    return sorted((end + 1 - len(matcher.keywords[rank]), end, rank) for end, rank in matcher._automaton.iter(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="行政复议决定策调解执法abAＢ ，\n\0😀\ud800", max_size=60))
+def test_keyword_trie_finds_what_the_automaton_finds(text: str) -> None:
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    assert matcher._trie is not None and matcher._trie.shortest == 1  # "a": one-character keywords walked too
+    starts, ends, ranks = matcher._trie.occurrences(normalise(text) if "\ud800" not in text else text)
+    found = sorted(zip(starts.tolist(), ends.tolist(), ranks.tolist(), strict=True))
+    assert found == _automaton_occurrences(matcher, normalise(text) if "\ud800" not in text else text)
+
+
+@pytest.mark.parametrize("keywords", [["ab", "abc", "bcd", "cd"], ["行政复议", "复议", "议决", "x", "xyz"]])
+def test_keyword_trie_of_other_keywords(keywords: list[str]) -> None:
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    matcher.keywords = sorted(keywords, key=lambda k: (-len(k), k))
+    text = "abcdabcabcd行政复议决定xyzxy😀xyzz" * 3
+    starts, ends, ranks = matcher._trie.occurrences(text)  # type: ignore[union-attr]
+    assert sorted(zip(starts.tolist(), ends.tolist(), ranks.tolist(), strict=True)) == _automaton_occurrences(
+        matcher, text
+    )
+
+
+def test_keyword_counts_without_the_trie(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.annotate import theme_keywords
+
+    texts = [normalise(t) for t in [*TEXTS, "a" * 40, "ab" * 30 + "行政复议决定" * 5]]
+    expected = KeywordMatcher(_Codebook()).distinct_counts_of(texts)  # type: ignore[arg-type]
+    monkeypatch.setattr(theme_keywords, "_TRIE_CELLS", 10)  # tables too large: the automaton scans
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    assert matcher._trie is None
+    assert np.array_equal(matcher.distinct_counts_of(texts), expected)
+    assert np.array_equal(expected, _distinct_counts_text_by_text(matcher, texts))
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.text(), st.text(), st.sampled_from([" ", "\n"]))
 def test_texts_joined_by_a_space_or_newline_normalise_part_by_part(title: str, text: str, separator: str) -> None:

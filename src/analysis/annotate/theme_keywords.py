@@ -10,6 +10,7 @@ import functools
 import itertools
 import operator
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
@@ -120,12 +121,9 @@ class KeywordMatcher:
                 counts[row] = self._distinct_counts(self._hits(text))
             return counts
         starts_of_texts = np.cumsum([0, *(len(text) + 1 for text in texts)])[:-1]
-        found = list(self._automaton.iter(_JOIN.join(texts)))
-        if not found:
+        starts, ends, ranks = self._occurrences(_JOIN.join(texts))
+        if not len(starts):
             return counts
-        pairs = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=2 * len(found)).reshape(-1, 2)
-        ends, ranks = pairs[:, 0], pairs[:, 1]
-        starts = ends + 1 - self._keyword_lengths[ranks]
         taken = _greedy_in_clusters(starts, ends, ranks)
         rows = np.searchsorted(starts_of_texts, starts[taken], side="right") - 1
         held = np.sort(rows * len(self.keywords) + ranks[taken])
@@ -140,6 +138,23 @@ class KeywordMatcher:
         )
         counts += np.bincount(cells, minlength=counts.size).reshape(counts.shape)
         return counts
+
+    def _occurrences(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every occurrence of every keyword in ``text``: first and last position (inclusive) and keyword rank.
+
+        Those the Aho-Corasick automaton finds, in another order: walked in the keywords' trie
+        (:class:`_KeywordTrie`, array operations) when it has one.
+        """
+        if self._trie is not None:
+            return self._trie.occurrences(text)
+        found = list(self._automaton.iter(text))
+        pairs = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=2 * len(found)).reshape(-1, 2)
+        ends, ranks = pairs[:, 0], pairs[:, 1]
+        return ends + 1 - self._keyword_lengths[ranks], ends, ranks
+
+    @functools.cached_property
+    def _trie(self) -> _KeywordTrie | None:
+        return _KeywordTrie.of(self.keywords)
 
     @functools.cached_property
     def _keyword_lengths(self) -> np.ndarray:
@@ -178,6 +193,86 @@ class KeywordMatcher:
         return counts
 
 
+@dataclass(frozen=True, eq=False)
+class _KeywordTrie:
+    """The keywords' trie as arrays, walked from every position of a text at once.
+
+    Characters are numbered (0: in no keyword); ``step[node * width + character]`` is the
+    node a character leads to (-1: none) for nodes that lead on (numbered first; 0 is the
+    root), ``pairs[first * width + second]`` the node of a two-character prefix, and
+    ``ranks[node]`` the rank of the keyword a node spells (-1: none).  Each round takes the
+    positions still inside some keyword one character further; the automaton's scan looked
+    each character up in a node's children from C, the same steps here are array reads.
+    """
+
+    number: np.ndarray
+    width: int
+    step: np.ndarray
+    pairs: np.ndarray
+    ranks: np.ndarray
+    inner: int  # nodes below this number lead on
+    shortest: int
+    longest: int
+
+    @classmethod
+    def of(cls, keywords: Sequence[str]) -> _KeywordTrie | None:
+        """The trie of ``keywords`` (in rank order), or None if its tables would be too large (or no keywords)."""
+        if not keywords or not all(keywords):
+            return None
+        characters = sorted(set("".join(keywords)))
+        width = len(characters) + 1
+        inner = sorted({k[:n] for k in keywords for n in range(1, len(k))}, key=lambda p: (len(p), p))
+        spelt = {k[:n] for k in keywords for n in range(1, len(k) + 1)}.difference(inner)
+        if (len(inner) + 1) * width + width * width > _TRIE_CELLS:
+            return None
+        node = {p: i for i, p in enumerate(["", *inner, *sorted(spelt)])}
+        number = np.zeros(ord(characters[-1]) + 2, dtype=np.int64)  # above the last character: 0
+        number[[ord(c) for c in characters]] = np.arange(1, width)
+        code = {c: i for i, c in enumerate(characters, start=1)}
+        step = np.full((len(inner) + 1) * width, -1, dtype=np.int32)
+        pairs = np.full(width * width, -1, dtype=np.int32)
+        for prefix, i in node.items():
+            if prefix:
+                step[node[prefix[:-1]] * width + code[prefix[-1]]] = i
+            if len(prefix) == 2:
+                pairs[code[prefix[0]] * width + code[prefix[1]]] = i
+        ranks = np.full(len(node), -1, dtype=np.int64)
+        ranks[[node[k] for k in keywords]] = np.arange(len(keywords))
+        return cls(number, width, step, pairs, ranks, len(inner) + 1, min(map(len, keywords)), max(map(len, keywords)))
+
+    def occurrences(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every occurrence of every keyword in ``text``: first and last position (inclusive), keyword rank."""
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        characters = self.number[np.minimum(codes, len(self.number) - 1)]
+        # Zeros after the text: a walk ends there (no keyword holds character 0).
+        characters = np.concatenate((characters, np.zeros(self.longest, dtype=np.int64)))
+        starts, ends, ranks = [], [], []
+        if self.shortest == 1:  # keywords of one character: the root's step
+            nodes = self.step[characters[: len(codes)]]
+            spelt = np.flatnonzero(nodes >= 0)
+            spelt = spelt[self.ranks[nodes[spelt]] >= 0]
+            starts.append(spelt)
+            ends.append(spelt)
+            ranks.append(self.ranks[nodes[spelt]])
+        nodes = self.pairs[characters[:-1] * self.width + characters[1:]]
+        at = np.flatnonzero(nodes >= 0)
+        nodes = nodes[at].astype(np.int64)
+        length = 2
+        while len(at):
+            rank = self.ranks[nodes]
+            spelt = rank >= 0
+            starts.append(at[spelt])
+            ends.append(at[spelt] + (length - 1))
+            ranks.append(rank[spelt])
+            on = nodes < self.inner
+            at, nodes = at[on], self.step[nodes[on] * self.width + characters[at[on] + length]]
+            kept = nodes >= 0
+            at, nodes = at[kept], nodes[kept].astype(np.int64)
+            length += 1
+        return np.concatenate(starts), np.concatenate(ends), np.concatenate(ranks)
+
+
+_TRIE_CELLS = 1 << 22  # at most this many cells in a trie's tables (16 MB), else the automaton scans
 _SECOND = operator.itemgetter(1)
 _JOIN = "\0"  # between texts matched together (in no keyword; checked)
 _CLUSTER_LIMIT = 16  # clusters of more overlapping occurrences are decided one occurrence at a time
