@@ -198,11 +198,11 @@ class _KeywordTrie:
     """The keywords' trie as arrays, walked from every position of a text at once.
 
     Characters are numbered (0: in no keyword); ``step[node * width + character]`` is the
-    node a character leads to (-1: none) for nodes that lead on (numbered first; 0 is the
-    root), ``pairs[first * width + second]`` the node of a two-character prefix, and
-    ``ranks[node]`` the rank of the keyword a node spells (-1: none).  Each round takes the
-    positions still inside some keyword one character further; the automaton's scan looked
-    each character up in a node's children from C, the same steps here are array reads.
+    node a character leads to (-1: none; node 0 is the root), ``pairs[first * width + second]``
+    the node of a two-character prefix, and ``ranks[node]`` the rank of the keyword a node
+    spells (-1: none).  Each round takes the positions still inside some keyword one
+    character further; the automaton's scan looked each character up in a node's children
+    from C, the same steps here are array reads.
     """
 
     number: np.ndarray
@@ -210,7 +210,6 @@ class _KeywordTrie:
     step: np.ndarray
     pairs: np.ndarray
     ranks: np.ndarray
-    inner: int  # nodes below this number lead on
     shortest: int
     longest: int
 
@@ -221,16 +220,15 @@ class _KeywordTrie:
             return None
         characters = sorted(set("".join(keywords)))
         width = len(characters) + 1
-        inner = sorted({k[:n] for k in keywords for n in range(1, len(k))}, key=lambda p: (len(p), p))
-        spelt = {k[:n] for k in keywords for n in range(1, len(k) + 1)}.difference(inner)
-        if (len(inner) + 1) * width + width * width > _TRIE_CELLS:
+        node = {p: i for i, p in enumerate(["", *sorted({k[:n] for k in keywords for n in range(1, len(k) + 1)})])}
+        if (len(node) + width) * width > _TRIE_CELLS:
             return None
-        node = {p: i for i, p in enumerate(["", *inner, *sorted(spelt)])}
-        number = np.zeros(ord(characters[-1]) + 2, dtype=np.int64)  # above the last character: 0
+        number = np.zeros(ord(characters[-1]) + 2, dtype=np.int32)  # above the last character: 0
         number[[ord(c) for c in characters]] = np.arange(1, width)
         code = {c: i for i, c in enumerate(characters, start=1)}
-        step = np.full((len(inner) + 1) * width, -1, dtype=np.int32)
-        pairs = np.full(width * width, -1, dtype=np.int32)
+        numbers = np.int16 if len(node) <= np.iinfo(np.int16).max else np.int32  # small tables: fewer cache misses
+        step = np.full(len(node) * width, -1, dtype=numbers)
+        pairs = np.full(width * width, -1, dtype=numbers)
         for prefix, i in node.items():
             if prefix:
                 step[node[prefix[:-1]] * width + code[prefix[-1]]] = i
@@ -238,41 +236,43 @@ class _KeywordTrie:
                 pairs[code[prefix[0]] * width + code[prefix[1]]] = i
         ranks = np.full(len(node), -1, dtype=np.int64)
         ranks[[node[k] for k in keywords]] = np.arange(len(keywords))
-        return cls(number, width, step, pairs, ranks, len(inner) + 1, min(map(len, keywords)), max(map(len, keywords)))
+        return cls(number, width, step, pairs, ranks, min(map(len, keywords)), max(map(len, keywords)))
 
     def occurrences(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every occurrence of every keyword in ``text``: first and last position (inclusive), keyword rank."""
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        characters = self.number[np.minimum(codes, len(self.number) - 1)]
         # Zeros after the text: a walk ends there (no keyword holds character 0).
-        characters = np.concatenate((characters, np.zeros(self.longest, dtype=np.int64)))
-        starts, ends, ranks = [], [], []
+        characters = np.zeros(len(codes) + self.longest, dtype=np.int32)
+        np.take(self.number, np.minimum(codes, len(self.number) - 1), out=characters[: len(codes)])
+        firsts, lasts, ranks = [], [], []
         if self.shortest == 1:  # keywords of one character: the root's step
             nodes = self.step[characters[: len(codes)]]
-            spelt = np.flatnonzero(nodes >= 0)
-            spelt = spelt[self.ranks[nodes[spelt]] >= 0]
-            starts.append(spelt)
-            ends.append(spelt)
-            ranks.append(self.ranks[nodes[spelt]])
+            at = np.flatnonzero(nodes >= 0)
+            at = at[self.ranks[nodes[at]] >= 0]
+            firsts.append(at)
+            lasts.append(at)
+            ranks.append(self.ranks[nodes[at]])
+        # Every table index fits in 32 bits (the tables have fewer cells).
         nodes = self.pairs[characters[:-1] * self.width + characters[1:]]
         at = np.flatnonzero(nodes >= 0)
-        nodes = nodes[at].astype(np.int64)
+        nodes = nodes[at].astype(np.int32)
         length = 2
         while len(at):
             rank = self.ranks[nodes]
-            spelt = rank >= 0
-            starts.append(at[spelt])
-            ends.append(at[spelt] + (length - 1))
+            spelt = np.flatnonzero(rank >= 0)
+            firsts.append(at[spelt])
+            lasts.append(at[spelt] + (length - 1))
             ranks.append(rank[spelt])
-            on = nodes < self.inner
-            at, nodes = at[on], self.step[nodes[on] * self.width + characters[at[on] + length]]
-            kept = nodes >= 0
-            at, nodes = at[kept], nodes[kept].astype(np.int64)
+            nodes = self.step[nodes * self.width + characters[at + length]]
+            kept = np.flatnonzero(nodes >= 0)
+            at, nodes = at[kept], nodes[kept].astype(np.int32)
             length += 1
-        return np.concatenate(starts), np.concatenate(ends), np.concatenate(ranks)
+        return np.concatenate(firsts), np.concatenate(lasts), np.concatenate(ranks)
 
 
-_TRIE_CELLS = 1 << 22  # at most this many cells in a trie's tables (16 MB), else the automaton scans
+_TRIE_CELLS = (
+    1 << 22
+)  # at most this many cells in a trie's tables (8 or 16 MB; an index fits in 32 bits), else the automaton scans
 _SECOND = operator.itemgetter(1)
 _JOIN = "\0"  # between texts matched together (in no keyword; checked)
 _CLUSTER_LIMIT = 16  # clusters of more overlapping occurrences are decided one occurrence at a time
