@@ -566,11 +566,14 @@ def _count_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_features
     # Cells numbered row by row, sorted with a plain sort (np.unique took ten times as long); in 32 bits
     # when they fit (a block of rows always does), which sorts faster.
     small = n_rows * max(n_features, 1) < 2**31
-    cells = np.sort((rows * n_features + columns).astype(np.int32 if small else np.int64))
+    cells = rows.astype(np.int32 if small else np.int64)  # a copy, numbered and sorted in place
+    cells *= n_features
+    cells += columns
+    cells.sort()
     first = np.flatnonzero(np.concatenate(([True], cells[1:] != cells[:-1]))) if len(cells) else cells
     counts = np.diff(np.append(first, len(cells)))
     cells = cells[first]
-    cell_rows = cells // max(n_features, 1)
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(cell_rows, minlength=n_rows)))).astype(np.int32)
-    indices = (cells - cell_rows * n_features).astype(np.int32)
+    # Where each row's cells start: a search of the sorted cells for the row's first cell number.
+    indptr = np.searchsorted(cells, np.arange(n_rows + 1, dtype=cells.dtype) * n_features).astype(np.int32)
+    indices = (cells - cells // max(n_features, 1) * n_features).astype(np.int32)
     return SparseRows(counts.astype(np.float64), indices, indptr, (n_rows, n_features))
