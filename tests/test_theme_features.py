@@ -151,6 +151,18 @@ def test_keyword_trie_of_other_keywords(keywords: list[str]) -> None:
     )
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.tuples(*[st.integers(0, 40)] * 3), max_size=30), st.booleans())
+def test_order_by_three_keys_is_lexsort(triples: set[tuple[int, int, int]], huge: bool) -> None:
+    from analysis.annotate.theme_keywords import _order_by
+
+    first, second, third = (np.array([t[i] for t in triples], dtype=np.int64) for i in range(3))
+    if huge and len(third):  # a product past 63 bits: lexsort itself
+        third = third + 2**56
+    expected = np.lexsort((third, second, first))
+    assert np.array_equal(_order_by(first, second, third), expected)
+
+
 def test_keyword_counts_without_the_trie(monkeypatch: pytest.MonkeyPatch) -> None:
     from analysis.annotate import theme_keywords
 

@@ -301,7 +301,7 @@ def _greedy_in_clusters(starts: np.ndarray, ends: np.ndarray, ranks: np.ndarray)
     if not len(crowded):
         return taken
     # The crowded occurrences in rule order within their cluster; ``place``: the k-1 above.
-    order = crowded[np.lexsort((ends[crowded], ranks[crowded], cluster[crowded]))]
+    order = crowded[_order_by(cluster[crowded], ranks[crowded], ends[crowded])]
     size = sizes[cluster[order]]
     first_in_cluster = np.concatenate(([True], cluster[order][1:] != cluster[order][:-1]))
     place = np.arange(len(order)) - np.maximum.accumulate(np.where(first_in_cluster, np.arange(len(order)), 0))
@@ -319,6 +319,20 @@ def _greedy_in_clusters(starts: np.ndarray, ends: np.ndarray, ranks: np.ndarray)
         )
     taken[order] = chosen
     return taken
+
+
+def _order_by(first: np.ndarray, second: np.ndarray, third: np.ndarray) -> np.ndarray:
+    """``np.lexsort((third, second, first))`` for non-negative integers whose triples are distinct.
+
+    One sort of a number made of the three (when it fits in 63 bits): a third of the time of
+    lexsort's three passes.  Distinct keys leave no ties, so the order is the same.
+    """
+    if not len(first):
+        return np.zeros(0, dtype=np.intp)
+    n_second, n_third = int(second.max()) + 1, int(third.max()) + 1
+    if (int(first.max()) + 1) * n_second * n_third >= 2**63:
+        return np.lexsort((third, second, first))
+    return np.argsort((first * n_second + second) * n_third + third, kind="stable")
 
 
 def _greedy(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
