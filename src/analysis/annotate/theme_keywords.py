@@ -243,7 +243,8 @@ class _KeywordTrie:
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         # Zeros after the text: a walk ends there (no keyword holds character 0).
         characters = np.zeros(len(codes) + self.longest, dtype=np.int32)
-        np.take(self.number, np.minimum(codes, len(self.number) - 1), out=characters[: len(codes)])
+        # Characters above the last in the table read its last entry, 0 ("clip"; unbuffered, unlike "raise").
+        np.take(self.number, codes, out=characters[: len(codes)], mode="clip")
         firsts, lasts, ranks = [], [], []
         if self.shortest == 1:  # keywords of one character: the root's step
             nodes = self.step[characters[: len(codes)]]
