@@ -175,6 +175,26 @@ def test_keyword_counts_without_the_trie(monkeypatch: pytest.MonkeyPatch) -> Non
     assert np.array_equal(expected, _distinct_counts_text_by_text(matcher, texts))
 
 
+def test_white_space_runs_are_the_vectorizers() -> None:
+    import re
+    import sys
+
+    # The class spelt out matches exactly what \s matches (scikit-learn's pattern), code point by code point.
+    space = re.compile(theme_features._SPACE)
+    whitespace = re.compile(r"\s")
+    assert all(
+        (space.fullmatch(c) is None) == (whitespace.fullmatch(c) is None) for c in map(chr, range(sys.maxunicode + 1))
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2000\u3000\u200bab行"), max_size=30))
+def test_white_space_runs_collapse_as_the_vectorizers(text: str) -> None:
+    import re
+
+    assert theme_features._WHITE_SPACES.sub(" ", text) == re.sub(r"\s\s+", " ", text)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.text(), st.text(), st.sampled_from([" ", "\n"]))
 def test_texts_joined_by_a_space_or_newline_normalise_part_by_part(title: str, text: str, separator: str) -> None:

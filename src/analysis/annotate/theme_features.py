@@ -31,8 +31,11 @@ from analysis.core.segment import SEPARATOR, can_cut_joined, content_pieces, con
 if TYPE_CHECKING:
     from scipy import sparse
 
-# CountVectorizer._white_spaces: runs of two or more whitespace characters become one space before n-grams.
-_WHITE_SPACES = re.compile(r"\s\s+")
+# CountVectorizer._white_spaces (r"\s\s+"): runs of two or more whitespace characters become one space before
+# n-grams.  \s spelt out as the characters it matches (str.isspace; tested over every code point): the regex
+# engine scans for a set of characters twice as fast as for the whitespace category.
+_SPACE = "[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_WHITE_SPACES = re.compile(_SPACE + _SPACE + "+")
 _BITS = 21  # every code point fits in 21 bits, so an n-gram of up to three characters fits in one int64
 _SEPARATOR = (1 << _BITS) - 1  # above every code point (0x10FFFF)
 _MAX_N = 3
