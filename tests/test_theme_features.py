@@ -489,6 +489,14 @@ def test_evidence_equals_the_row_by_row_definition(n_classes: int, n_evidence: i
     assert predictor._evidence(blocks, themes) == _evidence_row_by_row(predictor, features, themes)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(), st.floats())
+def test_evidence_entries_formatted_as_the_f_string(name: str, value: float) -> None:
+    from analysis.annotate.theme_inference import _NAMED
+
+    assert _NAMED % (name, value) == f"{name}({value:+.2f})"
+
+
 PREDICT_IN_ANOTHER_PROCESS = """
 import pickle, sys
 predictor, rows = pickle.load(open(sys.argv[1], "rb"))
