@@ -163,6 +163,16 @@ def test_order_by_three_keys_is_lexsort(triples: set[tuple[int, int, int]], huge
     assert np.array_equal(_order_by(first, second, third), expected)
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 30, 10**6])
+def test_keyword_counts_of_texts_in_chunks(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    from analysis.annotate import theme_keywords
+
+    monkeypatch.setattr(theme_keywords, "_CHUNK_CHARACTERS", chunk)  # chunks of one text, a few texts, all
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    texts = [normalise(t) for t in [*TEXTS, "a" * 40, "ab" * 30 + "行政复议决定" * 5, "", "复议", *TEXTS]]
+    assert np.array_equal(matcher.distinct_counts_of(texts), _distinct_counts_text_by_text(matcher, texts))
+
+
 def test_keyword_counts_without_the_trie(monkeypatch: pytest.MonkeyPatch) -> None:
     from analysis.annotate import theme_keywords
 

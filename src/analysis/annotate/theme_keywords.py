@@ -106,8 +106,8 @@ class KeywordMatcher:
     def distinct_counts_of(self, texts: Sequence[str]) -> np.ndarray:
         """:meth:`distinct_counts` of each of ``texts``, given already normalised: an n x len(LEVEL1_CODES) array.
 
-        One Aho-Corasick pass over the texts joined by a character no keyword
-        holds.  The greedy rule of :meth:`hits` takes every occurrence that
+        One pass over the texts joined by a character no keyword holds (a few
+        hundred thousand characters at a time).  The greedy rule of :meth:`hits` takes every occurrence that
         overlaps no other; among overlapping ones, an occurrence's fate depends
         only on those it overlaps, so each cluster of overlapping occurrences
         is decided on its own (:func:`_greedy_in_clusters`).  Only which
@@ -120,10 +120,22 @@ class KeywordMatcher:
             for row, text in enumerate(texts):
                 counts[row] = self._distinct_counts(self._hits(text))
             return counts
-        starts_of_texts = np.cumsum([0, *(len(text) + 1 for text in texts)])[:-1]
+        # A few hundred thousand characters at a time: the walk's arrays stay small and are reused.
+        before = np.concatenate(([0], np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)))
+        start = 0
+        while start < len(texts):
+            # Up to the first text that brings the chunk to _CHUNK_CHARACTERS (at least one text), else all.
+            end = int(np.searchsorted(before, before[start] + _CHUNK_CHARACTERS, side="left"))
+            end = min(max(end, start + 1), len(texts))
+            self._add_counts(counts[start:end], texts[start:end], before[start:end] - before[start])
+            start = end
+        return counts
+
+    def _add_counts(self, counts: np.ndarray, texts: Sequence[str], starts_of_texts: np.ndarray) -> None:
+        """:meth:`distinct_counts_of` of ``texts`` (which start at ``starts_of_texts`` once joined) added to ``counts``."""
         starts, ends, ranks = self._occurrences(_JOIN.join(texts))
         if not len(starts):
-            return counts
+            return
         taken = _greedy_in_clusters(starts, ends, ranks)
         rows = np.searchsorted(starts_of_texts, starts[taken], side="right") - 1
         held = np.sort(rows * len(self.keywords) + ranks[taken])
@@ -137,7 +149,6 @@ class KeywordMatcher:
             np.repeat(held_rows, repeats) * len(LEVEL1_CODES) + columns[np.repeat(first[held_ranks], repeats) + offsets]
         )
         counts += np.bincount(cells, minlength=counts.size).reshape(counts.shape)
-        return counts
 
     def _occurrences(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every occurrence of every keyword in ``text``: first and last position (inclusive) and keyword rank.
@@ -276,6 +287,7 @@ _TRIE_CELLS = (
 )  # at most this many cells in a trie's tables (8 or 16 MB; an index fits in 32 bits), else the automaton scans
 _SECOND = operator.itemgetter(1)
 _JOIN = "\0"  # between texts matched together (in no keyword; checked)
+_CHUNK_CHARACTERS = 200_000  # characters of texts matched at once
 _CLUSTER_LIMIT = 16  # clusters of more overlapping occurrences are decided one occurrence at a time
 
 
