@@ -107,8 +107,8 @@ class KeywordMatcher:
         """:meth:`distinct_counts` of each of ``texts``, given already normalised: an n x len(LEVEL1_CODES) array.
 
         One pass over the texts joined by a character no keyword holds (a few
-        hundred thousand characters at a time).  The greedy rule of :meth:`hits` takes every occurrence that
-        overlaps no other; among overlapping ones, an occurrence's fate depends
+        hundred thousand characters at a time).  The greedy rule of :meth:`hits`
+        takes every occurrence that overlaps no other; among overlapping ones, an occurrence's fate depends
         only on those it overlaps, so each cluster of overlapping occurrences
         is decided on its own (:func:`_greedy_in_clusters`).  Only which
         keywords a text holds matters here, not where.
@@ -282,9 +282,8 @@ class _KeywordTrie:
         return np.concatenate(firsts), np.concatenate(lasts), np.concatenate(ranks)
 
 
-_TRIE_CELLS = (
-    1 << 22
-)  # at most this many cells in a trie's tables (8 or 16 MB; an index fits in 32 bits), else the automaton scans
+# At most this many cells in a trie's tables (8 or 16 MB; an index fits in 32 bits), else the automaton scans.
+_TRIE_CELLS = 1 << 22
 _SECOND = operator.itemgetter(1)
 _JOIN = "\0"  # between texts matched together (in no keyword; checked)
 _CHUNK_CHARACTERS = 200_000  # characters of texts matched at once
