@@ -125,6 +125,86 @@ def test_keyword_counts_of_many_texts_in_long_clusters(monkeypatch: pytest.Monke
     assert matcher.distinct_counts_of([]).shape == (0, len(LEVEL1_CODES))
 
 
+def _automaton_occurrences(matcher: KeywordMatcher, text: str) -> list[tuple[int, int, int]]:
+    """(first, last, rank) of each keyword occurrence the Aho-Corasick automaton finds."""
+    return sorted((end + 1 - len(matcher.keywords[rank]), end, rank) for end, rank in matcher._automaton.iter(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="行政复议决定策调解执法abAＢ ，\n\0😀\ud800", max_size=60))
+def test_keyword_trie_finds_what_the_automaton_finds(text: str) -> None:
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    assert matcher._trie is not None and matcher._trie.shortest == 1  # "a": one-character keywords walked too
+    starts, ends, ranks = matcher._trie.occurrences(normalise(text) if "\ud800" not in text else text)
+    found = sorted(zip(starts.tolist(), ends.tolist(), ranks.tolist(), strict=True))
+    assert found == _automaton_occurrences(matcher, normalise(text) if "\ud800" not in text else text)
+
+
+@pytest.mark.parametrize("keywords", [["ab", "abc", "bcd", "cd"], ["行政复议", "复议", "议决", "x", "xyz"]])
+def test_keyword_trie_of_other_keywords(keywords: list[str]) -> None:
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    matcher.keywords = sorted(keywords, key=lambda k: (-len(k), k))
+    text = "abcdabcabcd行政复议决定xyzxy😀xyzz" * 3
+    starts, ends, ranks = matcher._trie.occurrences(text)  # type: ignore[union-attr]
+    assert sorted(zip(starts.tolist(), ends.tolist(), ranks.tolist(), strict=True)) == _automaton_occurrences(
+        matcher, text
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.tuples(*[st.integers(0, 40)] * 3), max_size=30), st.booleans())
+def test_order_by_three_keys_is_lexsort(triples: set[tuple[int, int, int]], huge: bool) -> None:
+    from analysis.annotate.theme_keywords import _order_by
+
+    first, second, third = (np.array([t[i] for t in triples], dtype=np.int64) for i in range(3))
+    if huge and len(third):  # a product past 63 bits: lexsort itself
+        third = third + 2**56
+    expected = np.lexsort((third, second, first))
+    assert np.array_equal(_order_by(first, second, third), expected)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 30, 10**6])
+def test_keyword_counts_of_texts_in_chunks(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    from analysis.annotate import theme_keywords
+
+    monkeypatch.setattr(theme_keywords, "_CHUNK_CHARACTERS", chunk)  # chunks of one text, a few texts, all
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    texts = [normalise(t) for t in [*TEXTS, "a" * 40, "ab" * 30 + "行政复议决定" * 5, "", "复议", *TEXTS]]
+    assert np.array_equal(matcher.distinct_counts_of(texts), _distinct_counts_text_by_text(matcher, texts))
+
+
+def test_keyword_counts_without_the_trie(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.annotate import theme_keywords
+
+    texts = [normalise(t) for t in [*TEXTS, "a" * 40, "ab" * 30 + "行政复议决定" * 5]]
+    expected = KeywordMatcher(_Codebook()).distinct_counts_of(texts)  # type: ignore[arg-type]
+    monkeypatch.setattr(theme_keywords, "_TRIE_CELLS", 10)  # tables too large: the automaton scans
+    matcher = KeywordMatcher(_Codebook())  # type: ignore[arg-type]
+    assert matcher._trie is None
+    assert np.array_equal(matcher.distinct_counts_of(texts), expected)
+    assert np.array_equal(expected, _distinct_counts_text_by_text(matcher, texts))
+
+
+def test_white_space_runs_are_the_vectorizers() -> None:
+    import re
+    import sys
+
+    # The class spelt out matches exactly what \s matches (scikit-learn's pattern), code point by code point.
+    space = re.compile(theme_features._SPACE)
+    whitespace = re.compile(r"\s")
+    assert all(
+        (space.fullmatch(c) is None) == (whitespace.fullmatch(c) is None) for c in map(chr, range(sys.maxunicode + 1))
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2000\u3000\u200bab行"), max_size=30))
+def test_white_space_runs_collapse_as_the_vectorizers(text: str) -> None:
+    import re
+
+    assert theme_features._WHITE_SPACES.sub(" ", text) == re.sub(r"\s\s+", " ", text)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.text(), st.text(), st.sampled_from([" ", "\n"]))
 def test_texts_joined_by_a_space_or_newline_normalise_part_by_part(title: str, text: str, separator: str) -> None:
@@ -417,6 +497,14 @@ def test_evidence_equals_the_row_by_row_definition(n_classes: int, n_evidence: i
     themes = [str(rng.choice([*codes, LEVEL1_CODES[-1]])) for _ in lengths]  # the last: a theme the model lacks
     blocks = [features[first : first + 7] for first in range(0, len(lengths), 7)]
     assert predictor._evidence(blocks, themes) == _evidence_row_by_row(predictor, features, themes)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(), st.floats())
+def test_evidence_entries_formatted_as_the_f_string(name: str, value: float) -> None:
+    from analysis.annotate.theme_inference import _NAMED
+
+    assert _NAMED % (name, value) == f"{name}({value:+.2f})"
 
 
 PREDICT_IN_ANOTHER_PROCESS = """

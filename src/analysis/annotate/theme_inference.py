@@ -418,9 +418,10 @@ class ThemePredictor:
             rows = rows[chosen]
             if not len(rows):
                 continue
+            # f"{name}({value:+.2f})" of each: the same string by %-formatting, a quarter faster (tested).
             named = [
-                f"{names[column]}({value:+.2f})"
-                for column, value in zip(columns[chosen].tolist(), values[chosen].tolist(), strict=True)
+                _NAMED % pair
+                for pair in zip(map(names.__getitem__, columns[chosen].tolist()), values[chosen].tolist(), strict=True)
             ]
             # Each row's entries are consecutive (sorted by row): joined slice by slice.
             starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
@@ -648,6 +649,9 @@ def _top_tiers(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
         wanted -= np.bincount(group[tier], minlength=len(starts))
         left[tier] = -np.inf
     return chosen
+
+
+_NAMED = "%s(%+.2f)"  # a feature of the evidence: its name and weighted value
 
 
 LAYERS: tuple[str, ...] = ("keywords", "headings", "genre", "siblings")

@@ -10,6 +10,7 @@ import functools
 import itertools
 import operator
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
@@ -105,9 +106,9 @@ class KeywordMatcher:
     def distinct_counts_of(self, texts: Sequence[str]) -> np.ndarray:
         """:meth:`distinct_counts` of each of ``texts``, given already normalised: an n x len(LEVEL1_CODES) array.
 
-        One Aho-Corasick pass over the texts joined by a character no keyword
-        holds.  The greedy rule of :meth:`hits` takes every occurrence that
-        overlaps no other; among overlapping ones, an occurrence's fate depends
+        One pass over the texts joined by a character no keyword holds (a few
+        hundred thousand characters at a time).  The greedy rule of :meth:`hits`
+        takes every occurrence that overlaps no other; among overlapping ones, an occurrence's fate depends
         only on those it overlaps, so each cluster of overlapping occurrences
         is decided on its own (:func:`_greedy_in_clusters`).  Only which
         keywords a text holds matters here, not where.
@@ -119,13 +120,22 @@ class KeywordMatcher:
             for row, text in enumerate(texts):
                 counts[row] = self._distinct_counts(self._hits(text))
             return counts
-        starts_of_texts = np.cumsum([0, *(len(text) + 1 for text in texts)])[:-1]
-        found = list(self._automaton.iter(_JOIN.join(texts)))
-        if not found:
-            return counts
-        pairs = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=2 * len(found)).reshape(-1, 2)
-        ends, ranks = pairs[:, 0], pairs[:, 1]
-        starts = ends + 1 - self._keyword_lengths[ranks]
+        # A few hundred thousand characters at a time: the walk's arrays stay small and are reused.
+        before = np.concatenate(([0], np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)))
+        start = 0
+        while start < len(texts):
+            # Up to the first text that brings the chunk to _CHUNK_CHARACTERS (at least one text), else all.
+            end = int(np.searchsorted(before, before[start] + _CHUNK_CHARACTERS, side="left"))
+            end = min(max(end, start + 1), len(texts))
+            self._add_counts(counts[start:end], texts[start:end], before[start:end] - before[start])
+            start = end
+        return counts
+
+    def _add_counts(self, counts: np.ndarray, texts: Sequence[str], starts_of_texts: np.ndarray) -> None:
+        """:meth:`distinct_counts_of` of ``texts`` (which start at ``starts_of_texts`` once joined) added to ``counts``."""
+        starts, ends, ranks = self._occurrences(_JOIN.join(texts))
+        if not len(starts):
+            return
         taken = _greedy_in_clusters(starts, ends, ranks)
         rows = np.searchsorted(starts_of_texts, starts[taken], side="right") - 1
         held = np.sort(rows * len(self.keywords) + ranks[taken])
@@ -139,7 +149,23 @@ class KeywordMatcher:
             np.repeat(held_rows, repeats) * len(LEVEL1_CODES) + columns[np.repeat(first[held_ranks], repeats) + offsets]
         )
         counts += np.bincount(cells, minlength=counts.size).reshape(counts.shape)
-        return counts
+
+    def _occurrences(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every occurrence of every keyword in ``text``: first and last position (inclusive) and keyword rank.
+
+        Those the Aho-Corasick automaton finds, in another order: walked in the keywords' trie
+        (:class:`_KeywordTrie`, array operations) when it has one.
+        """
+        if self._trie is not None:
+            return self._trie.occurrences(text)
+        found = list(self._automaton.iter(text))
+        pairs = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=2 * len(found)).reshape(-1, 2)
+        ends, ranks = pairs[:, 0], pairs[:, 1]
+        return ends + 1 - self._keyword_lengths[ranks], ends, ranks
+
+    @functools.cached_property
+    def _trie(self) -> _KeywordTrie | None:
+        return _KeywordTrie.of(self.keywords)
 
     @functools.cached_property
     def _keyword_lengths(self) -> np.ndarray:
@@ -178,8 +204,89 @@ class KeywordMatcher:
         return counts
 
 
+@dataclass(frozen=True, eq=False)
+class _KeywordTrie:
+    """The keywords' trie as arrays, walked from every position of a text at once.
+
+    Characters are numbered (0: in no keyword); ``step[node * width + character]`` is the
+    node a character leads to (-1: none; node 0 is the root), ``pairs[first * width + second]``
+    the node of a two-character prefix, and ``ranks[node]`` the rank of the keyword a node
+    spells (-1: none).  Each round takes the positions still inside some keyword one
+    character further; the automaton's scan looked each character up in a node's children
+    from C, the same steps here are array reads.
+    """
+
+    number: np.ndarray
+    width: int
+    step: np.ndarray
+    pairs: np.ndarray
+    ranks: np.ndarray
+    shortest: int
+    longest: int
+
+    @classmethod
+    def of(cls, keywords: Sequence[str]) -> _KeywordTrie | None:
+        """The trie of ``keywords`` (in rank order), or None if its tables would be too large (or no keywords)."""
+        if not keywords or not all(keywords):
+            return None
+        characters = sorted(set("".join(keywords)))
+        width = len(characters) + 1
+        node = {p: i for i, p in enumerate(["", *sorted({k[:n] for k in keywords for n in range(1, len(k) + 1)})])}
+        if (len(node) + width) * width > _TRIE_CELLS:
+            return None
+        number = np.zeros(ord(characters[-1]) + 2, dtype=np.int32)  # above the last character: 0
+        number[[ord(c) for c in characters]] = np.arange(1, width)
+        code = {c: i for i, c in enumerate(characters, start=1)}
+        numbers = np.int16 if len(node) <= np.iinfo(np.int16).max else np.int32  # small tables: fewer cache misses
+        step = np.full(len(node) * width, -1, dtype=numbers)
+        pairs = np.full(width * width, -1, dtype=numbers)
+        for prefix, i in node.items():
+            if prefix:
+                step[node[prefix[:-1]] * width + code[prefix[-1]]] = i
+            if len(prefix) == 2:
+                pairs[code[prefix[0]] * width + code[prefix[1]]] = i
+        ranks = np.full(len(node), -1, dtype=np.int64)
+        ranks[[node[k] for k in keywords]] = np.arange(len(keywords))
+        return cls(number, width, step, pairs, ranks, min(map(len, keywords)), max(map(len, keywords)))
+
+    def occurrences(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every occurrence of every keyword in ``text``: first and last position (inclusive), keyword rank."""
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        # Zeros after the text: a walk ends there (no keyword holds character 0).
+        characters = np.zeros(len(codes) + self.longest, dtype=np.int32)
+        # Characters above the last in the table read its last entry, 0 ("clip"; unbuffered, unlike "raise").
+        np.take(self.number, codes, out=characters[: len(codes)], mode="clip")
+        firsts, lasts, ranks = [], [], []
+        if self.shortest == 1:  # keywords of one character: the root's step
+            nodes = self.step[characters[: len(codes)]]
+            at = np.flatnonzero(nodes >= 0)
+            at = at[self.ranks[nodes[at]] >= 0]
+            firsts.append(at)
+            lasts.append(at)
+            ranks.append(self.ranks[nodes[at]])
+        # Every table index fits in 32 bits (the tables have fewer cells).
+        nodes = self.pairs[characters[:-1] * self.width + characters[1:]]
+        at = np.flatnonzero(nodes >= 0)
+        nodes = nodes[at].astype(np.int32)
+        length = 2
+        while len(at):
+            rank = self.ranks[nodes]
+            spelt = np.flatnonzero(rank >= 0)
+            firsts.append(at[spelt])
+            lasts.append(at[spelt] + (length - 1))
+            ranks.append(rank[spelt])
+            nodes = self.step[nodes * self.width + characters[at + length]]
+            kept = np.flatnonzero(nodes >= 0)
+            at, nodes = at[kept], nodes[kept].astype(np.int32)
+            length += 1
+        return np.concatenate(firsts), np.concatenate(lasts), np.concatenate(ranks)
+
+
+# At most this many cells in a trie's tables (8 or 16 MB; an index fits in 32 bits), else the automaton scans.
+_TRIE_CELLS = 1 << 22
 _SECOND = operator.itemgetter(1)
 _JOIN = "\0"  # between texts matched together (in no keyword; checked)
+_CHUNK_CHARACTERS = 200_000  # characters of texts matched at once
 _CLUSTER_LIMIT = 16  # clusters of more overlapping occurrences are decided one occurrence at a time
 
 
@@ -206,7 +313,7 @@ def _greedy_in_clusters(starts: np.ndarray, ends: np.ndarray, ranks: np.ndarray)
     if not len(crowded):
         return taken
     # The crowded occurrences in rule order within their cluster; ``place``: the k-1 above.
-    order = crowded[np.lexsort((ends[crowded], ranks[crowded], cluster[crowded]))]
+    order = crowded[_order_by(cluster[crowded], ranks[crowded], ends[crowded])]
     size = sizes[cluster[order]]
     first_in_cluster = np.concatenate(([True], cluster[order][1:] != cluster[order][:-1]))
     place = np.arange(len(order)) - np.maximum.accumulate(np.where(first_in_cluster, np.arange(len(order)), 0))
@@ -224,6 +331,20 @@ def _greedy_in_clusters(starts: np.ndarray, ends: np.ndarray, ranks: np.ndarray)
         )
     taken[order] = chosen
     return taken
+
+
+def _order_by(first: np.ndarray, second: np.ndarray, third: np.ndarray) -> np.ndarray:
+    """``np.lexsort((third, second, first))`` for non-negative integers whose triples are distinct.
+
+    One sort of a number made of the three (when it fits in 63 bits): a third of the time of
+    lexsort's three passes.  Distinct keys leave no ties, so the order is the same.
+    """
+    if not len(first):
+        return np.zeros(0, dtype=np.intp)
+    n_second, n_third = int(second.max()) + 1, int(third.max()) + 1
+    if (int(first.max()) + 1) * n_second * n_third >= 2**63:
+        return np.lexsort((third, second, first))
+    return np.argsort((first * n_second + second) * n_third + third, kind="stable")
 
 
 def _greedy(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

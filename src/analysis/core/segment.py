@@ -320,7 +320,7 @@ def _positions(items: list[str], item: str, count: int) -> list[int]:
 
 SEPARATOR = "\0"
 """Between texts cut together (:func:`cut_joined`)."""
-_TEXTS_CUT_AT_ONCE = 4096  # texts per rjieba call: the token list of one call stays small
+_TEXTS_CUT_AT_ONCE = 1024  # texts per rjieba call: the token list of one call stays small
 
 
 class _Pieces(dict[str, tuple[str, ...]]):
