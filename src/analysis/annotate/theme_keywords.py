@@ -1,4 +1,4 @@
-"""Codebook keywords in task texts: longest match first, without overlaps (one Aho-Corasick pass).
+"""Codebook keywords in task texts: longest match first, without overlaps (one pass finds every occurrence).
 
 Shared by the theme classifier's keyword layer and rule, its evaluation
 baselines and the predictor used by ``extract`` (numpy and pyahocorasick only).
@@ -27,7 +27,8 @@ class KeywordMatcher:
 
     Longest-first matching keeps 行政复议 from also counting as 复议, so a code
     with short generic keywords does not win by double counting.  One
-    Aho-Corasick pass finds every occurrence of every keyword; the greedy rule
+    Aho-Corasick pass (over many texts at once, a walk of the keywords' trie
+    as arrays) finds every occurrence of every keyword; the greedy rule
     then takes them keyword by keyword (``(-len, keyword)`` order), each
     keyword's occurrences from left to right, skipping any that touches a
     character already taken.
