@@ -819,7 +819,6 @@ def benchmark_size(
             one.get("seconds", 0),
             alone.get("seconds", 0),
         )
-    build1 = pairs[0]["build1"] if pairs else {"skipped": True}
     build = phase("build", raw_dir=corpus.raw_dir, out_dir=folder / "out_parallel", jobs=jobs)
     log.warning("build with jobs=%d: %.0f s", jobs, build.get("seconds", 0))
     cache = phase("cache", raw_dir=corpus.raw_dir, cache_dir=folder / "cache", jobs=jobs)
@@ -832,8 +831,7 @@ def benchmark_size(
         "generate_seconds": generated,
         "staged": staged,
         "warm": warm,
-        "build1": build1,
-        "pairs": pairs,
+        "pairs": pairs,  # each (build with jobs=1, jieba alone)
         "headline": headline(pairs),
         "build": build,
         "cache": cache,
